@@ -1,0 +1,29 @@
+"""The domain: mapped classes, closed vocabularies and reference tables (the leaf package)."""
+
+from models.entities import (
+    Application,
+    AuditEvent,
+    Base,
+    ExchangeRate,
+    JobOrder,
+    LanguageCertificate,
+    LicenceStatusChange,
+    Recruiter,
+    StageEvent,
+    User,
+    Worker,
+)
+
+__all__ = [
+    "Application",
+    "AuditEvent",
+    "Base",
+    "ExchangeRate",
+    "JobOrder",
+    "LanguageCertificate",
+    "LicenceStatusChange",
+    "Recruiter",
+    "StageEvent",
+    "User",
+    "Worker",
+]

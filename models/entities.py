@@ -1,0 +1,309 @@
+"""SQLAlchemy 2 mapped classes: the domain and the database schema.
+
+Attribute names follow FORMAT.md's column names exactly, so importers, exporters, the engine
+and the web forms share one vocabulary. Lists are JSON columns; unknown columns of an
+imported file are kept in ``extra``. ``version_id`` gives optimistic locking: a stale edit
+raises ``sqlalchemy.orm.exc.StaleDataError`` instead of silently overwriting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Recruiter(Base):
+    """A labour-export enterprise (or a local government for seasonal programmes)."""
+
+    __tablename__ = "recruiters"
+
+    recruiter_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    licence_no: Mapped[str] = mapped_column(String(100))
+    licence_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    status_date: Mapped[dt.date | None] = mapped_column(Date)
+    markets: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    website: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    # "enterprise" (default), "local_government" or "public_agency" (DOMAIN.md: E-8 seasonal
+    # places may only be sent by local governments). Optional column `recruiter_type`.
+    recruiter_type: Mapped[str | None] = mapped_column(String(32))
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    status_history: Mapped[list[LicenceStatusChange]] = relationship(
+        back_populates="recruiter",
+        cascade="all, delete-orphan",
+        order_by="LicenceStatusChange.effective_date",
+    )
+    orders: Mapped[list[JobOrder]] = relationship(back_populates="recruiter")
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    def status_on(self, day: dt.date) -> str:
+        """Licence status in force on ``day``: the last recorded change on or before it.
+
+        Without a recorded change before ``day`` the licence counts as active from its issue
+        date (or always, if the date is unknown) and as "unlicensed" before it.
+        """
+        past = [c for c in self.status_history if c.effective_date <= day]
+        if past:
+            return max(past, key=lambda c: (c.effective_date, c.id or 0)).status
+        if not self.status_history and self.status != "active":
+            if self.status_date is None or self.status_date <= day:
+                return self.status
+        if self.licence_date and self.licence_date > day:
+            return "unlicensed"
+        return "active"
+
+    def __repr__(self) -> str:
+        return f"Recruiter({self.recruiter_id!r}, {self.status})"
+
+
+class LicenceStatusChange(Base):
+    __tablename__ = "licence_status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recruiter_id: Mapped[str] = mapped_column(
+        ForeignKey("recruiters.recruiter_id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    effective_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str | None] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    recruiter: Mapped[Recruiter] = relationship(back_populates="status_history")
+
+
+class JobOrder(Base):
+    """A supply contract / job order posted by a recruiter (FORMAT.md job_orders.csv)."""
+
+    __tablename__ = "job_orders"
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recruiter_id: Mapped[str] = mapped_column(ForeignKey("recruiters.recruiter_id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[str] = mapped_column(String(2))
+    programme: Mapped[str | None] = mapped_column(String(16))
+    required_skills: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    language_requirement: Mapped[str | None] = mapped_column(String(100))
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    max_age: Mapped[int | None] = mapped_column(Integer)
+    gender: Mapped[str | None] = mapped_column(String(8))
+    min_education: Mapped[str | None] = mapped_column(String(20))
+    min_experience_years: Mapped[float | None] = mapped_column(Float)
+    positions: Mapped[int] = mapped_column(Integer)
+    places_filled: Mapped[int] = mapped_column(Integer, default=0)
+    monthly_wage: Mapped[float | None] = mapped_column(Float)
+    wage_currency: Mapped[str | None] = mapped_column(String(3))
+    contract_months: Mapped[int | None] = mapped_column(Integer)
+    service_fee_vnd: Mapped[float | None] = mapped_column(Float)
+    brokerage_fee_vnd: Mapped[float | None] = mapped_column(Float)
+    deposit_vnd: Mapped[float | None] = mapped_column(Float)
+    approval_no: Mapped[str | None] = mapped_column(String(100), index=True)
+    approval_date: Mapped[dt.date | None] = mapped_column(Date)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    departure_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    recruiter: Mapped[Recruiter] = relationship(back_populates="orders")
+    applications: Mapped[list[Application]] = relationship(back_populates="order")
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def places_left(self) -> int:
+        return max(0, (self.positions or 0) - (self.places_filled or 0))
+
+    def __repr__(self) -> str:
+        return f"JobOrder({self.order_id!r}, {self.country}, {self.title!r})"
+
+
+class Worker(Base):
+    """A worker profile kept by the centre (FORMAT.md workers.csv)."""
+
+    __tablename__ = "workers"
+
+    worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(8))
+    commune: Mapped[str | None] = mapped_column(String(200), index=True)
+    former_district: Mapped[str | None] = mapped_column(String(200))
+    disadvantaged_commune: Mapped[bool | None] = mapped_column(Boolean)
+    ethnicity: Mapped[str | None] = mapped_column(String(50))
+    household: Mapped[str | None] = mapped_column(String(16))
+    education: Mapped[str | None] = mapped_column(String(20))
+    skills: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # [{"occupation": "thợ hàn", "years": 3.0}, ...] in the order written
+    experience: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    language_training: Mapped[str | None] = mapped_column(String(10))
+    preferred_countries: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    preferred_sectors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    min_wage_vnd: Mapped[float | None] = mapped_column(Float)
+    max_fee_vnd: Mapped[float | None] = mapped_column(Float)
+    available_from: Mapped[dt.date | None] = mapped_column(Date)
+    consent_share: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_date: Mapped[dt.date | None] = mapped_column(Date)
+    consent_scope: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    national_id: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    certificates: Mapped[list[LanguageCertificate]] = relationship(
+        back_populates="worker",
+        cascade="all, delete-orphan",
+        order_by="LanguageCertificate.position",
+    )
+    applications: Mapped[list[Application]] = relationship(
+        back_populates="worker", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    def age_on(self, day: dt.date) -> int:
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+    def __repr__(self) -> str:
+        return f"Worker({self.worker_id!r})"
+
+
+class LanguageCertificate(Base):
+    """One certificate of a worker, parsed onto DOMAIN.md's scale (see models.languages)."""
+
+    __tablename__ = "language_certificates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    worker_id: Mapped[str] = mapped_column(
+        ForeignKey("workers.worker_id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    raw: Mapped[str] = mapped_column(String(100))  # as written, e.g. "JLPT N4 (2024-07)"
+    exam: Mapped[str] = mapped_column(String(16))  # jlpt, jft, eps_topik, topik, cefr, ...
+    language: Mapped[str] = mapped_column(String(2))  # ja, ko, de, en, zh ...
+    label: Mapped[str | None] = mapped_column(String(16))  # "N4", "B2", "3" ...
+    score: Mapped[float | None] = mapped_column(Float)
+    level: Mapped[int] = mapped_column(Integer)  # 0..6 on the one scale
+    test_date: Mapped[dt.date | None] = mapped_column(Date)
+
+    worker: Mapped[Worker] = relationship(back_populates="certificates")
+
+
+class Application(Base):
+    """A worker x order pair moving through the pipeline."""
+
+    __tablename__ = "applications"
+    __table_args__ = (UniqueConstraint("worker_id", "order_id", name="uq_application_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    worker_id: Mapped[str] = mapped_column(
+        ForeignKey("workers.worker_id", ondelete="CASCADE"), index=True
+    )
+    order_id: Mapped[str] = mapped_column(ForeignKey("job_orders.order_id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16), default="suggested")
+    score: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    worker: Mapped[Worker] = relationship(back_populates="applications")
+    order: Mapped[JobOrder] = relationship(back_populates="applications")
+    events: Mapped[list[StageEvent]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="StageEvent.at"
+    )
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class StageEvent(Base):
+    __tablename__ = "stage_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    from_stage: Mapped[str | None] = mapped_column(String(16))
+    to_stage: Mapped[str] = mapped_column(String(16))
+    by: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    application: Mapped[Application] = relationship(back_populates="events")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16))
+    recruiter_id: Mapped[str | None] = mapped_column(ForeignKey("recruiters.recruiter_id"))
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    api_token_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    username: Mapped[str | None] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(32))  # view, create, update, delete, import, ...
+    entity: Mapped[str] = mapped_column(String(32))  # worker, order, recruiter, user, ...
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ExchangeRate(Base):
+    """VND per unit of a currency, maintained by the administrator (wage comparisons)."""
+
+    __tablename__ = "exchange_rates"
+
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    vnd_per_unit: Mapped[float] = mapped_column(Float)
+    as_of: Mapped[dt.date | None] = mapped_column(Date)
