@@ -1,0 +1,667 @@
+"""Rank job orders for a worker and workers for a job order, explaining every rank.
+
+The engine holds the current recruiters, orders and workers (ORM objects handed over by the
+caller; it never opens the database), their embeddings in two faiss indexes and a character
+n-gram matrix for the lexical signal. A query goes:
+
+1. legal gates on orders (``matcher.rules.order_gates``): an illegal or not-open order is
+   never ranked for anyone; illegal ones go to the ``blocked`` list with their reasons;
+2. candidate retrieval: every order/worker for small collections, otherwise the union of the
+   dense (faiss) and lexical top candidates;
+3. eligibility gates for the pair (age, gender, education, language, consent): a hard fail goes
+   to ``ineligible`` with its reasons, a trainable gap stays in the ranking with the gap shown;
+4. named features -> score with per-feature contributions (``matcher.scoring``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from matcher import languages, rules, scoring
+from matcher.index import VectorIndex
+from matcher.text import fold, prepare
+from models import JobOrder, Recruiter, Worker
+from models.languages import CertificateError, parse_certificate, parse_requirement
+from models.reference import DEFAULT_RATES
+
+log = logging.getLogger(__name__)
+
+# Reasons that only say an order is not open now (not a violation of the law): such orders are
+# left out of rankings but not listed among the blocked ones.
+NOT_OPEN_CODES = frozenset({"order_closed", "order_draft", "deadline_passed", "no_places_left"})
+# Fusion of the dense and lexical signals (z-scores against background pairs).
+DENSE_SHARE = 0.6
+
+
+class NotFittedError(ValueError):
+    """The engine was used before ``fit``."""
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A plain sentence about one feature of a match, in Vietnamese and English."""
+
+    feature: str
+    vi: str
+    en: str
+
+
+@dataclass
+class Match:
+    item_id: str
+    score: float
+    features: dict[str, float]
+    contributions: dict[str, float]
+    gaps: list = field(default_factory=list)  # rules.Reason with severity "gap"
+    warnings: list = field(default_factory=list)  # rules.Reason with severity "warn"
+    reasons: list[Explanation] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "item_id": self.item_id,
+            "score": round(self.score, 4),
+            "features": {k: round(v, 4) for k, v in self.features.items()},
+            "contributions": {k: round(v, 4) for k, v in self.contributions.items()},
+            "gaps": [reason_dict(r) for r in self.gaps],
+            "warnings": [reason_dict(r) for r in self.warnings],
+            "reasons": [{"feature": e.feature, "vi": e.vi, "en": e.en} for e in self.reasons],
+        }
+
+
+@dataclass
+class Blocked:
+    item_id: str
+    reasons: list
+
+    def to_dict(self) -> dict:
+        return {"item_id": self.item_id, "reasons": [reason_dict(r) for r in self.reasons]}
+
+
+@dataclass
+class Ranking:
+    query_id: str
+    direction: str  # "w2j" or "j2w"
+    matches: list[Match]
+    blocked: list[Blocked] = field(default_factory=list)
+    ineligible: list[Blocked] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "query_id": self.query_id,
+            "direction": self.direction,
+            "matches": [m.to_dict() for m in self.matches],
+            "blocked": [b.to_dict() for b in self.blocked],
+            "ineligible": [b.to_dict() for b in self.ineligible],
+        }
+
+
+def reason_dict(r) -> dict:
+    return {"code": r.code, "severity": r.severity, "vi": r.vi, "en": r.en}
+
+
+def order_text(order: JobOrder) -> str:
+    parts = [order.title or ""]
+    if order.required_skills:
+        parts.append("; ".join(order.required_skills))
+    if order.description:
+        parts.append(order.description[:300])
+    return prepare(". ".join(p for p in parts if p))
+
+
+def worker_text(worker: Worker) -> str:
+    parts = list(worker.skills or [])
+    parts += [e.get("occupation", "") for e in worker.experience or [] if e.get("occupation")]
+    return prepare("; ".join(p for p in parts if p)) or "-"
+
+
+def _money(x: float) -> str:
+    """Vietnamese money: 30.600.000 đ."""
+    return f"{x:,.0f}".replace(",", ".") + " đ"
+
+
+def _months_between(a: dt.date, b: dt.date) -> float:
+    return (b - a).days / 30.44
+
+
+class Engine:
+    """Two-way ranker and source of match scores for the allocator.
+
+    Parameters
+    ----------
+    encoder: a ``matcher.encoder.Encoder``.
+    weights: ``scoring.Weights``; the newest packaged version when None.
+    exact_threshold: passed to the faiss indexes (exact below, approximate above).
+    full_scan_below: collections smaller than this are scored whole; larger ones via candidates.
+    candidates: how many dense and how many lexical candidates to take for large collections.
+    """
+
+    def __init__(
+        self,
+        encoder,
+        weights: scoring.Weights | None = None,
+        exact_threshold: int = 20000,
+        full_scan_below: int = 3000,
+        candidates: int = 300,
+    ):
+        self.encoder = encoder
+        self.weights = weights
+        self.exact_threshold = exact_threshold
+        self.full_scan_below = full_scan_below
+        self.candidates = candidates
+
+    # ---- fitting and updates ------------------------------------------------------------
+
+    def fit(
+        self,
+        recruiters: Iterable[Recruiter],
+        orders: Iterable[JobOrder],
+        workers: Iterable[Worker],
+        today: dt.date | None = None,
+        rates: dict[str, float] | None = None,
+    ) -> "Engine":
+        self.weights_ = self.weights or scoring.load_weights()
+        self.today_ = today or dt.date.today()
+        self.rates_ = {**DEFAULT_RATES, **(rates or {})}
+        self.recruiters_ = {r.recruiter_id: r for r in recruiters}
+        self.orders_ = {o.order_id: o for o in orders}
+        self.workers_ = {w.worker_id: w for w in workers}
+        self._vectors: dict[str, np.ndarray] = {}
+        self._certs: dict[str, list] = {}
+        self._gate_cache: dict[tuple[str, dt.date], list] = {}
+        self._rebuild()
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "orders_"):
+            raise NotFittedError("This Engine is not fitted yet: call fit(recruiters, orders, workers) first.")
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        missing = sorted({t for t in texts if t not in self._vectors})
+        if missing:
+            vecs = self.encoder.encode(missing, batch_size=64, show_progress=len(missing) > 500)
+            for t, v in zip(missing, vecs):
+                self._vectors[t] = np.asarray(v, dtype=np.float32)
+        if not texts:
+            return np.zeros((0, self.encoder.dim), dtype=np.float32)
+        return np.stack([self._vectors[t] for t in texts])
+
+    def _rebuild(self) -> None:
+        """Recompute texts, vectors, indexes, lexical matrices and background statistics."""
+        self._order_ids = sorted(self.orders_)
+        self._worker_ids = sorted(self.workers_)
+        self._order_texts = {i: order_text(self.orders_[i]) for i in self._order_ids}
+        self._worker_texts = {i: worker_text(self.workers_[i]) for i in self._worker_ids}
+        self._sector_texts = {
+            i: prepare("; ".join(self.workers_[i].preferred_sectors or []))
+            for i in self._worker_ids
+            if self.workers_[i].preferred_sectors
+        }
+        self._exp_texts = sorted(
+            {
+                prepare(e["occupation"])
+                for w in self.workers_.values()
+                for e in (w.experience or [])
+                if e.get("occupation")
+            }
+        )
+        all_texts = (
+            [self._order_texts[i] for i in self._order_ids]
+            + [self._worker_texts[i] for i in self._worker_ids]
+            + list(self._sector_texts.values())
+            + self._exp_texts
+        )
+        self._encode(all_texts)
+        corpus = [fold(t) for t in all_texts] or ["-"]
+        self._tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=1)
+        self._tfidf.fit(corpus)
+        self._lex_cache: dict[str, object] = {}
+        self._order_index = self._build_index(self._order_ids, self._order_texts)
+        self._worker_index = self._build_index(self._worker_ids, self._worker_texts)
+        self._order_lex = self._lex([self._order_texts[i] for i in self._order_ids])
+        self._order_pos = {oid: n for n, oid in enumerate(self._order_ids)}
+        self._worker_lex = self._lex([self._worker_texts[i] for i in self._worker_ids])
+        self._worker_pos = {wid: n for n, wid in enumerate(self._worker_ids)}
+        self._duplicates = rules.find_duplicate_codes(self.recruiters_.values(), self.orders_.values())
+        self._gate_cache.clear()
+        self._background()
+
+    def _build_index(self, ids: list[str], texts: dict[str, str]) -> VectorIndex | None:
+        if not ids:
+            return None
+        vecs = self._encode([texts[i] for i in ids])
+        index = VectorIndex(exact_threshold=self.exact_threshold)
+        index.fit(ids, vecs)
+        index.encoder_name = getattr(self.encoder, "name", "")
+        return index
+
+    def _lex(self, texts: Sequence[str]):
+        return self._tfidf.transform([fold(t) for t in texts])
+
+    def _background(self) -> None:
+        """Mean and spread of dense and lexical similarity over random worker x order pairs."""
+        rng = np.random.default_rng(0)
+        if not self._order_ids or not self._worker_ids:
+            self._bg = (0.8, 0.05, 0.1, 0.05)
+            return
+        n = 3000
+        oi = rng.integers(0, len(self._order_ids), n)
+        wi = rng.integers(0, len(self._worker_ids), n)
+        ov = self._encode([self._order_texts[self._order_ids[i]] for i in oi])
+        wv = self._encode([self._worker_texts[self._worker_ids[i]] for i in wi])
+        dense = np.einsum("ij,ij->i", ov, wv)
+        lex = np.asarray(self._order_lex[oi].multiply(self._worker_lex[wi]).sum(axis=1)).ravel()
+        self._bg = (float(dense.mean()), float(dense.std()) or 0.05, float(lex.mean()), float(lex.std()) or 0.05)
+
+    def upsert_order(self, order: JobOrder, recruiter: Recruiter | None = None) -> None:
+        """An order was posted, changed or closed: refresh its vector and the indexes."""
+        self._check_fitted()
+        if recruiter is not None:
+            self.recruiters_[recruiter.recruiter_id] = recruiter
+        self.orders_[order.order_id] = order
+        self._refresh_orders([order.order_id])
+
+    def remove_order(self, order_id: str) -> None:
+        self._check_fitted()
+        self.orders_.pop(order_id, None)
+        self._refresh_orders([])
+
+    def set_recruiter(self, recruiter: Recruiter) -> None:
+        """A licence status changed: gates are re-evaluated at the next query."""
+        self._check_fitted()
+        self.recruiters_[recruiter.recruiter_id] = recruiter
+        for o in self.orders_.values():
+            if o.recruiter_id == recruiter.recruiter_id:
+                o.recruiter = recruiter
+        self._duplicates = rules.find_duplicate_codes(self.recruiters_.values(), self.orders_.values())
+        self._gate_cache.clear()
+
+    def upsert_worker(self, worker: Worker) -> None:
+        self._check_fitted()
+        self.workers_[worker.worker_id] = worker
+        self._certs.pop(worker.worker_id, None)
+        self._refresh_workers()
+
+    def remove_worker(self, worker_id: str) -> None:
+        self._check_fitted()
+        self.workers_.pop(worker_id, None)
+        self._certs.pop(worker_id, None)
+        self._refresh_workers()
+
+    def _refresh_orders(self, changed: list[str]) -> None:
+        self._order_ids = sorted(self.orders_)
+        for i in changed:
+            self._order_texts[i] = order_text(self.orders_[i])
+        self._order_texts = {i: self._order_texts.get(i) or order_text(self.orders_[i]) for i in self._order_ids}
+        self._order_index = self._build_index(self._order_ids, self._order_texts)
+        self._order_lex = self._lex([self._order_texts[i] for i in self._order_ids])
+        self._order_pos = {oid: n for n, oid in enumerate(self._order_ids)}
+        self._duplicates = rules.find_duplicate_codes(self.recruiters_.values(), self.orders_.values())
+        self._gate_cache.clear()
+
+    def _refresh_workers(self) -> None:
+        self._worker_ids = sorted(self.workers_)
+        self._worker_texts = {i: worker_text(self.workers_[i]) for i in self._worker_ids}
+        self._sector_texts = {
+            i: prepare("; ".join(self.workers_[i].preferred_sectors or []))
+            for i in self._worker_ids
+            if self.workers_[i].preferred_sectors
+        }
+        exp = {prepare(e["occupation"]) for w in self.workers_.values() for e in (w.experience or []) if e.get("occupation")}
+        self._encode(sorted(exp) + list(self._sector_texts.values()))
+        self._worker_index = self._build_index(self._worker_ids, self._worker_texts)
+        self._worker_lex = self._lex([self._worker_texts[i] for i in self._worker_ids])
+        self._worker_pos = {wid: n for n, wid in enumerate(self._worker_ids)}
+
+    # ---- persistence of the derived state ----------------------------------------------------
+
+    def index_blobs(self) -> dict[str, bytes]:
+        """The two faiss indexes as bytes (the caller stores them; the database stays the truth)."""
+        self._check_fitted()
+        return {
+            name: idx.to_bytes()
+            for name, idx in (("orders", self._order_index), ("workers", self._worker_index))
+            if idx is not None
+        }
+
+    # ---- gates ----------------------------------------------------------------------------
+
+    def order_reasons(self, order_id: str, today: dt.date | None = None) -> list:
+        """Every gate reason of an order on ``today`` (empty: legal and open)."""
+        self._check_fitted()
+        day = today or self.today_
+        key = (order_id, day)
+        if key not in self._gate_cache:
+            order = self.orders_[order_id]
+            recruiter = self.recruiters_.get(order.recruiter_id) or order.recruiter
+            reasons = rules.order_gates(order, recruiter, day, self.rates_, duplicates=self._duplicates)
+            self._gate_cache[key] = reasons
+        return self._gate_cache[key]
+
+    def is_rankable(self, order_id: str, today: dt.date | None = None) -> bool:
+        return not any(r.severity == "block" for r in self.order_reasons(order_id, today))
+
+    def blocked_orders(self, today: dt.date | None = None) -> list[Blocked]:
+        """Illegal orders with their reasons: what the counsellor reviews to catch brokers."""
+        self._check_fitted()
+        out = []
+        for oid in self._order_ids:
+            reasons = [r for r in self.order_reasons(oid, today) if r.severity == "block"]
+            if reasons and not all(r.code in NOT_OPEN_CODES for r in reasons):
+                out.append(Blocked(oid, [r for r in reasons if r.code not in NOT_OPEN_CODES] or reasons))
+        return out
+
+    def certificates(self, worker: Worker) -> list:
+        wid = worker.worker_id
+        if wid not in self._certs:
+            certs = []
+            for c in worker.certificates or []:
+                try:
+                    certs.append(parse_certificate(c.raw))
+                except CertificateError:
+                    log.warning("worker %s: unreadable certificate %r ignored", wid, c.raw)
+            self._certs[wid] = certs
+        return self._certs[wid]
+
+    # ---- similarity --------------------------------------------------------------------------
+
+    def _z(self, dense: np.ndarray, lex: np.ndarray) -> np.ndarray:
+        dm, ds, lm, ls = self._bg
+        return DENSE_SHARE * (dense - dm) / ds + (1 - DENSE_SHARE) * (lex - lm) / ls
+
+    def _similarity_to_orders(self, text: str, order_ids: list[str]) -> np.ndarray:
+        """Fused z-score of a worker-side text against each order's text."""
+        if not order_ids:
+            return np.zeros(0)
+        q = self._encode([text])[0]
+        dense = self._encode([self._order_texts[i] for i in order_ids]) @ q
+        rows = [self._order_pos[i] for i in order_ids]
+        lex = np.asarray((self._order_lex[rows] @ self._lex_vector(text).T).todense()).ravel()
+        return self._z(dense, lex)
+
+    def _similarity_to_workers(self, text: str, worker_ids: list[str]) -> np.ndarray:
+        """Fused z-score of an order's text against each worker's text."""
+        if not worker_ids:
+            return np.zeros(0)
+        q = self._encode([text])[0]
+        dense = self._encode([self._worker_texts[i] for i in worker_ids]) @ q
+        rows = [self._worker_pos[i] for i in worker_ids]
+        lex = np.asarray((self._worker_lex[rows] @ self._lex_vector(text).T).todense()).ravel()
+        return self._z(dense, lex)
+
+    def _lex_vector(self, text: str):
+        if text not in self._lex_cache:
+            self._lex_cache[text] = self._lex([text])
+        return self._lex_cache[text]
+
+    def _pair_z(self, text_a: str, text_b: str) -> float:
+        va, vb = self._encode([text_a, text_b])
+        lex = float((self._lex_vector(text_a) @ self._lex_vector(text_b).T).toarray()[0, 0])
+        return float(self._z(np.array([float(va @ vb)]), np.array([lex]))[0])
+
+    # ---- features for one pair ---------------------------------------------------------------
+
+    def _features(self, worker: Worker, order: JobOrder, occ_z: float, day: dt.date):
+        """Features, gap/warn/fail reasons and explanations for one worker x order pair."""
+        reasons = rules.worker_gates(worker, order, day, self.certificates(worker))
+        fails = [r for r in reasons if r.severity in ("fail", "block")]
+        gaps = [r for r in reasons if r.severity == "gap"]
+        warns = [r for r in reasons if r.severity == "warn"] + [
+            r for r in self.order_reasons(order.order_id, day) if r.severity == "warn"
+        ]
+        f: dict[str, float] = {}
+        expl: list[Explanation] = []
+        dm, ds, lm, ls = self._bg
+        f["occupation_similarity"] = scoring.calibrate(occ_z, 0.0, 1.0)
+
+        # Experience: years in occupations similar to this order's text.
+        otext = self._order_texts[order.order_id]
+        relevant = 0.0
+        best_occ = None
+        for e in worker.experience or []:
+            occ = e.get("occupation")
+            if not occ:
+                continue
+            w = scoring.calibrate(self._pair_z(prepare(occ), otext), 0.0, 1.0)
+            years = float(e.get("years") or 0)
+            relevant += w * years
+            if w >= 0.5 and (best_occ is None or years > best_occ[1]):
+                best_occ = (occ, years)
+        f["experience_fit"] = scoring.experience_fit(relevant, order.min_experience_years)
+
+        # Language.
+        req = None
+        if order.language_requirement:
+            try:
+                req = parse_requirement(order.language_requirement)
+            except CertificateError:
+                req = None
+        la = languages.assess(self.certificates(worker), req, day, order.programme)
+        f["language_fit"] = scoring.LANGUAGE_FEATURE.get(la.status, 0.0)
+
+        f["country_preference"] = scoring.country_preference(order.country, worker.preferred_countries or [])
+        sector = self._sector_texts.get(worker.worker_id)
+        f["sector_preference"] = (
+            scoring.calibrate(self._pair_z(sector, otext), 0.0, 1.0) if sector else 0.5
+        )
+        wage_vnd = None
+        if order.monthly_wage and order.wage_currency:
+            rate = self.rates_.get(order.wage_currency.upper())
+            wage_vnd = order.monthly_wage * rate if rate else None
+        f["wage_fit"] = scoring.wage_fit(wage_vnd, worker.min_wage_vnd)
+        cost = float(order.service_fee_vnd or 0) + float(order.deposit_vnd or 0)
+        f["fee_fit"] = scoring.fee_fit(cost, worker.max_fee_vnd)
+        late = 0.0
+        if worker.available_from and order.departure_date and worker.available_from > order.departure_date:
+            late = _months_between(order.departure_date, worker.available_from)
+        f["date_fit"] = scoring.date_fit(late)
+
+        # Explanations, one per feature, with the concrete values.
+        sim_pct = round(100 * f["occupation_similarity"])
+        expl.append(Explanation(
+            "occupation_similarity",
+            f"Kỹ năng và kinh nghiệm gần với công việc «{order.title}» ({sim_pct}/100).",
+            f"Skills and experience are close to «{order.title}» ({sim_pct}/100).",
+        ))
+        need = order.min_experience_years
+        if best_occ:
+            expl.append(Explanation(
+                "experience_fit",
+                f"Có {best_occ[1]:g} năm kinh nghiệm «{best_occ[0]}»"
+                + (f" (yêu cầu {need:g} năm)." if need else "."),
+                f"{best_occ[1]:g} years of experience as «{best_occ[0]}»"
+                + (f" (required: {need:g})." if need else "."),
+            ))
+        elif need:
+            expl.append(Explanation(
+                "experience_fit",
+                f"Chưa có kinh nghiệm liên quan rõ ràng (yêu cầu {need:g} năm).",
+                f"No clearly related experience (required: {need:g} years).",
+            ))
+        if la.status == "ok" and la.best_cert is not None:
+            expl.append(Explanation(
+                "language_fit",
+                f"Đạt yêu cầu ngoại ngữ {order.language_requirement} (có {la.best_cert.raw}).",
+                f"Meets the language requirement {order.language_requirement} (has {la.best_cert.raw}).",
+            ))
+        elif la.status == "none_required":
+            expl.append(Explanation("language_fit", "Đơn hàng không yêu cầu chứng chỉ ngoại ngữ.",
+                                    "The order requires no language certificate."))
+        prefs = [c.upper() for c in worker.preferred_countries or []]
+        if order.country.upper() in prefs:
+            rank = prefs.index(order.country.upper()) + 1
+            expl.append(Explanation("country_preference",
+                                    f"{order.country} là nước mong muốn thứ {rank} của người lao động.",
+                                    f"{order.country} is the worker's choice number {rank}."))
+        elif prefs:
+            expl.append(Explanation("country_preference",
+                                    f"{order.country} không nằm trong các nước mong muốn ({', '.join(prefs)}).",
+                                    f"{order.country} is not among the preferred countries ({', '.join(prefs)})."))
+        if wage_vnd is not None:
+            if worker.min_wage_vnd:
+                cmp_vi = "đạt" if wage_vnd >= worker.min_wage_vnd else "thấp hơn"
+                cmp_en = "meets" if wage_vnd >= worker.min_wage_vnd else "is below"
+                expl.append(Explanation(
+                    "wage_fit",
+                    f"Lương khoảng {_money(wage_vnd)}/tháng, {cmp_vi} mức mong muốn {_money(worker.min_wage_vnd)}.",
+                    f"Wage about {_money(wage_vnd)}/month {cmp_en} the wished minimum {_money(worker.min_wage_vnd)}.",
+                ))
+            else:
+                expl.append(Explanation("wage_fit", f"Lương khoảng {_money(wage_vnd)}/tháng.",
+                                        f"Wage about {_money(wage_vnd)}/month."))
+        if cost > 0:
+            if worker.max_fee_vnd is not None:
+                ok = cost <= worker.max_fee_vnd
+                expl.append(Explanation(
+                    "fee_fit",
+                    f"Tổng phí dịch vụ và ký quỹ {_money(cost)} "
+                    + ("trong khả năng chi trả" if ok else "vượt khả năng chi trả")
+                    + f" ({_money(worker.max_fee_vnd)}).",
+                    f"Service fee and deposit {_money(cost)} "
+                    + ("within" if ok else "above")
+                    + f" what the worker can pay ({_money(worker.max_fee_vnd)}).",
+                ))
+        else:
+            expl.append(Explanation("fee_fit", "Người lao động không phải trả phí dịch vụ hay ký quỹ.",
+                                    "The worker pays no service fee or deposit."))
+        if late > 0:
+            expl.append(Explanation(
+                "date_fit",
+                f"Sẵn sàng từ {worker.available_from.isoformat()}, sau ngày xuất cảnh {order.departure_date.isoformat()}.",
+                f"Available from {worker.available_from.isoformat()}, after departure on {order.departure_date.isoformat()}.",
+            ))
+        return f, fails, gaps, warns, expl
+
+    def _score_pair(self, worker: Worker, order: JobOrder, occ_z: float, day: dt.date):
+        f, fails, gaps, warns, expl = self._features(worker, order, occ_z, day)
+        if fails:
+            return None, fails
+        s = scoring.combine(f, self.weights_)
+        order_of = {name: i for i, name in enumerate(scoring.FEATURES)}
+        expl.sort(key=lambda e: (-s.contributions.get(e.feature, 0.0), order_of.get(e.feature, 99)))
+        return Match("", s.score, s.features, s.contributions, gaps, warns, expl), []
+
+    # ---- public ranking ---------------------------------------------------------------------
+
+    def rank_orders(
+        self,
+        worker: Worker,
+        top_k: int = 10,
+        country: str | None = None,
+        programme: str | None = None,
+        today: dt.date | None = None,
+        pool: int | None = None,
+    ) -> Ranking:
+        """Legal, open orders for ``worker``, best first, with blocked and ineligible lists."""
+        self._check_fitted()
+        if top_k < 1:
+            raise ValueError(f"The 'top_k' parameter must be an int in [1, inf). Got {top_k!r} instead.")
+        day = today or self.today_
+        blocked = self.blocked_orders(day)
+        rankable = [oid for oid in self._order_ids if self.is_rankable(oid, day)]
+        if country:
+            rankable = [o for o in rankable if self.orders_[o].country.upper() == country.upper()]
+        if programme:
+            rankable = [o for o in rankable if (self.orders_[o].programme or "") == programme]
+        wtext = worker_text(worker)
+        cand = self._candidates_orders(wtext, rankable, pool)
+        z = self._similarity_to_orders(wtext, cand)
+        matches, ineligible = [], []
+        for oid, zi in zip(cand, z):
+            m, fails = self._score_pair(worker, self.orders_[oid], float(zi), day)
+            if m is None:
+                ineligible.append(Blocked(oid, fails))
+                continue
+            m.item_id = oid
+            matches.append(m)
+        matches.sort(key=lambda m: (-m.score, m.item_id))
+        return Ranking(worker.worker_id, "w2j", matches[:top_k], blocked, ineligible)
+
+    def _candidates_orders(self, wtext: str, rankable: list[str], pool: int | None) -> list[str]:
+        limit = pool or self.full_scan_below
+        if len(rankable) <= limit:
+            return rankable
+        k = pool or self.candidates
+        allowed = set(rankable)
+        q = self._encode([wtext])
+        dense = [i for i, _ in self._order_index.search(q, k, allowed=allowed)[0]]
+        rows = [self._order_pos[o] for o in rankable]
+        lex = np.asarray((self._order_lex[rows] @ self._lex_vector(wtext).T).todense()).ravel()
+        top = np.argsort(-lex)[:k]
+        return sorted(set(dense) | {rankable[i] for i in top})
+
+    def rank_workers(
+        self,
+        order: JobOrder,
+        top_k: int = 10,
+        consent_only: bool = False,
+        today: dt.date | None = None,
+        pool: int | None = None,
+    ) -> Ranking:
+        """Eligible workers for ``order`` (an illegal order gets no candidates, only its reasons)."""
+        self._check_fitted()
+        if top_k < 1:
+            raise ValueError(f"The 'top_k' parameter must be an int in [1, inf). Got {top_k!r} instead.")
+        day = today or self.today_
+        if order.order_id not in self.orders_:
+            self.upsert_order(order)
+        reasons = [r for r in self.order_reasons(order.order_id, day) if r.severity == "block"]
+        if reasons:
+            return Ranking(order.order_id, "j2w", [], [Blocked(order.order_id, reasons)], [])
+        pool_ids = [
+            w for w in self._worker_ids
+            if getattr(self.workers_[w], "active", True) is not False
+            and (not consent_only or self.workers_[w].consent_share)
+        ]
+        otext = self._order_texts[order.order_id]
+        limit = pool or self.full_scan_below
+        if len(pool_ids) > limit:
+            k = pool or self.candidates
+            allowed = set(pool_ids)
+            dense = [i for i, _ in self._worker_index.search(self._encode([otext]), k, allowed=allowed)[0]]
+            rows = [self._worker_pos[w] for w in pool_ids]
+            lex = np.asarray((self._worker_lex[rows] @ self._lex_vector(otext).T).todense()).ravel()
+            pool_ids = sorted(set(dense) | {pool_ids[i] for i in np.argsort(-lex)[:k]})
+        z = self._similarity_to_workers(otext, pool_ids)
+        matches, ineligible = [], []
+        for wid, zi in zip(pool_ids, z):
+            m, fails = self._score_pair(self.workers_[wid], order, float(zi), day)
+            if m is None:
+                ineligible.append(Blocked(wid, fails))
+                continue
+            m.item_id = wid
+            matches.append(m)
+        matches.sort(key=lambda m: (-m.score, m.item_id))
+        return Ranking(order.order_id, "j2w", matches[:top_k], [], ineligible)
+
+    def pair_scores(
+        self,
+        worker_ids: Sequence[str] | None = None,
+        order_ids: Sequence[str] | None = None,
+        per_worker: int = 40,
+        today: dt.date | None = None,
+    ) -> dict[tuple[str, str], float]:
+        """Scores of eligible pairs for the allocator: each worker's best ``per_worker`` orders."""
+        self._check_fitted()
+        day = today or self.today_
+        wanted = set(order_ids) if order_ids is not None else None
+        out: dict[tuple[str, str], float] = {}
+        for wid in worker_ids if worker_ids is not None else self._worker_ids:
+            worker = self.workers_[wid]
+            ranking = self.rank_orders(worker, top_k=per_worker, today=day, pool=max(per_worker * 2, 60))
+            for m in ranking.matches:
+                if wanted is None or m.item_id in wanted:
+                    out[(wid, m.item_id)] = m.score
+        return out
+
+    def places_left(self, today: dt.date | None = None) -> dict[str, int]:
+        return {
+            oid: self.orders_[oid].places_left
+            for oid in self._order_ids
+            if self.is_rankable(oid, today)
+        }

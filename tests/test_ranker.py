@@ -1,0 +1,141 @@
+"""The ranker on a small hand-made world with the deterministic test encoder."""
+
+import datetime as dt
+
+import pytest
+
+from matcher.encoder import HashingEncoder
+from matcher.ranker import Engine, NotFittedError
+from models import JobOrder, LanguageCertificate, LicenceStatusChange, Recruiter, Worker
+from models.languages import parse_certificate
+
+TODAY = dt.date(2026, 11, 26)
+
+
+def cert(worker_id, raw, pos=0):
+    c = parse_certificate(raw)
+    return LanguageCertificate(worker_id=worker_id, position=pos, raw=c.raw, exam=c.exam, language=c.language,
+                               label=c.label, score=c.score, level=c.level, test_date=c.test_date)
+
+
+def recruiter(rid, status="active", name=None, **kw):
+    r = Recruiter(recruiter_id=rid, name=name or f"Công ty {rid}", licence_no=f"{rid[-2:]}/LĐTBXH-GP",
+                  licence_date=dt.date(2018, 1, 1), status=status, markets=["JP", "KR"], **kw)
+    if status != "active":
+        r.status_history = [LicenceStatusChange(status=status, effective_date=dt.date(2026, 6, 1), reason="test")]
+    return r
+
+
+def order(oid, rid, title, country="JP", **kw):
+    base = dict(order_id=oid, recruiter_id=rid, title=title, country=country, programme="titp",
+                positions=5, places_filled=0, monthly_wage=180000, wage_currency="JPY", contract_months=36,
+                service_fee_vnd=20_000_000, brokerage_fee_vnd=0, deposit_vnd=0, approval_no=f"A-{oid}",
+                approval_date=dt.date(2026, 9, 1), deadline=dt.date(2027, 2, 1),
+                departure_date=dt.date(2027, 6, 1), status="open", min_age=18, max_age=35,
+                required_skills=[], extra={})
+    base.update(kw)
+    return JobOrder(**base)
+
+
+def worker(wid, skills, exp=(), certs=(), prefs=("JP",), born=dt.date(2000, 5, 5), **kw):
+    w = Worker(worker_id=wid, full_name=f"Nông Văn {wid}", birth_date=born, gender="male",
+               skills=list(skills), experience=[{"occupation": o, "years": y} for o, y in exp],
+               preferred_countries=list(prefs), preferred_sectors=[], consent_share=True,
+               education="upper_secondary", extra={}, **kw)
+    w.certificates = [cert(wid, c, i) for i, c in enumerate(certs)]
+    return w
+
+
+@pytest.fixture
+def world():
+    recs = [recruiter("R01"), recruiter("R02", status="revoked")]
+    orders = [
+        order("O-WELD", "R01", "Thợ hàn (welder) - Osaka", required_skills=["hàn điện", "hàn TIG"],
+              language_requirement="JLPT N4"),
+        order("O-SEW", "R01", "Công nhân may công nghiệp - Gifu", required_skills=["may công nghiệp"]),
+        order("O-FARM", "R01", "Thực tập sinh nông nghiệp trồng rau", required_skills=["trồng rau"]),
+        order("O-REVOKED", "R02", "Thợ hàn - Aichi", required_skills=["hàn"]),
+        order("O-FEE", "R01", "Thợ hàn kết cấu", service_fee_vnd=200_000_000),
+    ]
+    workers = [
+        worker("W-WELD", ["tho han", "han TIG"], exp=[("thợ hàn", 3)], certs=["JLPT N4 (2025)"]),
+        worker("W-WELD-N5", ["thợ hàn"], exp=[("tho han", 2)], certs=["JLPT N5 (2025)"]),
+        worker("W-SEW", ["cn may", "may công nghiệp"], exp=[("công nhân may", 4)], certs=["JLPT N5 (2025)"]),
+        worker("W-OLD", ["thợ hàn"], exp=[("thợ hàn", 10)], certs=["JLPT N4 (2025)"], born=dt.date(1980, 1, 1)),
+    ]
+    return Engine(HashingEncoder()).fit(recs, orders, workers, today=TODAY)
+
+
+def test_unfitted_engine_says_so():
+    with pytest.raises(NotFittedError, match="not fitted"):
+        Engine(HashingEncoder()).blocked_orders()
+
+
+def test_illegal_orders_never_ranked_and_listed_with_reasons(world):
+    blocked = {b.item_id: {r.code for r in b.reasons} for b in world.blocked_orders()}
+    assert "licence_revoked" in blocked["O-REVOKED"]
+    assert "service_fee_over_cap" in blocked["O-FEE"]
+    for wid in world.workers_:
+        r = world.rank_orders(world.workers_[wid], top_k=10)
+        shown = {m.item_id for m in r.matches}
+        assert not shown & {"O-REVOKED", "O-FEE"}
+        assert {b.item_id for b in r.blocked} >= {"O-REVOKED", "O-FEE"}
+
+
+def test_right_order_first_and_explained(world):
+    r = world.rank_orders(world.workers_["W-WELD"], top_k=3)
+    top = r.matches[0]
+    assert top.item_id == "O-WELD"
+    assert sum(top.contributions.values()) == pytest.approx(top.score)
+    assert {e.feature for e in top.reasons} >= {"occupation_similarity", "language_fit"}
+    assert all(e.vi and e.en for e in top.reasons)
+    r = world.rank_orders(world.workers_["W-SEW"], top_k=3)
+    assert r.matches[0].item_id == "O-SEW"
+
+
+def test_one_level_language_gap_is_shown_not_hidden(world):
+    r = world.rank_orders(world.workers_["W-WELD-N5"], top_k=5)
+    weld = next(m for m in r.matches if m.item_id == "O-WELD")
+    assert [g.code for g in weld.gaps] == ["language_gap"]
+    assert "N4" in weld.gaps[0].vi
+
+
+def test_age_fail_goes_to_ineligible(world):
+    r = world.rank_orders(world.workers_["W-OLD"], top_k=5)
+    assert "O-WELD" not in {m.item_id for m in r.matches}
+    inel = {b.item_id: {x.code for x in b.reasons} for b in r.ineligible}
+    assert "age_above_max" in inel["O-WELD"]
+
+
+def test_rank_workers_both_ways_and_consent(world):
+    o = world.orders_["O-WELD"]
+    r = world.rank_workers(o, top_k=5)
+    assert r.matches[0].item_id == "W-WELD"
+    world.workers_["W-WELD"].consent_share = False
+    r2 = world.rank_workers(o, top_k=5, consent_only=True)
+    assert "W-WELD" not in {m.item_id for m in r2.matches}
+    assert world.rank_workers(world.orders_["O-REVOKED"]).matches == []
+
+
+def test_filters_and_top_k(world):
+    w = world.workers_["W-WELD"]
+    assert world.rank_orders(w, top_k=1).matches.__len__() == 1
+    assert world.rank_orders(w, country="KR").matches == []
+    with pytest.raises(ValueError, match="top_k"):
+        world.rank_orders(w, top_k=0)
+
+
+def test_licence_revocation_takes_effect_at_once(world):
+    rec = world.recruiters_["R01"]
+    rec.status_history = [LicenceStatusChange(status="revoked", effective_date=dt.date(2026, 11, 1), reason="x")]
+    world.set_recruiter(rec)
+    r = world.rank_orders(world.workers_["W-WELD"])
+    assert r.matches == []
+
+
+def test_candidate_retrieval_agrees_with_full_scan(world):
+    w = world.workers_["W-WELD"]
+    full = [m.item_id for m in world.rank_orders(w, top_k=3).matches]
+    world.full_scan_below = 1
+    world.candidates = 10
+    assert [m.item_id for m in world.rank_orders(w, top_k=3).matches] == full
