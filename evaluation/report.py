@@ -1,0 +1,190 @@
+"""An HTML page gathering benchmark runs: one table and one bar plot per benchmark.
+
+``python -m evaluation report RUN1.json RUN2.json ... --out report.html`` (or ``--out DIR``,
+which writes ``DIR/report.html`` and, when no run files are given, reads ``DIR/*.json``).
+The page is self-contained: plots are inline PNG (matplotlib, Agg backend), no external assets.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+METRIC_ORDER = ("map", "mrr", "ndcg@10", "ndcg@5", "acc@1", "p@5", "recall@1", "recall@5", "recall@10",
+                "kendall_tau")
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:13px}
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#f0f0f0} td.l{text-align:left}
+tr.ref td{color:#666;font-style:italic}
+img{max-width:100%;border:1px solid #eee}
+"""
+
+
+def load_runs(paths: Sequence[Path]) -> list[dict]:
+    runs = []
+    for p in paths:
+        data = json.loads(Path(p).read_text(encoding="utf-8"))
+        if not {"benchmark", "rows"} <= set(data):
+            raise ValueError(f"{p}: not a benchmark run (needs 'benchmark' and 'rows').")
+        data["_file"] = str(p)
+        runs.append(data)
+    return runs
+
+
+def _metrics(rows: list[dict]) -> list[str]:
+    keys = {k for r in rows for k in r if k not in ("system", "subset", "n", "run")}
+    return [m for m in METRIC_ORDER if m in keys] + sorted(keys - set(METRIC_ORDER))
+
+
+def _is_reference(system: str) -> bool:
+    return ":" in system or system == "inter-annotator"
+
+
+def _rows_of(runs: list[dict]) -> list[dict]:
+    multi = len(runs) > 1
+    out = []
+    for run in runs:
+        tag = f"{run.get('model', '?')} {run.get('date', '')}"
+        seen_refs = set()
+        for r in run["rows"]:
+            if _is_reference(r["system"]) and multi:
+                key = (r["system"], r["subset"])
+                if key in seen_refs:
+                    continue
+                seen_refs.add(key)
+            out.append({**r, "run": tag})
+    if multi:  # keep one copy of the reference rows across runs
+        uniq, seen = [], set()
+        for r in out:
+            key = (r["system"], r["subset"]) if _is_reference(r["system"]) else None
+            if key and key in seen:
+                continue
+            if key:
+                seen.add(key)
+            uniq.append(r)
+        out = uniq
+    return out
+
+
+def bar_plot_png(rows: list[dict], title: str) -> bytes:
+    """Grouped bars: one panel per metric, subsets on the x axis, one bar per system."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    metrics = _metrics(rows) or ["(none)"]
+    labels = list(dict.fromkeys(f"{r['system']}" + (f" [{r['run']}]" if r.get("_multi") else "") for r in rows))
+    subsets = list(dict.fromkeys(r["subset"] for r in rows))
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(max(8, 1.2 * len(subsets) + 4), 2.6 * len(metrics)),
+                             squeeze=False)
+    cmap = plt.get_cmap("tab20")
+    for ax, metric in zip(axes[:, 0], metrics):
+        width = 0.8 / max(1, len(labels))
+        for j, label in enumerate(labels):
+            vals = []
+            for s in subsets:
+                v = [r.get(metric) for r in rows if r["subset"] == s and r["system"] == label.split(" [")[0]]
+                v = [x for x in v if isinstance(x, int | float)]
+                vals.append(v[0] if v else np.nan)
+            if all(np.isnan(vals)):
+                continue
+            ax.bar(np.arange(len(subsets)) + j * width - 0.4 + width / 2, vals, width, label=label,
+                   color=cmap(j % 20), hatch="//" if _is_reference(label) else None)
+        ax.set_ylabel(metric)
+        ax.set_xticks(np.arange(len(subsets)))
+        ax.set_xticklabels(subsets, fontsize=8, rotation=15)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0, 0].set_title(title)
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    for ax in axes[1:, 0]:
+        for h, n in zip(*ax.get_legend_handles_labels()):
+            if n not in names:
+                handles.append(h)
+                names.append(n)
+    fig.legend(handles, names, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _table(rows: list[dict], multi: bool) -> str:
+    metrics = _metrics(rows)
+    head = ["subset", "system"] + (["run"] if multi else []) + ["n"] + metrics
+    out = ["<table>", "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
+    for r in rows:
+        cls = ' class="ref"' if _is_reference(r["system"]) else ""
+        cells = [f'<td class="l">{html.escape(str(r["subset"]))}</td>', f'<td class="l">{html.escape(r["system"])}</td>']
+        if multi:
+            cells.append(f'<td class="l">{html.escape(r.get("run", ""))}</td>')
+        cells.append(f"<td>{html.escape(str(r.get('n', '')))}</td>")
+        for m in metrics:
+            v = r.get(m)
+            cells.append(f"<td>{v:.4f}</td>" if isinstance(v, int | float) else "<td></td>")
+        out.append(f"<tr{cls}>" + "".join(cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def render(runs: list[dict]) -> str:
+    """The whole page as a string."""
+    by_bench: dict[str, list[dict]] = {}
+    for run in runs:
+        by_bench.setdefault(run["benchmark"], []).append(run)
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             "<title>Benchmark report</title>", f"<style>{_CSS}</style></head><body>",
+             "<h1>Benchmark report</h1>",
+             "<p>Systems: <b>engine</b> = hybrid dense + character TF-IDF (matcher.similarity); <b>lexical</b> = "
+             "char_wb TF-IDF 2-4 over folded text; <b>raw-model</b> = the encoder on raw text. Rows in grey "
+             "italics are figures copied from BASELINES.md or publications, not measured in this run.</p>",
+             "<ul>" + "".join(f'<li><a href="#{html.escape(b)}">{html.escape(b)}</a></li>' for b in by_bench) + "</ul>"]
+    for bench, bruns in by_bench.items():
+        multi = len(bruns) > 1
+        rows = _rows_of(bruns)
+        meta = "; ".join(f"{html.escape(r.get('model', '?'))}, {html.escape(r.get('date', '?'))} "
+                         f"({html.escape(Path(r['_file']).name) if '_file' in r else ''})" for r in bruns)
+        png = base64.b64encode(bar_plot_png(rows, bench)).decode("ascii")
+        parts += [f'<h2 id="{html.escape(bench)}">{html.escape(bench)}</h2>', f"<p>Runs: {meta}</p>",
+                  _table(rows, multi),
+                  f'<img alt="{html.escape(bench)} bar plot" src="data:image/png;base64,{png}">']
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(run_files: Sequence[Path], out: Path) -> Path:
+    out = Path(out)
+    if out.suffix.lower() != ".html":
+        out.mkdir(parents=True, exist_ok=True)
+        if not run_files:
+            run_files = sorted(out.glob("*.json"))
+        out = out / "report.html"
+    if not run_files:
+        raise ValueError("report needs at least one run JSON file.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(load_runs(run_files)), encoding="utf-8")
+    return out
+
+
+def _run(args) -> int:
+    path = write_report(args.runs, args.out)
+    print(f"wrote {path}")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("report", help="HTML page with a table and a bar plot per benchmark")
+    p.add_argument("runs", nargs="*", type=Path, help="benchmark JSON files (default: OUT_DIR/*.json)")
+    p.add_argument("--out", type=Path, required=True, help="report.html, or a directory to write report.html into")
+    p.set_defaults(func=_run)

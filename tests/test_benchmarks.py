@@ -1,0 +1,176 @@
+"""Benchmark loaders and runners on the real files, small fixed-seed samples, hashing encoder."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evaluation import benchmarks
+from evaluation.benchmarks.common import EncodeCache, Variant, evaluate_system
+from evaluation.cli import main
+from evaluation.report import render, write_report
+from matcher.encoder import load_encoder
+from matcher.similarity import LexicalMatcher
+
+METRIC_NAMES = {"map", "mrr", "ndcg@10", "ndcg@5", "acc@1", "recall@1", "recall@5", "recall@10", "p@5",
+                "kendall_tau"}
+
+
+@pytest.fixture(scope="module")
+def bench_dir() -> Path:
+    d = Path(__file__).parents[2] / "shared" / "benchmarks"
+    if not d.is_dir():
+        pytest.skip(f"benchmark data not found at {d}")
+    return d
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return EncodeCache(load_encoder("hashing"))
+
+
+def _check_rows(rows, systems=("engine", "lexical", "raw-model")):
+    assert {r["system"] for r in rows} >= set(systems)
+    for r in rows:
+        assert set(r) <= {"system", "subset", "n"} | METRIC_NAMES, r
+        for k, v in r.items():
+            if k in METRIC_NAMES:
+                assert np.isnan(v) or -1.0 <= v <= 1.0
+
+
+def test_collapse_to_groups_and_exclusion():
+    corpus = ["a b", "a b", "x y", "a"]
+    groups = np.array([0, 0, 1, 2])
+    # query "a b": rows 0 and 1 (group 0) score 1.0; with groups collapsed group 2 is second
+    v = Variant("g", [{2: 1.0}], ("mrr",), groups=groups)
+    row = evaluate_system(LexicalMatcher(prepare_text=False), corpus, ["a b"], [v], progress=False)[0]
+    assert row["mrr"] == pytest.approx(0.5)
+    # without groups the same relevant text is third; excluding identical rows 0,1 makes it first
+    v1 = Variant("plain", [{3: 1.0}], ("mrr",))
+    v2 = Variant("noself", [{3: 1.0}], ("mrr",), exclude=[{0, 1}])
+    r1, r2 = evaluate_system(LexicalMatcher(prepare_text=False), corpus, ["a b"], [v1, v2], progress=False)
+    assert r1["mrr"] == pytest.approx(1 / 3, abs=1e-4) and r2["mrr"] == 1.0
+
+
+def test_talentclef_loader_sizes(bench_dir):
+    from evaluation.benchmarks.talentclef import load_language
+
+    sizes = {lang: tuple(len(x) for x in load_language(bench_dir / "talentclef2025-taskA", lang)[:2])
+             for lang in ("en", "de", "es")}
+    assert sizes == {"en": (105, 2619), "de": (203, 4729), "es": (185, 4661)}
+
+
+def test_melo_loader_concepts(bench_dir):
+    from evaluation.benchmarks.melo import load_subset
+
+    q, c, concepts, qrels = load_subset(bench_dir / "melo-deu", "deu_q_de_c_de")
+    assert (len(q), len(c)) == (1779, 19135)
+    assert len(set(concepts)) < len(c)
+    assert sum(len(v) for v in qrels.values()) == 12670
+
+
+def test_onet_split_is_disjoint_and_fixed(bench_dir):
+    from evaluation.benchmarks.onet import Onet
+
+    on = Onet(bench_dir)
+    assert len(on.titles) == 1110
+    assert on.dev_bases.isdisjoint(on.test_bases)
+    assert 2900 < len(on.sample_titles) <= 3000
+    test, dev = set(on.test_queries()), set(on.dev_queries(500))
+    assert test and dev and test.isdisjoint(dev) and dev.isdisjoint(on.sample_titles)
+    assert Onet(bench_dir).sample_titles == on.sample_titles
+
+
+def test_esco_relations(bench_dir):
+    from evaluation.benchmarks.esco import Esco
+
+    e = Esco(bench_dir)
+    assert len(e.occ_labels) == 3007 and len(e.skill_labels) == 13896
+    grades = {g for d in e.skills_of.values() for g in d.values()}
+    assert grades == {1.0, 2.0}
+
+
+def test_vanetik_annotations(bench_dir):
+    from evaluation.benchmarks.vanetik import load, places
+
+    vac, cvs, ann = load(bench_dir)
+    assert len(vac) == 5 and len(cvs) == 30
+    assert len(ann["annotator1"]) == 30 and len(ann["annotator2"]) == 20
+    np.testing.assert_array_equal(places([2, 1, 4, 3, 5]), [2, 1, 4, 3, 5])
+    np.testing.assert_array_equal(places([1, 5, 2, 1, 4]), [1, 3, 6, 5, 2])
+
+
+@pytest.mark.parametrize("name", ["talentclef", "melo-deu", "onet", "esco-skills", "vanetik"])
+def test_runner_rows(name, bench_dir, encoder):
+    module = benchmarks.get(name)
+    rows = module.run(bench_dir, encoder, ["engine", "lexical", "raw-model"], limit=8, progress=False)
+    _check_rows(rows)
+    if name == "talentclef":
+        assert {r["subset"] for r in rows} >= {"en", "de", "es", "en-noself", "de-noself", "es-noself"}
+    refs = module.reference_rows()
+    assert all(":" in r["system"] for r in refs)
+
+
+def test_cli_json_shape_and_report(bench_dir, tmp_path, capsys):
+    out = tmp_path / "tc.json"
+    assert main(["benchmark", "talentclef", "--data", str(bench_dir), "--encoder", "hashing", "--limit", "5",
+                 "--json", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "engine" in printed and "baselines.md:mE5-s" in printed
+    data = json.loads(out.read_text())
+    assert list(data) == ["benchmark", "model", "date", "rows"]
+    assert data["benchmark"] == "talentclef" and data["model"] == "hashing-384"
+    assert len(data["date"]) == 10
+    assert {"system": "engine", "subset": "en"}.items() <= data["rows"][0].items()
+    assert {"map", "mrr", "p@5"} <= set(data["rows"][0])
+
+    out2 = tmp_path / "va.json"
+    assert main(["benchmark", "vanetik", "--data", str(bench_dir), "--encoder", "hashing", "--systems", "lexical",
+                 "--json", str(out2), "--no-progress"]) == 0
+    page = write_report([out, out2], tmp_path / "report.html").read_text()
+    assert page.count("<table>") == 2
+    assert page.count('<img alt="') == 2 and "data:image/png;base64," in page
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+
+
+def test_trec_runner_with_groups(tmp_path, encoder, capsys):
+    (tmp_path / "q.tsv").write_text("id\ttext\nq1\tthợ hàn\nq2\tcông nhân may\n", encoding="utf-8")
+    (tmp_path / "c.tsv").write_text("id\ttext\nc1\twelder\nc2\tthợ hàn điện\nc3\tthợ may\nc4\tmay công nghiệp\n",
+                                    encoding="utf-8")
+    (tmp_path / "r.tsv").write_text("q1 0 c1 1\nq1 0 c2 2\nq2 0 c3 1\n", encoding="utf-8")
+    (tmp_path / "g.tsv").write_text("cid\tgroup\nc1\tWELDER\nc2\tWELDER\nc3\tSEWER\nc4\tSEWER\n", encoding="utf-8")
+    out = tmp_path / "t.json"
+    assert main(["benchmark", "trec", "--queries", str(tmp_path / "q.tsv"), "--corpus", str(tmp_path / "c.tsv"),
+                 "--qrels", str(tmp_path / "r.tsv"), "--groups", str(tmp_path / "g.tsv"), "--encoder", "hashing",
+                 "--json", str(out), "--no-progress"]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    _check_rows(rows)
+    lex = next(r for r in rows if r["system"] == "lexical")
+    assert lex["n"] == 2 and lex["recall@1"] == 1.0  # two groups: both queries find theirs first
+    assert {"map", "mrr", "ndcg@10", "recall@5", "recall@10"} <= set(lex)
+
+
+def test_cli_rejects_unknown_system(capsys):
+    with pytest.raises(SystemExit):
+        main(["benchmark", "onet", "--systems", "engine,bm99"])
+    assert "--systems takes" in capsys.readouterr().err
+
+
+def test_render_handles_reference_only_rows():
+    page = render([{"benchmark": "x", "model": "m", "date": "2026-01-01",
+                    "rows": [{"system": "published:foo", "subset": "s", "mrr": 0.5}]}])
+    assert "<table>" in page and "<img" in page
+
+
+def test_evaluation_never_imports_web():
+    root = Path(__file__).resolve().parents[1] / "evaluation"
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n == "web" or n.startswith("web.") for n in names), path
