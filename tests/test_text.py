@@ -1,0 +1,148 @@
+"""matcher.text: NFC, folding, abbreviations, list cells, licence/approval numbers."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matcher.text import ABBREVIATIONS, expand_abbreviations, fold, nfc, normalise_id_code, prepare, split_list
+
+
+def test_nfc_composes_decomposed_vietnamese():
+    decomposed = unicodedata.normalize("NFD", "Thợ hàn điều dưỡng")
+    assert decomposed != "Thợ hàn điều dưỡng"
+    assert nfc(decomposed) == "Thợ hàn điều dưỡng"
+    assert nfc(None) == ""
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Thợ hàn", "tho han"),
+        ("THỢ  HÀN", "tho han"),
+        (unicodedata.normalize("NFD", "Thợ hàn"), "tho han"),
+        ("Điều dưỡng", "dieu duong"),
+        ("đóng gói, thực phẩm!", "dong goi thuc pham"),
+        ("Lái xe (B2) - 3 năm", "lai xe b2 3 nam"),
+        ("Nông_nghiệp/Trồng-trọt", "nong nghiep trong trot"),
+    ],
+)
+def test_fold_equates_spellings(a, b):
+    assert fold(a) == fold(b) == b
+
+
+def test_fold_keeps_non_latin_marks():
+    # a dakuten changes a Japanese word; Hangul survives NFD/NFC
+    assert fold("が") == "が"
+    assert fold("TOPIK 3급") == "topik 3급"
+
+
+def test_fold_empty():
+    assert fold("") == fold(None) == ""
+    assert fold(" ;,- ") == ""
+
+
+@given(st.text())
+def test_fold_is_idempotent(s):
+    assert fold(fold(s)) == fold(s)
+
+
+@given(st.text())
+def test_prepare_is_nfc_and_trimmed(s):
+    out = prepare(s)
+    assert unicodedata.is_normalized("NFC", out)
+    assert out == out.strip()
+    assert "  " not in out
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("cn may", "công nhân may"),
+        ("CN xây dựng", "công nhân xây dựng"),
+        ("may cn", "may công nghiệp"),
+        ("May CN, 2 năm kn", "may công nghiệp, 2 năm kinh nghiệm"),
+        ("lx", "lái xe"),
+        ("dd", "điều dưỡng"),
+        ("đd", "điều dưỡng"),
+        ("ĐD viên", "điều dưỡng viên"),
+        ("cn xd", "công nhân xây dựng"),
+        ("lao động nn", "lao động nông nghiệp"),
+        ("chế biến tp", "chế biến thực phẩm"),
+        ("thợ ck", "thợ cơ khí"),
+        ("lắp ráp dt", "lắp ráp điện tử"),
+        ("lắp ráp đt", "lắp ráp điện tử"),
+        ("hl", "hộ lý"),
+        ("tts nb", "thực tập sinh Nhật Bản"),
+        ("tốt nghiệp thpt", "tốt nghiệp trung học phổ thông"),
+    ],
+)
+def test_expand_abbreviations(text, expected):
+    assert expand_abbreviations(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cnc",  # a CNC machine, not "công nhân c"
+        "block",  # "ck" inside a word
+        "lxx",
+        "3kn",
+        "xdựng",
+        "TP Cao Bằng",  # "thành phố", not "thực phẩm"
+        "TP. HCM",
+    ],
+)
+def test_expand_abbreviations_never_inside_words(text):
+    assert expand_abbreviations(text) == text
+
+
+def test_expand_abbreviations_keeps_separators():
+    assert expand_abbreviations("cn/lx; (kn)") == "công nhân/lái xe; (kinh nghiệm)"
+
+
+def test_about_25_abbreviations_all_keys_folded():
+    assert len(ABBREVIATIONS) >= 25
+    assert all(fold(k) == k for k in ABBREVIATIONS)
+
+
+def test_prepare_keeps_diacritics_and_expands():
+    assert prepare("  Cn   may\t công nghiệp  ") == "công nhân may công nghiệp"
+    assert prepare(unicodedata.normalize("NFD", "thợ hàn, 3 năm kn")) == "thợ hàn, 3 năm kinh nghiệm"
+
+
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        ("thợ hàn; xây dựng", ["thợ hàn", "xây dựng"]),
+        (" a ;; b ; ", ["a", "b"]),
+        ("", []),
+        (None, []),
+        (["x; y", " z "], ["x", "y", "z"]),
+    ],
+)
+def test_split_list(cell, expected):
+    assert split_list(cell) == expected
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("123/LĐTBXH-GP", "123/LDTBXH-GP"),
+        ("123 / ldtbxh-gp", "123/LDTBXH-GP"),
+        ("123/lđtbxh–gp", "123/LDTBXH-GP"),  # en dash
+        ("Số 123/LĐTBXH-GP", "123/LDTBXH-GP"),
+        (" 45/QLLĐNN ", "45/QLLDNN"),
+    ],
+)
+def test_normalise_id_code(a, b):
+    assert normalise_id_code(a) == b
+    assert normalise_id_code(b) == b
+
+
+def test_normalise_id_code_keeps_distinct_numbers_apart():
+    assert normalise_id_code("123/LDTBXH-GP") != normalise_id_code("124/LDTBXH-GP")
+    assert normalise_id_code("") == normalise_id_code(None) == ""
