@@ -148,12 +148,14 @@ class Engine:
         exact_threshold: int = 20000,
         full_scan_below: int = 3000,
         candidates: int = 300,
+        vector_cache: dict[str, np.ndarray] | None = None,
     ):
         self.encoder = encoder
         self.weights = weights
         self.exact_threshold = exact_threshold
         self.full_scan_below = full_scan_below
         self.candidates = candidates
+        self.vector_cache = vector_cache
 
     # ---- fitting and updates ------------------------------------------------------------
 
@@ -171,7 +173,9 @@ class Engine:
         self.recruiters_ = {r.recruiter_id: r for r in recruiters}
         self.orders_ = {o.order_id: o for o in orders}
         self.workers_ = {w.worker_id: w for w in workers}
-        self._vectors: dict[str, np.ndarray] = {}
+        self._vectors: dict[str, np.ndarray] = {
+            t: v for t, v in (self.vector_cache or {}).items() if v.shape == (self.encoder.dim,)
+        }
         self._certs: dict[str, list] = {}
         self._gate_cache: dict[tuple[str, dt.date], list] = {}
         self._rebuild()
@@ -319,6 +323,12 @@ class Engine:
         self._worker_pos = {wid: n for n, wid in enumerate(self._worker_ids)}
 
     # ---- persistence of the derived state ----------------------------------------------------
+
+    @property
+    def vectors_(self) -> dict[str, np.ndarray]:
+        """Text -> embedding of every text encoded so far (saved by the caller to skip re-encoding)."""
+        self._check_fitted()
+        return self._vectors
 
     def index_blobs(self) -> dict[str, bytes]:
         """The two faiss indexes as bytes (the caller stores them; the database stays the truth)."""
@@ -545,6 +555,22 @@ class Engine:
         order_of = {name: i for i, name in enumerate(scoring.FEATURES)}
         expl.sort(key=lambda e: (-s.contributions.get(e.feature, 0.0), order_of.get(e.feature, 99)))
         return Match("", s.score, s.features, s.contributions, gaps, warns, expl), []
+
+    def explain_pair(self, worker: Worker, order: JobOrder, today: dt.date | None = None) -> Match | Blocked:
+        """The full scoring of one pair: a Match, or a Blocked with the reasons it cannot be."""
+        self._check_fitted()
+        day = today or self.today_
+        if order.order_id not in self.orders_:
+            self.upsert_order(order)
+        blocks = [r for r in self.order_reasons(order.order_id, day) if r.severity == "block"]
+        if blocks:
+            return Blocked(order.order_id, blocks)
+        z = float(self._similarity_to_orders(worker_text(worker), [order.order_id])[0])
+        m, fails = self._score_pair(worker, order, z, day)
+        if m is None:
+            return Blocked(order.order_id, fails)
+        m.item_id = order.order_id
+        return m
 
     # ---- public ranking ---------------------------------------------------------------------
 
