@@ -1,0 +1,708 @@
+"""Import interchange files (FORMAT.md) into the store: validate everything, then write.
+
+* :func:`read_table` reads a UTF-8 CSV (with or without BOM; ``,`` or, as Excel writes in
+  some locales, ``;``/tab separated) or the first sheet of an .xlsx workbook into text cells.
+* :func:`preview` parses and validates a file against the database without writing.
+* :func:`import_file` (one file) and :func:`import_batch` (recruiters, orders and workers
+  files together, so an order may reference a recruiter of the same batch) validate every
+  row first. By default an import is all-or-nothing: any error and nothing is stored.
+  With ``partial=True`` the good rows are stored and the bad ones reported.
+* Rows are upserted by id: a re-import updates, never duplicates. Columns absent from the
+  file are left as they are on update; an empty cell clears an optional value. A worker's
+  certificates are replaced; a recruiter's status change appends a
+  :class:`~models.LicenceStatusChange`; unknown columns are kept in ``extra``.
+
+Row numbers follow the spreadsheet convention of :mod:`data.formats` (header = row 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import os
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Iterable, NamedTuple, Union
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from data.formats import (
+    KIND_ORDER,
+    Column,
+    FieldError,
+    TableSpec,
+    clean_cell,
+    get_spec,
+    header_key,
+    number_text,
+    parse_cell,
+)
+from models import AuditEvent, LanguageCertificate, LicenceStatusChange, Recruiter, Worker
+
+log = logging.getLogger(__name__)
+
+Source = Union[str, os.PathLike, bytes, bytearray, BinaryIO]
+
+CHUNK = 500  # ids per IN (...) query
+MAX_ERRORS_IN_AUDIT = 50
+
+
+class TableRow(NamedTuple):
+    """One data row: its spreadsheet row number and its cells as text (not yet cleaned)."""
+
+    number: int
+    cells: list[str]
+
+
+@dataclass
+class ParsedRow:
+    """A validated data row. ``values`` is keyed by column name; ``action`` is
+    ``create``, ``update``, ``unchanged`` or ``error``."""
+
+    row: int
+    id: str | None
+    values: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)
+    errors: list[FieldError] = field(default_factory=list)
+    action: str = "create"
+    changed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class Preview:
+    kind: str
+    file: str
+    header: list[str]
+    unknown_columns: list[str]
+    rows: list[ParsedRow]
+    errors: list[FieldError]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    file: str
+    total_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    errors: list[FieldError] = field(default_factory=list)
+    committed: bool = False
+    unchanged: int = 0
+    partial: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def stored(self) -> int:
+        """Rows written (created or changed) by this import."""
+        return self.created + self.updated if self.committed else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "file": self.file,
+            "total_rows": self.total_rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "committed": self.committed,
+            "partial": self.partial,
+            "errors": [e.message for e in self.errors],
+        }
+
+
+# --------------------------------------------------------------------------------------
+# Reading files
+
+
+def _file_error(file: str, problem: str) -> FieldError:
+    return FieldError(file, None, None, None, "a readable CSV UTF-8 or .xlsx file", problem)
+
+
+def _read_bytes(source: Source) -> tuple[bytes, str | None]:
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source), None
+    if hasattr(source, "read"):
+        data = source.read()
+        return (data.encode("utf-8") if isinstance(data, str) else data), getattr(source, "name", None)
+    path = Path(source)
+    return path.read_bytes(), path.name
+
+
+def read_table(source: Source, filename: str | None = None) -> tuple[list[str], list[TableRow]]:
+    """Read a CSV or .xlsx file into ``(header, rows)``; cells are text.
+
+    ``source`` is a path, bytes or a binary file; ``filename`` (needed for bytes) decides
+    the format by its extension and names the file in messages. Only the first sheet of a
+    workbook is read; merged cells read as their top-left value (the others are empty);
+    numbers that are whole are read as ``912345678``, never ``9.12e8``; date cells as
+    ``YYYY-MM-DD``. Entirely empty rows are skipped (row numbers still count them).
+
+    Raises:
+        FieldError: the file is empty, not UTF-8, not a workbook, or not parseable.
+        OSError: the path cannot be read.
+    """
+    data, name = _read_bytes(source)
+    file = Path(filename or name or "upload.csv").name
+    ext = Path(file).suffix.lower()
+    if ext == ".xlsx" or ext == ".xlsm":
+        return _read_xlsx(data, file)
+    if ext == ".xls":
+        raise _file_error(file, "is an old Excel .xls workbook; save it as .xlsx or as CSV UTF-8")
+    if ext not in (".csv", ".txt", ".tsv", ""):
+        raise _file_error(file, f"has the extension {ext!r}; expected a .csv (UTF-8) or .xlsx file")
+    return _read_csv(data, file)
+
+
+def _read_csv(data: bytes, file: str) -> tuple[list[str], list[TableRow]]:
+    if data.startswith(b"PK\x03\x04"):
+        raise _file_error(file, "is an Excel workbook, not CSV text; name it .xlsx or save it as CSV UTF-8")
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _file_error(file, "is an old Excel .xls workbook; save it as .xlsx or as CSV UTF-8")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _file_error(
+            file,
+            f"the file is not UTF-8 text; save it as CSV UTF-8 (in Excel: Save As > "
+            f"'CSV UTF-8 (Comma delimited)'). First bad byte 0x{data[exc.start]:02X} on line {line}; "
+            f"the file was probably saved as Windows-1258 or Latin-1.",
+        ) from None
+    if not text.strip():
+        raise _file_error(file, "the file is empty; expected a header row, e.g. " "'worker_id,full_name,...'")
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = ","
+    if "," not in first_line:
+        if ";" in first_line:
+            delimiter = ";"
+        elif "\t" in first_line:
+            delimiter = "\t"
+    records: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    number = 0
+    try:
+        for cells in reader:
+            number += 1
+            records.append((number, cells))
+    except csv.Error as exc:
+        raise _file_error(file, f"row {number + 1} cannot be read as CSV: {exc}") from None
+    return _split_header(records, file)
+
+
+def _xlsx_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        try:
+            return number_text(value)
+        except ValueError:
+            return str(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_xlsx(data: bytes, file: str) -> tuple[list[str], list[TableRow]]:
+    import openpyxl
+
+    if not data:
+        raise _file_error(file, "the file is empty; expected an .xlsx workbook with a header row")
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        hint = " (it looks like CSV text: name it .csv)" if not data.startswith(b"PK") else ""
+        raise _file_error(file, f"is not a readable .xlsx workbook{hint}: {exc}") from None
+    try:
+        ws = wb.worksheets[0]
+        records = []
+        for row in ws.iter_rows():
+            if not row:
+                continue
+            cells = [_xlsx_text(c.value) for c in row]  # MergedCell.value is None
+            records.append((row[0].row, cells))
+    finally:
+        wb.close()
+    if not records:
+        raise _file_error(file, "the first sheet is empty; expected a header row")
+    return _split_header(records, file)
+
+
+def _split_header(records: list[tuple[int, list[str]]], file: str) -> tuple[list[str], list[TableRow]]:
+    """First non-blank record is the header; the remaining non-blank ones are data rows."""
+    it = iter(records)
+    header: list[str] | None = None
+    rows: list[TableRow] = []
+    for number, cells in it:
+        if any(c.strip() for c in cells):
+            header = [clean_cell(c) for c in cells]
+            break
+    if header is None:
+        raise _file_error(file, "the file is empty; expected a header row")
+    for number, cells in it:
+        if any(c.strip() for c in cells):
+            rows.append(TableRow(number, [unicodedata.normalize("NFC", c) for c in cells]))
+    return header, rows
+
+
+# --------------------------------------------------------------------------------------
+# Validation
+
+
+@dataclass
+class _Checked:
+    spec: TableSpec
+    file: str
+    header: list[str]
+    present: list[Column]  # known columns present in the file
+    unknown: list[str]
+    rows: list[ParsedRow]
+    file_errors: list[FieldError]
+
+    @property
+    def errors(self) -> list[FieldError]:
+        return self.file_errors + [e for r in self.rows for e in r.errors]
+
+    @property
+    def good(self) -> list[ParsedRow]:
+        return [] if self.file_errors else [r for r in self.rows if r.ok]
+
+
+def _map_header(spec: TableSpec, header: list[str], file: str, rows: list[TableRow]):
+    """Header -> (position -> Column or unknown name); file-level errors."""
+    errors: list[FieldError] = []
+    positions: dict[int, Column | str] = {}
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if not name:
+            if any(i < len(r.cells) and r.cells[i].strip() for r in rows):
+                errors.append(
+                    _file_error(file, f"column {i + 1} has values but no name in the header row")
+                )
+            continue
+        key = header_key(name)
+        column = spec.by_name.get(key)
+        ident = column.name if column else name
+        if key in seen:
+            errors.append(
+                _file_error(file, f"column {name!r} appears twice in the header (columns {seen[key] + 1} and {i + 1})")
+            )
+            continue
+        seen[key] = i
+        positions[i] = column if column else ident
+    for col in spec.columns:
+        if col.required and col.name not in seen:
+            errors.append(
+                FieldError(
+                    file, None, col.name, None, "a column in the header",
+                    f"missing required column '{col.name}' (required: {', '.join(spec.required)})",
+                )
+            )
+    return positions, errors
+
+
+def _check(
+    session: Session,
+    spec: TableSpec,
+    source: Source,
+    filename: str | None,
+    batch_recruiters: set[str] | None = None,
+) -> _Checked:
+    data, name = _read_bytes(source)
+    file = Path(filename or name or spec.filename).name
+    try:
+        header, table_rows = read_table(data, file)
+    except FieldError as exc:
+        return _Checked(spec, file, [], [], [], [], [exc])
+    positions, file_errors = _map_header(spec, header, file, table_rows)
+    present = [c for c in positions.values() if isinstance(c, Column)]
+    unknown = [c for c in positions.values() if isinstance(c, str)]
+    parsed: list[ParsedRow] = []
+    if not file_errors:
+        for trow in table_rows:
+            parsed.append(_parse_row(spec, positions, len(header), trow, file))
+        _check_duplicates(spec, parsed, file)
+        _check_cross_fields(spec, parsed, file)
+        if spec.kind == "orders":
+            _check_references(session, parsed, file, batch_recruiters or set())
+        _plan_actions(session, spec, present, parsed)
+    return _Checked(spec, file, header, present, unknown, parsed, file_errors)
+
+
+def _parse_row(spec: TableSpec, positions, width: int, trow: TableRow, file: str) -> ParsedRow:
+    pr = ParsedRow(row=trow.number, id=None)
+    cells = trow.cells
+    if len(cells) > width and any(c.strip() for c in cells[width:]):
+        pr.errors.append(
+            FieldError(
+                file, trow.number, None, None, f"at most {width} cells",
+                f"has {len(cells)} cells but the header has only {width} columns "
+                f"(an unquoted separator in a value?)",
+            )
+        )
+    for i, target in positions.items():
+        text = clean_cell(cells[i] if i < len(cells) else "")
+        if isinstance(target, Column):
+            try:
+                pr.values[target.name] = parse_cell(target, text, file=file, row=trow.number)
+            except FieldError as exc:
+                pr.errors.append(exc)
+        else:
+            pr.extra[target] = text
+    ident = pr.values.get(spec.id_column)
+    pr.id = ident if isinstance(ident, str) else None
+    if pr.errors:
+        pr.action = "error"
+    return pr
+
+
+def _check_duplicates(spec: TableSpec, rows: list[ParsedRow], file: str) -> None:
+    first: dict[str, int] = {}
+    for r in rows:
+        if r.id is None:
+            continue
+        if r.id in first:
+            r.errors.append(
+                FieldError(
+                    file, r.row, spec.id_column, r.id,
+                    "an id used once per file",
+                    f"duplicate {spec.id_column} {r.id!r} (first used in row {first[r.id]})",
+                )
+            )
+            r.action = "error"
+        else:
+            first[r.id] = r.row
+
+
+def _check_cross_fields(spec: TableSpec, rows: list[ParsedRow], file: str) -> None:
+    if spec.kind != "orders":
+        return
+    for r in rows:
+        lo, hi = r.values.get("min_age"), r.values.get("max_age")
+        if lo is not None and hi is not None and lo > hi:
+            r.errors.append(
+                FieldError(
+                    file, r.row, "max_age", str(hi), f"an age of at least min_age ({lo})",
+                    f"{hi} is below min_age {lo}",
+                )
+            )
+            r.action = "error"
+
+
+def _check_references(session: Session, rows: list[ParsedRow], file: str, batch: set[str]) -> None:
+    wanted = {r.values.get("recruiter_id") for r in rows if r.values.get("recruiter_id")}
+    missing = wanted - batch
+    known: set[str] = set()
+    for chunk in _chunks(sorted(missing)):
+        known.update(
+            session.scalars(select(Recruiter.recruiter_id).where(Recruiter.recruiter_id.in_(chunk)))
+        )
+    for r in rows:
+        rid = r.values.get("recruiter_id")
+        if rid and rid not in batch and rid not in known:
+            r.errors.append(
+                FieldError(
+                    file, r.row, "recruiter_id", rid, "the id of a known recruiter",
+                    f"{rid!r} is not a known recruiter; import it first (recruiters.csv) "
+                    f"or in the same batch",
+                )
+            )
+            r.action = "error"
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _load_existing(session: Session, spec: TableSpec, ids: list[str]) -> dict[str, Any]:
+    entity = spec.entity
+    key = getattr(entity, spec.id_column)
+    options = []
+    if entity is Worker:
+        options.append(selectinload(Worker.certificates))
+    elif entity is Recruiter:
+        options.append(selectinload(Recruiter.status_history))
+    found: dict[str, Any] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        for obj in session.scalars(select(entity).where(key.in_(chunk)).options(*options)):
+            found[getattr(obj, spec.id_column)] = obj
+    return found
+
+
+def _current(obj: Any, column: Column) -> Any:
+    value = getattr(obj, column.attribute)
+    if column.type == "certificates":
+        return [c.raw for c in value]
+    return value
+
+
+def _incoming(column: Column, value: Any) -> Any:
+    if column.type == "certificates":
+        return [c.raw for c in value]
+    return value
+
+
+def _diff(obj: Any, present: list[Column], row: ParsedRow) -> list[str]:
+    changed = []
+    for column in present:
+        if _current(obj, column) != _incoming(column, row.values[column.name]):
+            changed.append(column.name)
+    old_extra = obj.extra or {}
+    if any(old_extra.get(k) != v for k, v in row.extra.items()):
+        changed.append("extra")
+    return changed
+
+
+def _plan_actions(session: Session, spec: TableSpec, present: list[Column], rows: list[ParsedRow]) -> None:
+    existing = _load_existing(session, spec, [r.id for r in rows if r.ok and r.id])
+    for r in rows:
+        if not r.ok:
+            r.action = "error"
+            continue
+        obj = existing.get(r.id)
+        if obj is None:
+            r.action = "create"
+            r.changed = [c.name for c in present]
+        else:
+            r.changed = _diff(obj, present, r)
+            r.action = "update" if r.changed else "unchanged"
+
+
+# --------------------------------------------------------------------------------------
+# Writing
+
+
+def _certificate_rows(certificates: list[Any]) -> list[LanguageCertificate]:
+    return [
+        LanguageCertificate(
+            position=i,
+            raw=c.raw,
+            exam=c.exam,
+            language=c.language,
+            label=c.label,
+            score=c.score,
+            level=c.level,
+            test_date=c.test_date,
+        )
+        for i, c in enumerate(certificates)
+    ]
+
+
+def _assign(obj: Any, column: Column, value: Any) -> None:
+    if column.type == "certificates":
+        obj.certificates = _certificate_rows(value)
+    elif column.type in ("list", "experience"):
+        setattr(obj, column.attribute, list(value))
+    else:
+        setattr(obj, column.attribute, value)
+
+
+def _record_status(rec: Recruiter, old: tuple[str | None, dt.date | None] | None, user: str | None, file: str) -> None:
+    """Append a LicenceStatusChange when (status, status_date) differs from the last one."""
+    history = rec.status_history
+    if history:
+        last = max(history, key=lambda c: (c.effective_date, c.id or 0))
+        last_state = (last.status, last.effective_date)
+    else:
+        last_state = old
+    new_status, new_date = rec.status, rec.status_date
+    if last_state is None:  # a new recruiter: record the status if its date is known
+        if new_date is None:
+            return
+    else:
+        last_status, last_date = last_state
+        if new_status == last_status and (new_date is None or new_date == last_date):
+            return
+    rec.status_history.append(
+        LicenceStatusChange(
+            status=new_status,
+            effective_date=new_date or dt.date.today(),
+            reason=f"import of {file}",
+            changed_by=user,
+        )
+    )
+
+
+def _write(session: Session, checked: _Checked, user: str | None) -> tuple[int, int, int]:
+    spec = checked.spec
+    good = checked.good
+    existing = _load_existing(session, spec, [r.id for r in good])
+    created = updated = unchanged = 0
+    for r in good:
+        obj = existing.get(r.id)
+        if obj is None:
+            obj = spec.entity()
+            for column in spec.columns:
+                if column.name in r.values:
+                    _assign(obj, column, r.values[column.name])
+                else:
+                    _assign(obj, column, column.empty_value())
+            obj.extra = dict(r.extra)
+            if spec.entity is Recruiter:
+                _record_status(obj, None, user, checked.file)
+            session.add(obj)
+            created += 1
+            continue
+        changed = _diff(obj, checked.present, r)
+        if not changed:
+            unchanged += 1
+            continue
+        old_status = (obj.status, obj.status_date) if spec.entity is Recruiter else None
+        for column in checked.present:
+            if column.name in changed:
+                _assign(obj, column, r.values[column.name])
+        if "extra" in changed:
+            obj.extra = {**(obj.extra or {}), **r.extra}
+        if spec.entity is Recruiter and ("status" in changed or "status_date" in changed):
+            _record_status(obj, old_status, user, checked.file)
+        updated += 1
+    session.flush()
+    return created, updated, unchanged
+
+
+def _audit(session: Session, report: ImportReport, user: str | None) -> None:
+    session.add(
+        AuditEvent(
+            username=user,
+            action="import",
+            entity=get_spec(report.kind).label,
+            entity_id=None,
+            detail={
+                "file": report.file,
+                "total_rows": report.total_rows,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "errors": len(report.errors),
+                "partial": report.partial,
+                "error_messages": [e.message for e in report.errors[:MAX_ERRORS_IN_AUDIT]],
+            },
+        )
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Public API
+
+
+def preview(session: Session, kind: str, source: Source, filename: str | None = None) -> Preview:
+    """Parse and validate ``source`` against the database without writing anything.
+
+    Each row gets an ``action`` (``create``/``update``/``unchanged``/``error``) and, for
+    updates, the names of the columns that would change.
+    """
+    spec = get_spec(kind)
+    checked = _check(session, spec, source, filename)
+    return Preview(
+        kind=spec.kind,
+        file=checked.file,
+        header=checked.header,
+        unknown_columns=checked.unknown,
+        rows=checked.rows,
+        errors=checked.errors,
+    )
+
+
+def import_file(
+    session: Session,
+    kind: str,
+    source: Source,
+    partial: bool = False,
+    user: str | None = None,
+    *,
+    filename: str | None = None,
+    commit: bool = True,
+) -> ImportReport:
+    """Validate and store one file of ``kind`` (``recruiters``, ``orders``, ``workers``).
+
+    All-or-nothing unless ``partial``: with any error nothing is written. An order's
+    ``recruiter_id`` must exist in the database. With ``commit`` (default) the session is
+    committed when rows were stored, and an AuditEvent (action ``import``) records it.
+    """
+    return import_batch(session, [(kind, source)], partial=partial, user=user,
+                        filenames=[filename], commit=commit)[0]
+
+
+def import_batch(
+    session: Session,
+    files: Iterable[tuple[str, Source]] | dict[str, Source],
+    partial: bool = False,
+    user: str | None = None,
+    *,
+    filenames: list[str | None] | None = None,
+    commit: bool = True,
+) -> list[ImportReport]:
+    """Import several files as one batch in one transaction.
+
+    Files are processed recruiters first, then orders, then workers, so an order may
+    reference a recruiter of the same batch. All-or-nothing across the whole batch unless
+    ``partial``. Reports come back in the order the files were given.
+    """
+    items = list(files.items()) if isinstance(files, dict) else list(files)
+    names = list(filenames or [None] * len(items))
+    specs = [get_spec(kind) for kind, _ in items]
+    order = sorted(range(len(items)), key=lambda i: KIND_ORDER.index(specs[i].kind))
+    checked: dict[int, _Checked] = {}
+    batch_recruiters: set[str] = set()
+    for i in order:
+        c = _check(session, specs[i], items[i][1], names[i], batch_recruiters)
+        checked[i] = c
+        if specs[i].kind == "recruiters":
+            batch_recruiters.update(r.id for r in c.good if r.id)
+    reports = []
+    for i in range(len(items)):
+        c = checked[i]
+        reports.append(
+            ImportReport(kind=c.spec.kind, file=c.file, total_rows=len(c.rows), errors=c.errors,
+                         partial=partial)
+        )
+    any_errors = any(r.errors for r in reports)
+    if any_errors and not partial:
+        log.info("import refused: %d error(s)", sum(len(r.errors) for r in reports))
+        return reports
+    try:
+        wrote = False
+        for i in order:
+            c = checked[i]
+            if c.file_errors or (c.errors and not c.good):
+                continue
+            created, updated, unchanged = _write(session, c, user)
+            rep = reports[i]
+            rep.created, rep.updated, rep.unchanged = created, updated, unchanged
+            rep.committed = True
+            _audit(session, rep, user)
+            wrote = True
+        if commit and wrote:
+            session.commit()
+    except Exception:
+        session.rollback()
+        for rep in reports:
+            rep.committed = False
+            rep.created = rep.updated = rep.unchanged = 0
+        raise
+    return reports
+
