@@ -119,6 +119,15 @@ def register_report(subparsers) -> None:
 VERBS: list[Callable] = [register_benchmark, register_report]
 
 
+def _register_labelled(subparsers) -> None:
+    from evaluation.labelled import register_labelled
+
+    register_labelled(subparsers)
+
+
+VERBS.append(_register_labelled)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evaluation", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="verb", required=True)
