@@ -239,6 +239,12 @@ COMMANDS: list[Callable[[Any], None]] = [
     register_export,
 ]
 
+# Verbs defined in other modules of web/ (imported here, at the end, because they use the
+# helpers above).
+from web.cli_engine import ENGINE_COMMANDS  # noqa: E402
+
+COMMANDS += ENGINE_COMMANDS
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
