@@ -1,0 +1,256 @@
+"""Administrator pages: enterprises and their licence status, users, the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from models import AuditEvent, JobOrder, LicenceStatusChange, Recruiter, User
+from models.enums import LICENCE_STATUSES, ROLES
+from web.audit import record
+from web.auth import AuthError, create_user, current_user, require_form_version, role_required
+from web.db import get_session, today
+from web.engine import get_engine
+from web.errors import BadRequest, Conflict, NotFound
+from web.forms import RecruiterForm
+from web.i18n import t
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+AUDIT_PAGE = 50
+
+
+def _recruiter(rid: str) -> Recruiter:
+    r = get_session().get(Recruiter, rid)
+    if r is None:
+        raise NotFound()
+    return r
+
+
+@bp.route("/recruiters")
+@role_required("admin")
+def recruiters():
+    s = get_session()
+    rows = s.scalars(select(Recruiter).order_by(Recruiter.name)).all()
+    counts = dict(
+        s.execute(select(JobOrder.recruiter_id, func.count()).group_by(JobOrder.recruiter_id)).all()
+    )
+    return render_template("admin/recruiters.html", recruiters=rows, counts=counts, day=today())
+
+
+@bp.route("/recruiters/new", methods=["GET", "POST"])
+@role_required("admin")
+def new_recruiter():
+    s = get_session()
+    form = RecruiterForm(request.form if request.method == "POST" else None)
+    if request.method == "POST" and form.validate():
+        if s.get(Recruiter, form.values["recruiter_id"]) is not None:
+            form.error("recruiter_id", "Mã này đã được dùng.", "This id is taken.")
+        else:
+            r = Recruiter(**{f.column.attribute: form.values[f.name] for f in form.fields})
+            r.status = "active"
+            r.status_date = form.values.get("licence_date")
+            s.add(r)
+            s.flush()
+            record("create", "recruiter", r.recruiter_id, name=r.name)
+            s.commit()
+            get_engine().recruiter_changed(s, r)
+            flash(t("Đã thêm doanh nghiệp.", "Enterprise added."))
+            return redirect(url_for("admin.recruiter", rid=r.recruiter_id))
+    status = 422 if form.errors else 200
+    return render_template("admin/recruiter_new.html", form=form), status
+
+
+@bp.route("/recruiters/<rid>")
+@role_required("admin")
+def recruiter(rid: str):
+    r = _recruiter(rid)
+    s = get_session()
+    orders = s.scalars(select(JobOrder).where(JobOrder.recruiter_id == rid).order_by(JobOrder.order_id)).all()
+    users = s.scalars(select(User).where(User.recruiter_id == rid).order_by(User.username)).all()
+    return render_template(
+        "admin/recruiter.html",
+        r=r,
+        orders=orders,
+        users=users,
+        statuses=LICENCE_STATUSES,
+        day=today(),
+        errors={},
+        form={},
+    )
+
+
+@bp.route("/recruiters/<rid>/status", methods=["POST"])
+@role_required("admin")
+def change_status(rid: str):
+    """Record a licence status change (with its date and reason) and update the engine, so
+    the enterprise's orders leave (or re-enter) every ranking at once."""
+    s = get_session()
+    r = _recruiter(rid)
+    version = require_form_version(request.form)
+    errors: dict[str, tuple[str, str]] = {}
+    status = request.form.get("status", "")
+    reason = (request.form.get("reason") or "").strip()
+    if status not in LICENCE_STATUSES:
+        errors["status"] = ("Hãy chọn một trạng thái.", "Choose a status.")
+    try:
+        effective = dt.date.fromisoformat(request.form.get("effective_date", ""))
+    except ValueError:
+        errors["effective_date"] = ("Cần một ngày dạng NNNN-TT-NN.", "A date (YYYY-MM-DD) is needed.")
+        effective = None
+    if not reason:
+        errors["reason"] = ("Hãy ghi lý do (ví dụ: số quyết định thu hồi).", "Give the reason (e.g. the decision number).")
+    elif len(reason) > 2000:
+        errors["reason"] = ("Lý do quá dài (tối đa 2000 ký tự).", "The reason is too long (at most 2000 characters).")
+    if version != r.version_id:
+        raise Conflict()
+    if errors:
+        orders = s.scalars(select(JobOrder).where(JobOrder.recruiter_id == rid).order_by(JobOrder.order_id)).all()
+        users = s.scalars(select(User).where(User.recruiter_id == rid)).all()
+        return (
+            render_template(
+                "admin/recruiter.html",
+                r=r,
+                orders=orders,
+                users=users,
+                statuses=LICENCE_STATUSES,
+                day=today(),
+                errors=errors,
+                form=request.form,
+            ),
+            422,
+        )
+    change = LicenceStatusChange(
+        status=status, effective_date=effective, reason=reason, changed_by=current_user().username
+    )
+    r.status_history.append(change)
+    if effective <= today():
+        r.status = status
+        r.status_date = effective
+    else:
+        r.updated_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    s.flush()
+    record("licence_status", "recruiter", rid, status=status, effective_date=effective.isoformat(), reason=reason)
+    s.commit()
+    get_engine().recruiter_changed(s, r)
+    flash(t("Đã ghi nhận thay đổi trạng thái giấy phép.", "Licence status change recorded."))
+    return redirect(url_for("admin.recruiter", rid=rid))
+
+
+# ----------------------------------------------------------------------------- users
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@role_required("admin")
+def users():
+    s = get_session()
+    error = None
+    form = {}
+    status = 200
+    if request.method == "POST":
+        form = request.form
+        try:
+            u = create_user(
+                s,
+                form.get("username", ""),
+                form.get("password", ""),
+                form.get("role", ""),
+                form.get("recruiter_id") or None,
+                form.get("full_name") or None,
+            )
+        except AuthError as exc:
+            error = str(exc)
+            status = 422
+        else:
+            record("create", "user", u.id, username=u.username, role=u.role, recruiter_id=u.recruiter_id)
+            s.commit()
+            flash(t(f"Đã tạo tài khoản {u.username}.", f"User {u.username} created."))
+            return redirect(url_for("admin.users"))
+    rows = s.scalars(select(User).order_by(User.username)).all()
+    recruiters = s.scalars(select(Recruiter).order_by(Recruiter.name)).all()
+    return (
+        render_template("admin/users.html", users=rows, recruiters=recruiters, roles=ROLES, error=error, form=form, now=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)),
+        status,
+    )
+
+
+@bp.route("/users/<int:uid>/active", methods=["POST"])
+@role_required("admin")
+def set_active(uid: int):
+    s = get_session()
+    u = s.get(User, uid)
+    if u is None:
+        raise NotFound()
+    wanted = request.form.get("active") == "true"
+    if "active" not in request.form:
+        raise BadRequest("Thiếu giá trị «active».", "The 'active' value is missing.")
+    u.active = wanted
+    if wanted:
+        u.failed_logins = 0
+        u.locked_until = None
+    record("activate" if wanted else "deactivate", "user", u.id, username=u.username)
+    s.commit()
+    flash(t("Đã cập nhật tài khoản.", "User updated."))
+    return redirect(url_for("admin.users"))
+
+
+# ----------------------------------------------------------------------------- audit
+
+
+@bp.route("/audit")
+@role_required("admin")
+def audit():
+    s = get_session()
+    args = request.args
+    q = select(AuditEvent)
+    errors = {}
+    filters = {k: (args.get(k) or "").strip() for k in ("user", "action", "entity", "entity_id", "date_from", "date_to")}
+    if filters["user"]:
+        q = q.where(AuditEvent.username == filters["user"])
+    if filters["action"]:
+        q = q.where(AuditEvent.action == filters["action"])
+    if filters["entity"]:
+        q = q.where(AuditEvent.entity == filters["entity"])
+    if filters["entity_id"]:
+        q = q.where(AuditEvent.entity_id == filters["entity_id"])
+    for key, op in (("date_from", "ge"), ("date_to", "lt")):
+        if filters[key]:
+            try:
+                day = dt.date.fromisoformat(filters[key])
+            except ValueError:
+                errors[key] = ("Cần một ngày dạng NNNN-TT-NN.", "A date (YYYY-MM-DD) is needed.")
+                continue
+            start = dt.datetime.combine(day if op == "ge" else day + dt.timedelta(days=1), dt.time())
+            q = q.where(AuditEvent.at >= start if op == "ge" else AuditEvent.at < start)
+    try:
+        page = max(1, int(args.get("page", "1")))
+    except ValueError:
+        page = 1
+    total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = s.scalars(q.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE)).all()
+    actions = s.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    entities = s.scalars(select(AuditEvent.entity).distinct().order_by(AuditEvent.entity)).all()
+    usernames = s.scalars(select(AuditEvent.username).where(AuditEvent.username.is_not(None)).distinct().order_by(AuditEvent.username)).all()
+    pages = max(1, -(-total // AUDIT_PAGE))
+
+    def page_args(n: int) -> str:
+        return urlencode({**{k: v for k, v in filters.items() if v}, "page": n})
+
+    return (
+        render_template(
+            "admin/audit.html",
+            events=rows,
+            filters=filters,
+            errors=errors,
+            actions=actions,
+            entities=entities,
+            usernames=usernames,
+            page=page,
+            pages=pages,
+            total=total,
+            page_args=page_args,
+        ),
+        422 if errors else 200,
+    )

@@ -1,0 +1,277 @@
+"""Sign-in, roles, sessions, lockout and personal API tokens.
+
+- Passwords are stored as werkzeug hashes; API tokens as SHA-256 of a random 256-bit token
+  (a token is high-entropy, so a fast hash is enough and lets us look it up by its hash).
+- After ``MAX_FAILURES`` wrong passwords in a row an account is locked for ``LOCK_MINUTES``;
+  while locked even the right password is refused. Unknown names cost the same hash work.
+- Pages use the session cookie; the API accepts the session or ``Authorization: Bearer TOKEN``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import secrets
+from typing import Callable
+from urllib.parse import urlsplit
+
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models import Recruiter, User
+from models.entities import utcnow
+from models.enums import ROLES
+from web.audit import record
+from web.db import get_session
+from web.errors import BadRequest, Forbidden, Unauthorized, wants_json
+
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+MIN_PASSWORD = 8
+# Hash compared against when the user name is unknown, so both paths cost the same.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+class AuthError(ValueError):
+    """A user cannot be created or found (bad name, role, recruiter or password)."""
+
+
+# --------------------------------------------------------------------------- users
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_user(
+    s: Session,
+    username: str,
+    password: str,
+    role: str,
+    recruiter_id: str | None = None,
+    full_name: str | None = None,
+) -> User:
+    """Add a user (not committed). Raises ``AuthError`` saying what is wrong and what is allowed."""
+    username = (username or "").strip()
+    if not username or len(username) > 100 or any(c.isspace() for c in username):
+        raise AuthError(f"The user name must be 1-100 characters without spaces; got {username!r}.")
+    if role not in ROLES:
+        raise AuthError(f"The role must be one of {', '.join(ROLES)}; got {role!r}.")
+    if len(password or "") < MIN_PASSWORD:
+        raise AuthError(f"The password must have at least {MIN_PASSWORD} characters.")
+    if role == "recruiter":
+        if not recruiter_id:
+            raise AuthError("A recruiter user must be linked to an enterprise: give --recruiter ID.")
+        if s.get(Recruiter, recruiter_id) is None:
+            raise AuthError(f"No enterprise with id {recruiter_id!r}.")
+    elif recruiter_id:
+        raise AuthError(f"Only recruiter users are linked to an enterprise; {role!r} is not.")
+    if s.scalar(select(User).where(User.username == username)) is not None:
+        raise AuthError(f"A user named {username!r} already exists.")
+    user = User(
+        username=username,
+        password_hash=generate_password_hash(password),
+        role=role,
+        recruiter_id=recruiter_id,
+        full_name=full_name,
+        active=True,
+        failed_logins=0,
+    )
+    s.add(user)
+    s.flush()
+    return user
+
+
+def issue_token(s: Session, username: str) -> str:
+    """Give ``username`` a new API token (replacing any old one); returns it, stores its hash."""
+    user = s.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AuthError(f"No user named {username!r}.")
+    token = secrets.token_urlsafe(32)
+    user.api_token_hash = token_hash(token)
+    s.flush()
+    return token
+
+
+def check_login(s: Session, username: str, password: str, now: dt.datetime | None = None) -> tuple[User | None, str]:
+    """Verify a sign-in. Returns ``(user, "ok")`` or ``(None, reason)`` with reason one of
+    ``bad`` (wrong name or password), ``locked``, ``inactive``. Updates the failure counter."""
+    now = now or utcnow()
+    user = s.scalar(select(User).where(User.username == (username or "").strip()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None, "bad"
+    if user.locked_until and user.locked_until > now:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None, "locked"
+    if not check_password_hash(user.password_hash, password or ""):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= MAX_FAILURES:
+            user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+            user.failed_logins = 0
+            record("lock", "user", str(user.id), username=user.username, by=user.username)
+            return None, "locked"
+        return None, "bad"
+    if not user.active:
+        return None, "inactive"
+    user.failed_logins = 0
+    user.locked_until = None
+    return user, "ok"
+
+
+# --------------------------------------------------------------------------- request user
+
+
+def current_user() -> User | None:
+    return g.get("user")
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return None
+
+
+def load_user() -> None:
+    """Before each request: find the user from the bearer token (API) or the session cookie."""
+    g.user = None
+    g.via_token = False
+    token = _bearer_token() if wants_json() else None
+    s = None
+    if token:
+        s = get_session()
+        digest = token_hash(token)
+        user = s.scalar(select(User).where(User.api_token_hash == digest))
+        if user is None or not user.active or not hmac.compare_digest(user.api_token_hash or "", digest):
+            raise Unauthorized("Mã truy cập (token) không hợp lệ.", "The API token is not valid.")
+        g.user = user
+        g.via_token = True
+        return
+    uid = session.get("uid")
+    if uid is not None:
+        s = s or get_session()
+        user = s.get(User, uid)
+        if user is None or not user.active or user.password_hash[-16:] != session.get("pw"):
+            session.clear()
+            return
+        g.user = user
+
+
+def role_required(*roles: str) -> Callable:
+    """Allow only signed-in users with one of ``roles``: pages redirect anonymous visitors to
+    the sign-in page, the API answers 401; a wrong role gets 403."""
+    for r in roles:
+        if r not in ROLES:
+            raise ValueError(f"role_required: unknown role {r!r}; allowed: {ROLES}")
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                if wants_json():
+                    raise Unauthorized()
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if user.role not in roles:
+                raise Forbidden()
+            return view(*args, **kwargs)
+
+        wrapped.roles = roles  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate
+
+
+def login_required(view: Callable) -> Callable:
+    return role_required(*ROLES)(view)
+
+
+def home_for(user: User | None) -> str:
+    if user is None:
+        return url_for("auth.login")
+    if user.role == "recruiter":
+        return url_for("recruiter.orders")
+    if user.role == "admin":
+        return url_for("admin.recruiters")
+    return url_for("counsellor.workers")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only local paths are accepted as a redirect target after sign-in."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+# --------------------------------------------------------------------------- views
+
+MESSAGES = {
+    "bad": ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password."),
+    "locked": (
+        f"Tài khoản tạm khóa {LOCK_MINUTES} phút vì nhập sai mật khẩu nhiều lần.",
+        f"The account is locked for {LOCK_MINUTES} minutes after repeated wrong passwords.",
+    ),
+    "inactive": ("Tài khoản đã bị vô hiệu hóa.", "The account is disabled."),
+}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(home_for(current_user()))
+        return render_template("auth/login.html", error=None, username="")
+    username = request.form.get("username", "")
+    password = request.form.get("password", "")
+    s = get_session()
+    user, outcome = check_login(s, username, password)
+    if user is None:
+        record("login_failed", "user", None, username_tried=username[:100], reason=outcome, by=username[:100])
+        s.commit()
+        status = 429 if outcome == "locked" else 401
+        return render_template("auth/login.html", error=MESSAGES[outcome], username=username), status
+    record("login", "user", str(user.id), by=user.username)
+    s.commit()
+    lang = session.get("lang")
+    session.clear()  # a fresh session on sign-in (no fixation)
+    session.permanent = True
+    session["uid"] = user.id
+    session["pw"] = user.password_hash[-16:]  # a password change ends other sessions
+    if lang:
+        session["lang"] = lang
+    g.user = user
+    return redirect(_safe_next(request.args.get("next")) or home_for(user))
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    user = current_user()
+    if user is not None:
+        record("logout", "user", str(user.id))
+        get_session().commit()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("auth.login"))
+
+
+def require_form_version(form) -> int:
+    """The ``version_id`` a form was rendered with; a form without it is out of date."""
+    try:
+        return int(form.get("version_id", ""))
+    except ValueError:
+        raise BadRequest(
+            "Biểu mẫu thiếu phiên bản dữ liệu; hãy tải lại trang.",
+            "The form lacks the record version; reload the page.",
+        ) from None

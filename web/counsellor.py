@@ -1,0 +1,520 @@
+"""Counsellor pages: find and keep worker profiles, import spreadsheets, see ranked orders
+with their reasons and gaps, shortlist and move applications, print a summary, allocate a cohort.
+
+Administrators may use these pages too. Every view of a personal profile is audited.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import Application, JobOrder, Recruiter, Worker
+from models.enums import PROGRAMMES, STAGE_MOVES
+from web.audit import record
+from web.auth import current_user, require_form_version, role_required
+from web.db import get_session, today
+from web.engine import get_engine
+from web.errors import BadRequest, Conflict, NotFound, Unprocessable
+from web.forms import WorkerForm
+from web.i18n import t
+from web import pipeline
+
+bp = Blueprint("counsellor", __name__, url_prefix="/counsellor")
+STAFF = ("counsellor", "admin")
+PAGE = 25
+MAX_TOP = 100
+UPLOAD_TYPES = {".csv": "text/csv", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def load_worker(wid: str) -> Worker:
+    from data.repo import get_worker
+
+    w = get_worker(get_session(), wid)
+    if w is None:
+        raise NotFound("Không tìm thấy người lao động.", "No such worker.")
+    return w
+
+
+def load_order(oid: str) -> JobOrder:
+    from data.repo import get_order
+
+    o = get_order(get_session(), oid)
+    if o is None:
+        raise NotFound("Không tìm thấy đơn hàng.", "No such order.")
+    return o
+
+
+def orders_by_id(ids) -> dict[str, JobOrder]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = get_session().scalars(
+        select(JobOrder).where(JobOrder.order_id.in_(ids)).options(selectinload(JobOrder.recruiter))
+    )
+    return {o.order_id: o for o in rows}
+
+
+def workers_by_id(ids) -> dict[str, Worker]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = get_session().scalars(
+        select(Worker).where(Worker.worker_id.in_(ids)).options(selectinload(Worker.certificates))
+    )
+    return {w.worker_id: w for w in rows}
+
+
+def top_arg(default: int = 10) -> int:
+    try:
+        top = int(request.args.get("top", default))
+    except ValueError:
+        raise BadRequest("Tham số «top» phải là số nguyên.", "The 'top' parameter must be an integer.") from None
+    if not 1 <= top <= MAX_TOP:
+        raise BadRequest(
+            f"Tham số «top» phải từ 1 đến {MAX_TOP}.",
+            f"The 'top' parameter must be an int in [1, {MAX_TOP}]. Got {top} instead.",
+        )
+    return top
+
+
+def new_worker_id() -> str:
+    s = get_session()
+    while True:
+        wid = "W-" + secrets.token_hex(4).upper()
+        if s.get(Worker, wid) is None:
+            return wid
+
+
+# ----------------------------------------------------------------------------- workers
+
+
+@bp.route("/workers")
+@role_required(*STAFF)
+def workers():
+    from data.repo import count_workers, list_workers
+
+    s = get_session()
+    q = (request.args.get("q") or "").strip()[:200]
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows = list_workers(s, q or None, limit=PAGE, offset=(page - 1) * PAGE)
+    total = count_workers(s, q or None)
+    pages = max(1, -(-total // PAGE))
+    return render_template(
+        "counsellor/workers.html",
+        workers=rows,
+        q=q,
+        total=total,
+        page=page,
+        pages=pages,
+        page_args=lambda n: urlencode({"q": q, "page": n}),
+        day=today(),
+    )
+
+
+@bp.route("/workers/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def new_worker():
+    s = get_session()
+    form = WorkerForm(request.form if request.method == "POST" else None)
+    if request.method == "POST" and form.validate():
+        w = Worker(worker_id=new_worker_id(), active=True, extra={})
+        form.apply(w, today())
+        s.add(w)
+        s.flush()
+        record("create", "worker", w.worker_id)
+        s.commit()
+        get_engine().worker_changed(s, w)
+        flash(t("Đã tạo hồ sơ người lao động.", "Worker profile created."))
+        return redirect(url_for("counsellor.worker", wid=w.worker_id))
+    return render_template("counsellor/worker_form.html", form=form, worker=None), (422 if form.errors else 200)
+
+
+@bp.route("/workers/<wid>")
+@role_required(*STAFF)
+def worker(wid: str):
+    s = get_session()
+    w = load_worker(wid)
+    apps = s.scalars(
+        select(Application).where(Application.worker_id == wid).options(selectinload(Application.order), selectinload(Application.events))
+    ).all()
+    record("view", "worker", wid, page="profile")
+    s.commit()
+    return render_template("counsellor/worker.html", w=w, apps=apps, moves=STAGE_MOVES, day=today())
+
+
+@bp.route("/workers/<wid>/edit", methods=["GET", "POST"])
+@role_required(*STAFF)
+def edit_worker(wid: str):
+    """Edit a profile. The form carries the ``version_id`` it was rendered with: if someone
+    else saved in between, nothing is overwritten and the counsellor is told so."""
+    s = get_session()
+    w = load_worker(wid)
+    if request.method == "GET":
+        record("view", "worker", wid, page="edit")
+        s.commit()
+        return render_template("counsellor/worker_form.html", form=WorkerForm(obj=w), worker=w, version=w.version_id)
+    version = require_form_version(request.form)
+    form = WorkerForm(request.form)
+    if version != w.version_id:
+        return (
+            render_template("counsellor/worker_form.html", form=form, worker=w, version=version, conflict=True),
+            409,
+        )
+    if not form.validate():
+        return render_template("counsellor/worker_form.html", form=form, worker=w, version=version), 422
+    changed = form.apply(w, today())
+    if changed:
+        try:
+            s.flush()
+            record("update", "worker", wid, fields=changed)
+            s.commit()
+        except StaleDataError:
+            s.rollback()
+            return (
+                render_template("counsellor/worker_form.html", form=form, worker=w, version=version, conflict=True),
+                409,
+            )
+        get_engine().worker_changed(s, w)
+    flash(t("Đã lưu hồ sơ.", "Profile saved."))
+    return redirect(url_for("counsellor.worker", wid=wid))
+
+
+@bp.route("/workers/<wid>/matches")
+@role_required(*STAFF)
+def matches(wid: str):
+    s = get_session()
+    w = load_worker(wid)
+    country = (request.args.get("country") or "").strip().upper() or None
+    programme = request.args.get("programme") or None
+    if programme and programme not in PROGRAMMES:
+        raise BadRequest("Chương trình không hợp lệ.", "Unknown programme.")
+    top = top_arg(10)
+    ranking = get_engine().rank_orders(s, w, top_k=top, country=country, programme=programme)
+    ids = [m.item_id for m in ranking.matches] + [b.item_id for b in ranking.blocked] + [b.item_id for b in ranking.ineligible]
+    orders = orders_by_id(ids)
+    apps = {a.order_id: a for a in s.scalars(select(Application).where(Application.worker_id == wid))}
+    record("view", "worker", wid, page="matches")
+    s.commit()
+    return render_template(
+        "counsellor/matches.html",
+        w=w,
+        ranking=ranking,
+        orders=orders,
+        apps=apps,
+        country_filter=country or "",
+        programme=programme or "",
+        programmes=PROGRAMMES,
+        top=top,
+    )
+
+
+@bp.route("/workers/<wid>/summary")
+@role_required(*STAFF)
+def summary(wid: str):
+    """A one-page summary to print and give to the worker (print stylesheet)."""
+    s = get_session()
+    w = load_worker(wid)
+    ranking = get_engine().rank_orders(s, w, top_k=5)
+    orders = orders_by_id(m.item_id for m in ranking.matches)
+    apps = s.scalars(select(Application).where(Application.worker_id == wid).options(selectinload(Application.order))).all()
+    record("view", "worker", wid, page="summary")
+    s.commit()
+    return render_template("counsellor/summary.html", w=w, ranking=ranking, orders=orders, apps=apps, day=today())
+
+
+@bp.route("/shortlist", methods=["POST"])
+@role_required(*STAFF)
+def shortlist():
+    s = get_session()
+    w = load_worker(request.form.get("worker_id", ""))
+    o = load_order(request.form.get("order_id", ""))
+    score = request.form.get("score")
+    try:
+        score_value = float(score) if score else None
+    except ValueError:
+        score_value = None
+    app = pipeline.shortlist(s, w, o, current_user().username, score=score_value)
+    s.commit()
+    flash(t(f"Đã đưa «{o.title}» vào danh sách ngắn của {w.full_name}.", f"«{o.title}» shortlisted for {w.full_name}."))
+    target = request.form.get("next")
+    if target == "order":
+        return redirect(url_for("counsellor.order", oid=o.order_id) + f"#app-{app.id}")
+    return redirect(url_for("counsellor.worker", wid=w.worker_id) + f"#app-{app.id}")
+
+
+@bp.route("/applications/<int:aid>/move", methods=["POST"])
+@role_required(*STAFF)
+def move(aid: int):
+    s = get_session()
+    app = pipeline.get_application(s, aid)
+    version = require_form_version(request.form)
+    to = request.form.get("to", "")
+    if not to:
+        raise BadRequest("Hãy chọn giai đoạn mới.", "Choose the new stage.")
+    note = (request.form.get("note") or "").strip()[:2000] or None
+    pipeline.move(s, app, to, current_user().username, note=note, version=version)
+    try:
+        s.commit()
+    except StaleDataError:
+        raise Conflict() from None
+    get_engine().order_changed(s, app.order)
+    flash(t("Đã cập nhật giai đoạn hồ sơ.", "Application stage updated."))
+    if request.form.get("next") == "order":
+        return redirect(url_for("counsellor.order", oid=app.order_id))
+    return redirect(url_for("counsellor.worker", wid=app.worker_id) + f"#app-{app.id}")
+
+
+# ----------------------------------------------------------------------------- orders
+
+
+@bp.route("/orders")
+@role_required(*STAFF)
+def orders():
+    s = get_session()
+    status = request.args.get("status") or "open"
+    q = select(JobOrder).options(selectinload(JobOrder.recruiter)).order_by(JobOrder.order_id)
+    if status != "all":
+        q = q.where(JobOrder.status == status)
+    rows = s.scalars(q).all()
+    return render_template("counsellor/orders.html", orders=rows, status=status)
+
+
+@bp.route("/orders/<oid>")
+@role_required(*STAFF)
+def order(oid: str):
+    """An order with its gate reasons and its ranked workers (all workers, consent or not:
+    the centre holds the profiles; only recruiters are limited to consenting workers)."""
+    s = get_session()
+    o = load_order(oid)
+    holder = get_engine()
+    reasons = holder.order_reasons(s, o)
+    top = top_arg(20)
+    ranking = holder.rank_workers(s, o, top_k=top)
+    workers = workers_by_id([m.item_id for m in ranking.matches] + [b.item_id for b in ranking.ineligible])
+    apps = s.scalars(
+        select(Application).where(Application.order_id == oid).options(selectinload(Application.worker))
+    ).all()
+    return render_template(
+        "counsellor/order.html",
+        o=o,
+        reasons=reasons,
+        ranking=ranking,
+        workers=workers,
+        apps=apps,
+        app_by_worker={a.worker_id: a for a in apps},
+        moves=STAGE_MOVES,
+        top=top,
+    )
+
+
+@bp.route("/blocked")
+@role_required(*STAFF)
+def blocked():
+    s = get_session()
+    items = get_engine().blocked_orders(s)
+    orders = orders_by_id(b.item_id for b in items)
+    return render_template("counsellor/blocked.html", items=items, orders=orders)
+
+
+# ----------------------------------------------------------------------------- import
+
+
+def _upload_dir() -> Path:
+    d = Path(current_app.instance_path) / "uploads"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _import_kinds() -> tuple[str, ...]:
+    return ("workers", "orders", "recruiters") if current_user().role == "admin" else ("workers",)
+
+
+def check_upload(filename: str, data: bytes) -> str | None:
+    """Why an uploaded spreadsheet is refused (``None``: acceptable). Only .csv (UTF-8 text)
+    and .xlsx (a zip workbook) are accepted, whatever the browser claims the type is."""
+    ext = Path(filename or "").suffix.lower()
+    if ext not in UPLOAD_TYPES:
+        return "type"
+    if not data:
+        return "empty"
+    if ext == ".xlsx":
+        return None if data.startswith(b"PK\x03\x04") else "content"
+    if b"\x00" in data:
+        return "content"
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return "encoding"
+    return None
+
+
+UPLOAD_ERRORS = {
+    "type": ("Chỉ nhận tệp .csv (UTF-8) hoặc .xlsx.", "Only .csv (UTF-8) or .xlsx files are accepted."),
+    "empty": ("Tệp rỗng.", "The file is empty."),
+    "content": ("Nội dung tệp không khớp với phần mở rộng.", "The file's content does not match its extension."),
+    "encoding": ("Tệp CSV phải được lưu dạng UTF-8.", "The CSV file must be saved as UTF-8."),
+    "missing": ("Hãy chọn một tệp.", "Choose a file."),
+}
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@role_required(*STAFF)
+def import_upload():
+    kinds = _import_kinds()
+    if request.method == "GET":
+        return render_template("counsellor/import.html", kinds=kinds, error=None, kind="workers")
+    from data.importers import preview
+
+    kind = request.form.get("kind", "workers")
+    if kind not in kinds:
+        raise BadRequest("Loại dữ liệu không hợp lệ.", "Unknown or not allowed kind of file.")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return render_template("counsellor/import.html", kinds=kinds, error=UPLOAD_ERRORS["missing"], kind=kind), 422
+    data = upload.read()
+    problem = check_upload(upload.filename, data)
+    if problem:
+        return render_template("counsellor/import.html", kinds=kinds, error=UPLOAD_ERRORS[problem], kind=kind), 415 if problem in ("type", "content") else 422
+    token = secrets.token_urlsafe(16)
+    ext = Path(upload.filename).suffix.lower()
+    path = _upload_dir() / f"{token}{ext}"
+    path.write_bytes(data)
+    name = Path(upload.filename).name[:200]
+    pending = session.get("imports", {})
+    pending = {k: v for k, v in pending.items() if (_upload_dir() / f"{k}{v['ext']}").exists()}
+    pending[token] = {"kind": kind, "name": name, "ext": ext, "uid": current_user().id}
+    session["imports"] = pending
+    s = get_session()
+    result = preview(s, kind, data, filename=name)
+    s.rollback()
+    return render_template("counsellor/import_preview.html", p=result, token=token, name=name, kind=kind)
+
+
+@bp.route("/import/<token>", methods=["POST"])
+@role_required(*STAFF)
+def import_commit(token: str):
+    from data.importers import import_file
+
+    pending = session.get("imports", {})
+    info = pending.get(token)
+    if info is None or info.get("uid") != current_user().id:
+        raise NotFound("Không tìm thấy tệp đã tải lên; hãy tải lại.", "The uploaded file is gone; upload it again.")
+    path = _upload_dir() / f"{token}{info['ext']}"
+    if not path.exists():
+        raise NotFound("Không tìm thấy tệp đã tải lên; hãy tải lại.", "The uploaded file is gone; upload it again.")
+    partial = request.form.get("partial") == "true"
+    s = get_session()
+    report = import_file(s, info["kind"], path.read_bytes(), partial=partial, user=current_user().username, filename=info["name"])
+    s.commit()
+    path.unlink(missing_ok=True)
+    pending.pop(token, None)
+    session["imports"] = pending
+    if report.committed:
+        get_engine().invalidate()  # many rows changed: rebuild on next use
+    return render_template("counsellor/import_done.html", report=report, kind=info["kind"]), (200 if report.committed or not report.errors else 422)
+
+
+# ----------------------------------------------------------------------------- allocation
+
+
+@bp.route("/allocation", methods=["GET", "POST"])
+@role_required(*STAFF)
+def allocation():
+    """Choose a cohort (workers of a commune or search, without an open application) and the
+    markets; the engine proposes the best assignment; the counsellor reviews it before accepting."""
+    from data.repo import list_workers
+
+    s = get_session()
+    if request.method == "GET":
+        return render_template("counsellor/allocation.html", result=None, args={}, errors={})
+    args = request.form
+    errors = {}
+    q = (args.get("q") or "").strip()[:200]
+    country = (args.get("country") or "").strip().upper()
+    try:
+        size = int(args.get("size") or 50)
+        if not 1 <= size <= 500:
+            raise ValueError
+    except ValueError:
+        errors["size"] = ("Số người từ 1 đến 500.", "Between 1 and 500 workers.")
+        size = 50
+    share = None
+    if args.get("priority_share"):
+        try:
+            share = float(args["priority_share"]) / 100
+            if not 0 <= share <= 1:
+                raise ValueError
+        except ValueError:
+            errors["priority_share"] = ("Tỷ lệ từ 0 đến 100.", "A share between 0 and 100.")
+    if errors:
+        return render_template("counsellor/allocation.html", result=None, args=args, errors=errors), 422
+    busy = set(
+        s.scalars(select(Application.worker_id).where(Application.stage.not_in(("rejected", "withdrawn"))))
+    )
+    cohort = [w for w in list_workers(s, q or None, limit=100000) if w.active and w.worker_id not in busy][:size]
+    order_ids = None
+    if country:
+        order_ids = list(s.scalars(select(JobOrder.order_id).where(JobOrder.country == country)))
+    priority = {w.worker_id for w in cohort if w.disadvantaged_commune or w.household in ("poor", "near_poor")}
+    result = get_engine().allocate(
+        s, [w.worker_id for w in cohort], order_ids, min_priority_share=share, priority=priority
+    )
+    workers = {w.worker_id: w for w in cohort}
+    orders = orders_by_id({o for _, o, _ in result.pairs})
+    return render_template(
+        "counsellor/allocation.html",
+        result=result,
+        args=args,
+        errors={},
+        workers=workers,
+        orders=orders,
+        cohort=cohort,
+        priority=priority,
+    )
+
+
+@bp.route("/allocation/accept", methods=["POST"])
+@role_required(*STAFF)
+def allocation_accept():
+    """Accept the reviewed pairs: each becomes a shortlisted application (gates re-checked)."""
+    s = get_session()
+    pairs = request.form.getlist("pair")
+    if not pairs:
+        raise BadRequest("Không có cặp nào được chọn.", "No pairs were chosen.")
+    created, skipped = 0, []
+    by = current_user().username
+    seen_workers: set[str] = set()
+    for p in pairs[:1000]:
+        wid, _, oid = p.partition("|")
+        w, o = s.get(Worker, wid), s.get(JobOrder, oid)
+        if w is None or o is None or wid in seen_workers:
+            skipped.append(p)
+            continue
+        try:
+            pipeline.shortlist(s, w, o, by, note=t("Phân bổ theo nhóm", "Cohort allocation"))
+        except (Unprocessable, Conflict):
+            skipped.append(p)
+            continue
+        seen_workers.add(wid)
+        created += 1
+    record("allocation_accept", "allocation", None, created=created, skipped=len(skipped))
+    s.commit()
+    flash(
+        t(f"Đã tạo {created} hồ sơ trong danh sách ngắn; bỏ qua {len(skipped)}.",
+          f"{created} applications shortlisted; {len(skipped)} skipped."),
+        "warning" if skipped else "info",
+    )
+    return redirect(url_for("counsellor.allocation"))

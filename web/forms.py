@@ -1,0 +1,313 @@
+"""Server-side forms for workers, orders, enterprises and users.
+
+Each field is a column of the interchange format (``data.formats``), so a value typed in a form
+is read exactly like a spreadsheet cell; the form adds Vietnamese labels, the widget to draw,
+Vietnamese-first error messages shown beside the field, and a few cross-field checks. The JSON
+API uses the same forms (``Form.from_json``), so the pages and the API accept the same values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from data.formats import ORDERS, RECRUITERS, WORKERS, Column, FieldError, clean_cell, format_cell, parse_cell
+from models import LanguageCertificate
+
+# Vietnamese message for each way a cell can be wrong (the English one comes from FieldError).
+_VI_BY_TYPE = {
+    "date": "Cần một ngày dạng NNNN-TT-NN, ví dụ 2025-07-01.",
+    "int": "Cần một số nguyên, ví dụ 12.",
+    "float": "Cần một số (chỉ chữ số, ví dụ 170000 hoặc 1.5).",
+    "enum": "Hãy chọn một giá trị trong danh sách.",
+    "bool": "Chỉ được chọn có hoặc không.",
+    "experience": "Viết dạng «nghề: số năm», cách nhau bằng dấu chấm phẩy, ví dụ «thợ hàn: 3; xây dựng: 1.5».",
+    "certificates": "Không đọc được chứng chỉ; ví dụ «JLPT N4 (2024-07)», «EPS-TOPIK 152 (2025)», «TOPIK 2».",
+    "list": "Danh sách cách nhau bằng dấu chấm phẩy (;).",
+    "str": "Giá trị không hợp lệ.",
+}
+_VI_BY_FMT = {
+    "country": "Cần mã nước 2 chữ cái, ví dụ JP, KR, TW, DE.",
+    "currency": "Cần mã tiền tệ 3 chữ cái, ví dụ JPY, KRW, TWD, EUR, USD.",
+}
+_THOUSANDS_DOTS = re.compile(r"\d{1,3}(?:\.\d{3})+")
+
+
+@dataclass(frozen=True)
+class Field:
+    """A form field: a format column, its labels, its widget and an optional hint."""
+
+    column: Column
+    vi: str
+    en: str
+    widget: str = "text"  # text, textarea, date, number, select, checkbox, tel
+    hint_vi: str = ""
+    hint_en: str = ""
+    required: bool | None = None  # None: as the column says
+
+    @property
+    def name(self) -> str:
+        return self.column.name
+
+    @property
+    def is_required(self) -> bool:
+        return self.column.required if self.required is None else self.required
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return self.column.allowed
+
+
+class Form:
+    """Raw text per field, parsed values and errors ``{name: (vi, en)}``."""
+
+    fields: tuple[Field, ...] = ()
+
+    def __init__(self, data: Mapping[str, Any] | None = None, obj: Any = None):
+        self.errors: dict[str, tuple[str, str]] = {}
+        self.values: dict[str, Any] = {}
+        self.raw: dict[str, str] = {}
+        self.submitted = data is not None
+        for f in self.fields:
+            if data is not None:
+                if f.widget == "checkbox":
+                    self.raw[f.name] = "true" if data.get(f.name) not in (None, "", "false", "0", "off") else "false"
+                else:
+                    self.raw[f.name] = str(data.get(f.name, "") or "")
+            elif obj is not None:
+                self.raw[f.name] = format_cell(f.column, getattr(obj, f.column.attribute, None))
+            else:
+                default = f.column.default
+                self.raw[f.name] = "" if default is None else format_cell(f.column, default)
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> "Form":
+        """A form filled from a JSON object: lists joined with ``;``, numbers and booleans as text."""
+        data: dict[str, str] = {}
+        for f in cls.fields:
+            if f.name not in body or body[f.name] is None:
+                continue
+            value = body[f.name]
+            if isinstance(value, bool):
+                data[f.name] = "true" if value else "false"
+            elif isinstance(value, list):
+                data[f.name] = "; ".join(str(v) for v in value)
+            else:
+                data[f.name] = str(value)
+        return cls(data)
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def error(self, name: str, vi: str, en: str) -> None:
+        self.errors.setdefault(name, (vi, en))
+
+    def validate(self) -> bool:
+        self.values, self.errors = {}, {}
+        for f in self.fields:
+            text = clean_cell(self.raw.get(f.name, ""))
+            if f.column.fmt == "money" and _THOUSANDS_DOTS.fullmatch(text.replace(" ", "")):
+                text = text.replace(" ", "").replace(".", "")  # 30.000.000 as people write it
+            if text == "" and f.is_required:
+                self.error(f.name, "Bắt buộc nhập.", "Required.")
+                continue
+            try:
+                self.values[f.name] = parse_cell(f.column, text, file="form")
+            except FieldError as exc:
+                self.error(f.name, _vi_message(f.column, exc), exc.problem or f"Expected {exc.expected}.")
+        self.check()
+        return not self.errors
+
+    def check(self) -> None:
+        """Cross-field checks; subclasses add errors with ``self.error``."""
+
+
+def _vi_message(column: Column, exc: FieldError) -> str:
+    if exc.problem and "required" in exc.problem:
+        return "Bắt buộc nhập."
+    if exc.expected.startswith("a number of at least"):
+        return "Không được là số âm."
+    if exc.expected.startswith("text of at most") or "too long" in (exc.problem or ""):
+        return f"Quá dài (tối đa {column.max_length} ký tự)."
+    if "control character" in (exc.expected or ""):
+        return "Có ký tự điều khiển không hợp lệ."
+    if column.fmt == "money" and exc.expected == "a plain number":
+        return "Chỉ viết chữ số, không dùng dấu phân cách nghìn."
+    return _VI_BY_FMT.get(column.fmt or "", _VI_BY_TYPE.get(column.type, _VI_BY_TYPE["str"]))
+
+
+def _col(spec, name: str) -> Column:
+    return spec.by_name[name]
+
+
+# ----------------------------------------------------------------------------- workers
+
+_PHONE = re.compile(r"\+?\d[\d .-]{7,14}\d")
+_NATIONAL_ID = re.compile(r"\d{9}|\d{12}")
+
+
+class WorkerForm(Form):
+    W = WORKERS
+    fields = (
+        Field(_col(W, "full_name"), "Họ và tên", "Full name"),
+        Field(_col(W, "birth_date"), "Ngày sinh", "Date of birth", "date"),
+        Field(_col(W, "gender"), "Giới tính", "Gender", "select"),
+        Field(_col(W, "commune"), "Xã / phường", "Commune or ward"),
+        Field(_col(W, "former_district"), "Huyện cũ (trước 01/7/2025)", "Former district (before 2025-07-01)"),
+        Field(_col(W, "disadvantaged_commune"), "Xã đặc biệt khó khăn", "Especially disadvantaged commune", "checkbox"),
+        Field(_col(W, "ethnicity"), "Dân tộc", "Ethnic group"),
+        Field(_col(W, "household"), "Hộ gia đình", "Household", "select"),
+        Field(_col(W, "education"), "Trình độ học vấn", "Education", "select"),
+        Field(_col(W, "skills"), "Kỹ năng", "Skills", "textarea", "Cách nhau bằng dấu chấm phẩy (;)", "Separated by ;"),
+        Field(_col(W, "experience"), "Kinh nghiệm", "Experience", "textarea", "Ví dụ: thợ hàn: 3; xây dựng: 1.5", "e.g. welder: 3; construction: 1.5"),
+        Field(_col(W, "languages"), "Chứng chỉ ngoại ngữ", "Language certificates", "text", "Ví dụ: JLPT N4 (2024-07); EPS-TOPIK 152 (2025)", "e.g. JLPT N4 (2024-07); EPS-TOPIK 152 (2025)"),
+        Field(_col(W, "language_training"), "Đào tạo ngoại ngữ", "Language training", "select"),
+        Field(_col(W, "preferred_countries"), "Nước mong muốn (theo thứ tự)", "Preferred countries (in order)", "text", "Mã nước, ví dụ: JP; KR; TW", "Country codes, e.g. JP; KR; TW"),
+        Field(_col(W, "preferred_sectors"), "Ngành mong muốn", "Preferred sectors"),
+        Field(_col(W, "min_wage_vnd"), "Lương tối thiểu mong muốn (₫/tháng)", "Lowest acceptable wage (VND/month)", "number"),
+        Field(_col(W, "max_fee_vnd"), "Chi phí tối đa có thể trả (₫)", "Most the worker can pay (VND)", "number"),
+        Field(_col(W, "available_from"), "Sẵn sàng từ ngày", "Available from", "date"),
+        Field(_col(W, "consent_share"), "Đồng ý chia sẻ hồ sơ với doanh nghiệp", "Consents to share the profile with recruiters", "checkbox"),
+        Field(_col(W, "consent_scope"), "Phạm vi đồng ý", "Scope of consent"),
+        Field(_col(W, "phone"), "Số điện thoại", "Phone", "tel"),
+        Field(_col(W, "national_id"), "Số CCCD", "National ID"),
+    )
+
+    def check(self) -> None:
+        birth = self.values.get("birth_date")
+        if isinstance(birth, dt.date):
+            age = (dt.date.today() - birth).days / 365.25
+            if not 15 <= age <= 80:
+                self.error("birth_date", "Ngày sinh không hợp lý (tuổi phải từ 15 đến 80).", "Implausible date of birth (age must be 15-80).")
+        phone = self.values.get("phone")
+        if phone and not _PHONE.fullmatch(phone):
+            self.error("phone", "Số điện thoại không hợp lệ (9–15 chữ số).", "Not a phone number (9-15 digits).")
+        nid = self.values.get("national_id")
+        if nid and not _NATIONAL_ID.fullmatch(nid):
+            self.error("national_id", "Số CCCD gồm 12 chữ số (CMND cũ: 9 chữ số).", "A national ID has 12 digits (old ID cards: 9).")
+
+    def apply(self, worker, today: dt.date) -> list[str]:
+        """Copy the parsed values onto ``worker``; returns the names of the fields that changed."""
+        changed = []
+        for f in self.fields:
+            value = self.values[f.name]
+            if f.name == "languages":
+                old = [c.raw for c in worker.certificates]
+                new = [c.raw for c in value]
+                if old != new:
+                    worker.certificates[:] = [certificate_row(c, i) for i, c in enumerate(value)]
+                    changed.append(f.name)
+                continue
+            if getattr(worker, f.column.attribute, None) != value:
+                setattr(worker, f.column.attribute, value)
+                changed.append(f.name)
+        if "consent_share" in changed:
+            worker.consent_date = today  # consent given or withdrawn today (Decree 13/2023)
+        return changed
+
+
+def certificate_row(c, position: int) -> LanguageCertificate:
+    return LanguageCertificate(
+        position=position,
+        raw=c.raw,
+        exam=c.exam,
+        language=c.language,
+        label=c.label,
+        score=c.score,
+        level=c.level,
+        test_date=c.test_date,
+    )
+
+
+# ----------------------------------------------------------------------------- orders
+
+
+class OrderForm(Form):
+    O = ORDERS
+    fields = (
+        Field(_col(O, "title"), "Tên công việc", "Job title"),
+        Field(_col(O, "description"), "Mô tả", "Description", "textarea"),
+        Field(_col(O, "country"), "Nước đến (mã 2 chữ cái)", "Destination (2-letter code)", "text", "Ví dụ: JP, KR, TW, DE", "e.g. JP, KR, TW, DE"),
+        Field(_col(O, "programme"), "Chương trình", "Programme", "select"),
+        Field(_col(O, "required_skills"), "Kỹ năng yêu cầu", "Required skills", "textarea", "Cách nhau bằng dấu chấm phẩy (;)", "Separated by ;"),
+        Field(_col(O, "language_requirement"), "Yêu cầu ngoại ngữ", "Language requirement", "text", "Ví dụ: JLPT N4, EPS-TOPIK 80, Goethe B2; để trống nếu không yêu cầu", "e.g. JLPT N4, EPS-TOPIK 80, Goethe B2; empty for none"),
+        Field(_col(O, "min_age"), "Tuổi tối thiểu", "Minimum age", "number"),
+        Field(_col(O, "max_age"), "Tuổi tối đa", "Maximum age", "number"),
+        Field(_col(O, "gender"), "Giới tính", "Gender", "select"),
+        Field(_col(O, "min_education"), "Học vấn tối thiểu", "Minimum education", "select"),
+        Field(_col(O, "min_experience_years"), "Số năm kinh nghiệm tối thiểu", "Minimum years of experience", "number"),
+        Field(_col(O, "positions"), "Số lượng tuyển", "Positions", "number"),
+        Field(_col(O, "monthly_wage"), "Lương tháng", "Monthly wage", "number"),
+        Field(_col(O, "wage_currency"), "Đơn vị tiền lương", "Wage currency", "text", "Ví dụ: JPY, KRW, TWD, EUR, USD", "e.g. JPY, KRW, TWD, EUR, USD"),
+        Field(_col(O, "contract_months"), "Thời hạn hợp đồng (tháng)", "Contract length (months)", "number"),
+        Field(_col(O, "service_fee_vnd"), "Tiền dịch vụ người lao động trả (₫)", "Service fee paid by the worker (VND)", "number"),
+        Field(_col(O, "brokerage_fee_vnd"), "Tiền môi giới (₫) — pháp luật cấm thu", "Brokerage fee (VND) — prohibited by law", "number"),
+        Field(_col(O, "deposit_vnd"), "Tiền ký quỹ (₫)", "Deposit (VND)", "number"),
+        Field(_col(O, "approval_no"), "Số văn bản chấp thuận hợp đồng cung ứng", "Approval number of the supply contract"),
+        Field(_col(O, "approval_date"), "Ngày chấp thuận", "Approval date", "date"),
+        Field(_col(O, "deadline"), "Hạn nhận hồ sơ", "Application deadline", "date"),
+        Field(_col(O, "departure_date"), "Ngày xuất cảnh dự kiến", "Expected departure", "date"),
+    )
+
+    def check(self) -> None:
+        lo, hi = self.values.get("min_age"), self.values.get("max_age")
+        if lo is not None and hi is not None and lo > hi:
+            self.error("max_age", "Tuổi tối đa phải lớn hơn hoặc bằng tuổi tối thiểu.", "The maximum age must not be below the minimum.")
+        for name in ("min_age", "max_age"):
+            v = self.values.get(name)
+            if v is not None and not 15 <= v <= 70:
+                self.error(name, "Tuổi phải từ 15 đến 70.", "Ages must be between 15 and 70.")
+        if self.values.get("positions") is not None and self.values["positions"] < 1:
+            self.error("positions", "Cần ít nhất 1 người.", "At least 1 position.")
+        if self.values.get("monthly_wage") and not self.values.get("wage_currency"):
+            self.error("wage_currency", "Hãy ghi đơn vị tiền của mức lương.", "Give the currency of the wage.")
+        requirement = self.values.get("language_requirement")
+        if requirement:
+            from models.languages import CertificateError, parse_requirement
+
+            try:
+                parse_requirement(requirement)
+            except CertificateError as exc:
+                self.error(
+                    "language_requirement",
+                    "Không đọc được yêu cầu ngoại ngữ; ví dụ «JLPT N4», «EPS-TOPIK 80», «Goethe B2».",
+                    str(exc),
+                )
+        if self.values.get("approval_no") and not self.values.get("approval_date"):
+            self.error("approval_date", "Có số chấp thuận thì cần ngày chấp thuận.", "An approval number needs its date.")
+
+    def apply(self, order) -> list[str]:
+        changed = []
+        for f in self.fields:
+            value = self.values[f.name]
+            if getattr(order, f.column.attribute, None) != value:
+                setattr(order, f.column.attribute, value)
+                changed.append(f.name)
+        return changed
+
+
+# ----------------------------------------------------------------------------- enterprises
+
+
+class RecruiterForm(Form):
+    R = RECRUITERS
+    fields = (
+        Field(_col(R, "recruiter_id"), "Mã doanh nghiệp", "Enterprise id"),
+        Field(_col(R, "name"), "Tên doanh nghiệp", "Name"),
+        Field(_col(R, "licence_no"), "Số giấy phép", "Licence number", "text", "Ví dụ: 123/LĐTBXH-GP", "e.g. 123/LDTBXH-GP"),
+        Field(_col(R, "licence_date"), "Ngày cấp giấy phép", "Licence date", "date"),
+        Field(_col(R, "markets"), "Thị trường", "Markets", "text", "Mã nước, ví dụ: JP; KR", "Country codes, e.g. JP; KR"),
+        Field(_col(R, "website"), "Trang web", "Website"),
+        Field(_col(R, "phone"), "Điện thoại", "Phone", "tel"),
+        Field(_col(R, "recruiter_type"), "Loại đơn vị", "Kind", "select"),
+    )
+
+    def check(self) -> None:
+        rid = self.values.get("recruiter_id")
+        if rid and not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", rid):
+            self.error("recruiter_id", "Chỉ dùng chữ không dấu, số, dấu gạch.", "Letters, digits, '-', '_' and '.' only.")

@@ -1,0 +1,105 @@
+"""Applications moving through their stages, shared by the pages and the API.
+
+Moves follow ``models.enums.STAGE_MOVES``. Shortlisting and sending a candidate need an order
+that is legal and open today (the engine's gates); recording later outcomes does not, since
+they describe what already happened. Moving into ``selected`` fills one of the order's places,
+leaving ``selected`` for ``rejected``/``withdrawn`` frees it again.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Application, JobOrder, StageEvent, Worker
+from models.enums import STAGE_MOVES, STAGES
+from web.audit import record
+from web.errors import Conflict, NotFound, Unprocessable
+
+# Stages from which a recruiter may see the candidate's contact details.
+CONTACT_STAGES = frozenset({"sent", "interviewed", "selected", "departed"})
+NEEDS_LEGAL_ORDER = frozenset({"shortlisted", "sent"})
+
+
+def order_legal_reasons(s: Session, order: JobOrder) -> list:
+    """Blocking gate reasons of ``order`` today (empty when it may be offered to workers)."""
+    from web.engine import get_engine
+
+    return get_engine().order_block_reasons(s, order)
+
+
+def shortlist(s: Session, worker: Worker, order: JobOrder, by: str, score: float | None = None,
+              note: str | None = None, check: bool = True) -> Application:
+    """Create (or re-open as shortlisted) the application of ``worker`` for ``order``."""
+    if check:
+        reasons = order_legal_reasons(s, order)
+        if reasons:
+            raise Unprocessable(
+                "Không thể chọn đơn hàng này: " + "; ".join(r.vi for r in reasons),
+                "This order cannot be offered: " + "; ".join(r.en for r in reasons),
+                reasons=[r.code for r in reasons],
+            )
+    app = s.scalar(
+        select(Application).where(Application.worker_id == worker.worker_id, Application.order_id == order.order_id)
+    )
+    if app is None:
+        app = Application(worker_id=worker.worker_id, order_id=order.order_id, stage="shortlisted",
+                          score=score, created_by=by, note=note)
+        s.add(app)
+        s.flush()
+        app.events.append(StageEvent(from_stage=None, to_stage="shortlisted", by=by, note=note))
+        record("shortlist", "application", app.id, worker_id=worker.worker_id, order_id=order.order_id)
+        return app
+    if app.stage == "shortlisted":
+        return app
+    if "shortlisted" not in STAGE_MOVES.get(app.stage, ()):
+        raise Conflict(
+            f"Hồ sơ đã ở giai đoạn «{app.stage}», không thể đưa lại vào danh sách ngắn.",
+            f"The application is already at stage {app.stage!r} and cannot be shortlisted again.",
+        )
+    move(s, app, "shortlisted", by, note=note, check=False)
+    return app
+
+
+def move(s: Session, app: Application, to: str, by: str, note: str | None = None,
+         version: int | None = None, check: bool = True) -> Application:
+    """Move ``app`` to stage ``to``; ``version`` (the form's version_id) guards against a stale page."""
+    if to not in STAGES:
+        raise Unprocessable(f"Giai đoạn không hợp lệ: {to!r}.", f"Unknown stage {to!r}; allowed: {', '.join(STAGES)}.")
+    if version is not None and version != app.version_id:
+        raise Conflict()
+    allowed = STAGE_MOVES.get(app.stage, ())
+    if to not in allowed:
+        raise Conflict(
+            f"Không thể chuyển từ «{app.stage}» sang «{to}».",
+            f"Cannot move from {app.stage!r} to {to!r}; allowed: {', '.join(allowed) or 'none (final stage)'}.",
+            allowed=list(allowed),
+        )
+    order = app.order
+    if check and to in NEEDS_LEGAL_ORDER:
+        reasons = order_legal_reasons(s, order)
+        if reasons:
+            raise Unprocessable(
+                "Đơn hàng không còn hợp lệ: " + "; ".join(r.vi for r in reasons),
+                "The order is no longer legal or open: " + "; ".join(r.en for r in reasons),
+                reasons=[r.code for r in reasons],
+            )
+    if to == "selected":
+        order.places_filled = (order.places_filled or 0) + 1
+    elif app.stage == "selected" and to in ("rejected", "withdrawn"):
+        order.places_filled = max(0, (order.places_filled or 0) - 1)
+    old = app.stage
+    app.stage = to
+    if note:
+        app.note = note
+    app.events.append(StageEvent(from_stage=old, to_stage=to, by=by, note=note))
+    s.flush()
+    record("stage", "application", app.id, worker_id=app.worker_id, order_id=app.order_id, from_stage=old, to_stage=to)
+    return app
+
+
+def get_application(s: Session, aid: int) -> Application:
+    app = s.get(Application, aid)
+    if app is None:
+        raise NotFound()
+    return app

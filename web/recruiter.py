@@ -1,0 +1,218 @@
+"""Recruiter pages: the enterprise's own orders only (post, edit, close) and ranked candidates.
+
+Before an order is saved, the legality gates (``matcher.rules.order_gates``) run on it as
+typed: an order that would be blocked (fee over the cap, brokerage fee, no approval number,
+a revoked licence ...) is not saved; the form says why. Saving it anyway needs an explicit
+confirmation and stores it as a draft, which no ranking ever shows. Candidates are only
+workers who consented to share their profile; phone and national ID stay hidden until the
+centre moves the application to "sent" or later.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import Application, JobOrder, Recruiter
+from web.audit import record
+from web.auth import current_user, require_form_version, role_required
+from web.counsellor import top_arg, workers_by_id
+from web.db import get_session, today
+from web.engine import get_engine
+from web.errors import Conflict, NotFound
+from web.forms import OrderForm
+from web.i18n import t
+from web.pipeline import CONTACT_STAGES
+
+bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
+
+
+def own_recruiter() -> Recruiter:
+    r = get_session().get(Recruiter, current_user().recruiter_id)
+    if r is None:  # a recruiter user whose enterprise was deleted
+        raise NotFound("Không tìm thấy doanh nghiệp của tài khoản.", "The account's enterprise is gone.")
+    return r
+
+
+def own_order(oid: str) -> JobOrder:
+    """The order if it belongs to the user's enterprise; otherwise 404 (never reveal others')."""
+    from data.repo import get_order
+
+    o = get_order(get_session(), oid)
+    if o is None or o.recruiter_id != current_user().recruiter_id:
+        raise NotFound("Không tìm thấy đơn hàng.", "No such order.")
+    return o
+
+
+def new_order_id() -> str:
+    s = get_session()
+    while True:
+        oid = "O-" + secrets.token_hex(4).upper()
+        if s.get(JobOrder, oid) is None:
+            return oid
+
+
+def gate_check(form: OrderForm, recruiter: Recruiter, order_id: str, places_filled: int = 0) -> list:
+    """Gate reasons of the order as typed in ``form`` (nothing is stored)."""
+    probe = JobOrder(order_id=order_id, recruiter_id=recruiter.recruiter_id, status="open", places_filled=places_filled)
+    form.apply(probe)
+    return get_engine().check_order(get_session(), probe, recruiter)
+
+
+def save_order(order: JobOrder | None, form: OrderForm, confirm: bool):
+    """Shared by post and edit: returns ``(order or None, reasons)``; ``None`` means not saved
+    because the order would be blocked and the recruiter has not confirmed."""
+    s = get_session()
+    r = own_recruiter()
+    oid = order.order_id if order is not None else new_order_id()
+    reasons = gate_check(form, r, oid, order.places_filled if order is not None else 0)
+    blocks = [x for x in reasons if x.severity == "block"]
+    if blocks and not confirm:
+        return None, reasons
+    created = order is None
+    if created:
+        order = JobOrder(order_id=oid, recruiter_id=r.recruiter_id, places_filled=0, extra={})
+        s.add(order)
+    changed = form.apply(order)
+    order.status = "draft" if blocks else "open"
+    s.flush()
+    record(
+        "create" if created else "update",
+        "order",
+        oid,
+        fields=changed,
+        status=order.status,
+        blocked_by=[x.code for x in blocks],
+    )
+    return order, reasons
+
+
+@bp.route("/orders")
+@role_required("recruiter")
+def orders():
+    s = get_session()
+    r = own_recruiter()
+    rows = s.scalars(
+        select(JobOrder).where(JobOrder.recruiter_id == r.recruiter_id).order_by(JobOrder.created_at.desc(), JobOrder.order_id)
+    ).all()
+    holder = get_engine()
+    blocked = {o.order_id: holder.order_block_reasons(s, o) for o in rows if o.status != "closed"}
+    return render_template("recruiter/orders.html", r=r, orders=rows, blocked=blocked, day=today())
+
+
+@bp.route("/orders/new", methods=["GET", "POST"])
+@role_required("recruiter")
+def new_order():
+    s = get_session()
+    r = own_recruiter()
+    if request.method == "GET":
+        return render_template("recruiter/order_form.html", form=OrderForm(), order=None, reasons=[], r=r)
+    form = OrderForm(request.form)
+    if not form.validate():
+        return render_template("recruiter/order_form.html", form=form, order=None, reasons=[], r=r), 422
+    order, reasons = save_order(None, form, request.form.get("confirm_blocked") == "true")
+    if order is None:
+        return render_template("recruiter/order_form.html", form=form, order=None, reasons=reasons, r=r, needs_confirm=True), 422
+    s.commit()
+    get_engine().order_changed(s, order)
+    _flash_saved(order, reasons)
+    return redirect(url_for("recruiter.order", oid=order.order_id))
+
+
+@bp.route("/orders/<oid>/edit", methods=["GET", "POST"])
+@role_required("recruiter")
+def edit_order(oid: str):
+    s = get_session()
+    o = own_order(oid)
+    r = own_recruiter()
+    if o.status == "closed":
+        raise Conflict("Đơn hàng đã đóng, không sửa được.", "The order is closed and cannot be edited.")
+    if request.method == "GET":
+        return render_template("recruiter/order_form.html", form=OrderForm(obj=o), order=o, reasons=[], r=r, version=o.version_id)
+    version = require_form_version(request.form)
+    form = OrderForm(request.form)
+    if version != o.version_id:
+        return render_template("recruiter/order_form.html", form=form, order=o, reasons=[], r=r, version=version, conflict=True), 409
+    if not form.validate():
+        return render_template("recruiter/order_form.html", form=form, order=o, reasons=[], r=r, version=version), 422
+    saved, reasons = save_order(o, form, request.form.get("confirm_blocked") == "true")
+    if saved is None:
+        return render_template("recruiter/order_form.html", form=form, order=o, reasons=reasons, r=r, version=version, needs_confirm=True), 422
+    try:
+        s.commit()
+    except StaleDataError:
+        s.rollback()
+        return render_template("recruiter/order_form.html", form=form, order=o, reasons=[], r=r, version=version, conflict=True), 409
+    get_engine().order_changed(s, saved)
+    _flash_saved(saved, reasons)
+    return redirect(url_for("recruiter.order", oid=oid))
+
+
+def _flash_saved(order: JobOrder, reasons: list) -> None:
+    if order.status == "draft":
+        flash(t("Đã lưu dưới dạng NHÁP: đơn hàng bị chặn và không được giới thiệu cho người lao động.",
+                "Saved as a DRAFT: the order is blocked and is not offered to workers."), "warning")
+    else:
+        flash(t("Đã lưu đơn hàng.", "Order saved."))
+    warns = [x for x in reasons if x.severity == "warn"]
+    for w in warns:
+        flash(w.vi if t("vi", "en") == "vi" else w.en, "warning")
+
+
+@bp.route("/orders/<oid>/close", methods=["POST"])
+@role_required("recruiter")
+def close_order(oid: str):
+    s = get_session()
+    o = own_order(oid)
+    version = require_form_version(request.form)
+    if version != o.version_id:
+        raise Conflict()
+    if o.status != "closed":
+        o.status = "closed"
+        s.flush()
+        record("close", "order", oid)
+        s.commit()
+        get_engine().order_changed(s, o)
+    flash(t("Đã đóng đơn hàng.", "Order closed."))
+    return redirect(url_for("recruiter.orders"))
+
+
+@bp.route("/orders/<oid>")
+@role_required("recruiter")
+def order(oid: str):
+    """The order, why it is blocked if it is, and its ranked candidates (consenting workers only)."""
+    s = get_session()
+    o = own_order(oid)
+    holder = get_engine()
+    reasons = holder.order_reasons(s, o)
+    top = top_arg(20)
+    ranking = holder.rank_workers(s, o, top_k=top, consent_only=True)
+    apps = {
+        a.worker_id: a
+        for a in s.scalars(select(Application).where(Application.order_id == oid).options(selectinload(Application.worker)))
+    }
+    ids = [m.item_id for m in ranking.matches]
+    sent = [a for a in apps.values() if a.stage in CONTACT_STAGES and a.worker.consent_share and a.worker_id not in ids]
+    workers = workers_by_id(ids + [a.worker_id for a in sent])
+    # The engine filters by consent; check again here, so a stale engine can never leak a profile.
+    ranking_matches = [m for m in ranking.matches if workers.get(m.item_id) is not None and workers[m.item_id].consent_share]
+    shown = [m.item_id for m in ranking_matches] + [a.worker_id for a in sent]
+    if shown:
+        record("view_candidates", "order", oid, workers=shown)
+        s.commit()
+    return render_template(
+        "recruiter/order.html",
+        o=o,
+        reasons=reasons,
+        matches=ranking_matches,
+        sent=sent,
+        workers=workers,
+        apps=apps,
+        contact_stages=CONTACT_STAGES,
+        top=top,
+        day=today(),
+    )

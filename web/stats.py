@@ -1,0 +1,202 @@
+"""The centre's figures, one function per figure, each taking a session and a date range.
+
+Used by the dashboard and meant for reports later. The province's targets come from Plan
+1244/KH-UBND (Cao Bang, 2023): more than 150 workers abroad a year; 100% of them with basic
+training in the receiving market's language; 15% with advanced training and high skill.
+All dates are inclusive; ``end`` is usually today.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from models import Application, ExchangeRate, JobOrder, Recruiter, StageEvent, Worker
+
+TARGET_DEPARTURES = 150  # a year [Plan 1244/KH-UBND]
+TARGET_BASIC_SHARE = 1.00
+TARGET_ADVANCED_SHARE = 0.15
+NOT_OPEN_CODES = frozenset({"order_closed", "order_draft", "deadline_passed", "no_places_left"})
+
+# Short names of the blocking reasons (matcher.rules.REASON_CODES) for the tables.
+REASON_LABELS: dict[str, tuple[str, str]] = {
+    "no_recruiter": ("Không rõ doanh nghiệp", "Unknown enterprise"),
+    "unlicensed": ("Không có giấy phép", "Unlicensed"),
+    "licence_suspended": ("Giấy phép bị đình chỉ", "Licence suspended"),
+    "licence_revoked": ("Giấy phép bị thu hồi", "Licence revoked"),
+    "duplicate_licence_no": ("Trùng số giấy phép", "Duplicate licence number"),
+    "duplicate_approval_no": ("Trùng số chấp thuận", "Duplicate approval number"),
+    "no_approval": ("Chưa được chấp thuận", "No approval"),
+    "service_fee_over_cap": ("Tiền dịch vụ vượt mức trần", "Service fee over the cap"),
+    "brokerage_fee": ("Thu tiền môi giới", "Brokerage fee"),
+    "deposit_over_cap": ("Ký quỹ vượt mức trần", "Deposit over the cap"),
+    "wage_below_market_floor": ("Lương dưới mức sàn", "Wage below the floor"),
+    "prohibited_job": ("Nghề bị cấm", "Prohibited job"),
+    "prohibited_area": ("Khu vực bị cấm", "Prohibited area"),
+    "seasonal_private_sender": ("Thời vụ qua doanh nghiệp tư nhân", "Seasonal work via a private sender"),
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date
+
+    @property
+    def start_dt(self) -> dt.datetime:
+        return dt.datetime.combine(self.start, dt.time())
+
+    @property
+    def end_dt(self) -> dt.datetime:
+        """Exclusive upper bound: midnight after ``end``."""
+        return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time())
+
+    @classmethod
+    def year_to_date(cls, day: dt.date) -> "Period":
+        return cls(dt.date(day.year, 1, 1), day)
+
+
+def _workers_reaching(s: Session, stage: str, period: Period) -> set[str]:
+    """Distinct workers whose application entered ``stage`` within the period."""
+    rows = s.execute(
+        select(Application.worker_id)
+        .join(StageEvent, StageEvent.application_id == Application.id)
+        .where(StageEvent.to_stage == stage, StageEvent.at >= period.start_dt, StageEvent.at < period.end_dt)
+        .distinct()
+    )
+    return {r[0] for r in rows}
+
+
+def placements(s: Session, period: Period) -> dict:
+    """Workers selected (placed) and departed within the period, against the yearly target."""
+    placed = _workers_reaching(s, "selected", period)
+    departed = _workers_reaching(s, "departed", period)
+    return {
+        "placed": len(placed | departed),
+        "departed": len(departed),
+        "target": TARGET_DEPARTURES,
+        "share_of_target": len(departed) / TARGET_DEPARTURES,
+    }
+
+
+def language_training(s: Session, period: Period) -> dict:
+    """Share of the workers who departed in the period (or, if none did yet, of those placed)
+    with basic or advanced language training, against the targets 100% and 15%."""
+    basis = "departed"
+    ids = _workers_reaching(s, "departed", period)
+    if not ids:
+        basis = "placed"
+        ids = _workers_reaching(s, "selected", period)
+    levels = Counter()
+    if ids:
+        for (level,) in s.execute(select(Worker.language_training).where(Worker.worker_id.in_(sorted(ids)))):
+            levels[level or "none"] += 1
+    total = len(ids)
+    at_least_basic = levels["basic"] + levels["advanced"]
+    return {
+        "basis": basis,
+        "total": total,
+        "basic_or_more": at_least_basic,
+        "advanced": levels["advanced"],
+        "share_basic": at_least_basic / total if total else None,
+        "share_advanced": levels["advanced"] / total if total else None,
+        "target_basic": TARGET_BASIC_SHARE,
+        "target_advanced": TARGET_ADVANCED_SHARE,
+    }
+
+
+def _gates(s: Session, day: dt.date, orders: list[JobOrder]) -> dict[str, list]:
+    """Blocking reasons per order on ``day`` (the same gates the engine applies)."""
+    from matcher import rules
+
+    rates = {r.currency: r.vnd_per_unit for r in s.scalars(select(ExchangeRate))}
+    recruiters = s.scalars(select(Recruiter).options(selectinload(Recruiter.status_history))).all()
+    duplicates = rules.find_duplicate_codes(recruiters, s.scalars(select(JobOrder)).all())
+    return {
+        o.order_id: [r for r in rules.order_gates(o, o.recruiter, day, rates, duplicates=duplicates) if r.severity == "block"]
+        for o in orders
+    }
+
+
+def _orders(s: Session, statuses: tuple[str, ...]) -> list[JobOrder]:
+    return list(
+        s.scalars(
+            select(JobOrder)
+            .where(JobOrder.status.in_(statuses))
+            .options(selectinload(JobOrder.recruiter).selectinload(Recruiter.status_history))
+            .order_by(JobOrder.order_id)
+        )
+    )
+
+
+def open_places(s: Session, period: Period) -> dict:
+    """Places left on the orders open and legal on the period's last day, by destination
+    country and by occupation (the order's title)."""
+    orders = _orders(s, ("open",))
+    gates = _gates(s, period.end, orders)
+    by_country: Counter = Counter()
+    by_occupation: Counter = Counter()
+    for o in orders:
+        if gates[o.order_id] or o.places_left <= 0:
+            continue
+        by_country[o.country] += o.places_left
+        by_occupation[" ".join((o.title or "").split()).capitalize()] += o.places_left
+    return {
+        "total": sum(by_country.values()),
+        "by_country": by_country.most_common(),
+        "by_occupation": by_occupation.most_common(15),
+    }
+
+
+def applicants(s: Session, period: Period) -> dict:
+    """Active workers registered by the end of the period, by commune, ethnic group, gender
+    and whether they live in an especially disadvantaged commune."""
+    rows = s.execute(
+        select(Worker.commune, Worker.ethnicity, Worker.gender, Worker.disadvantaged_commune).where(
+            and_(Worker.active.is_(True), Worker.created_at < period.end_dt)
+        )
+    ).all()
+    commune, ethnicity, gender, disadvantaged = Counter(), Counter(), Counter(), Counter()
+    for c, e, g, d in rows:
+        commune[c or "—"] += 1
+        ethnicity[e or "—"] += 1
+        gender[g or "—"] += 1
+        disadvantaged["yes" if d else ("no" if d is False else "unknown")] += 1
+    return {
+        "total": len(rows),
+        "by_commune": commune.most_common(15),
+        "by_ethnicity": ethnicity.most_common(),
+        "by_gender": gender.most_common(),
+        "by_disadvantaged": disadvantaged.most_common(),
+    }
+
+
+def blocked_orders(s: Session, period: Period) -> dict:
+    """Orders held out of every ranking on the period's last day for a legal reason (not
+    merely closed or full), counted by reason and by enterprise."""
+    orders = _orders(s, ("open", "draft"))
+    gates = _gates(s, period.end, orders)
+    by_reason: Counter = Counter()
+    by_enterprise: Counter = Counter()
+    count = 0
+    for o in orders:
+        legal = [r for r in gates[o.order_id] if r.code not in NOT_OPEN_CODES]
+        if not legal:
+            continue
+        count += 1
+        for code in sorted({r.code for r in legal}):
+            by_reason[code] += 1
+        by_enterprise[o.recruiter.name if o.recruiter else o.recruiter_id] += 1
+    return {
+        "total": count,
+        "by_reason": [(code, *REASON_LABELS.get(code, (code, code)), n) for code, n in by_reason.most_common()],
+        "by_enterprise": by_enterprise.most_common(15),
+    }
+
+
+def count_workers(s: Session) -> int:
+    return s.scalar(select(func.count()).select_from(Worker)) or 0
