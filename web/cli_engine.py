@@ -130,7 +130,7 @@ def cmd_allocate(args) -> int:
         "total_score": round(result.total, 4),
         "greedy_assigned": len(result.greedy_pairs),
         "greedy_total_score": round(result.greedy_total, 4),
-        "improvement_over_greedy": round(result.improvement, 4),
+        "improvement_over_greedy": round(result.improvement, 4) + 0.0,
         "priority_share": None if result.priority_share is None else round(result.priority_share, 4),
         "method": result.method,
         "seconds": {"build": round(t1 - t0, 2), "score": round(t2 - t1, 2), "solve": round(t3 - t2, 2)},
