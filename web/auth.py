@@ -115,7 +115,7 @@ def check_login(s: Session, username: str, password: str, now: dt.datetime | Non
         if user.failed_logins >= MAX_FAILURES:
             user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
             user.failed_logins = 0
-            record("lock", "user", str(user.id), username=user.username, by=user.username)
+            record("lock", "user", str(user.id), by=user.username, minutes=LOCK_MINUTES)
             return None, "locked"
         return None, "bad"
     if not user.active:

@@ -98,37 +98,45 @@ class EngineHolder:
         with self.lock:
             self.engine, self.fp = None, None
 
-    def _after_change(self, s: Session, apply) -> None:
-        """Apply an incremental change if the engine is built; then adopt the new fingerprint."""
+    def _after_change(self, s: Session, objects: list, apply) -> None:
+        """Apply an incremental change if the engine is built, and adopt the new fingerprint.
+
+        The changed objects are detached from the request's session first: the engine relinks
+        orders to recruiters, which must never add anything to a live unit of work."""
         with self.lock:
             if self.engine is None:
                 return
+            fp = fingerprint(s)
+            for obj in objects:
+                if obj is not None and obj in s:
+                    s.expunge(obj)
             try:
                 apply(self.engine)
             except Exception:  # a failed incremental update must not leave a wrong engine
                 log.exception("incremental engine update failed; the engine will be rebuilt")
                 self.engine, self.fp = None, None
                 return
-            self.fp = fingerprint(s)
+            self.fp = fp
 
     # -- changes made through this process (call after commit) --------------------------
     def order_changed(self, s: Session, order: JobOrder) -> None:
         touch_for_engine(order)
-        self._after_change(s, lambda e: e.upsert_order(order, order.recruiter))
+        recruiter = order.recruiter
+        self._after_change(s, [order, recruiter], lambda e: e.upsert_order(order, recruiter))
 
     def order_removed(self, s: Session, order_id: str) -> None:
-        self._after_change(s, lambda e: e.remove_order(order_id))
+        self._after_change(s, [], lambda e: e.remove_order(order_id))
 
     def worker_changed(self, s: Session, worker: Worker) -> None:
         touch_for_engine(worker)
-        self._after_change(s, lambda e: e.upsert_worker(worker))
+        self._after_change(s, [worker], lambda e: e.upsert_worker(worker))
 
     def worker_removed(self, s: Session, worker_id: str) -> None:
-        self._after_change(s, lambda e: e.remove_worker(worker_id))
+        self._after_change(s, [], lambda e: e.remove_worker(worker_id))
 
     def recruiter_changed(self, s: Session, recruiter: Recruiter) -> None:
         touch_for_engine(recruiter)
-        self._after_change(s, lambda e: e.set_recruiter(recruiter))
+        self._after_change(s, [recruiter], lambda e: e.set_recruiter(recruiter))
 
     # -- queries ----------------------------------------------------------------------
     def rank_orders(self, s: Session, worker: Worker, **kw):

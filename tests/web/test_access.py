@@ -120,7 +120,7 @@ def test_every_route_has_an_expectation(app_no_csrf):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_status_of_every_route_for_role(app_no_csrf, role):
-    from tests.web.conftest import AuthActions
+    from webtesting import AuthActions
 
     failures = []
     routes = all_routes(app_no_csrf)
