@@ -245,6 +245,10 @@ from web.cli_engine import ENGINE_COMMANDS  # noqa: E402
 
 COMMANDS += ENGINE_COMMANDS
 
+from web.cli_web import WEB_COMMANDS  # noqa: E402  (serve, demo, user)
+
+COMMANDS += WEB_COMMANDS
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,0 +1,83 @@
+"""The web verbs of the ``matcher`` command: user add, user token, demo."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from sqlalchemy import select
+
+from data.store import Store
+from models import User, Worker
+from web import create_app
+from web.cli import main
+from web.db import get_store
+
+
+def _instance(tmp_path, db_url):
+    inst = tmp_path / "inst"
+    inst.mkdir()
+    (inst / "config.json").write_text(json.dumps({"database_url": db_url, "secret_key": "cli-test-secret"}))
+    return str(inst)
+
+
+def test_user_add_reads_the_password_from_stdin_and_token_works(tmp_path, db_url, monkeypatch, capsys):
+    Store(db_url).reset()
+    inst = _instance(tmp_path, db_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-good-password\n"))
+    assert main(["--instance", inst, "user", "add", "lan", "--role", "counsellor", "--full-name", "Nông Thị Lan"]) == 0
+    assert "user lan added" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["--instance", inst, "user", "add", "lan2", "--role", "counsellor"]) == 1
+    assert "at least 8 characters" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-good-password\n"))
+    assert main(["--instance", inst, "user", "add", "rec", "--role", "recruiter"]) == 1
+    assert "--recruiter ID" in capsys.readouterr().err
+    assert main(["--instance", inst, "user", "token", "lan"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert main(["--instance", inst, "user", "token", "nobody"]) == 1
+    app = create_app({"instance_path": inst})
+    try:
+        with get_store(app).session() as s:
+            user = s.scalar(select(User).where(User.username == "lan"))
+            assert user.full_name == "Nông Thị Lan" and user.api_token_hash and token not in user.api_token_hash
+        client = app.test_client()
+        assert client.get("/api/workers", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        login = client.get("/auth/login").get_data(as_text=True)
+        import re
+
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+        signed_in = client.post("/auth/login", data={"username": "lan", "password": "a-good-password", "csrf_token": csrf})
+        assert signed_in.status_code == 302
+    finally:
+        get_store(app).dispose()
+
+
+def test_demo_creates_data_and_users_without_serving(tmp_path, db_url, capsys):
+    inst = _instance(tmp_path, db_url)
+    code = main(["--instance", inst, "demo", "--no-serve", "--database-url", db_url,
+                 "--workers", "25", "--orders", "40", "--recruiters", "12"])
+    assert code == 0
+    out = capsys.readouterr().out
+    for name in ("admin", "counsellor", "recruiter"):
+        assert f"  {name}" in out
+    password = next(line.split()[1] for line in out.splitlines() if line.strip().startswith("counsellor"))
+    store = Store(db_url)
+    try:
+        with store.session() as s:
+            assert s.query(Worker).count() == 25
+            roles = {u.username: (u.role, u.recruiter_id) for u in s.scalars(select(User))}
+            assert roles["admin"] == ("admin", None) and roles["recruiter"][0] == "recruiter"
+            assert roles["recruiter"][1] is not None
+    finally:
+        store.dispose()
+    app = create_app({"instance_path": inst, "demo": True, "encoder": "hashing"})
+    try:
+        client = app.test_client()
+        import re
+
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/auth/login").get_data(as_text=True)).group(1)
+        assert client.post("/auth/login", data={"username": "counsellor", "password": password, "csrf_token": csrf}).status_code == 302
+        assert "Chế độ trình diễn" in client.get("/counsellor/workers").get_data(as_text=True)
+    finally:
+        get_store(app).dispose()
