@@ -93,6 +93,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(api_bp)
+    from web.intel import bp as intel_bp  # labour-market intelligence and reports
+
+    app.register_blueprint(intel_bp)
 
     @app.route("/")
     def index():

@@ -352,7 +352,9 @@ def check_upload(filename: str, data: bytes) -> str | None:
         return "empty"
     if ext == ".xlsx":
         return None if data.startswith(b"PK\x03\x04") else "content"
-    if b"\x00" in data:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "encoding"  # UTF-16, as some spreadsheet programs save "Unicode text"
+    if data.startswith(b"PK\x03\x04") or b"\x00" in data:
         return "content"
     try:
         data.decode("utf-8-sig")
