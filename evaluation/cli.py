@@ -66,7 +66,8 @@ def run_benchmark(args: argparse.Namespace) -> int:
 
     module = benchmarks.get(args.name)
     t0 = time.perf_counter()
-    encoder = EncodeCache(load_encoder(args.encoder, threads=args.threads))
+    encoder = EncodeCache(load_encoder(args.encoder, threads=args.threads),
+                          progress_over=None if args.no_progress else 2000)
     options = {k: getattr(args, k) for k in ("queries", "corpus", "qrels", "groups") if getattr(args, k, None)}
     rows = module.run(args.data, encoder, args.systems, limit=args.limit, progress=not args.no_progress, **options)
     rows += module.reference_rows()
@@ -126,6 +127,7 @@ def _register_labelled(subparsers) -> None:
 
 
 VERBS.append(_register_labelled)
+VERBS.append(lambda subparsers: __import__("evaluation.perf", fromlist=["register_perf"]).register_perf(subparsers))
 
 
 def build_parser() -> argparse.ArgumentParser:

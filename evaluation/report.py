@@ -163,6 +163,24 @@ def render(runs: list[dict]) -> str:
     return "\n".join(parts)
 
 
+def markdown(runs: list[dict], measured_only: bool = False) -> str:
+    """The same tables as Markdown (used to write evaluation/RESULTS.md)."""
+    by_bench: dict[str, list[dict]] = {}
+    for run in runs:
+        by_bench.setdefault(run["benchmark"], []).append(run)
+    out = []
+    for bench, bruns in by_bench.items():
+        rows = [r for r in _rows_of(bruns) if not (measured_only and _is_reference(r["system"]))]
+        metrics = _metrics(rows)
+        out += [f"### {bench}", "", "| subset | system | n | " + " | ".join(metrics) + " |",
+                "|---|---|---|" + "---|" * len(metrics)]
+        for r in rows:
+            vals = [f"{r[m]:.3f}" if isinstance(r.get(m), int | float) else "" for m in metrics]
+            out.append(f"| {r['subset']} | {r['system']} | {r.get('n', '')} | " + " | ".join(vals) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
 def write_report(run_files: Sequence[Path], out: Path) -> Path:
     out = Path(out)
     if out.suffix.lower() != ".html":
@@ -180,6 +198,10 @@ def write_report(run_files: Sequence[Path], out: Path) -> Path:
 def _run(args) -> int:
     path = write_report(args.runs, args.out)
     print(f"wrote {path}")
+    if args.markdown:
+        runs = load_runs(args.runs or sorted(Path(args.out).glob("*.json")))
+        Path(args.markdown).write_text(markdown(runs), encoding="utf-8")
+        print(f"wrote {args.markdown}")
     return 0
 
 
@@ -187,4 +209,5 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("report", help="HTML page with a table and a bar plot per benchmark")
     p.add_argument("runs", nargs="*", type=Path, help="benchmark JSON files (default: OUT_DIR/*.json)")
     p.add_argument("--out", type=Path, required=True, help="report.html, or a directory to write report.html into")
+    p.add_argument("--markdown", type=Path, help="also write the tables as Markdown here")
     p.set_defaults(func=_run)

@@ -31,10 +31,10 @@ class EncodeCache:
     """Wrap an encoder so that each distinct text is encoded once per run.
 
     Same interface as the encoder (``name``, ``dim``, ``encode``). Progress bars are shown for
-    batches of more than ``progress_over`` new texts.
+    batches of more than ``progress_over`` new texts (never when it is None).
     """
 
-    def __init__(self, encoder, progress_over: int = 2000):
+    def __init__(self, encoder, progress_over: int | None = 2000):
         self.encoder = encoder
         self.name = getattr(encoder, "name", type(encoder).__name__)
         self.dim = getattr(encoder, "dim", None)
@@ -47,7 +47,8 @@ class EncodeCache:
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
             emb = self.encoder.encode(
-                missing, batch_size=batch_size, show_progress=show_progress or len(missing) > self.progress_over
+                missing, batch_size=batch_size,
+                show_progress=self.progress_over is not None and (show_progress or len(missing) > self.progress_over),
             )
             emb = np.asarray(emb, dtype=np.float32)
             for t, v in zip(missing, emb):
