@@ -164,7 +164,7 @@ def users():
             error = str(exc)
             status = 422
         else:
-            record("create", "user", u.id, username=u.username, role=u.role, recruiter_id=u.recruiter_id)
+            record("create", "user", u.id, name=u.username, role=u.role, recruiter_id=u.recruiter_id)
             s.commit()
             flash(t(f"Đã tạo tài khoản {u.username}.", f"User {u.username} created."))
             return redirect(url_for("admin.users"))
@@ -190,7 +190,7 @@ def set_active(uid: int):
     if wanted:
         u.failed_logins = 0
         u.locked_until = None
-    record("activate" if wanted else "deactivate", "user", u.id, username=u.username)
+    record("activate" if wanted else "deactivate", "user", u.id, name=u.username)
     s.commit()
     flash(t("Đã cập nhật tài khoản.", "User updated."))
     return redirect(url_for("admin.users"))
