@@ -244,6 +244,9 @@ COMMANDS: list[Callable[[Any], None]] = [
 from web.cli_engine import ENGINE_COMMANDS  # noqa: E402
 
 COMMANDS += ENGINE_COMMANDS
+from web.cli_reports import REPORT_COMMANDS  # noqa: E402
+
+COMMANDS += REPORT_COMMANDS
 
 from web.cli_web import WEB_COMMANDS  # noqa: E402  (serve, demo, user)
 
