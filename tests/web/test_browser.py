@@ -1,0 +1,146 @@
+"""Each role's main path in headless Chromium (Debian's /usr/bin/chromium driven by Playwright).
+
+The app runs in a thread on a free loopback port (werkzeug ``make_server``), with CSRF on and
+the same seeded records as the other web tests. No browser is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+
+import pytest
+
+from web.db import get_store
+from webtesting import PASSWORDS, make_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def server(db_url, tmp_path):
+    from werkzeug.serving import make_server
+
+    app = make_app(db_url, tmp_path)
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(timeout=10)
+    srv.server_close()
+    get_store(app).dispose()
+
+
+@pytest.fixture
+def page(server):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(locale="vi-VN")
+        pg = context.new_page()
+        pg.set_default_timeout(20000)
+        problems: list[str] = []
+        # 401/409/422/429 are answers the pages give on purpose (a form shown again with its
+        # errors); anything else logged as an error (404, CSP violation, script error) is a bug.
+        expected = re.compile(r"Failed to load resource: the server responded with a status of (401|409|422|429)")
+        pg.on("console", lambda m: problems.append(m.text) if m.type == "error" and not expected.match(m.text) else None)
+        pg.on("pageerror", lambda e: problems.append(str(e)))
+        pg.base = server  # type: ignore[attr-defined]
+        pg.problems = problems  # type: ignore[attr-defined]
+        yield pg
+        context.close()
+        browser.close()
+    # No Content-Security-Policy violation or script error on any page visited.
+    assert problems == []
+
+
+def sign_in(page, username: str) -> None:
+    page.goto(page.base + "/auth/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORDS[username])
+    page.click("button[type=submit]")
+
+
+def test_counsellor_finds_a_worker_opens_matches_and_shortlists(page):
+    sign_in(page, "counsellor")
+    assert page.url.endswith("/counsellor/workers")
+    page.fill("#q", "nguyen van duc")
+    page.click("form.search button[type=submit]")
+    page.click("#workers >> text=Nguyễn Văn Đức")
+    assert page.url.endswith("/counsellor/workers/W-CONSENT")
+    page.click("#open-matches")
+    assert "/counsellor/workers/W-CONSENT/matches" in page.url
+    assert page.locator("#match-ORD-A1").is_visible()
+    assert page.locator("#match-ORD-BX").count() == 0  # the brokerage order is never offered
+    assert "môi giới" in page.locator("#blocked").inner_text()
+    page.locator("#match-ORD-A2 button.shortlist").click()
+    assert page.url.split("#")[0].endswith("/counsellor/workers/W-CONSENT")
+    assert "Đã đưa" in page.locator(".flash").inner_text()
+    row = page.locator("#applications tr", has_text="ORD-A2")
+    assert "Trong danh sách ngắn" in row.inner_text()
+
+
+def test_recruiter_posts_an_illegal_order_then_a_legal_one(page):
+    sign_in(page, "reca")
+    assert page.url.endswith("/recruiter/orders")
+    page.click("#post-order")
+    values = {
+        "#f-title": "Công nhân may công nghiệp",
+        "#f-country": "TW",
+        "#f-positions": "6",
+        "#f-monthly_wage": "30000",
+        "#f-wage_currency": "TWD",
+        "#f-contract_months": "36",
+        "#f-service_fee_vnd": "120.000.000",  # four times the cap for 36 months
+        "#f-approval_no": "M-12/2026/DOLAB",
+        "#f-approval_date": "2026-02-15",
+        "#f-deadline": "2026-06-01",
+    }
+    for selector, value in values.items():
+        page.fill(selector, value)
+    page.click("#save-order")
+    box = page.locator("#order-blocked")
+    assert box.is_visible()
+    assert "CHƯA được lưu" in box.inner_text() and "dịch vụ" in box.inner_text()
+    assert page.input_value("#f-title") == "Công nhân may công nghiệp"  # nothing typed is lost
+    page.fill("#f-service_fee_vnd", "20.000.000")
+    page.click("#save-order")
+    assert re.search(r"/recruiter/orders/O-[0-9A-F]{8}$", page.url)
+    assert "Đã lưu đơn hàng" in page.locator(".flash").first.inner_text()
+    assert page.locator("#order-blocked").count() == 0
+    page.goto(page.base + "/recruiter/orders")
+    assert "Công nhân may công nghiệp" in page.locator("#orders").inner_text()
+
+
+def test_admin_revokes_a_licence_and_its_orders_leave_every_ranking(page):
+    sign_in(page, "admin")
+    page.goto(page.base + "/counsellor/workers/W-CONSENT/matches?top=100")
+    assert page.locator("#match-ORD-A1").count() == 1 and page.locator("#match-ORD-A2").count() == 1
+    page.goto(page.base + "/admin/recruiters")
+    page.click("text=REC-A")
+    page.select_option("#status", "revoked")
+    page.fill("#effective_date", "2026-03-01")
+    page.fill("#reason", "Quyết định thu hồi giấy phép số 21/QĐ-BNV")
+    page.click("#status-form button[type=submit]")
+    assert page.locator("#licence-status").inner_text() == "Bị thu hồi"
+    # Gone from the worker's ranking, listed among the blocked with the reason ...
+    page.goto(page.base + "/counsellor/workers/W-CONSENT/matches?top=100")
+    assert page.locator("#match-ORD-A1").count() == 0 and page.locator("#match-ORD-A2").count() == 0
+    assert "thu hồi" in page.locator("#blocked").inner_text()
+    # ... from the order's own candidate list, and from the blocked-orders page.
+    page.goto(page.base + "/counsellor/orders/ORD-A2")
+    assert page.locator("#order-blocked").is_visible() and page.locator("article.match").count() == 0
+    page.goto(page.base + "/counsellor/blocked")
+    assert page.locator("#blocked-ORD-A1").count() == 1 and page.locator("#blocked-ORD-A2").count() == 1
+    # The API agrees (same browser session).
+    data = page.request.get(page.base + "/api/workers/W-CONSENT/matches?top=100").json()
+    assert not {"ORD-A1", "ORD-A2"} & {m["item_id"] for m in data["matches"]}
+    assert {"ORD-A1", "ORD-A2"} <= {b["item_id"] for b in data["blocked"]}
