@@ -1,0 +1,242 @@
+"""Load test of the matches API (``GET /api/workers/<id>/matches?top=10``) on loopback.
+
+Everything runs as subprocesses (evaluation never imports web): ``matcher demo --no-serve``
+fills a fresh SQLite demo database in a temporary instance folder, ``matcher user token
+counsellor`` issues an API token, and ``gunicorn -w 2 "web:create_app()"`` serves it on
+127.0.0.1 with the hashing encoder (fast start; the query path does not encode, every text is
+encoded when the engine is built). After a warm-up (each gunicorn worker builds its engine on
+its first request) the load comes from ``wrk`` (Debian package; a Lua script rotates over the
+worker ids, adds the bearer token and reports p95 and errors) when it is installed, and from a
+small Python client (threads with keep-alive ``http.client`` connections) always, as a
+cross-check and as the fallback. Load is bounded: a fixed number of connections for a fixed
+time, only to 127.0.0.1. Any error (connection, timeout, non-2xx status) fails the section.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from evaluation.perf import percentiles_ms, section
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+TODAY = "2026-11-26"
+
+_WRK_LUA = r"""
+local ids = {%(ids)s}
+local token = "%(token)s"
+local counter = 0
+request = function()
+  counter = counter + 1
+  local id = ids[(counter %% #ids) + 1]
+  return wrk.format("GET", "/api/workers/" .. id .. "/matches?top=10",
+                    {["Authorization"] = "Bearer " .. token, ["Accept"] = "application/json"})
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p95_us": %%d, "p99_us": %%d, "mean_us": %%f, ' ..
+    '"connect": %%d, "read": %%d, "write": %%d, "status": %%d, "timeout": %%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), latency.mean, e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _matcher_cmd() -> list[str]:
+    exe = shutil.which("matcher")
+    return [exe] if exe else [sys.executable, "-m", "web.cli"]
+
+
+def _get(port: int, path: str, token: str, timeout: float = 30.0) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def python_load(port: int, token: str, ids: list[str], concurrency: int, seconds: float,
+                timeout: float = 30.0) -> dict:
+    """``concurrency`` threads, each with one keep-alive connection (reopened if the server closes
+    it), sending requests for ``seconds``. Returns counts, latency percentiles and errors."""
+    stop = time.perf_counter() + seconds
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    counter = [0]
+
+    def worker(_: int) -> None:
+        conn = None
+        while time.perf_counter() < stop:
+            with lock:
+                counter[0] += 1
+                wid = ids[counter[0] % len(ids)]
+            t0 = time.perf_counter()
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+                conn.request("GET", f"/api/workers/{wid}/matches?top=10",
+                              headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+                resp = conn.getresponse()
+                resp.read()
+                ok = 200 <= resp.status < 300
+                if resp.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException) as exc:
+                ok = False
+                resp = None
+                if conn is not None:
+                    conn.close()
+                conn = None
+                key = type(exc).__name__
+                with lock:
+                    errors[key] = errors.get(key, 0) + 1
+            dt_ = time.perf_counter() - t0
+            with lock:
+                if ok:
+                    latencies.append(dt_)
+                elif resp is not None:
+                    errors[f"status_{resp.status}"] = errors.get(f"status_{resp.status}", 0) + 1
+        if conn is not None:
+            conn.close()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(worker, range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return {"ok": len(latencies), "errors": sum(errors.values()), "error_kinds": errors, "seconds": elapsed,
+            **percentiles_ms(latencies)}
+
+
+def wrk_load(port: int, token: str, ids: list[str], concurrency: int, seconds: float, folder: Path) -> dict:
+    script = folder / "matches.lua"
+    script.write_text(_WRK_LUA % {"ids": ", ".join(json.dumps(i) for i in ids), "token": token}, encoding="utf-8")
+    cmd = ["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", f"-d{max(1, int(round(seconds)))}s",
+           "--timeout", "30s", "-s", str(script), f"http://{HOST}:{port}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, check=False)
+    line = next((ln for ln in reversed(proc.stdout.splitlines()) if ln.startswith("{")), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stdout[-1000:]} {proc.stderr[-1000:]}")
+    r = json.loads(line)
+    errors = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
+    return {"ok": r["requests"] - errors, "errors": errors, "seconds": r["duration_us"] / 1e6,
+            "error_kinds": {k: r[k] for k in ("connect", "read", "write", "status", "timeout") if r[k]},
+            "p50_ms": r["p50_us"] / 1000, "p95_ms": r["p95_us"] / 1000, "p99_ms": r["p99_us"] / 1000,
+            "mean_ms": r["mean_us"] / 1000, "requests": r["requests"]}
+
+
+def _start_server(env: dict, port: int, workers: int, log_path: Path) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"{HOST}:{port}", "--timeout", "120",
+           "web:create_app()"]
+    fh = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)  # our own session: the gunicorn master and its workers
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def run(quick: bool = False, progress: bool = True, *, seconds: float | None = None,
+        concurrency: tuple[int, ...] | None = None, gunicorn_workers: int = 2, use_wrk: bool | None = None) -> dict:
+    seconds = seconds or (3.0 if quick else 20.0)
+    concurrency = concurrency or ((4,) if quick else (1, 4, 8))
+    use_wrk = shutil.which("wrk") is not None if use_wrk is None else use_wrk
+    notes = ["Server: gunicorn (sync workers) -w %d \"web:create_app()\" on 127.0.0.1, SQLite demo database "
+             "(2,000 workers, 300 orders), encoder 'hashing' (fast start; queries do not encode). Each request "
+             "also writes an audit row (the API records views)." % gunicorn_workers]
+    if not use_wrk:
+        notes.append("wrk not installed (apt-get install wrk): load from the Python client only.")
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="perf-web-") as tmp:
+        folder = Path(tmp)
+        db = folder / "demo.sqlite"
+        env = {**os.environ, "MATCHER_INSTANCE_PATH": str(folder), "MATCHER_DATABASE_URL": f"sqlite:///{db}",
+               "MATCHER_ENCODER": "hashing", "MATCHER_TODAY": TODAY, "MATCHER_SECRET_KEY": secrets.token_hex(32),
+               "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        t0 = time.perf_counter()
+        subprocess.run([*_matcher_cmd(), "--instance", str(folder), "demo", "--no-serve", "--database-url",
+                        f"sqlite:///{db}", "--encoder", "hashing"], cwd=REPO, env=env, check=True,
+                       capture_output=True, text=True, timeout=600)
+        out = subprocess.run([*_matcher_cmd(), "--instance", str(folder), "user", "token", "counsellor"], cwd=REPO,
+                             env=env, check=True, capture_output=True, text=True, timeout=120).stdout
+        token = next(w for w in reversed(out.split()) if len(w) >= 32)
+        setup_s = time.perf_counter() - t0
+        port = _free_port()
+        proc = _start_server(env, port, gunicorn_workers, folder / "gunicorn.log")
+        try:
+            deadline = time.time() + 180
+            while True:
+                try:
+                    status, body = _get(port, "/api/workers?limit=500", token)
+                    if status == 200:
+                        break
+                    raise RuntimeError(f"GET /api/workers answered {status}: {body[:300]!r}")
+                except OSError:
+                    if proc.poll() is not None or time.time() > deadline:
+                        raise RuntimeError("gunicorn did not start: "
+                                           + (folder / "gunicorn.log").read_text(errors="replace")[-2000:]) from None
+                    time.sleep(0.5)
+            ids = [w["worker_id"] for w in json.loads(body)["items"]]
+            # Warm-up: each gunicorn worker builds its engine on its first matches request (slow on a
+            # busy machine): a few rounds of one request per worker, with a long timeout.
+            t0 = time.perf_counter()
+            for _ in range(3):
+                warm = python_load(port, token, ids, gunicorn_workers, 0.5, timeout=600)
+                if warm["errors"]:
+                    raise RuntimeError(f"warm-up errors: {warm['error_kinds']}")
+            warm_s = time.perf_counter() - t0
+            for c in concurrency:
+                results = []
+                if use_wrk:
+                    results.append(("wrk", wrk_load(port, token, ids, c, seconds, folder)))
+                results.append(("python-client", python_load(port, token, ids, c, seconds)))
+                for tool, r in results:
+                    total = r["ok"] + r["errors"]
+                    rows.append({"system": "engine-gunicorn", "tool": tool, "concurrency": c,
+                                 "seconds": r["seconds"], "requests": total,
+                                 "requests_per_s": total / r["seconds"] if r["seconds"] else float("nan"),
+                                 "p50_ms": r["p50_ms"], "p95_ms": r["p95_ms"], "p99_ms": r["p99_ms"],
+                                 "errors": r["errors"], "error_kinds": r.get("error_kinds", {})})
+        finally:
+            _stop_server(proc)
+    errors = sum(r["errors"] for r in rows)
+    notes.append(f"errors over all runs: {errors} (asserted to be 0)")
+    params = {"seconds_per_run": seconds, "concurrency": list(concurrency), "gunicorn_workers": gunicorn_workers,
+              "setup_s": round(setup_s, 1), "warmup_s": round(warm_s, 1), "endpoint": "/api/workers/<id>/matches?top=10",
+              "worker_ids": len(ids)}
+    sec = section(rows, params, notes)
+    if errors:
+        sec["error"] = f"{errors} failed requests under load"
+    return sec
