@@ -24,6 +24,7 @@ ARGS = {
     "token": "no-such-upload",
     "_rest": "no/such/thing",
     "filename": "style.css",
+    "key": "no-such-need",
 }
 
 #                                     anon admin couns reca recb
@@ -64,6 +65,14 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("counsellor.allocation", "POST"): (302, 200, 200, 403, 403),
     ("counsellor.allocation_accept", "POST"): (302, 400, 400, 403, 403),
     ("dashboard.index", "GET"): (302, 200, 200, 403, 403),
+    # labour-market intelligence (web.intel)
+    ("intel.needs", "GET"): (302, 200, 200, 403, 403),
+    ("intel.need", "GET"): (302, 404, 404, 403, 403),
+    ("intel.needs_xlsx", "GET"): (302, 200, 200, 403, 403),
+    ("intel.trends", "GET"): (302, 200, 200, 403, 403),
+    ("intel.forecast", "GET"): (302, 200, 200, 403, 403),
+    ("intel.report", "GET"): (302, 200, 200, 403, 403),
+    ("intel.report_xlsx", "GET"): (302, 200, 200, 403, 403),
     # recruiter: own enterprise only (B gets 404 for A's order, never its data)
     ("recruiter.orders", "GET"): (302, 403, 403, 200, 200),
     ("recruiter.new_order", "GET"): (302, 403, 403, 200, 200),

@@ -22,7 +22,9 @@ def _instance(tmp_path, db_url):
 
 
 def test_user_add_reads_the_password_from_stdin_and_token_works(tmp_path, db_url, monkeypatch, capsys):
-    Store(db_url).reset()
+    fresh = Store(db_url)
+    fresh.reset()
+    fresh.dispose()
     inst = _instance(tmp_path, db_url)
     monkeypatch.setattr("sys.stdin", io.StringIO("a-good-password\n"))
     assert main(["--instance", inst, "user", "add", "lan", "--role", "counsellor", "--full-name", "Nông Thị Lan"]) == 0

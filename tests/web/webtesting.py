@@ -125,6 +125,11 @@ def seed(s) -> None:
     app.events.append(StageEvent(from_stage=None, to_stage="shortlisted", by="counsellor"))
     app.events.append(StageEvent(from_stage="shortlisted", to_stage="sent", by="counsellor"))
     s.add(app)
+    s.flush()
+    if s.bind.dialect.name == "postgresql":  # an explicit id does not move the sequence
+        from sqlalchemy import text
+
+        s.execute(text("SELECT setval(pg_get_serial_sequence('applications', 'id'), (SELECT MAX(id) FROM applications))"))
     for name, role, rid in (("admin", "admin", None), ("counsellor", "counsellor", None),
                             ("reca", "recruiter", "REC-A"), ("recb", "recruiter", "REC-B")):
         s.add(User(username=name, password_hash=generate_password_hash(PASSWORDS[name], method=FAST_HASH),
