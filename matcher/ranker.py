@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matcher import languages, rules, scoring
@@ -64,6 +65,7 @@ class Match:
     gaps: list = field(default_factory=list)  # rules.Reason with severity "gap"
     warnings: list = field(default_factory=list)  # rules.Reason with severity "warn"
     reasons: list[Explanation] = field(default_factory=list)
+    _ctx: tuple | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {
@@ -126,6 +128,16 @@ def worker_text(worker: Worker) -> str:
 def _money(x: float) -> str:
     """Vietnamese money: 30.600.000 đ."""
     return f"{x:,.0f}".replace(",", ".") + " đ"
+
+
+_BASE_RELEVANCE = scoring.calibrate(0.0, 0.0, 1.0)
+
+
+def _relevance(z: float) -> float:
+    """How related an experience entry is to an order, from its fused z-score: 0 for a typical
+    unrelated pair (z <= 0), rising smoothly to 1 for clearly related ones."""
+    c = scoring.calibrate(z, 0.0, 1.0)
+    return max(0.0, (c - _BASE_RELEVANCE) / (1.0 - _BASE_RELEVANCE))
 
 
 def _months_between(a: dt.date, b: dt.date) -> float:
@@ -387,39 +399,61 @@ class Engine:
         dm, ds, lm, ls = self._bg
         return DENSE_SHARE * (dense - dm) / ds + (1 - DENSE_SHARE) * (lex - lm) / ls
 
-    def _similarity_to_orders(self, text: str, order_ids: list[str]) -> np.ndarray:
-        """Fused z-score of a worker-side text against each order's text."""
+    def _lex_rows(self, texts: Sequence[str]):
+        """Lexical (char n-gram TF-IDF) rows of ``texts``, cached per text."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._lex_cache]
+        if missing:
+            m = self._lex(missing)
+            for i, t in enumerate(missing):
+                self._lex_cache[t] = m[i]
+        return sparse.vstack([self._lex_cache[t] for t in texts], format="csr")
+
+    def _z_matrix(self, a_texts: Sequence[str], b_dense: np.ndarray, b_lex) -> np.ndarray:
+        """Fused z-scores (len(a_texts), n) of texts against n items given as dense and lexical rows."""
+        dense = self._encode(a_texts) @ b_dense.T
+        lex = (self._lex_rows(a_texts) @ b_lex.T).toarray()
+        return self._z(dense, lex)
+
+    def _order_rows(self, order_ids: Sequence[str]):
+        dense = self._encode([self._order_texts[i] for i in order_ids])
+        return dense, self._order_lex[[self._order_pos[i] for i in order_ids]]
+
+    def _worker_side(self, worker: Worker, order_ids: Sequence[str]) -> dict:
+        """Similarities of a worker's profile, experience and wished sectors to each order."""
+        exp = [prepare(e["occupation"]) for e in worker.experience or [] if e.get("occupation")]
+        sector = prepare("; ".join(worker.preferred_sectors or [])) if worker.preferred_sectors else ""
+        texts = [worker_text(worker)] + exp + ([sector] if sector else [])
         if not order_ids:
-            return np.zeros(0)
-        q = self._encode([text])[0]
-        dense = self._encode([self._order_texts[i] for i in order_ids]) @ q
-        rows = [self._order_pos[i] for i in order_ids]
-        lex = np.asarray((self._order_lex[rows] @ self._lex_vector(text).T).todense()).ravel()
-        return self._z(dense, lex)
+            return {"occ": np.zeros(0), "exp": np.zeros((len(exp), 0)), "sector": None}
+        z = self._z_matrix(texts, *self._order_rows(order_ids))
+        return {"occ": z[0], "exp": z[1 : 1 + len(exp)], "sector": z[-1] if sector else None}
 
-    def _similarity_to_workers(self, text: str, worker_ids: list[str]) -> np.ndarray:
-        """Fused z-score of an order's text against each worker's text."""
+    def _order_side(self, order: JobOrder, worker_ids: Sequence[str]) -> dict[str, dict]:
+        """For one order: each worker's profile, experience and sector similarities to it."""
         if not worker_ids:
-            return np.zeros(0)
-        q = self._encode([text])[0]
-        dense = self._encode([self._worker_texts[i] for i in worker_ids]) @ q
-        rows = [self._worker_pos[i] for i in worker_ids]
-        lex = np.asarray((self._worker_lex[rows] @ self._lex_vector(text).T).todense()).ravel()
-        return self._z(dense, lex)
-
-    def _lex_vector(self, text: str):
-        if text not in self._lex_cache:
-            self._lex_cache[text] = self._lex([text])
-        return self._lex_cache[text]
-
-    def _pair_z(self, text_a: str, text_b: str) -> float:
-        va, vb = self._encode([text_a, text_b])
-        lex = float((self._lex_vector(text_a) @ self._lex_vector(text_b).T).toarray()[0, 0])
-        return float(self._z(np.array([float(va @ vb)]), np.array([lex]))[0])
+            return {}
+        otext = self._order_texts[order.order_id]
+        o_dense = self._encode([otext])
+        o_lex = self._lex_rows([otext])
+        w_dense = self._encode([self._worker_texts[w] for w in worker_ids])
+        w_lex = self._worker_lex[[self._worker_pos[w] for w in worker_ids]]
+        occ = self._z(w_dense @ o_dense[0], (w_lex @ o_lex.T).toarray().ravel())
+        aux = sorted({
+            prepare(e["occupation"]) for w in worker_ids
+            for e in self.workers_[w].experience or [] if e.get("occupation")
+        } | {self._sector_texts[w] for w in worker_ids if w in self._sector_texts})
+        aux_z = dict(zip(aux, self._z_matrix(aux, o_dense, o_lex)[:, 0])) if aux else {}
+        out = {}
+        for n, w in enumerate(worker_ids):
+            worker = self.workers_[w]
+            exp = [aux_z[prepare(e["occupation"])] for e in worker.experience or [] if e.get("occupation")]
+            sector = self._sector_texts.get(w)
+            out[w] = {"occ": float(occ[n]), "exp": np.array(exp), "sector": aux_z[sector] if sector else None}
+        return out
 
     # ---- features for one pair ---------------------------------------------------------------
 
-    def _features(self, worker: Worker, order: JobOrder, occ_z: float, day: dt.date):
+    def _features(self, worker: Worker, order: JobOrder, sims: dict, day: dt.date):
         """Features, gap/warn/fail reasons and explanations for one worker x order pair."""
         reasons = rules.worker_gates(worker, order, day, self.certificates(worker))
         fails = [r for r in reasons if r.severity in ("fail", "block")]
@@ -428,19 +462,16 @@ class Engine:
             r for r in self.order_reasons(order.order_id, day) if r.severity == "warn"
         ]
         f: dict[str, float] = {}
-        expl: list[Explanation] = []
         dm, ds, lm, ls = self._bg
-        f["occupation_similarity"] = scoring.calibrate(occ_z, 0.0, 1.0)
+        f["occupation_similarity"] = scoring.calibrate(sims["occ"], 0.0, 1.0)
 
         # Experience: years in occupations similar to this order's text.
-        otext = self._order_texts[order.order_id]
         relevant = 0.0
         best_occ = None
-        for e in worker.experience or []:
-            occ = e.get("occupation")
-            if not occ:
-                continue
-            w = scoring.calibrate(self._pair_z(prepare(occ), otext), 0.0, 1.0)
+        exp_entries = [e for e in worker.experience or [] if e.get("occupation")]
+        for e, ez in zip(exp_entries, sims["exp"]):
+            occ = e["occupation"]
+            w = _relevance(float(ez))
             years = float(e.get("years") or 0)
             relevant += w * years
             if w >= 0.5 and (best_occ is None or years > best_occ[1]):
@@ -458,9 +489,8 @@ class Engine:
         f["language_fit"] = scoring.LANGUAGE_FEATURE.get(la.status, 0.0)
 
         f["country_preference"] = scoring.country_preference(order.country, worker.preferred_countries or [])
-        sector = self._sector_texts.get(worker.worker_id)
         f["sector_preference"] = (
-            scoring.calibrate(self._pair_z(sector, otext), 0.0, 1.0) if sector else 0.5
+            scoring.calibrate(float(sims["sector"]), 0.0, 1.0) if sims["sector"] is not None else 0.5
         )
         wage_vnd = None
         if order.monthly_wage and order.wage_currency:
@@ -474,7 +504,13 @@ class Engine:
             late = _months_between(order.departure_date, worker.available_from)
         f["date_fit"] = scoring.date_fit(late)
 
-        # Explanations, one per feature, with the concrete values.
+        ctx = {"best_occ": best_occ, "la": la, "wage_vnd": wage_vnd, "cost": cost, "late": late}
+        return f, fails, gaps, warns, ctx
+
+    def _explanations(self, worker: Worker, order: JobOrder, f: dict, ctx: dict) -> list[Explanation]:
+        """Plain sentences, one per feature, with the concrete values (built for shown results only)."""
+        best_occ, la, wage_vnd, cost, late = (ctx[k] for k in ("best_occ", "la", "wage_vnd", "cost", "late"))
+        expl: list[Explanation] = []
         sim_pct = round(100 * f["occupation_similarity"])
         expl.append(Explanation(
             "occupation_similarity",
@@ -548,16 +584,25 @@ class Engine:
                 f"Sẵn sàng từ {worker.available_from.isoformat()}, sau ngày xuất cảnh {order.departure_date.isoformat()}.",
                 f"Available from {worker.available_from.isoformat()}, after departure on {order.departure_date.isoformat()}.",
             ))
-        return f, fails, gaps, warns, expl
+        return expl
 
-    def _score_pair(self, worker: Worker, order: JobOrder, occ_z: float, day: dt.date):
-        f, fails, gaps, warns, expl = self._features(worker, order, occ_z, day)
+    def _score_pair(self, worker: Worker, order: JobOrder, sims: dict, day: dt.date):
+        f, fails, gaps, warns, ctx = self._features(worker, order, sims, day)
         if fails:
             return None, fails
         s = scoring.combine(f, self.weights_)
+        m = Match("", s.score, s.features, s.contributions, gaps, warns, [])
+        m._ctx = (worker, order, ctx)  # explanations are written only for the results shown
+        return m, []
+
+    def _explain(self, matches: list[Match]) -> list[Match]:
         order_of = {name: i for i, name in enumerate(scoring.FEATURES)}
-        expl.sort(key=lambda e: (-s.contributions.get(e.feature, 0.0), order_of.get(e.feature, 99)))
-        return Match("", s.score, s.features, s.contributions, gaps, warns, expl), []
+        for m in matches:
+            worker, order, ctx = m._ctx
+            expl = self._explanations(worker, order, m.features, ctx)
+            expl.sort(key=lambda e: (-m.contributions.get(e.feature, 0.0), order_of.get(e.feature, 99)))
+            m.reasons = expl
+        return matches
 
     def explain_pair(self, worker: Worker, order: JobOrder, today: dt.date | None = None) -> Match | Blocked:
         """The full scoring of one pair: a Match, or a Blocked with the reasons it cannot be."""
@@ -568,12 +613,14 @@ class Engine:
         blocks = [r for r in self.order_reasons(order.order_id, day) if r.severity == "block"]
         if blocks:
             return Blocked(order.order_id, blocks)
-        z = float(self._similarity_to_orders(worker_text(worker), [order.order_id])[0])
-        m, fails = self._score_pair(worker, order, z, day)
+        side = self._worker_side(worker, [order.order_id])
+        sims = {"occ": float(side["occ"][0]), "exp": side["exp"][:, 0],
+                "sector": None if side["sector"] is None else float(side["sector"][0])}
+        m, fails = self._score_pair(worker, order, sims, day)
         if m is None:
             return Blocked(order.order_id, fails)
         m.item_id = order.order_id
-        return m
+        return self._explain([m])[0]
 
     # ---- public ranking ---------------------------------------------------------------------
 
@@ -599,17 +646,19 @@ class Engine:
             rankable = [o for o in rankable if (self.orders_[o].programme or "") == programme]
         wtext = worker_text(worker)
         cand = self._candidates_orders(wtext, rankable, pool)
-        z = self._similarity_to_orders(wtext, cand)
+        side = self._worker_side(worker, cand)
         matches, ineligible = [], []
-        for oid, zi in zip(cand, z):
-            m, fails = self._score_pair(worker, self.orders_[oid], float(zi), day)
+        for j, oid in enumerate(cand):
+            sims = {"occ": float(side["occ"][j]), "exp": side["exp"][:, j],
+                    "sector": None if side["sector"] is None else float(side["sector"][j])}
+            m, fails = self._score_pair(worker, self.orders_[oid], sims, day)
             if m is None:
                 ineligible.append(Blocked(oid, fails))
                 continue
             m.item_id = oid
             matches.append(m)
         matches.sort(key=lambda m: (-m.score, m.item_id))
-        return Ranking(worker.worker_id, "w2j", matches[:top_k], blocked, ineligible)
+        return Ranking(worker.worker_id, "w2j", self._explain(matches[:top_k]), blocked, ineligible)
 
     def _candidates_orders(self, wtext: str, rankable: list[str], pool: int | None) -> list[str]:
         limit = pool or self.full_scan_below
@@ -620,7 +669,7 @@ class Engine:
         q = self._encode([wtext])
         dense = [i for i, _ in self._order_index.search(q, k, allowed=allowed)[0]]
         rows = [self._order_pos[o] for o in rankable]
-        lex = np.asarray((self._order_lex[rows] @ self._lex_vector(wtext).T).todense()).ravel()
+        lex = (self._order_lex[rows] @ self._lex_rows([wtext]).T).toarray().ravel()
         top = np.argsort(-lex)[:k]
         return sorted(set(dense) | {rankable[i] for i in top})
 
@@ -654,19 +703,19 @@ class Engine:
             allowed = set(pool_ids)
             dense = [i for i, _ in self._worker_index.search(self._encode([otext]), k, allowed=allowed)[0]]
             rows = [self._worker_pos[w] for w in pool_ids]
-            lex = np.asarray((self._worker_lex[rows] @ self._lex_vector(otext).T).todense()).ravel()
+            lex = (self._worker_lex[rows] @ self._lex_rows([otext]).T).toarray().ravel()
             pool_ids = sorted(set(dense) | {pool_ids[i] for i in np.argsort(-lex)[:k]})
-        z = self._similarity_to_workers(otext, pool_ids)
+        sims_of = self._order_side(order, pool_ids)
         matches, ineligible = [], []
-        for wid, zi in zip(pool_ids, z):
-            m, fails = self._score_pair(self.workers_[wid], order, float(zi), day)
+        for wid in pool_ids:
+            m, fails = self._score_pair(self.workers_[wid], order, sims_of[wid], day)
             if m is None:
                 ineligible.append(Blocked(wid, fails))
                 continue
             m.item_id = wid
             matches.append(m)
         matches.sort(key=lambda m: (-m.score, m.item_id))
-        return Ranking(order.order_id, "j2w", matches[:top_k], [], ineligible)
+        return Ranking(order.order_id, "j2w", self._explain(matches[:top_k]), [], ineligible)
 
     def pair_scores(
         self,

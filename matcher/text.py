@@ -15,6 +15,7 @@ Vietnamese, English or both, and full of the abbreviations counsellors type ("cn
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Iterable
@@ -68,6 +69,7 @@ def _fold_token(s: str) -> str:
     return _strip_marks(s).casefold()
 
 
+@functools.lru_cache(maxsize=200_000)
 def fold(s: str | None) -> str:
     """Case-, diacritics- and punctuation-insensitive form of a text.
 
@@ -184,6 +186,7 @@ def expand_abbreviations(s: str | None) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=200_000)
 def prepare(s: str | None) -> str:
     """The text the engine embeds: NFC, abbreviations expanded, whitespace collapsed.
 

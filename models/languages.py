@@ -26,6 +26,7 @@ certificates and ``data`` may not import ``matcher``. It imports nothing of the 
 from __future__ import annotations
 
 import calendar
+import functools
 import datetime as dt
 import re
 import unicodedata
@@ -295,6 +296,7 @@ def _parse_body(raw: str, body: str, date, prec, *, requirement: bool) -> Certif
     raise CertificateError(raw, "unknown notation")
 
 
+@functools.lru_cache(maxsize=50_000)
 def parse_certificate(text: str) -> Certificate:
     """Parse one certificate (case, spacing, hyphens and diacritics do not matter).
 
@@ -310,6 +312,7 @@ def parse_certificate(text: str) -> Certificate:
 _NONE_WORDS = frozenset({"", "none", "no", "khong", "khong yeu cau", "not required", "-", "n a", "na"})
 
 
+@functools.lru_cache(maxsize=50_000)
 def parse_requirement(text: str | None) -> Certificate | None:
     """A job order's language requirement; empty (or "none", "không") means no requirement.
 
