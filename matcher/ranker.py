@@ -130,16 +130,6 @@ def _money(x: float) -> str:
     return f"{x:,.0f}".replace(",", ".") + " đ"
 
 
-_BASE_RELEVANCE = scoring.calibrate(0.0, 0.0, 1.0)
-
-
-def _relevance(z: float) -> float:
-    """How related an experience entry is to an order, from its fused z-score: 0 for a typical
-    unrelated pair (z <= 0), rising smoothly to 1 for clearly related ones."""
-    c = scoring.calibrate(z, 0.0, 1.0)
-    return max(0.0, (c - _BASE_RELEVANCE) / (1.0 - _BASE_RELEVANCE))
-
-
 def _months_between(a: dt.date, b: dt.date) -> float:
     return (b - a).days / 30.44
 
@@ -471,7 +461,7 @@ class Engine:
         exp_entries = [e for e in worker.experience or [] if e.get("occupation")]
         for e, ez in zip(exp_entries, sims["exp"]):
             occ = e["occupation"]
-            w = _relevance(float(ez))
+            w = scoring.calibrate(float(ez), 0.0, 1.0)
             years = float(e.get("years") or 0)
             relevant += w * years
             if w >= 0.5 and (best_occ is None or years > best_occ[1]):
