@@ -124,6 +124,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                                        "recruiter": recruiter.name}[role])
                 passwords[name] = password
         print(f"demo database: {mask_url(url)}")
+        print(f"loaded {len(data.recruiters)} enterprises, {len(data.orders)} job orders "
+              f"({len(data.truth.illegal)} deliberately illegal), {len(data.workers)} workers")
         print("demo users (the passwords are shown only now):")
         for name, role in DEMO_USERS:
             extra = f"  enterprise {recruiter.recruiter_id} ({recruiter.name})" if role == "recruiter" else ""
@@ -135,7 +137,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     overrides = {"demo": True, "database_url": url}
     if args.encoder:
         overrides["encoder"] = args.encoder
-    _run(_app(args, **overrides), args.host, args.port)
+    app = _app(args, **overrides)
+    # Build the match index before the first request (encoding every profile and order takes a
+    # minute or two with the real model on two cores; it is saved and reused at the next start).
+    print("building the match index (progress below; saved in the instance folder for next time)...")
+    from web.engine import get_engine
+
+    with app.app_context():
+        get_engine(app).get()
+    _run(app, args.host, args.port)
     return EXIT_OK
 
 
