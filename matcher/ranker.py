@@ -130,6 +130,11 @@ def _money(x: float) -> str:
     return f"{x:,.0f}".replace(",", ".") + " đ"
 
 
+def _vi_num(x: float) -> str:
+    """A number as Vietnamese writes it: decimal comma, at most one decimal (1,5; 3)."""
+    return f"{x:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
 def _months_between(a: dt.date, b: dt.date) -> float:
     return (b - a).days / 30.44
 
@@ -452,7 +457,6 @@ class Engine:
             r for r in self.order_reasons(order.order_id, day) if r.severity == "warn"
         ]
         f: dict[str, float] = {}
-        dm, ds, lm, ls = self._bg
         f["occupation_similarity"] = scoring.calibrate(sims["occ"], 0.0, 1.0)
 
         # Experience: years in occupations similar to this order's text.
@@ -464,8 +468,8 @@ class Engine:
             w = scoring.calibrate(float(ez), 0.0, 1.0)
             years = float(e.get("years") or 0)
             relevant += w * years
-            if w >= 0.5 and (best_occ is None or years > best_occ[1]):
-                best_occ = (occ, years)
+            if years > 0 and (best_occ is None or w * years > best_occ[2]):
+                best_occ = (occ, years, w * years)
         f["experience_fit"] = scoring.experience_fit(relevant, order.min_experience_years)
 
         # Language.
@@ -494,7 +498,7 @@ class Engine:
             late = _months_between(order.departure_date, worker.available_from)
         f["date_fit"] = scoring.date_fit(late)
 
-        ctx = {"best_occ": best_occ, "la": la, "wage_vnd": wage_vnd, "cost": cost, "late": late}
+        ctx = {"best_occ": best_occ, "relevant": relevant, "la": la, "wage_vnd": wage_vnd, "cost": cost, "late": late}
         return f, fails, gaps, warns, ctx
 
     def _explanations(self, worker: Worker, order: JobOrder, f: dict, ctx: dict) -> list[Explanation]:
@@ -508,13 +512,16 @@ class Engine:
             f"Skills and experience are close to «{order.title}» ({sim_pct}/100).",
         ))
         need = order.min_experience_years
-        if best_occ:
+        relevant = ctx["relevant"]
+        if best_occ and relevant >= 0.25:
+            # The sentence gives the years weighted by how related each occupation is, i.e.
+            # exactly what the experience feature counted, and the entry that counted most.
             expl.append(Explanation(
                 "experience_fit",
-                f"Có {best_occ[1]:g} năm kinh nghiệm «{best_occ[0]}»"
-                + (f" (yêu cầu {need:g} năm)." if need else "."),
-                f"{best_occ[1]:g} years of experience as «{best_occ[0]}»"
-                + (f" (required: {need:g})." if need else "."),
+                f"Khoảng {_vi_num(relevant)} năm kinh nghiệm liên quan, chủ yếu «{best_occ[0]}» "
+                f"({_vi_num(best_occ[1])} năm)" + (f"; yêu cầu {_vi_num(need)} năm." if need else "."),
+                f"About {relevant:.1f} years of related experience, mainly «{best_occ[0]}» ({best_occ[1]:g} years)"
+                + (f"; required: {need:g}." if need else "."),
             ))
         elif need:
             expl.append(Explanation(
