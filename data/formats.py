@@ -31,6 +31,7 @@ Conventions
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ LIST_JOINER = "; "
 TRUE_WORDS = frozenset({"true", "1", "yes", "có", "co", "y", "x"})
 FALSE_WORDS = frozenset({"false", "0", "no", "không", "khong", "n"})
 
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 _INT_RE = re.compile(r"[+-]?\d+(?:\.0*)?")
 _FLOAT_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _THOUSANDS_RE = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
@@ -497,7 +499,10 @@ def _parse_int(column: Column, text: str, fail) -> int:
         if _FLOAT_RE.fullmatch(text):
             raise fail("a whole number")
         raise fail("a whole number (plain digits, e.g. 12)")
-    return int(text.split(".", 1)[0])
+    value = int(text.split(".", 1)[0])
+    if not INT_MIN <= value <= INT_MAX:  # the database column is a 32-bit INTEGER
+        raise fail(f"a whole number between {INT_MIN} and {INT_MAX}")
+    return value
 
 
 def _parse_float(column: Column, text: str, fail) -> float:
@@ -510,7 +515,10 @@ def _parse_float(column: Column, text: str, fail) -> float:
         )
     if not _FLOAT_RE.fullmatch(text):
         raise fail("a number (plain digits, e.g. 170000 or 1.5)")
-    return float(text)
+    value = float(text)
+    if not math.isfinite(value):  # 400 nines read as inf, which no export can write back
+        raise fail("a number (plain digits, e.g. 170000 or 1.5)", f"{_show(text)} is too large a number")
+    return value
 
 
 def _parse_date(text: str, fail) -> dt.date:

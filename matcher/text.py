@@ -192,7 +192,9 @@ def prepare(s: str | None) -> str:
 
     Diacritics, case and punctuation are kept (the model reads them).
     """
-    return _SPACES.sub(" ", expand_abbreviations(s)).strip()
+    # NFC again: a combining mark right after an expanded abbreviation ("cb\u0300") now
+    # follows the expansion's last letter and composes with it (found by tests/test_fuzz.py).
+    return unicodedata.normalize("NFC", _SPACES.sub(" ", expand_abbreviations(s))).strip()
 
 
 def split_list(s: str | Iterable[str] | None) -> list[str]:

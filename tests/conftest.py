@@ -45,3 +45,25 @@ def session(store):
 @pytest.fixture
 def shared_dir() -> Path:
     return SHARED
+
+
+# Cases tried by the property-based and schemathesis tests, printed at the end of the run.
+FUZZ_COUNTS: dict[str, int] = {}
+
+
+@pytest.fixture
+def fuzz_count():
+    """``fuzz_count(label)`` adds one case to ``label``'s count in the terminal summary."""
+
+    def count(label: str, n: int = 1) -> None:
+        FUZZ_COUNTS[label] = FUZZ_COUNTS.get(label, 0) + n
+
+    return count
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FUZZ_COUNTS:
+        terminalreporter.section("fuzz cases tried")
+        for label in sorted(FUZZ_COUNTS):
+            terminalreporter.write_line(f"{FUZZ_COUNTS[label]:6d}  {label}")
+        terminalreporter.write_line(f"{sum(FUZZ_COUNTS.values()):6d}  total")
