@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,13 @@ def register_error_handlers(app: Flask) -> None:
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             status, (exc.name or "error").lower().replace(" ", "_")
         )
-        return error_response(status, code, vi, en)
+        response = make_response(error_response(status, code, vi, en))
+        # keep the headers the exception carries that a client relies on (RFC 9110: a 405
+        # lists the allowed methods in Allow; found by schemathesis)
+        for name, value in exc.get_headers():
+            if name.lower() in ("allow", "retry-after", "www-authenticate"):
+                response.headers[name] = value
+        return response
 
     if not app.testing:  # in tests, let bugs surface with their traceback
 

@@ -298,7 +298,7 @@ def _document() -> dict:
                     "parameters": [
                         {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}},
                         {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
-                        {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                        {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0, "maximum": 10**9, "default": 0}},
                     ],
                     "responses": {"200": _resp("Workers, phone masked", "WorkerList"), **_errors(400, 401, 403)},
                 }
