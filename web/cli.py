@@ -251,6 +251,9 @@ COMMANDS += REPORT_COMMANDS
 from web.cli_web import WEB_COMMANDS  # noqa: E402  (serve, demo, user)
 
 COMMANDS += WEB_COMMANDS
+from web.cli_ops import OPS_COMMANDS  # noqa: E402  (backup, restore, worker export/erase)
+
+COMMANDS += OPS_COMMANDS
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,201 @@
+"""Operations verbs of the ``matcher`` command: backup, restore, and a worker's data rights.
+
+- ``matcher backup FILE``: a consistent snapshot. SQLite: the online backup API of ``sqlite3``
+  (safe while the server runs: readers and writers keep going, the copy is one point in time).
+  PostgreSQL: ``pg_dump -Fc`` (a custom-format archive, restorable with ``pg_restore``).
+- ``matcher restore FILE``: puts a snapshot back over the configured database (SQLite: the
+  backup API in the other direction; PostgreSQL: ``pg_restore --clean --if-exists``). Stop the
+  web server first.
+- ``matcher worker export ID FILE`` (right of access) and ``matcher worker erase ID --yes``
+  (right to deletion), see ``web.privacy``.
+
+The database password goes to ``pg_dump``/``pg_restore`` through the ``PGPASSWORD``
+environment variable, never on a command line or in a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from web.cli import EXIT_FAILED, EXIT_OK, UsageError, mask_url, open_store, settings_from
+
+
+def _sqlite_path(url) -> str:
+    path = url.database or ""
+    if not path or path == ":memory:":
+        raise UsageError("an in-memory SQLite database cannot be backed up")
+    return path
+
+
+def _pg_args(url) -> tuple[list[str], dict[str, str]]:
+    args = []
+    if url.host:
+        args += ["-h", url.host]
+    if url.port:
+        args += ["-p", str(url.port)]
+    if url.username:
+        args += ["-U", url.username]
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = url.password
+    return args, env
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise UsageError(f"{name} was not found on PATH; install the PostgreSQL client tools")
+    return path
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{Path(cmd[0]).name} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+
+
+def backup(database_url: str, file: Path) -> None:
+    """Write a consistent snapshot of the database to ``file``."""
+    url = make_url(database_url)
+    file = Path(file)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    if url.get_backend_name() == "sqlite":
+        tmp = file.with_name(file.name + ".part")
+        tmp.unlink(missing_ok=True)
+        src = sqlite3.connect(_sqlite_path(url), timeout=30)
+        dst = sqlite3.connect(tmp)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+        os.replace(tmp, file)
+        return
+    if url.get_backend_name() == "postgresql":
+        args, env = _pg_args(url)
+        _run([_tool("pg_dump"), "-Fc", "--no-owner", *args, "-f", str(file), "-d", url.database], env)
+        return
+    raise UsageError(f"backup supports SQLite and PostgreSQL, not {url.get_backend_name()}")
+
+
+def restore(database_url: str, file: Path) -> None:
+    """Replace the database's content by the snapshot in ``file``."""
+    url = make_url(database_url)
+    file = Path(file)
+    if not file.is_file():
+        raise UsageError(f"{file}: no such file")
+    if url.get_backend_name() == "sqlite":
+        src = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+        dst = sqlite3.connect(_sqlite_path(url), timeout=30)
+        try:
+            if src.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise RuntimeError(f"{file}: not a sound SQLite snapshot")
+            src.backup(dst)
+        except sqlite3.DatabaseError as exc:
+            raise RuntimeError(f"{file}: not a SQLite snapshot ({exc})") from None
+        finally:
+            dst.close()
+            src.close()
+        return
+    if url.get_backend_name() == "postgresql":
+        args, env = _pg_args(url)
+        _run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction", *args,
+              "-d", url.database, str(file)], env)
+        return
+    raise UsageError(f"restore supports SQLite and PostgreSQL, not {url.get_backend_name()}")
+
+
+# ---- backup / restore ----------------------------------------------------------------------
+
+
+def register_backup(subparsers) -> None:
+    p = subparsers.add_parser("backup", help="write a consistent snapshot of the database to FILE")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_backup)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    url = settings_from(args)["database_url"]
+    backup(url, args.file)
+    print(f"backed up {mask_url(url)} to {args.file}")
+    return EXIT_OK
+
+
+def register_restore(subparsers) -> None:
+    p = subparsers.add_parser("restore", help="replace the database's content by a snapshot (stop the server first)")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_restore)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    url = settings_from(args)["database_url"]
+    restore(url, args.file)
+    print(f"restored {mask_url(url)} from {args.file}")
+    return EXIT_OK
+
+
+# ---- worker export / erase -----------------------------------------------------------------
+
+
+def register_worker(subparsers) -> None:
+    p = subparsers.add_parser("worker", help="a worker's personal-data rights: export everything held, erase")
+    sub = p.add_subparsers(dest="worker_command", metavar="ACTION")
+    sub.required = True
+    e = sub.add_parser("export", help="write everything held about a worker as JSON (right of access)")
+    e.add_argument("worker_id")
+    e.add_argument("file", type=Path)
+    e.add_argument("--user", default=None, help="user name recorded in the audit log")
+    e.set_defaults(func=cmd_worker_export)
+    d = sub.add_parser("erase", help="delete a worker and all its data; the erasure is audited (right to deletion)")
+    d.add_argument("worker_id")
+    d.add_argument("--yes", action="store_true", help="really erase (required)")
+    d.add_argument("--user", default=None, help="user name recorded in the audit log")
+    d.set_defaults(func=cmd_worker_erase)
+
+
+def cmd_worker_export(args: argparse.Namespace) -> int:
+    from data.repo import audit
+    from web.privacy import worker_record
+
+    store = open_store(args)
+    try:
+        with store.session() as s:
+            data = worker_record(s, args.worker_id)
+            if data is None:
+                print(f"error: no worker {args.worker_id!r}")
+                return EXIT_FAILED
+            audit(s, args.user or "cli", "export", "worker", args.worker_id, via="cli")
+    finally:
+        store.dispose()
+    args.file.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"wrote everything held about {args.worker_id} to {args.file}")
+    return EXIT_OK
+
+
+def cmd_worker_erase(args: argparse.Namespace) -> int:
+    from web.privacy import erase_worker
+
+    if not args.yes:
+        raise UsageError("erasing cannot be undone; add --yes to confirm")
+    store = open_store(args)
+    try:
+        with store.session() as s:
+            counts = erase_worker(s, args.worker_id, args.user or "cli")
+    finally:
+        store.dispose()
+    if counts is None:
+        print(f"error: no worker {args.worker_id!r}")
+        return EXIT_FAILED
+    print(f"erased {args.worker_id}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return EXIT_OK
+
+
+OPS_COMMANDS = [register_backup, register_restore, register_worker]
