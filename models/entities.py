@@ -307,3 +307,20 @@ class ExchangeRate(Base):
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     vnd_per_unit: Mapped[float] = mapped_column(Float)
     as_of: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class ConsentEvent(Base):
+    """One change of a worker's consent to share the profile (Decree 13/2023/ND-CP): who
+    recorded it, when, what was granted or revoked and for which scope. The history of a
+    worker goes with the worker when the worker is erased."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    worker_id: Mapped[str] = mapped_column(ForeignKey("workers.worker_id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(8))  # "grant" or "revoke"
+    scope: Mapped[str | None] = mapped_column(String(200))
+    consent_date: Mapped[dt.date | None] = mapped_column(Date)  # the date the worker gave or withdrew it
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)

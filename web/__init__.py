@@ -96,6 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.intel import bp as intel_bp  # labour-market intelligence and reports
 
     app.register_blueprint(intel_bp)
+    from web.privacy import bp as privacy_bp; app.register_blueprint(privacy_bp)  # noqa: E702  (consent, access, erasure)
 
     @app.route("/")
     def index():

@@ -72,6 +72,11 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("intel.forecast", "GET"): (302, 200, 200, 403, 403),
     ("intel.report", "GET"): (302, 200, 200, 403, 403),
     ("intel.report_xlsx", "GET"): (302, 200, 200, 403, 403),
+    # personal-data rights (web.privacy): consent, export, erasure
+    ("privacy.worker", "GET"): (302, 200, 200, 403, 403),
+    ("privacy.consent", "POST"): (302, 400, 400, 403, 403),
+    ("privacy.export", "GET"): (302, 200, 200, 403, 403),
+    ("privacy.erase", "POST"): (302, 400, 400, 403, 403),
     # recruiter: own enterprise only (B gets 404 for A's order, never its data)
     ("recruiter.orders", "GET"): (302, 403, 403, 200, 200),
     ("recruiter.new_order", "GET"): (302, 403, 403, 200, 200),

@@ -1,0 +1,176 @@
+"""Personal-data rights of a worker (Decree 13/2023/ND-CP): consent, access, erasure.
+
+- Consent is recorded with its date and scope, can be revoked, and every change is kept as a
+  :class:`models.ConsentEvent` (plus an audit event).
+- Right of access: :func:`worker_record` gathers everything held about a worker (profile,
+  certificates, applications with their stage events, consent history, audit events about the
+  worker and its applications) as one JSON-ready dict.
+- Right to deletion: :func:`erase_worker` deletes the worker and its children and writes one
+  audit event that keeps only the worker id and the counts deleted (no name, phone, ID...).
+
+The functions take a session and are shared by the pages below and by ``matcher worker``
+(``web.cli_ops``); the caller commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from sqlalchemy import delete, inspect, select
+from sqlalchemy.orm import Session
+
+from data.repo import audit
+from models import Application, AuditEvent, ConsentEvent, LanguageCertificate, StageEvent, Worker
+from web.auth import current_user, role_required
+from web.db import get_session, today
+from web.errors import BadRequest, NotFound
+
+bp = Blueprint("privacy", __name__, url_prefix="/privacy")
+STAFF = ("counsellor", "admin")
+MAX_SCOPE = 200
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return value
+
+
+def _columns(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {c.key: _plain(getattr(obj, c.key)) for c in inspect(obj).mapper.column_attrs if c.key not in skip}
+
+
+def worker_record(s: Session, wid: str) -> dict[str, Any] | None:
+    """Everything held about worker ``wid`` (``None`` if there is no such worker)."""
+    w = s.get(Worker, wid)
+    if w is None:
+        return None
+    apps = s.scalars(select(Application).where(Application.worker_id == wid).order_by(Application.id)).all()
+    app_ids = {str(a.id) for a in apps}
+    events = s.scalars(
+        select(AuditEvent).where(AuditEvent.entity.in_(("worker", "application"))).order_by(AuditEvent.id)
+    ).all()
+    about = [e for e in events if (e.entity == "worker" and e.entity_id == wid)
+             or (e.entity == "application" and (e.entity_id in app_ids or (e.detail or {}).get("worker_id") == wid))]
+    consents = s.scalars(select(ConsentEvent).where(ConsentEvent.worker_id == wid).order_by(ConsentEvent.id)).all()
+    return {
+        "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "worker": _columns(w),
+        "certificates": [_columns(c, ("worker_id",)) for c in w.certificates],
+        "applications": [
+            {**_columns(a), "events": [_columns(e, ("application_id",)) for e in a.events]} for a in apps
+        ],
+        "consent_events": [_columns(c, ("worker_id",)) for c in consents],
+        "audit_events": [_columns(e) for e in about],
+    }
+
+
+def record_consent(s: Session, w: Worker, action: str, by: str | None, scope: str | None = None,
+                   day: dt.date | None = None, note: str | None = None) -> ConsentEvent:
+    """Grant (with ``scope``) or revoke the worker's consent to share; keeps the history."""
+    if action not in ("grant", "revoke"):
+        raise ValueError(f"The 'action' of a consent change must be 'grant' or 'revoke'. Got {action!r} instead.")
+    day = day or dt.date.today()
+    scope = (scope or "").strip()[:MAX_SCOPE] or None
+    if action == "grant":
+        w.consent_share, w.consent_date, w.consent_scope = True, day, scope
+    else:
+        w.consent_share, w.consent_date = False, day
+    event = ConsentEvent(worker_id=w.worker_id, action=action, scope=scope if action == "grant" else w.consent_scope,
+                         consent_date=day, by=by, note=note)
+    s.add(event)
+    s.flush()
+    audit(s, by, f"consent_{action}", "worker", w.worker_id, scope=event.scope, consent_date=day.isoformat())
+    return event
+
+
+def erase_worker(s: Session, wid: str, by: str | None) -> dict[str, int] | None:
+    """Delete worker ``wid`` with its certificates, applications (and their stage events) and
+    consent history; audit the erasure with counts only. ``None`` if there is no such worker."""
+    w = s.get(Worker, wid)
+    if w is None:
+        return None
+    app_ids = list(s.scalars(select(Application.id).where(Application.worker_id == wid)))
+    counts = {
+        "stage_events": s.execute(delete(StageEvent).where(StageEvent.application_id.in_(app_ids))).rowcount if app_ids else 0,
+        "applications": len(app_ids),
+        "certificates": len(w.certificates),
+        "consent_events": s.execute(delete(ConsentEvent).where(ConsentEvent.worker_id == wid)).rowcount,
+    }
+    s.delete(w)  # cascades to certificates and applications
+    s.flush()
+    audit(s, by, "erase", "worker", wid, **counts)
+    return counts
+
+
+# ----------------------------------------------------------------------------- pages
+
+
+def _worker(wid: str) -> Worker:
+    w = get_session().get(Worker, wid)
+    if w is None:
+        raise NotFound("Không tìm thấy người lao động.", "No such worker.")
+    return w
+
+
+@bp.route("/workers/<wid>")
+@role_required(*STAFF)
+def worker(wid: str):
+    s = get_session()
+    w = _worker(wid)
+    consents = s.scalars(select(ConsentEvent).where(ConsentEvent.worker_id == wid).order_by(ConsentEvent.id.desc())).all()
+    audit(s, current_user().username, "view", "worker", wid, page="privacy")
+    s.commit()
+    return render_template("privacy/worker.html", w=w, consents=consents, day=today())
+
+
+@bp.route("/workers/<wid>/consent", methods=["POST"])
+@role_required(*STAFF)
+def consent(wid: str):
+    s = get_session()
+    w = _worker(wid)
+    action = request.form.get("action")
+    if action not in ("grant", "revoke"):
+        raise BadRequest("Hãy chọn ghi nhận hoặc rút lại sự đồng ý.", "The 'action' must be 'grant' or 'revoke'.")
+    raw_day = (request.form.get("consent_date") or "").strip()
+    try:
+        day = dt.date.fromisoformat(raw_day) if raw_day else today()
+    except ValueError:
+        raise BadRequest("Ngày không hợp lệ (YYYY-MM-DD).", f"The 'consent_date' must be a date YYYY-MM-DD. Got {raw_day!r} instead.") from None
+    scope = request.form.get("scope")
+    if action == "grant" and not (scope or "").strip():
+        raise BadRequest("Hãy ghi phạm vi đồng ý.", "A consent needs its scope.")
+    record_consent(s, w, action, current_user().username, scope, day)
+    s.commit()
+    flash("Đã ghi nhận sự đồng ý." if action == "grant" else "Đã ghi nhận việc rút lại sự đồng ý.")
+    return redirect(url_for("privacy.worker", wid=wid))
+
+
+@bp.route("/workers/<wid>/export")
+@role_required(*STAFF)
+def export(wid: str):
+    s = get_session()
+    data = worker_record(s, wid)
+    if data is None:
+        raise NotFound("Không tìm thấy người lao động.", "No such worker.")
+    audit(s, current_user().username, "export", "worker", wid)
+    s.commit()
+    body = json.dumps(data, ensure_ascii=False, indent=1)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="worker-{wid}.json"'})
+
+
+@bp.route("/workers/<wid>/erase", methods=["POST"])
+@role_required(*STAFF)
+def erase(wid: str):
+    s = get_session()
+    _worker(wid)
+    if request.form.get("confirm") != wid:
+        raise BadRequest("Hãy gõ lại mã người lao động để xác nhận xoá.", "Type the worker id to confirm the erasure.")
+    erase_worker(s, wid, current_user().username)
+    s.commit()
+    flash("Đã xoá toàn bộ dữ liệu của người lao động.")
+    return redirect(url_for("counsellor.workers"))
