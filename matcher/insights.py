@@ -130,7 +130,7 @@ def support_for(worker: Any) -> list[Support]:
     Poor or near-poor household, or an ethnic minority: Project 4 sub-project 2. Those, or an
     especially disadvantaged commune: the Social Policy Bank loan and the orientation course.
     An ethnic minority or a disadvantaged commune: priority points in public programmes. The
-    same conditions as the counsellor's profile page (``web.support``).
+    conditions the counsellor's profile page shows.
     """
     poor = (getattr(worker, "household", None) or "") in ("poor", "near_poor")
     minority = is_ethnic_minority(worker)

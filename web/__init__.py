@@ -67,7 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         auth.load_user()
         security.check_csrf()
 
-    from web.support import support_for
+    from matcher.insights import support_for
 
     def feature_label(name: str) -> str:
         from matcher.scoring import FEATURE_LABELS
