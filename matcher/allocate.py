@@ -65,7 +65,7 @@ def allocate(
     places: Mapping[str, int],
     priority: set[str] | None = None,
     min_priority_share: float | None = None,
-    time_limit: float = 60.0,
+    time_limit: float = 1800.0,
 ) -> Allocation:
     """Assignment maximising the total score.
 
@@ -76,6 +76,8 @@ def allocate(
     priority: worker ids of the priority group (disadvantaged commune, poor household).
     min_priority_share: if set, at least this share of the assigned workers come from
         ``priority`` (as many as the candidates allow).
+    time_limit: seconds the solver may take (50k workers x 5k orders took about 3 minutes
+        on two shared cores, see evaluation/PERF.md).
     """
     if isinstance(scores, Mapping):
         edges = [(w, o, float(s)) for (w, o), s in scores.items()]
@@ -111,7 +113,10 @@ def allocate(
     res = milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(0, 1),
                options={"time_limit": time_limit, "disp": False})
     if res.x is None:
-        raise AllocationError(f"the solver found no allocation: {res.message}")
+        raise AllocationError(
+            f"the solver found no allocation within {time_limit:g} s ({res.message}); "
+            "allocate a smaller cohort, lower the candidates per worker, or raise time_limit"
+        )
     chosen = [edges[i] for i in np.flatnonzero(res.x > 0.5)]
     total = float(sum(s for _, _, s in chosen))
     share = None
