@@ -28,6 +28,7 @@ from matcher import languages, rules, scoring
 from matcher.index import VectorIndex
 from matcher.similarity import DEFAULT_LEXICAL_WEIGHT
 from matcher.text import fold, prepare
+from matcher.vocabulary import expand
 from models import JobOrder, Recruiter, Worker
 from models.languages import CertificateError, parse_certificate, parse_requirement
 from models.reference import DEFAULT_RATES
@@ -111,17 +112,18 @@ def reason_dict(r) -> dict:
 
 
 def order_text(order: JobOrder) -> str:
-    parts = [order.title or ""]
+    # short or abbreviated entries get their concepts' vi/en names (matcher.vocabulary)
+    parts = [expand(order.title or "")]
     if order.required_skills:
-        parts.append("; ".join(order.required_skills))
+        parts.append("; ".join(expand(s) for s in order.required_skills))
     if order.description:
         parts.append(order.description[:300])
     return prepare(". ".join(p for p in parts if p))
 
 
 def worker_text(worker: Worker) -> str:
-    parts = list(worker.skills or [])
-    parts += [e.get("occupation", "") for e in worker.experience or [] if e.get("occupation")]
+    parts = [expand(s) for s in worker.skills or []]
+    parts += [expand(e.get("occupation", "")) for e in worker.experience or [] if e.get("occupation")]
     return prepare("; ".join(p for p in parts if p)) or "-"
 
 
