@@ -190,6 +190,7 @@ class Engine:
         }
         self._certs: dict[str, list] = {}
         self._gate_cache: dict[tuple[str, dt.date], list] = {}
+        self._day_cache: dict[tuple[str, dt.date], list] = {}
         self._rebuild()
         return self
 
@@ -244,7 +245,7 @@ class Engine:
         self._worker_lex = self._lex([self._worker_texts[i] for i in self._worker_ids])
         self._worker_pos = {wid: n for n, wid in enumerate(self._worker_ids)}
         self._duplicates = rules.find_duplicate_codes(self.recruiters_.values(), self.orders_.values())
-        self._gate_cache.clear()
+        self._invalidate()
         self._background()
 
     def _build_index(self, ids: list[str], texts: dict[str, str]) -> VectorIndex | None:
@@ -295,7 +296,7 @@ class Engine:
             if o.recruiter_id == recruiter.recruiter_id:
                 o.recruiter = recruiter
         self._duplicates = rules.find_duplicate_codes(self.recruiters_.values(), self.orders_.values())
-        self._gate_cache.clear()
+        self._invalidate()
 
     def upsert_worker(self, worker: Worker) -> None:
         self._check_fitted()
@@ -318,7 +319,7 @@ class Engine:
         self._order_lex = self._lex([self._order_texts[i] for i in self._order_ids])
         self._order_pos = {oid: n for n, oid in enumerate(self._order_ids)}
         self._duplicates = rules.find_duplicate_codes(self.recruiters_.values(), self.orders_.values())
-        self._gate_cache.clear()
+        self._invalidate()
 
     def _refresh_workers(self) -> None:
         self._worker_ids = sorted(self.workers_)
@@ -365,18 +366,35 @@ class Engine:
             self._gate_cache[key] = reasons
         return self._gate_cache[key]
 
+    def _invalidate(self) -> None:
+        """Forget gate results after any change of orders, recruiters or rates."""
+        self._gate_cache.clear()
+        self._day_cache.clear()
+
+    def rankable_orders(self, today: dt.date | None = None) -> list[str]:
+        """Ids of the legal, open orders on ``today`` (cached per day until the next change)."""
+        self._check_fitted()
+        day = today or self.today_
+        key = ("rankable", day)
+        if key not in self._day_cache:
+            self._day_cache[key] = [oid for oid in self._order_ids if self.is_rankable(oid, day)]
+        return self._day_cache[key]
+
     def is_rankable(self, order_id: str, today: dt.date | None = None) -> bool:
         return not any(r.severity == "block" for r in self.order_reasons(order_id, today))
 
     def blocked_orders(self, today: dt.date | None = None) -> list[Blocked]:
         """Illegal orders with their reasons: what the counsellor reviews to catch brokers."""
         self._check_fitted()
-        out = []
-        for oid in self._order_ids:
-            reasons = [r for r in self.order_reasons(oid, today) if r.severity == "block"]
-            if reasons and not all(r.code in NOT_OPEN_CODES for r in reasons):
-                out.append(Blocked(oid, [r for r in reasons if r.code not in NOT_OPEN_CODES] or reasons))
-        return out
+        key = ("blocked", today or self.today_)
+        if key not in self._day_cache:
+            out = []
+            for oid in self._order_ids:
+                reasons = [r for r in self.order_reasons(oid, today) if r.severity == "block"]
+                if reasons and not all(r.code in NOT_OPEN_CODES for r in reasons):
+                    out.append(Blocked(oid, [r for r in reasons if r.code not in NOT_OPEN_CODES] or reasons))
+            self._day_cache[key] = out
+        return list(self._day_cache[key])
 
     def certificates(self, worker: Worker) -> list:
         wid = worker.worker_id
@@ -638,7 +656,7 @@ class Engine:
             raise ValueError(f"The 'top_k' parameter must be an int in [1, inf). Got {top_k!r} instead.")
         day = today or self.today_
         blocked = self.blocked_orders(day)
-        rankable = [oid for oid in self._order_ids if self.is_rankable(oid, day)]
+        rankable = self.rankable_orders(day)
         if country:
             rankable = [o for o in rankable if self.orders_[o].country.upper() == country.upper()]
         if programme:
@@ -737,8 +755,4 @@ class Engine:
         return out
 
     def places_left(self, today: dt.date | None = None) -> dict[str, int]:
-        return {
-            oid: self.orders_[oid].places_left
-            for oid in self._order_ids
-            if self.is_rankable(oid, today)
-        }
+        return {oid: self.orders_[oid].places_left for oid in self.rankable_orders(today)}
