@@ -48,7 +48,7 @@ def table_digests(url: str) -> dict[str, tuple[int, str]]:
 def synthetic_csv(tmp_path_factory):
     from data.synthetic import generate, write_csv
 
-    data = generate(seed=11, workers=4000, orders=40, recruiters=12, today=TODAY)
+    data = generate(seed=11, workers=8000, orders=40, recruiters=12, today=TODAY)
     return write_csv(data, tmp_path_factory.mktemp("big"))
 
 
@@ -94,7 +94,8 @@ def test_import_killed_halfway_leaves_the_database_as_before(store, db_url, synt
             assert proc.poll() is None, f"the import finished before it could be killed: {proc.communicate()}"
             assert time.monotonic() < deadline, "the import never started writing"
             time.sleep(0.02)
-        time.sleep(0.3)  # well inside the write phase (several seconds for 4000 workers)
+        # Kill at once: the write phase of 8000 workers lasts well over the polling interval
+        # on any machine, while a fixed pause could outlast it on a fast one.
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(30)
     finally:
