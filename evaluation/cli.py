@@ -140,9 +140,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("faiss").setLevel(logging.WARNING)  # its loader logs every CPU-feature probe
     args = build_parser().parse_args(argv)
     return args.func(args)
 
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _register_train(subparsers) -> None:
+    from evaluation.training_data import register_train
+
+    register_train(subparsers)
+
+
+VERBS.append(_register_train)

