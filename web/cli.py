@@ -201,7 +201,7 @@ def build_parser(commands: Sequence[Callable] | None = None) -> argparse.Argumen
                         help="more log output (-v info, -vv debug)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for register in commands if commands is not None else COMMANDS:
+    for register in commands if commands is not None else all_commands():
         register(subparsers)
     return parser
 
@@ -239,24 +239,18 @@ COMMANDS: list[Callable[[Any], None]] = [
     register_export,
 ]
 
-# Verbs defined in other modules of web/ (imported here, at the end, because they use the
-# helpers above).
-from web.cli_engine import ENGINE_COMMANDS  # noqa: E402
 
-COMMANDS += ENGINE_COMMANDS
-from web.cli_reports import REPORT_COMMANDS  # noqa: E402
+def all_commands() -> list[Callable[[Any], None]]:
+    """Every verb: the ones above, then those defined in other modules of web/ (imported here,
+    not at module level, because they use this module's helpers; this keeps
+    ``python -m web.cli`` free of circular imports)."""
+    from web.cli_engine import ENGINE_COMMANDS  # match, allocate, index, weights
+    from web.cli_model import MODEL_COMMANDS  # model train
+    from web.cli_ops import OPS_COMMANDS  # backup, restore, worker export/erase
+    from web.cli_reports import REPORT_COMMANDS  # report training-needs/period/forecast
+    from web.cli_web import WEB_COMMANDS  # serve, demo, user
 
-COMMANDS += REPORT_COMMANDS
-
-from web.cli_web import WEB_COMMANDS  # noqa: E402  (serve, demo, user)
-
-COMMANDS += WEB_COMMANDS
-from web.cli_ops import OPS_COMMANDS  # noqa: E402  (backup, restore, worker export/erase)
-
-COMMANDS += OPS_COMMANDS
-from web.cli_model import MODEL_COMMANDS  # noqa: E402  (model train)
-
-COMMANDS += MODEL_COMMANDS
+    return [*COMMANDS, *ENGINE_COMMANDS, *REPORT_COMMANDS, *WEB_COMMANDS, *OPS_COMMANDS, *MODEL_COMMANDS]
 
 
 if __name__ == "__main__":  # pragma: no cover

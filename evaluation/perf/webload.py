@@ -66,7 +66,9 @@ def _free_port() -> int:
 
 
 def _matcher_cmd() -> list[str]:
-    exe = shutil.which("matcher")
+    # The console script next to this interpreter (a venv's bin/ need not be on PATH), else PATH.
+    beside = Path(sys.executable).with_name("matcher")
+    exe = str(beside) if beside.exists() else shutil.which("matcher")
     return [exe] if exe else [sys.executable, "-m", "web.cli"]
 
 
