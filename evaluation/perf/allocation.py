@@ -44,7 +44,7 @@ def run(quick: bool = False, progress: bool = True, *, sizes: Sequence[tuple[int
     rows = []
     notes = ["exact = allocate() wall time (HiGHS LP: the b-matching matrix is totally unimodular), "
              "which includes its own greedy comparison; greedy = greedy() alone.",
-             f"time_limit passed to allocate(): {time_limit:.0f} s (the engine's default is 60 s)."]
+             f"time_limit passed to allocate(): {time_limit:.0f} s (the same as allocate()'s default)."]
     for w, o in tqdm(sizes, desc="allocation sizes", disable=not progress, file=sys.stderr):
         edges, places = random_problem(w, o, per_worker)
         t0 = time.perf_counter()
