@@ -496,25 +496,9 @@ def _plan_actions(session: Session, spec: TableSpec, present: list[Column], rows
 # Writing
 
 
-def _certificate_rows(certificates: list[Any]) -> list[LanguageCertificate]:
-    return [
-        LanguageCertificate(
-            position=i,
-            raw=c.raw,
-            exam=c.exam,
-            language=c.language,
-            label=c.label,
-            score=c.score,
-            level=c.level,
-            test_date=c.test_date,
-        )
-        for i, c in enumerate(certificates)
-    ]
-
-
 def _assign(obj: Any, column: Column, value: Any) -> None:
     if column.type == "certificates":
-        obj.certificates = _certificate_rows(value)
+        obj.certificates = [LanguageCertificate.from_certificate(c, i) for i, c in enumerate(value)]
     elif column.type in ("list", "experience"):
         setattr(obj, column.attribute, list(value))
     else:

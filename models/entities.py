@@ -225,6 +225,12 @@ class LanguageCertificate(Base):
 
     worker: Mapped[Worker] = relationship(back_populates="certificates")
 
+    @classmethod
+    def from_certificate(cls, c: Any, position: int) -> "LanguageCertificate":
+        """A row from a parsed ``models.languages.Certificate``."""
+        return cls(position=position, raw=c.raw, exam=c.exam, language=c.language, label=c.label,
+                   score=c.score, level=c.level, test_date=c.test_date)
+
 
 class Application(Base):
     """A worker x order pair moving through the pipeline."""

@@ -16,9 +16,9 @@ from web.i18n import country, label, t
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 
-def _period() -> tuple[stats.Period, dict]:
-    day = today()
-    default = stats.Period.year_to_date(day)
+def period_from_request(default: stats.Period) -> tuple[stats.Period, dict]:
+    """The ``from``/``to`` dates of the query string, ``default`` where missing, with messages
+    (Vietnamese, English) beside a field that is not a date or an end before the start."""
     errors = {}
     values = {}
     for key, fallback in (("from", default.start), ("to", default.end)):
@@ -38,7 +38,7 @@ def _period() -> tuple[stats.Period, dict]:
 @role_required("counsellor", "admin")
 def index():
     s = get_session()
-    period, errors = _period()
+    period, errors = period_from_request(stats.Period.year_to_date(today()))
     place = stats.placements(s, period)
     lang = stats.language_training(s, period)
     demand = stats.open_places(s, period)

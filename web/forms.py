@@ -200,7 +200,7 @@ class WorkerForm(Form):
                 old = [c.raw for c in worker.certificates]
                 new = [c.raw for c in value]
                 if old != new:
-                    worker.certificates[:] = [certificate_row(c, i) for i, c in enumerate(value)]
+                    worker.certificates[:] = [LanguageCertificate.from_certificate(c, i) for i, c in enumerate(value)]
                     changed.append(f.name)
                 continue
             if getattr(worker, f.column.attribute, None) != value:
@@ -211,17 +211,6 @@ class WorkerForm(Form):
         return changed
 
 
-def certificate_row(c, position: int) -> LanguageCertificate:
-    return LanguageCertificate(
-        position=position,
-        raw=c.raw,
-        exam=c.exam,
-        language=c.language,
-        label=c.label,
-        score=c.score,
-        level=c.level,
-        test_date=c.test_date,
-    )
 
 
 # ----------------------------------------------------------------------------- orders

@@ -15,6 +15,7 @@ from web import reports, stats
 from web.audit import record
 from web.auth import role_required
 from web.charts import bar_chart
+from web.dashboard import period_from_request
 from web.db import get_session, today
 from web.errors import NotFound, Unprocessable
 from web.i18n import country, label, t
@@ -43,22 +44,6 @@ def _cached(kind: str, day: dt.date, build):
 def needs_now():
     day = today()
     return _cached("needs", day, lambda: reports.training_needs(get_session(), day))
-
-
-def _period(default: stats.Period) -> tuple[stats.Period, dict]:
-    errors: dict = {}
-    values = {}
-    for key, fallback in (("from", default.start), ("to", default.end)):
-        raw = request.args.get(key) or ""
-        try:
-            values[key] = dt.date.fromisoformat(raw) if raw else fallback
-        except ValueError:
-            errors[key] = ("Cần một ngày dạng NNNN-TT-NN.", "A date (YYYY-MM-DD) is needed.")
-            values[key] = fallback
-    if values["from"] > values["to"]:
-        errors["to"] = ("Ngày kết thúc phải sau ngày bắt đầu.", "The end must not be before the start.")
-        values = {"from": default.start, "to": default.end}
-    return stats.Period(values["from"], values["to"]), errors
 
 
 # ----------------------------------------------------------------------------- training needs
@@ -117,7 +102,7 @@ def needs_xlsx():
 @role_required(*STAFF)
 def trends():
     day = today()
-    period, errors = _period(stats.Period(dt.date(day.year - 2, 1, 1), day))
+    period, errors = period_from_request(stats.Period(dt.date(day.year - 2, 1, 1), day))
     data = reports.market_trends(get_session(), period.start, period.end)
     totals: dict[str, dict[str, int]] = {}
     for dim in ("by_country", "by_programme"):
@@ -174,7 +159,7 @@ def forecast():
 @bp.route("/report")
 @role_required(*STAFF)
 def report():
-    period, errors = _period(stats.Period.year_to_date(today()))
+    period, errors = period_from_request(stats.Period.year_to_date(today()))
     r = reports.period_report(get_session(), period)
     return render_template("intel/report.html", r=r, errors=errors, targets=reports.target_rows(r),
                            dimensions=reports.DIMENSIONS), (422 if errors else 200)
@@ -183,7 +168,7 @@ def report():
 @bp.route("/report.xlsx")
 @role_required(*STAFF)
 def report_xlsx():
-    period, errors = _period(stats.Period.year_to_date(today()))
+    period, errors = period_from_request(stats.Period.year_to_date(today()))
     if errors:
         raise Unprocessable("Kỳ báo cáo không hợp lệ.", "The report period is not valid.")
     s = get_session()
