@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template
 
 from web import reports, stats
 from web.audit import record
