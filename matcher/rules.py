@@ -600,43 +600,40 @@ def find_duplicate_codes(recruiters: Iterable[Recruiter], orders: Iterable[JobOr
     licence is prohibited [L69 Art 7(5)]).
     """
     out: dict[str, Reason] = {}
-    by_licence: dict[str, list[Recruiter]] = defaultdict(list)
-    for r in recruiters:
-        key = normalise_id_code(r.licence_no)
-        if key:
-            by_licence[key].append(r)
-    for key, group in by_licence.items():
-        ids = sorted({r.recruiter_id for r in group})
-        if len(ids) < 2:
-            continue
-        for r in group:
-            others = ", ".join(i for i in ids if i != r.recruiter_id)
-            out[r.recruiter_id] = _reason(
-                "duplicate_licence_no",
-                f"Số giấy phép {r.licence_no} trùng với doanh nghiệp {others}: ít nhất một giấy phép là giả, "
-                "tạm ngừng cả hai cho đến khi quản trị viên xác nhận",
-                f"Licence number {r.licence_no} is also held by {others}: at least one is forged; "
-                "both are held out until an administrator confirms",
-                "L69 Art 7(5)", normalised=key, shared_with=tuple(i for i in ids if i != r.recruiter_id))
-    by_approval: dict[str, list[JobOrder]] = defaultdict(list)
-    for o in orders:
-        key = normalise_id_code(o.approval_no)
-        if key:
-            by_approval[key].append(o)
-    for key, group in by_approval.items():
-        ids = sorted({o.order_id for o in group})
-        if len(ids) < 2:
-            continue
-        for o in group:
-            others = ", ".join(i for i in ids if i != o.order_id)
-            out.setdefault(o.order_id, _reason(
-                "duplicate_approval_no",
-                f"Số chấp thuận {o.approval_no} trùng với đơn hàng {others}: ít nhất một đơn hàng là giả, "
-                "tạm ngừng cả hai cho đến khi quản trị viên xác nhận",
-                f"Approval number {o.approval_no} is also on order {others}: at least one is forged; "
-                "both are held out until an administrator confirms",
-                "L69 Art 20", normalised=key, shared_with=tuple(i for i in ids if i != o.order_id)))
+    for r, key, others in _sharing(recruiters, lambda r: r.licence_no, lambda r: r.recruiter_id):
+        shown = ", ".join(others)
+        out[r.recruiter_id] = _reason(
+            "duplicate_licence_no",
+            f"Số giấy phép {r.licence_no} trùng với doanh nghiệp {shown}: ít nhất một giấy phép là giả, "
+            "tạm ngừng cả hai cho đến khi quản trị viên xác nhận",
+            f"Licence number {r.licence_no} is also held by {shown}: at least one is forged; "
+            "both are held out until an administrator confirms",
+            "L69 Art 7(5)", normalised=key, shared_with=others)
+    for o, key, others in _sharing(orders, lambda o: o.approval_no, lambda o: o.order_id):
+        shown = ", ".join(others)
+        out.setdefault(o.order_id, _reason(
+            "duplicate_approval_no",
+            f"Số chấp thuận {o.approval_no} trùng với đơn hàng {shown}: ít nhất một đơn hàng là giả, "
+            "tạm ngừng cả hai cho đến khi quản trị viên xác nhận",
+            f"Approval number {o.approval_no} is also on order {shown}: at least one is forged; "
+            "both are held out until an administrator confirms",
+            "L69 Art 20", normalised=key, shared_with=others))
     return out
+
+
+def _sharing(items, code_of, id_of):
+    """(item, normalised code, ids of the others) for every item whose code another item shares."""
+    groups: dict[str, list] = defaultdict(list)
+    for item in items:
+        key = normalise_id_code(code_of(item))
+        if key:
+            groups[key].append(item)
+    for key, group in groups.items():
+        ids = sorted({id_of(i) for i in group})
+        if len(ids) < 2:
+            continue
+        for item in group:
+            yield item, key, tuple(i for i in ids if i != id_of(item))
 
 
 # ---------------------------------------------------------------------------------------------
