@@ -75,6 +75,63 @@ def _rows_of(runs: list[dict]) -> list[dict]:
     return out
 
 
+ABLATION_COLUMNS = (("lexical", None, "lexical"), ("dense", "base", "raw-model"), ("hybrid", "base", "engine"),
+                    ("fine-tuned", "tuned", "raw-model"), ("fine-tuned hybrid", "tuned", "engine"))
+
+
+def _is_tuned(run: dict) -> bool:
+    return "+lora" in str(run.get("model", ""))
+
+
+def ablation(runs: list[dict]) -> list[dict]:
+    """The issue-8 ablation of one benchmark from a base-model run and a fine-tuned run.
+
+    One row per subset with the headline metric (the first of METRIC_ORDER the runs report):
+    lexical, dense (raw base model), hybrid (engine, base), fine-tuned (raw tuned model),
+    fine-tuned hybrid (engine, tuned). Empty unless both a base and a tuned run are given.
+    """
+    base = [r for r in runs if not _is_tuned(r)]
+    tuned = [r for r in runs if _is_tuned(r)]
+    if not base or not tuned:
+        return []
+    kinds = {"base": base[-1], "tuned": tuned[-1]}
+    measured = [r for run in kinds.values() for r in run["rows"] if not _is_reference(r["system"])]
+    metrics = _metrics(measured)
+    if not metrics:
+        return []
+    metric = metrics[0]
+    out = []
+    for subset in dict.fromkeys(r["subset"] for r in measured):
+        row = {"subset": subset, "metric": metric}
+        for col, kind, system in ABLATION_COLUMNS:
+            for k in ([kind] if kind else ["tuned", "base"]):
+                hit = [r.get(metric) for r in kinds[k]["rows"] if r["system"] == system and r["subset"] == subset]
+                if hit and isinstance(hit[0], int | float):
+                    row[col] = hit[0]
+                    break
+        if any(c in row for c, _, _ in ABLATION_COLUMNS):
+            out.append(row)
+    return out
+
+
+def _ablation_html(rows: list[dict]) -> str:
+    cols = [c for c, _, _ in ABLATION_COLUMNS]
+    out = ['<table class="ablation">', "<tr><th>subset</th><th>metric</th>"
+           + "".join(f"<th>{html.escape(c)}</th>" for c in cols) + "</tr>"]
+    for r in rows:
+        vals = [r[c] for c in cols if c in r]
+        best = max(vals) if vals else None
+        cells = []
+        for c in cols:
+            v = r.get(c)
+            txt = f"{v:.4f}" if isinstance(v, int | float) else ""
+            cells.append(f"<td><b>{txt}</b></td>" if v is not None and v == best else f"<td>{txt}</td>")
+        out.append(f'<tr><td class="l">{html.escape(str(r["subset"]))}</td><td class="l">{html.escape(r["metric"])}</td>'
+                   + "".join(cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
 def bar_plot_png(rows: list[dict], title: str) -> bytes:
     """Grouped bars: one panel per metric, subsets on the x axis, one bar per system."""
     import matplotlib
@@ -148,7 +205,9 @@ def render(runs: list[dict]) -> str:
              "<h1>Benchmark report</h1>",
              "<p>Systems: <b>engine</b> = hybrid dense + character TF-IDF (matcher.similarity); <b>lexical</b> = "
              "char_wb TF-IDF 2-4 over folded text; <b>raw-model</b> = the encoder on raw text. Rows in grey "
-             "italics are figures copied from BASELINES.md or publications, not measured in this run.</p>",
+             "italics are figures copied from BASELINES.md or publications, not measured in this run. When a benchmark "
+             "has a base-model run and a fine-tuned (+lora) run, an ablation table compares lexical, dense, hybrid, "
+             "fine-tuned and fine-tuned hybrid.</p>",
              "<ul>" + "".join(f'<li><a href="#{html.escape(b)}">{html.escape(b)}</a></li>' for b in by_bench) + "</ul>"]
     for bench, bruns in by_bench.items():
         multi = len(bruns) > 1
@@ -156,8 +215,11 @@ def render(runs: list[dict]) -> str:
         meta = "; ".join(f"{html.escape(r.get('model', '?'))}, {html.escape(r.get('date', '?'))} "
                          f"({html.escape(Path(r['_file']).name) if '_file' in r else ''})" for r in bruns)
         png = base64.b64encode(bar_plot_png(rows, bench)).decode("ascii")
-        parts += [f'<h2 id="{html.escape(bench)}">{html.escape(bench)}</h2>', f"<p>Runs: {meta}</p>",
-                  _table(rows, multi),
+        parts += [f'<h2 id="{html.escape(bench)}">{html.escape(bench)}</h2>', f"<p>Runs: {meta}</p>"]
+        abl = ablation(bruns)
+        if abl:
+            parts += ["<h3>Ablation (best in bold)</h3>", _ablation_html(abl)]
+        parts += [_table(rows, multi),
                   f'<img alt="{html.escape(bench)} bar plot" src="data:image/png;base64,{png}">']
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -172,6 +234,15 @@ def markdown(runs: list[dict], measured_only: bool = False) -> str:
     for bench, bruns in by_bench.items():
         rows = [r for r in _rows_of(bruns) if not (measured_only and _is_reference(r["system"]))]
         metrics = _metrics(rows)
+        abl = ablation(bruns)
+        if abl:
+            cols = [c for c, _, _ in ABLATION_COLUMNS]
+            out += [f"### {bench}: ablation", "", "| subset | metric | " + " | ".join(cols) + " |",
+                    "|---|---|" + "---|" * len(cols)]
+            for r in abl:
+                out.append(f"| {r['subset']} | {r['metric']} | "
+                           + " | ".join(f"{r[c]:.3f}" if c in r else "" for c in cols) + " |")
+            out.append("")
         out += [f"### {bench}", "", "| subset | system | n | " + " | ".join(metrics) + " |",
                 "|---|---|---|" + "---|" * len(metrics)]
         for r in rows:

@@ -78,6 +78,42 @@ def onet_dev_pairs(onet: Path) -> list[Pair]:
     return out
 
 
+def onet_dev_description_pairs(onet: Path, per_occupation: int = 4) -> list[Pair]:
+    """Alternate title <-> "title. description" for DEV-split occupations: the corpus format of
+    the O*NET title+description task, learnt from the dev half only (``per_occupation`` alternate
+    titles each, chosen in sorted order so the set is reproducible)."""
+    from evaluation.benchmarks.onet import Onet
+
+    on = Onet(Path(onet))
+    out: list[Pair] = []
+    by_code: dict[str, list[str]] = {}
+    for alt, codes in on.codes_of.items():
+        if any(c[:7] in on.test_bases for c in codes):
+            continue
+        for c in codes:
+            by_code.setdefault(c, []).append(alt)
+    for code, title, desc in zip(on.codes, on.titles, on.descriptions):
+        if code[:7] not in on.dev_bases or not desc:
+            continue
+        own = _key(title)
+        alts = [a for a in sorted(by_code.get(code, [])) if _key(a) != own][:per_occupation]
+        for alt in alts:
+            out.append(Pair(alt, f"{title}. {desc}", "onet:" + code, "onet-dev-title-description"))
+    return out
+
+
+def fusion_dev_texts(benchmarks_root: Path) -> set[str]:
+    """Folded query texts of the ``fusion-dev`` tasks (O*NET dev queries, ESCO alt-label dev
+    queries): kept out of training so the fusion can be chosen for the tuned model on unseen text."""
+    from evaluation.benchmarks.esco import Esco
+    from evaluation.benchmarks.onet import Onet
+
+    root = Path(benchmarks_root)
+    texts = {_key(t) for t in Onet(root).dev_queries()}
+    texts |= {_key(t) for t in Esco(root).alt_label_dev()[0]}
+    return texts
+
+
 def onet_test_texts(onet: Path) -> set[str]:
     """Folded titles and alternate titles of every O*NET TEST-split occupation: excluded from
     all training pairs (ESCO labels often coincide with them)."""
@@ -115,6 +151,7 @@ def build_pairs(
         raw += esco_pairs(esco)
     if onet is not None:
         raw += onet_dev_pairs(onet)
+        raw += onet_dev_description_pairs(onet)
     for a, b in extra:
         raw.append(Pair(a, b, f"{extra_source}:{_key(b)}", extra_source))
     result = PairSet(pairs=[])
@@ -147,7 +184,7 @@ def register_train(subparsers) -> None:
     t.add_argument("--onet", type=Path, required=True, help="O*NET 24 folder (or the benchmarks root holding it)")
     t.add_argument("--vocabulary", action="store_true", help="add the packaged vocabulary's pairs")
     t.add_argument("--benchmarks", type=Path, default=None,
-                   help="benchmarks root: drop pairs equal to any TalentCLEF/MELO query (default: parent of --esco)")
+                   help="benchmarks root: drop pairs equal to any TalentCLEF/MELO/fusion-dev query (default: parent of --esco)")
     t.add_argument("--steps", type=int, default=200)
     t.add_argument("--batch-size", type=int, default=32)
     t.add_argument("--lr", type=float, default=1e-3)
@@ -174,6 +211,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"error: no TalentCLEF/MELO queries under {bench}: pass --benchmarks to filter them out")
         return 2
     exclude |= onet_test_texts(args.onet)
+    exclude |= fusion_dev_texts(bench)
     extra = []
     if args.vocabulary:
         from matcher.vocabulary import training_pairs

