@@ -208,7 +208,6 @@ class VectorIndex:
         self._index = self._new_faiss_index(kind, dim, nlist, x)
         self._ids: list[str] = []
         self._row: dict[str, int] = {}
-        self._vectors = np.empty((0, dim), dtype=np.float32)
         self._labels = np.empty(0, dtype=np.int64)
         self._label_row: dict[int, int] = {}
         self._dead: set[int] = set()  # HNSW cannot delete: tombstoned labels
@@ -226,6 +225,8 @@ class VectorIndex:
             index.cp.seed = self.seed
             index.train(train)
             index.nprobe = self.nprobe
+            # vectors are read back by id (exact fallback, persistence): no second copy kept
+            index.set_direct_map_type(faiss.DirectMap.Hashtable)
             return index  # faiss' Python wrapper keeps a reference to the quantizer
         if kind == "hnsw":
             inner = faiss.IndexHNSWFlat(dim, self.hnsw_m, faiss.METRIC_INNER_PRODUCT)
@@ -245,7 +246,6 @@ class VectorIndex:
         for offset, (id_, label) in enumerate(zip(ids, labels.tolist())):
             self._row[id_] = start + offset
             self._label_row[label] = start + offset
-        self._vectors = np.concatenate([self._vectors, x]) if start else x
         self._labels = np.concatenate([self._labels, labels])
 
     def add(self, ids: Sequence[str], vectors: np.ndarray) -> "VectorIndex":
@@ -277,13 +277,14 @@ class VectorIndex:
             if self._kind == "hnsw":
                 self._dead.update(labels.tolist())
             else:
-                removed = self._index.remove_ids(faiss.IDSelectorBatch(labels))
+                # IDSelectorArray: the only selector IVF's hash-table direct map accepts
+                sel = np.ascontiguousarray(labels, dtype=np.int64)
+                removed = self._index.remove_ids(faiss.IDSelectorArray(len(sel), faiss.swig_ptr(sel)))
                 if removed != len(rows):  # pragma: no cover - would be a faiss bug
                     raise RuntimeError(f"faiss removed {removed} vectors instead of {len(rows)}")
             keep = np.ones(len(self._ids), dtype=bool)
             keep[rows] = False
             self._ids = [i for i, k in zip(self._ids, keep.tolist()) if k]
-            self._vectors = np.ascontiguousarray(self._vectors[keep])
             self._labels = self._labels[keep]
             self._rebuild_maps()
             if self._kind == "hnsw" and len(self._dead) > max(1000, len(self._ids) // 4):
@@ -311,8 +312,9 @@ class VectorIndex:
 
     def _rebuild_hnsw(self) -> None:
         log.info("rebuilding HNSW graph without %d deleted vectors", len(self._dead))
-        index = self._new_faiss_index("hnsw", self._dim, None, self._vectors)
-        index.add_with_ids(self._vectors, self._labels)
+        vectors = self._vectors_at()
+        index = self._new_faiss_index("hnsw", self._dim, None, vectors)
+        index.add_with_ids(vectors, self._labels)
         self._index = index
         self._dead = set()
 
@@ -383,9 +385,21 @@ class VectorIndex:
             out.append(hits)
         return out
 
+    def _vectors_at(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The stored vectors of ``rows`` (default all), read back from faiss by label.
+
+        The index holds the only copy of the vectors (flat and HNSW through ``IndexIDMap2``,
+        IVF through its hash-table direct map), so memory stays close to the raw vectors.
+        """
+        labels = self._labels if rows is None else self._labels[rows]
+        if labels.size == 0:
+            return np.empty((0, self._dim), dtype=np.float32)
+        return np.ascontiguousarray(self._index.reconstruct_batch(np.ascontiguousarray(labels, dtype=np.int64)),
+                                    dtype=np.float32)
+
     def _exact_search(self, q: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[list[tuple[str, float]]]:
         """Brute force over ``rows`` (default all): scores sorted descending, ties by row."""
-        base = self._vectors if rows is None else self._vectors[rows]
+        base = self._vectors_at(rows)
         row_ids = np.arange(len(self._ids)) if rows is None else rows
         scores = q @ base.T
         k = min(k, base.shape[0])
@@ -434,7 +448,7 @@ class VectorIndex:
             }
             header_bytes = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             body = b"".join(
-                [header_bytes, self._vectors.astype("<f4").tobytes(), self._labels.astype("<i8").tobytes(), faiss_blob]
+                [header_bytes, self._vectors_at().astype("<f4").tobytes(), self._labels.astype("<i8").tobytes(), faiss_blob]
             )
             digest = hashlib.blake2b(body, digest_size=_DIGEST_SIZE).digest()
             return _PREFIX.pack(_MAGIC, FORMAT_VERSION, len(header_bytes), digest) + body
@@ -473,7 +487,8 @@ class VectorIndex:
             ids = [str(i) for i in header["ids"]]
             offset = header_len
             vec_bytes, lab_bytes = n * stored_dim * 4, n * 8
-            vectors = np.frombuffer(body, dtype="<f4", count=n * stored_dim, offset=offset).reshape(n, stored_dim)
+            # the stored vector section (kept in the format for readers of the file) is skipped:
+            # the faiss index below holds the vectors
             offset += vec_bytes
             labels = np.frombuffer(body, dtype="<i8", count=n, offset=offset)
             offset += lab_bytes
@@ -509,12 +524,14 @@ class VectorIndex:
         self._kind = header["kind"]
         self.nlist_ = header["nlist_"]
         self._ids = ids
-        self._vectors = vectors.astype(np.float32)  # a writable copy
         self._labels = labels.astype(np.int64)
         self._dead = set(int(x) for x in header["dead"])
         self._next_label = int(header["next_label"])
         if self._kind == "ivf":
-            faiss.extract_index_ivf(index).nprobe = self.nprobe
+            ivf = faiss.extract_index_ivf(index)
+            ivf.nprobe = self.nprobe
+            if ivf.direct_map.type != faiss.DirectMap.Hashtable:  # written by an older version
+                ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
         elif self._kind == "hnsw":
             faiss.downcast_index(index.index).hnsw.efSearch = self.ef_search
         self._index = index

@@ -76,12 +76,12 @@ def numpy_topk(x: np.ndarray, q: np.ndarray, k: int = K) -> list[int]:
 
 def _index_bytes(index) -> int:
     """Bytes a fitted VectorIndex holds: faiss' index (its serialised size, which for flat and
-    IVF-flat is the stored vectors, ids and centroids), the float32 copy of the vectors and the
-    labels kept beside it, and the Python id list and maps (``sys.getsizeof``)."""
+    IVF-flat is the stored vectors, ids, centroids and the IVF direct map; the index keeps no
+    other copy of the vectors), the labels, and the Python id list and maps (``sys.getsizeof``)."""
     import faiss
 
     total = int(faiss.serialize_index(index._index).size)  # noqa: SLF001 - measuring, not using
-    total += index._vectors.nbytes + index._labels.nbytes  # noqa: SLF001
+    total += index._labels.nbytes  # noqa: SLF001
     ids = index._ids  # noqa: SLF001
     total += sys.getsizeof(ids) + sum(sys.getsizeof(i) for i in ids)
     total += sys.getsizeof(index._row) + sys.getsizeof(index._label_row)  # noqa: SLF001
