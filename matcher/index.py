@@ -539,6 +539,16 @@ class VectorIndex:
         return self
 
 
+def serve_single_threaded() -> None:
+    """Give faiss one OpenMP thread in this process.
+
+    A serving process searches one query per request and gets its parallelism from the WSGI
+    server's workers; faiss' own threads then only contend (evaluation/PERF.md measured the flat
+    index 2-18x slower with 2 threads than with 1 on a busy 2-core machine).
+    """
+    faiss.omp_set_num_threads(1)
+
+
 # ---------------------------------------------------------------- validation
 def _check_int(name: str, value: Any, low: int, where: str = "VectorIndex") -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:

@@ -18,6 +18,7 @@ from flask import Flask, redirect
 
 from data.settings import BY_NAME, SettingsError, load_settings
 from data.store import Store
+from matcher.index import serve_single_threaded
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -50,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             "`python -c \"import secrets; print(secrets.token_hex(32))\"`; only demo mode may run without."
         )
     app.instance_path = str(settings["instance_path"])
+    serve_single_threaded()  # one query per request: faiss threads would only contend
 
     store = Store(settings["database_url"])
     store.init_schema()

@@ -241,3 +241,15 @@ def test_errors_are_json_under_api_and_html_elsewhere(client):
     page = client.get("/nothing-here")
     assert page.status_code == 404 and "text/html" in page.content_type
     assert "Không tìm thấy" in page.get_data(as_text=True)
+
+
+def test_serving_process_gives_faiss_one_thread(db_url, tmp_path):
+    import faiss
+
+    faiss.omp_set_num_threads(2)
+    try:
+        app = create_app({"TESTING": True, "database_url": db_url, "instance_path": str(tmp_path)})
+        assert faiss.omp_get_max_threads() == 1
+        get_store(app).dispose()
+    finally:
+        faiss.omp_set_num_threads(1)
