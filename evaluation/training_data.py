@@ -179,22 +179,10 @@ def build_pairs(
 
 
 def register_train(subparsers) -> None:
+    from matcher.training import add_train_arguments
+
     t = subparsers.add_parser("train", help="train the encoder's LoRA adapter on leak-free pairs (ESCO, O*NET dev split, vocabulary)")
-    t.add_argument("--esco", type=Path, required=True, help="ESCO v1.1.1 folder (or its classification_en zip)")
-    t.add_argument("--onet", type=Path, required=True, help="O*NET 24 folder (or the benchmarks root holding it)")
-    t.add_argument("--vocabulary", action="store_true", help="add the packaged vocabulary's pairs")
-    t.add_argument("--benchmarks", type=Path, default=None,
-                   help="benchmarks root: drop pairs equal to any TalentCLEF/MELO/fusion-dev query (default: parent of --esco)")
-    t.add_argument("--steps", type=int, default=200)
-    t.add_argument("--batch-size", type=int, default=32)
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--rank", type=int, default=8)
-    t.add_argument("--top-layers", type=int, default=4, help="adapt only the top N layers (0: all)")
-    t.add_argument("--max-seq-length", type=int, default=32)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--threads", type=int, default=None)
-    t.add_argument("--out", type=Path, required=True, help="adapter folder to write")
-    t.add_argument("--no-progress", action="store_true")
+    add_train_arguments(t)
     t.set_defaults(func=cmd_train)
 
 

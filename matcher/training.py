@@ -8,11 +8,13 @@ engine never does) from sources that cannot leak into the benchmarks:
 * O*NET 24 occupation title <-> alternate titles, **only** for occupations of the O*NET
   *dev* split of :class:`evaluation.benchmarks.onet.Onet` (an alternate title listed by any
   test-split occupation is dropped as well);
+* O*NET alternate title <-> "title. description" for dev-split occupations (a few each);
 * optional extra pairs (the project vocabulary, :func:`matcher.vocabulary.training_pairs`).
 
 Any pair with a side equal (case- and space-folded) to a TalentCLEF or MELO query
 (:func:`benchmark_query_texts`) or to any title of an O*NET test-split occupation
-(:func:`onet_test_texts`) is dropped, whatever its source. Qrels are never read.
+(:func:`onet_test_texts`) or to a query of the ``fusion-dev`` tasks (:func:`fusion_dev_texts`) is
+dropped, whatever its source. Qrels are never read.
 
 Training: LoRA (``peft``) on the query/value/dense projections of the top XLM-R layers
 (``TrainConfig.top_layers``; all layers if ``None``), loss
@@ -39,7 +41,50 @@ __all__ = [
     "TrainConfig",
     "train_adapter",
     "merge_adapter",
+    "TRAIN_OPTIONS",
+    "add_train_arguments",
+    "train_argv",
 ]
+
+#: The options of the training command, shared by ``python -m evaluation train`` (which builds
+#: the pairs from the public files) and ``matcher model train`` (which runs it in a subprocess:
+#: web and evaluation never import each other).
+TRAIN_OPTIONS: tuple[tuple[str, dict], ...] = (
+    ("--esco", dict(type=Path, required=True, help="ESCO v1.1.1 folder (or its classification_en zip)")),
+    ("--onet", dict(type=Path, required=True, help="O*NET 24 folder (or the benchmarks root holding it)")),
+    ("--vocabulary", dict(action="store_true", help="add the packaged vocabulary's pairs")),
+    ("--benchmarks", dict(type=Path, default=None, help="benchmarks root: drop pairs equal to any "
+                          "TalentCLEF/MELO/fusion-dev query (default: parent of --esco)")),
+    ("--steps", dict(type=int, default=200)),
+    ("--batch-size", dict(type=int, default=32)),
+    ("--lr", dict(type=float, default=1e-3)),
+    ("--rank", dict(type=int, default=8)),
+    ("--top-layers", dict(type=int, default=4, help="adapt only the top N layers (0: all)")),
+    ("--max-seq-length", dict(type=int, default=32)),
+    ("--seed", dict(type=int, default=0)),
+    ("--threads", dict(type=int, default=None)),
+    ("--out", dict(type=Path, required=True, help="adapter folder to write")),
+    ("--no-progress", dict(action="store_true")),
+)
+
+
+def add_train_arguments(parser) -> None:
+    """Add :data:`TRAIN_OPTIONS` to an ``argparse`` parser."""
+    for flag, kwargs in TRAIN_OPTIONS:
+        parser.add_argument(flag, **kwargs)
+
+
+def train_argv(args) -> list[str]:
+    """The command-line arguments that reproduce a namespace parsed with :func:`add_train_arguments`."""
+    out: list[str] = []
+    for flag, kwargs in TRAIN_OPTIONS:
+        value = getattr(args, flag[2:].replace("-", "_"))
+        if kwargs.get("action") == "store_true":
+            if value:
+                out.append(flag)
+        elif value is not None:
+            out += [flag, str(value)]
+    return out
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from matcher.training import add_train_arguments, train_argv
 from web.cli import EXIT_OK, UsageError
 
 
@@ -13,21 +13,7 @@ def register_model(subparsers) -> None:
     sub = p.add_subparsers(dest="model_command", metavar="ACTION")
     sub.required = True
     t = sub.add_parser("train", help="train a LoRA adapter on leak-free pairs (ESCO, O*NET dev split, vocabulary)")
-    t.add_argument("--esco", type=Path, required=True, help="ESCO v1.1.1 folder (or its classification_en zip)")
-    t.add_argument("--onet", type=Path, required=True, help="O*NET 24 folder (or the benchmarks root holding it)")
-    t.add_argument("--vocabulary", action="store_true", help="add the packaged vocabulary's pairs")
-    t.add_argument("--benchmarks", type=Path, default=None,
-                   help="benchmarks root: drop pairs equal to any TalentCLEF/MELO query (default: parent of --esco)")
-    t.add_argument("--steps", type=int, default=200)
-    t.add_argument("--batch-size", type=int, default=32)
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--rank", type=int, default=8)
-    t.add_argument("--top-layers", type=int, default=4, help="adapt only the top N layers (0: all)")
-    t.add_argument("--max-seq-length", type=int, default=32)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--threads", type=int, default=None)
-    t.add_argument("--out", type=Path, required=True, help="adapter folder to write")
-    t.add_argument("--no-progress", action="store_true")
+    add_train_arguments(t)
     t.set_defaults(func=cmd_model_train)
 
 
@@ -42,18 +28,7 @@ def cmd_model_train(args: argparse.Namespace) -> int:
 
     if args.steps < 1:
         raise UsageError("--steps must be at least 1")
-    cmd = [sys.executable, "-m", "evaluation", "train", "--esco", str(args.esco), "--onet", str(args.onet),
-           "--steps", str(args.steps), "--batch-size", str(args.batch_size), "--lr", str(args.lr),
-           "--rank", str(args.rank), "--top-layers", str(args.top_layers),
-           "--max-seq-length", str(args.max_seq_length), "--seed", str(args.seed), "--out", str(args.out)]
-    if args.vocabulary:
-        cmd.append("--vocabulary")
-    if args.benchmarks:
-        cmd += ["--benchmarks", str(args.benchmarks)]
-    if args.threads:
-        cmd += ["--threads", str(args.threads)]
-    if args.no_progress:
-        cmd.append("--no-progress")
+    cmd = [sys.executable, "-m", "evaluation", "train", *train_argv(args)]
     return subprocess.call(cmd) or EXIT_OK
 
 
