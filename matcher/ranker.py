@@ -26,7 +26,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matcher import languages, rules, scoring
 from matcher.index import VectorIndex
-from matcher.similarity import DEFAULT_LEXICAL_WEIGHT
+from matcher.similarity import lexical_weight_for
 from matcher.text import fold, prepare
 from matcher.vocabulary import expand
 from models import JobOrder, Recruiter, Worker
@@ -39,9 +39,9 @@ log = logging.getLogger(__name__)
 # left out of rankings but not listed among the blocked ones.
 NOT_OPEN_CODES = frozenset({"order_closed", "order_draft", "deadline_passed", "no_places_left"})
 # Fusion of the dense and lexical signals (z-scores against background pairs). The lexical
-# share is the one matcher.similarity chose on development tasks (O*NET dev split, ESCO labels),
-# so the engine and the benchmarks' "engine" system use the same mix.
-DENSE_SHARE = 1.0 - DEFAULT_LEXICAL_WEIGHT
+# share is the one chosen for the encoder on development tasks (O*NET dev split, ESCO labels;
+# matcher.similarity.lexical_weight_for), so the engine and the benchmarks' "engine" system use
+# the same mix.
 
 
 class NotFittedError(ValueError):
@@ -412,7 +412,8 @@ class Engine:
 
     def _z(self, dense: np.ndarray, lex: np.ndarray) -> np.ndarray:
         dm, ds, lm, ls = self._bg
-        return DENSE_SHARE * (dense - dm) / ds + (1 - DENSE_SHARE) * (lex - lm) / ls
+        w = lexical_weight_for(self.encoder)
+        return (1 - w) * (dense - dm) / ds + w * (lex - lm) / ls
 
     def _lex_rows(self, texts: Sequence[str]):
         """Lexical (char n-gram TF-IDF) rows of ``texts``, cached per text."""

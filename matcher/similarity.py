@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "DEFAULT_FUSION",
     "DEFAULT_LEXICAL_WEIGHT",
+    "lexical_weight_for",
     "DEFAULT_NORMALISATION",
     "DenseMatcher",
     "HybridMatcher",
@@ -49,6 +50,10 @@ __all__ = [
 # z-score, lexical weight 0.1 -> mean MRR 0.5017 (dense only 0.4980, lexical only 0.4373,
 # RRF 0.5 0.4764). Both development tasks are English: no German development data exists in
 # ../shared/benchmarks that is not a test set. Details in evaluation/RESULTS.md.
+#
+# A fine-tuned encoder moves the balance (its dense signal is stronger), so a LoRA adapter may
+# carry its own weight, chosen the same way, in ``fusion.json`` beside it; the encoder exposes it
+# as ``lexical_weight`` and :func:`lexical_weight_for` prefers it to this default.
 DEFAULT_LEXICAL_WEIGHT = 0.1
 DEFAULT_NORMALISATION = "zscore"
 DEFAULT_FUSION = "weighted"
@@ -73,6 +78,13 @@ def _check_weight(weight) -> float:
     if not 0.0 <= w <= 1.0:
         raise ValueError(f"The 'lexical_weight' parameter must be a float in [0, 1]. Got {weight!r} instead.")
     return w
+
+
+def lexical_weight_for(encoder) -> float:
+    """The lexical share to fuse with ``encoder``'s dense signal: the encoder's own
+    ``lexical_weight`` (a tuned adapter's ``fusion.json``) or :data:`DEFAULT_LEXICAL_WEIGHT`."""
+    own = getattr(encoder, "lexical_weight", None)
+    return DEFAULT_LEXICAL_WEIGHT if own is None else _check_weight(own)
 
 
 def _normalise_rows(x: np.ndarray, how: str) -> np.ndarray:
@@ -298,7 +310,8 @@ class HybridMatcher(_Base):
     ----------
     encoder : object with ``encode(texts, batch_size=, show_progress=) -> float32 (n, dim)``,
         rows L2-normalised (see ``matcher.encoder.load_encoder``).
-    lexical_weight : lexical share in [0, 1] (0 = dense only, 1 = lexical only).
+    lexical_weight : lexical share in [0, 1] (0 = dense only, 1 = lexical only); ``None`` (default):
+        the encoder's own weight, else :data:`DEFAULT_LEXICAL_WEIGHT` (:func:`lexical_weight_for`).
     ngram_range : char_wb n-gram range of the lexical part.
     fusion : ``"weighted"`` (per-query normalised scores, mixed) or ``"rrf"``.
     normalisation : ``"zscore"`` or ``"minmax"`` for ``fusion="weighted"``.
@@ -306,7 +319,7 @@ class HybridMatcher(_Base):
     block_size : queries scored at a time (memory: block_size x n_corpus x 4 bytes per signal).
     """
 
-    def __init__(self, encoder, lexical_weight: float = DEFAULT_LEXICAL_WEIGHT, ngram_range=(2, 4),
+    def __init__(self, encoder, lexical_weight: float | None = None, ngram_range=(2, 4),
                  fusion: str = DEFAULT_FUSION, normalisation: str = DEFAULT_NORMALISATION, rrf_k: int = 60,
                  batch_size: int = 64, block_size: int = 256, show_progress: bool = False):
         self.encoder = encoder
@@ -320,7 +333,8 @@ class HybridMatcher(_Base):
         self.show_progress = show_progress
 
     def fit(self, corpus_texts: Sequence[str]) -> HybridMatcher:
-        _check_weight(self.lexical_weight)
+        self.lexical_weight_ = (lexical_weight_for(self.encoder) if self.lexical_weight is None
+                                else _check_weight(self.lexical_weight))
         _check_choice("fusion", self.fusion, FUSIONS)
         _check_choice("normalisation", self.normalisation, NORMALISATIONS)
         corpus = list(corpus_texts)
@@ -339,5 +353,5 @@ class HybridMatcher(_Base):
 
     def _block_scores(self, queries):
         for rows, d, lx in self.signal_blocks(queries):
-            yield rows, fuse(d, lx, self.lexical_weight, method=self.fusion,
+            yield rows, fuse(d, lx, self.lexical_weight_, method=self.fusion,
                              normalisation=self.normalisation, rrf_k=self.rrf_k)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import numpy as np
 import pytest
 
 from matcher.encoder import HashingEncoder
@@ -139,3 +140,15 @@ def test_candidate_retrieval_agrees_with_full_scan(world):
     world.full_scan_below = 1
     world.candidates = 10
     assert [m.item_id for m in world.rank_orders(w, top_k=3).matches] == full
+
+
+def test_fusion_follows_the_encoder_own_weight(world):
+    dense, lex = np.array([0.9, 0.5]), np.array([0.2, 0.7])
+    dm, ds, lm, ls = world._bg  # noqa: SLF001 - the background the engine fitted
+    mixed = world._z(dense, lex)  # noqa: SLF001
+    np.testing.assert_allclose(mixed, 0.9 * (dense - dm) / ds + 0.1 * (lex - lm) / ls, rtol=1e-6)
+    world.encoder.lexical_weight = 0.0  # what a tuned adapter's fusion.json may choose
+    try:
+        np.testing.assert_allclose(world._z(dense, lex), (dense - dm) / ds, rtol=1e-6)  # noqa: SLF001
+    finally:
+        world.encoder.lexical_weight = None

@@ -163,3 +163,36 @@ def test_large_corpus_is_scored_in_blocks(encoder):
     hm = HybridMatcher(encoder, block_size=64).fit(corpus)
     idx, _ = hm.search([corpus[123], corpus[40_000]], k=5)
     assert idx[0, 0] == 123 and idx[1, 0] == 40_000
+
+
+def test_encoder_own_weight_is_used_unless_one_is_given(encoder):
+    import copy
+
+    from matcher.similarity import DEFAULT_LEXICAL_WEIGHT, lexical_weight_for
+
+    queries = ["welder", "may"]
+    assert lexical_weight_for(encoder) == DEFAULT_LEXICAL_WEIGHT
+    own = copy.copy(encoder)
+    own.lexical_weight = 1.0  # as a tuned adapter's fusion.json would set it
+    assert lexical_weight_for(own) == 1.0
+    by_encoder = HybridMatcher(own).fit(CORPUS)
+    assert by_encoder.lexical_weight_ == 1.0
+    lex = LexicalMatcher().fit(CORPUS)
+    np.testing.assert_array_equal(np.argsort(-by_encoder.score(queries), axis=1, kind="stable"),
+                                  np.argsort(-lex.score(queries), axis=1, kind="stable"))
+    assert HybridMatcher(own, lexical_weight=0.0).fit(CORPUS).lexical_weight_ == 0.0
+    own.lexical_weight = 2.0
+    with pytest.raises(ValueError, match="lexical_weight"):
+        lexical_weight_for(own)
+
+
+def test_adapter_fusion_file_is_read_and_checked(tmp_path):
+    from matcher.encoder import adapter_lexical_weight
+
+    assert adapter_lexical_weight(tmp_path) is None
+    (tmp_path / "fusion.json").write_text('{"lexical_weight": 0.05, "chosen_on": "fusion-dev"}', encoding="utf-8")
+    assert adapter_lexical_weight(tmp_path) == 0.05
+    for bad in ('{"weight": 0.1}', '{"lexical_weight": 1.5}', "not json", '{"lexical_weight": "x"}'):
+        (tmp_path / "fusion.json").write_text(bad, encoding="utf-8")
+        with pytest.raises(ValueError, match="fusion.json"):
+            adapter_lexical_weight(tmp_path)

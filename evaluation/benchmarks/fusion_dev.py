@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 NAME = "fusion-dev"
 METRICS = ("mrr", "acc@1")
-WEIGHTS = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 11))
+WEIGHTS = tuple(sorted({round(w, 2) for w in np.linspace(0.0, 1.0, 11)} | {0.025, 0.05, 0.075, 0.15}))
 
 
 def grid() -> list[tuple[str, str, float]]:
@@ -64,7 +64,7 @@ def run(data: Path, encoder, systems=None, limit: int | None = None, progress: b
     for task, (corpus, queries, gains) in tasks.items():
         d, lx = _signals(encoder, corpus, queries)
         for fusion, norm, w in grid():
-            name = f"engine[{fusion},{norm},w={w:.1f}]" if fusion == "weighted" else f"engine[rrf,w={w:.1f}]"
+            name = f"engine[{fusion},{norm},w={w:g}]" if fusion == "weighted" else f"engine[rrf,w={w:g}]"
             fused = fuse(d, lx, w, method=fusion, normalisation=norm)
             vals = {m: [] for m in METRICS}
             for i in range(len(queries)):
