@@ -193,3 +193,14 @@ def test_report_ablation_pairs_base_and_tuned_runs():
                      "fine-tuned": 0.55, "fine-tuned hybrid": 0.56}]
     md = markdown([base, tuned])
     assert "| en | map | 0.350 | 0.440 | 0.450 | 0.550 | 0.560 |" in md
+
+
+def test_benchmark_engine_uses_the_encoder_fusion_weight():
+    from evaluation.benchmarks.common import EncodeCache, make_system
+    from matcher.encoder import HashingEncoder
+
+    inner = HashingEncoder(64)
+    inner.lexical_weight = 0.3  # as load_encoder sets it from an adapter's fusion.json
+    engine = make_system("engine", EncodeCache(inner)).fit(["welder", "cook", "nurse"])
+    assert engine.lexical_weight_ == 0.3
+    assert make_system("engine", EncodeCache(HashingEncoder(64))).fit(["welder"]).lexical_weight_ == 0.1

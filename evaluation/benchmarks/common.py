@@ -30,7 +30,7 @@ DEFAULT_SYSTEMS = SYSTEMS
 class EncodeCache:
     """Wrap an encoder so that each distinct text is encoded once per run.
 
-    Same interface as the encoder (``name``, ``dim``, ``encode``). Progress bars are shown for
+    Same interface as the encoder (``name``, ``dim``, ``lexical_weight``, ``encode``). Progress bars are shown for
     batches of more than ``progress_over`` new texts (never when it is None).
     """
 
@@ -38,6 +38,8 @@ class EncodeCache:
         self.encoder = encoder
         self.name = getattr(encoder, "name", type(encoder).__name__)
         self.dim = getattr(encoder, "dim", None)
+        # the fusion weight chosen for this encoder (matcher.similarity.lexical_weight_for)
+        self.lexical_weight = getattr(encoder, "lexical_weight", None)
         self.progress_over = progress_over
         self._cache: dict[str, np.ndarray] = {}
         self.encoded = 0
