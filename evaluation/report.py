@@ -114,6 +114,40 @@ def ablation(runs: list[dict]) -> list[dict]:
     return out
 
 
+def ablation_plot_png(by_benchmark: dict[str, list[dict]], title: str = "Ablation: lexical, dense, hybrid, fine-tuned") -> bytes:
+    """One panel per benchmark: the :func:`ablation` rows as grouped bars (one bar per column)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    items = [(b, rows) for b, rows in by_benchmark.items() if rows]
+    if not items:
+        raise ValueError("no ablation rows: give a base-model run and a fine-tuned (+lora) run of a benchmark.")
+    cols = [c for c, _, _ in ABLATION_COLUMNS]
+    fig, axes = plt.subplots(len(items), 1, figsize=(10, 2.8 * len(items)), squeeze=False)
+    cmap = plt.get_cmap("tab10")
+    width = 0.8 / len(cols)
+    for ax, (bench, rows) in zip(axes[:, 0], items):
+        x = np.arange(len(rows))
+        for j, col in enumerate(cols):
+            vals = [r.get(col, np.nan) for r in rows]
+            ax.bar(x + j * width - 0.4 + width / 2, vals, width, label=col, color=cmap(j))
+        ax.set_xticks(x)
+        ax.set_xticklabels([r["subset"] for r in rows], fontsize=8, rotation=15)
+        ax.set_ylabel(rows[0]["metric"])
+        ax.set_title(bench, fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0, 0].legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
 def _ablation_html(rows: list[dict]) -> str:
     cols = [c for c, _, _ in ABLATION_COLUMNS]
     out = ['<table class="ablation">', "<tr><th>subset</th><th>metric</th>"
@@ -269,6 +303,13 @@ def write_report(run_files: Sequence[Path], out: Path) -> Path:
 def _run(args) -> int:
     path = write_report(args.runs, args.out)
     print(f"wrote {path}")
+    if args.ablation_png:
+        runs = load_runs(args.runs or sorted(Path(args.out).glob("*.json")))
+        by_bench: dict[str, list[dict]] = {}
+        for run in runs:
+            by_bench.setdefault(run["benchmark"], []).append(run)
+        Path(args.ablation_png).write_bytes(ablation_plot_png({b: ablation(r) for b, r in by_bench.items()}))
+        print(f"wrote {args.ablation_png}")
     if args.markdown:
         runs = load_runs(args.runs or sorted(Path(args.out).glob("*.json")))
         Path(args.markdown).write_text(markdown(runs), encoding="utf-8")
@@ -281,4 +322,6 @@ def register(subparsers) -> None:
     p.add_argument("runs", nargs="*", type=Path, help="benchmark JSON files (default: OUT_DIR/*.json)")
     p.add_argument("--out", type=Path, required=True, help="report.html, or a directory to write report.html into")
     p.add_argument("--markdown", type=Path, help="also write the tables as Markdown here")
+    p.add_argument("--ablation-png", type=Path,
+                   help="also plot the ablation (benchmarks with a base and a fine-tuned run) as one PNG here")
     p.set_defaults(func=_run)

@@ -193,6 +193,11 @@ def test_report_ablation_pairs_base_and_tuned_runs():
                      "fine-tuned": 0.55, "fine-tuned hybrid": 0.56}]
     md = markdown([base, tuned])
     assert "| en | map | 0.350 | 0.440 | 0.450 | 0.550 | 0.560 |" in md
+    from evaluation.report import ablation_plot_png
+
+    assert ablation_plot_png({"b": rows}).startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="no ablation rows"):
+        ablation_plot_png({"b": []})
 
 
 def test_benchmark_engine_uses_the_encoder_fusion_weight():
