@@ -229,11 +229,17 @@ def _table(rows: list[dict], multi: bool) -> str:
     return "\n".join(out)
 
 
+def _by_benchmark(runs: list[dict]) -> dict[str, list[dict]]:
+    """Runs grouped by benchmark name, in first-seen order."""
+    out: dict[str, list[dict]] = {}
+    for run in runs:
+        out.setdefault(run["benchmark"], []).append(run)
+    return out
+
+
 def render(runs: list[dict]) -> str:
     """The whole page as a string."""
-    by_bench: dict[str, list[dict]] = {}
-    for run in runs:
-        by_bench.setdefault(run["benchmark"], []).append(run)
+    by_bench = _by_benchmark(runs)
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>Benchmark report</title>", f"<style>{_CSS}</style></head><body>",
              "<h1>Benchmark report</h1>",
@@ -261,9 +267,7 @@ def render(runs: list[dict]) -> str:
 
 def markdown(runs: list[dict], measured_only: bool = False) -> str:
     """The same tables as Markdown (used to write evaluation/RESULTS.md)."""
-    by_bench: dict[str, list[dict]] = {}
-    for run in runs:
-        by_bench.setdefault(run["benchmark"], []).append(run)
+    by_bench = _by_benchmark(runs)
     out = []
     for bench, bruns in by_bench.items():
         rows = [r for r in _rows_of(bruns) if not (measured_only and _is_reference(r["system"]))]
@@ -286,32 +290,38 @@ def markdown(runs: list[dict], measured_only: bool = False) -> str:
     return "\n".join(out)
 
 
-def write_report(run_files: Sequence[Path], out: Path) -> Path:
+def _targets(run_files: Sequence[Path], out: Path) -> tuple[list[Path], Path]:
+    """The run files to read and the HTML path to write (``out`` may be a directory: its
+    report.html, and its *.json when no run file is given)."""
     out = Path(out)
+    files = list(run_files)
     if out.suffix.lower() != ".html":
         out.mkdir(parents=True, exist_ok=True)
-        if not run_files:
-            run_files = sorted(out.glob("*.json"))
+        if not files:
+            files = sorted(out.glob("*.json"))
         out = out / "report.html"
-    if not run_files:
+    if not files:
         raise ValueError("report needs at least one run JSON file.")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(load_runs(run_files)), encoding="utf-8")
+    return files, out
+
+
+def write_report(run_files: Sequence[Path], out: Path) -> Path:
+    files, out = _targets(run_files, out)
+    out.write_text(render(load_runs(files)), encoding="utf-8")
     return out
 
 
 def _run(args) -> int:
-    path = write_report(args.runs, args.out)
+    files, path = _targets(args.runs, args.out)
+    runs = load_runs(files)
+    path.write_text(render(runs), encoding="utf-8")
     print(f"wrote {path}")
     if args.ablation_png:
-        runs = load_runs(args.runs or sorted(Path(args.out).glob("*.json")))
-        by_bench: dict[str, list[dict]] = {}
-        for run in runs:
-            by_bench.setdefault(run["benchmark"], []).append(run)
+        by_bench = _by_benchmark(runs)
         Path(args.ablation_png).write_bytes(ablation_plot_png({b: ablation(r) for b, r in by_bench.items()}))
         print(f"wrote {args.ablation_png}")
     if args.markdown:
-        runs = load_runs(args.runs or sorted(Path(args.out).glob("*.json")))
         Path(args.markdown).write_text(markdown(runs), encoding="utf-8")
         print(f"wrote {args.markdown}")
     return 0

@@ -15,6 +15,7 @@ import io
 import json
 import time
 import zipfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -56,18 +57,30 @@ def esco_pairs(esco: Path) -> list[Pair]:
     return out
 
 
-def onet_dev_pairs(onet: Path) -> list[Pair]:
-    """O*NET occupation title <-> alternate title, for DEV-split occupations only."""
+@lru_cache(maxsize=4)
+def _onet(onet: Path):
+    """The O*NET tables and split, read once per folder (several pair sources need them)."""
     from evaluation.benchmarks.onet import Onet
 
-    on = Onet(Path(onet))
-    out: list[Pair] = []
+    return Onet(Path(onet))
+
+
+def _dev_alternates(on) -> dict[str, list[str]]:
+    """O*NET code -> its alternate titles, leaving out any title a test-split occupation lists."""
     by_code: dict[str, list[str]] = {}
     for alt, codes in on.codes_of.items():
         if any(c[:7] in on.test_bases for c in codes):
             continue  # a title shared with a test occupation never enters training
         for c in codes:
             by_code.setdefault(c, []).append(alt)
+    return by_code
+
+
+def onet_dev_pairs(onet: Path) -> list[Pair]:
+    """O*NET occupation title <-> alternate title, for DEV-split occupations only."""
+    on = _onet(onet)
+    by_code = _dev_alternates(on)
+    out: list[Pair] = []
     for code, title in zip(on.codes, on.titles):
         if code[:7] not in on.dev_bases:
             continue
@@ -82,16 +95,9 @@ def onet_dev_description_pairs(onet: Path, per_occupation: int = 4) -> list[Pair
     """Alternate title <-> "title. description" for DEV-split occupations: the corpus format of
     the O*NET title+description task, learnt from the dev half only (``per_occupation`` alternate
     titles each, chosen in sorted order so the set is reproducible)."""
-    from evaluation.benchmarks.onet import Onet
-
-    on = Onet(Path(onet))
+    on = _onet(onet)
+    by_code = _dev_alternates(on)
     out: list[Pair] = []
-    by_code: dict[str, list[str]] = {}
-    for alt, codes in on.codes_of.items():
-        if any(c[:7] in on.test_bases for c in codes):
-            continue
-        for c in codes:
-            by_code.setdefault(c, []).append(alt)
     for code, title, desc in zip(on.codes, on.titles, on.descriptions):
         if code[:7] not in on.dev_bases or not desc:
             continue
@@ -106,10 +112,9 @@ def fusion_dev_texts(benchmarks_root: Path) -> set[str]:
     """Folded query texts of the ``fusion-dev`` tasks (O*NET dev queries, ESCO alt-label dev
     queries): kept out of training so the fusion can be chosen for the tuned model on unseen text."""
     from evaluation.benchmarks.esco import Esco
-    from evaluation.benchmarks.onet import Onet
 
     root = Path(benchmarks_root)
-    texts = {_key(t) for t in Onet(root).dev_queries()}
+    texts = {_key(t) for t in _onet(root).dev_queries()}
     texts |= {_key(t) for t in Esco(root).alt_label_dev()[0]}
     return texts
 
@@ -117,9 +122,7 @@ def fusion_dev_texts(benchmarks_root: Path) -> set[str]:
 def onet_test_texts(onet: Path) -> set[str]:
     """Folded titles and alternate titles of every O*NET TEST-split occupation: excluded from
     all training pairs (ESCO labels often coincide with them)."""
-    from evaluation.benchmarks.onet import Onet
-
-    on = Onet(Path(onet))
+    on = _onet(onet)
     out = {_key(t) for c, t in zip(on.codes, on.titles) if c[:7] in on.test_bases}
     out |= {_key(t) for t, codes in on.codes_of.items() if any(c[:7] in on.test_bases for c in codes)}
     return out
