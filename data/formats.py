@@ -23,8 +23,13 @@ Conventions
   thousands separators. In money columns ``170.000`` (the Vietnamese way of writing
   170 thousand) is refused rather than silently read as 170; the exporter never writes
   a number in that shape (``170.123`` is written ``170.1230``).
-* Optional extension columns (``recruiter_type``; ``consent_date``, ``consent_scope``,
-  ``national_id``) are attributes of the models that FORMAT.md does not list: they are
+* ``workers.ethnicity`` is one of the 54 official names (``models.ethnicities``); unaccented
+  and variant spellings ("Tay", "H'Mong") are read as the official name, anything else is
+  refused. ``workers.national_id`` (CCCĐ) is checked by ``models.identity`` (12 digits,
+  province code; century, gender and birth year against the row's ``birth_date`` and
+  ``gender``); spaces and dots between digit groups are dropped.
+* Optional extension columns (``recruiter_type``; ``consent_date``, ``consent_scope``)
+  are attributes of the models that FORMAT.md does not list: they are
   read when present and exported only when some row has a value.
 """
 
@@ -39,6 +44,8 @@ from decimal import Decimal
 from typing import Any
 
 from models import JobOrder, Recruiter, Worker
+from models.ethnicities import OFFICIAL_NAMES, official_ethnicity
+from models.identity import national_id_problem, normalise_national_id
 from models.enums import (
     EDUCATION_LEVELS,
     GENDERS,
@@ -75,7 +82,8 @@ class FieldError(ValueError):
     Attributes: ``file`` (name as the user knows it), ``row`` (spreadsheet row number:
     header = row 1, first data row = row 2; ``None`` for a file-level problem), ``column``
     (``None`` for a row- or file-level problem), ``value`` (the cell text as read),
-    ``expected`` (what would have been accepted). ``str(err)`` reads e.g.
+    ``expected`` (what would have been accepted), ``vi`` (the problem in Vietnamese, when
+    known: it then comes first). ``str(err)`` reads e.g.
     ``workers.csv row 17, birth_date: '31/02/1999' is not a date (YYYY-MM-DD)``.
     """
 
@@ -87,7 +95,9 @@ class FieldError(ValueError):
         value: Any,
         expected: str,
         problem: str | None = None,
+        vi: str | None = None,
     ):
+        self.vi = vi
         self.file = file
         self.row = row
         self.column = column
@@ -111,6 +121,8 @@ class FieldError(ValueError):
             detail = self.problem
         else:
             detail = f"{_show(self.value)} is not {self.expected}"
+        if self.vi:
+            detail = f"{self.vi} / {detail}"
         return f"{self.location}: {detail}"
 
     def __str__(self) -> str:
@@ -119,7 +131,7 @@ class FieldError(ValueError):
     def __reduce__(self):  # picklable despite the keyword-rich constructor
         return (
             type(self),
-            (self.file, self.row, self.column, self.value, self.expected, self.problem),
+            (self.file, self.row, self.column, self.value, self.expected, self.problem, self.vi),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -129,6 +141,7 @@ class FieldError(ValueError):
             "column": self.column,
             "value": self.value,
             "expected": self.expected,
+            "vi": self.vi,
             "message": self.message,
         }
 
@@ -300,7 +313,7 @@ WORKERS = TableSpec(
             Column("commune"),
             Column("former_district"),
             Column("disadvantaged_commune", "bool"),
-            Column("ethnicity"),
+            Column("ethnicity", fmt="ethnicity", allowed=OFFICIAL_NAMES),
             Column("household", "enum", allowed=HOUSEHOLDS),
             Column("education", "enum", allowed=EDUCATION_LEVELS),
             Column("skills", "list"),
@@ -314,9 +327,9 @@ WORKERS = TableSpec(
             Column("available_from", "date"),
             Column("consent_share", "bool", default=False),
             Column("phone"),
+            Column("national_id", fmt="national_id"),
             Column("consent_date", "date", extension=True),
             Column("consent_scope", extension=True),
-            Column("national_id", extension=True),
         ],
     ),
 )
@@ -426,8 +439,8 @@ def parse_cell(column: Column, text: str, *, file: str = "", row: int | None = N
         FieldError: the text does not fit the column (message names file, row, column).
     """
 
-    def fail(expected: str, problem: str | None = None, value: Any = text) -> FieldError:
-        return FieldError(file, row, column.name, value, expected, problem)
+    def fail(expected: str, problem: str | None = None, value: Any = text, vi: str | None = None) -> FieldError:
+        return FieldError(file, row, column.name, value, expected, problem, vi)
 
     bad = _control_char(text)
     if bad is not None:
@@ -480,6 +493,23 @@ def _parse_str(column: Column, text: str, fail, whole: str | None = None) -> str
                 f"{_show(text)} is not a country code (ISO 3166 alpha-2, e.g. JP, KR, TW, DE)",
             )
         return code
+    if column.fmt == "national_id":
+        nid = normalise_national_id(text)
+        problem = national_id_problem(nid)
+        if problem is not None:
+            raise fail("a 12-digit CCCĐ number", problem.en, vi=problem.vi)
+        return nid
+    if column.fmt == "ethnicity":
+        name = official_ethnicity(text)
+        if name is None:
+            raise fail(
+                "one of Vietnam's 54 ethnic groups",
+                f"{_show(text)} is not one of Vietnam's 54 recognised ethnic groups (e.g. Tày, Nùng, Mông, "
+                "Dao, Kinh, Sán Chay, Lô Lô; written with or without diacritics)",
+                vi=f"{_show(text)} không phải tên một trong 54 dân tộc Việt Nam (ví dụ Tày, Nùng, Mông, Dao, "
+                "Kinh, Sán Chay, Lô Lô; viết có dấu hay không dấu đều được)",
+            )
+        return name
     if column.fmt == "currency":
         code = text.upper()
         if not _CURRENCY_RE.fullmatch(code):

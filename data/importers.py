@@ -7,6 +7,9 @@
   files together, so an order may reference a recruiter of the same batch) validate every
   row first. By default an import is all-or-nothing: any error and nothing is stored.
   With ``partial=True`` the good rows are stored and the bad ones reported.
+* One person, one profile: a CCCĐ (``national_id``) used twice in the file, or held by
+  another profile in the database, is an error on that row (naming the other row or
+  profile); with ``partial=True`` such rows are skipped and listed like any bad row.
 * Rows are upserted by id: a re-import updates, never duplicates. Columns absent from the
   file are left as they are on update; an empty cell clears an optional value. A worker's
   certificates are replaced; a recruiter's status change appends a
@@ -43,6 +46,7 @@ from data.formats import (
     parse_cell,
 )
 from models import AuditEvent, LanguageCertificate, LicenceStatusChange, Recruiter, Worker
+from models.identity import national_id_problem
 
 log = logging.getLogger(__name__)
 
@@ -348,6 +352,8 @@ def _check(
         _check_cross_fields(spec, parsed, file)
         if spec.kind == "orders":
             _check_references(session, parsed, file, batch_recruiters or set())
+        if spec.kind == "workers":
+            _check_national_ids(session, parsed, file)
         _plan_actions(session, spec, present, parsed)
     return _Checked(spec, file, header, present, unknown, parsed, file_errors)
 
@@ -398,6 +404,8 @@ def _check_duplicates(spec: TableSpec, rows: list[ParsedRow], file: str) -> None
 
 
 def _check_cross_fields(spec: TableSpec, rows: list[ParsedRow], file: str) -> None:
+    if spec.kind == "workers":
+        _check_national_id_person(rows, file)
     if spec.kind != "orders":
         return
     for r in rows:
@@ -410,6 +418,69 @@ def _check_cross_fields(spec: TableSpec, rows: list[ParsedRow], file: str) -> No
                 )
             )
             r.action = "error"
+
+
+def _check_national_id_person(rows: list[ParsedRow], file: str) -> None:
+    """A CCCĐ whose century, gender and birth-year digits disagree with the row's own
+    ``birth_date`` and ``gender`` is an error (models.identity, Circular 07/2016/TT-BCA)."""
+    for r in rows:
+        nid = r.values.get("national_id")
+        if not nid or not r.ok:
+            continue
+        problem = national_id_problem(nid, r.values.get("birth_date"), r.values.get("gender"))
+        if problem is not None:
+            r.errors.append(FieldError(file, r.row, "national_id", nid, "a CCCĐ matching birth_date and gender",
+                                       problem.en, problem.vi))
+            r.action = "error"
+
+
+def _national_id_error(file: str, r: ParsedRow, nid: str, vi: str, en: str) -> None:
+    r.errors.append(FieldError(file, r.row, "national_id", nid, "a CCCĐ held by no other profile", en, vi))
+    r.action = "error"
+
+
+def _check_national_ids(session: Session, rows: list[ParsedRow], file: str) -> None:
+    """One person, one profile: a CCCĐ may appear once in the file, and may not belong to
+    another (unmerged) profile in the database, unless that profile's own row in this file
+    gives it a different CCCĐ. Repeated until stable, because a row refused here may be the
+    one that was giving its CCCĐ away."""
+    from data.repo import national_id_holders
+
+    if not any("national_id" in r.values for r in rows):
+        return
+    first: dict[str, ParsedRow] = {}
+    for r in rows:
+        nid = r.values.get("national_id")
+        if not nid or not r.ok:
+            continue
+        if nid in first:
+            _national_id_error(
+                file, r, nid,
+                f"số CCCD {nid} đã dùng ở dòng {first[nid].row} ({first[nid].id}): mỗi người chỉ một hồ sơ",
+                f"the CCCD {nid} is already used in row {first[nid].row} ({first[nid].id}): one person, one profile",
+            )
+        else:
+            first[nid] = r
+    holders = national_id_holders(session, list(first))
+    while True:
+        moving = {r.id: r.values.get("national_id") for r in rows if r.ok and r.id and "national_id" in r.values}
+        refused = 0
+        for nid, r in first.items():
+            holder = holders.get(nid)
+            if not r.ok or holder is None or holder == r.id:
+                continue
+            if holder in moving and moving[holder] != nid:
+                continue  # the holder's own row gives this CCCĐ up
+            _national_id_error(
+                file, r, nid,
+                f"số CCCD {nid} đã thuộc hồ sơ {holder} trong cơ sở dữ liệu: mỗi người chỉ một hồ sơ "
+                f"(nếu là cùng một người, hãy gộp hồ sơ)",
+                f"the CCCD {nid} already belongs to the profile {holder} in the database: one person, one "
+                f"profile (if it is the same person, merge the profiles)",
+            )
+            refused += 1
+        if not refused:
+            return
 
 
 def _check_references(session: Session, rows: list[ParsedRow], file: str, batch: set[str]) -> None:

@@ -8,28 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import unicodedata
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import Application, AuditEvent, JobOrder, Recruiter, Worker
-
-_D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
-
-
-def fold(text: str | None) -> str:
-    """Text for diacritics-insensitive matching: ``"Nguyễn Đức"`` -> ``"nguyen duc"``.
-
-    NFD, combining marks dropped, đ -> d, case-folded, whitespace collapsed.
-    """
-    if not text:
-        return ""
-    s = unicodedata.normalize("NFD", str(text).translate(_D_MAP))
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
-    return " ".join(s.casefold().split())
-
+from models.text import fold
 
 # --------------------------------------------------------------------------------------
 # Single entities
@@ -58,32 +43,33 @@ def get_recruiter(session: Session, recruiter_id: str) -> Recruiter | None:
 # Worker search
 
 
-def _worker_haystack(full_name, commune, phone, skills) -> str:
-    parts = [full_name or "", commune or "", phone or "", " ".join(str(s) for s in skills or [])]
-    digits = "".join(ch for ch in (phone or "") if ch.isdigit())
-    return fold(" | ".join(parts) + " | " + digits)
+def _search_filter(stmt, q: str | None):
+    """``stmt`` restricted to workers whose ``search_text`` has every word of ``q``.
 
-
-def _matching_worker_ids(session: Session, q: str | None, commune: str | None) -> list[str]:
-    """Ids of the workers matching ``q`` and ``commune``, in id order.
-
-    Folding happens in Python so SQLite and PostgreSQL (without the unaccent extension)
-    behave the same; only four small columns are read.
+    Words are folded like the stored text (``models.text.fold``: "Ánh" -> "anh") and matched
+    whole (``LIKE '% anh %'``: "Ánh" but not "Khánh" nor "Thanh"); a word with a digit also
+    matches the start of a word, so part of a phone number ("0912345") or of a CCCĐ finds it.
+    Plain SQL, the same on SQLite and PostgreSQL; the folded words contain no LIKE wildcard.
     """
-    stmt = select(Worker.worker_id, Worker.full_name, Worker.commune, Worker.phone, Worker.skills)
-    stmt = stmt.order_by(Worker.worker_id)
-    terms = fold(q).split() if q else []
+    for term in fold(q).split() if q else []:
+        pattern = f"% {term}%" if any(ch.isdigit() for ch in term) else f"% {term} %"
+        stmt = stmt.where(Worker.search_text.like(pattern))
+    return stmt
+
+
+def _base_query(q: str | None, include_merged: bool):
+    stmt = select(Worker.worker_id)
+    if not include_merged:
+        stmt = stmt.where(Worker.merged_into.is_(None))
+    return _search_filter(stmt, q)
+
+
+def _matching_worker_ids(session: Session, q: str | None, commune: str | None, include_merged: bool) -> list[str]:
+    """Ids of the workers matching ``q`` and ``commune``, in id order (the commune is compared
+    folded in Python, on the rows the SQL search left)."""
+    stmt = _base_query(q, include_merged).add_columns(Worker.commune).order_by(Worker.worker_id)
     want_commune = fold(commune) if commune else ""
-    ids = []
-    for wid, name, com, phone, skills in session.execute(stmt):
-        if want_commune and fold(com) != want_commune:
-            continue
-        if terms:
-            hay = _worker_haystack(name, com, phone, skills)
-            if not all(t in hay for t in terms):
-                continue
-        ids.append(wid)
-    return ids
+    return [wid for wid, com in session.execute(stmt) if not want_commune or fold(com) == want_commune]
 
 
 def list_workers(
@@ -92,24 +78,21 @@ def list_workers(
     commune: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    include_merged: bool = False,
 ) -> list[Worker]:
-    """Workers whose name, commune, phone or skills contain every word of ``q``,
-    ignoring case and diacritics (``"nguyen duc"`` finds ``"Nguyễn Đức"``); ``commune``
-    filters on the commune (also diacritics-insensitive). Ordered by ``worker_id``;
-    certificates loaded.
+    """Workers found by worker id (``W00017``), CCCĐ, phone, name, commune or skill: every
+    word of ``q`` must be a whole word of one of them, ignoring case and diacritics (``"anh"``
+    finds ``"Ánh"``, not ``"Khánh"``; ``"nguyen duc"`` finds ``"Nguyễn Đức"``); numbers also
+    match the start of a phone or CCCĐ. ``commune`` filters on the commune (also
+    diacritics-insensitive). Profiles merged into another are left out unless
+    ``include_merged``. Ordered by ``worker_id``; certificates loaded.
     """
     if limit < 0 or offset < 0:
         raise ValueError(f"limit and offset must be >= 0; got limit={limit}, offset={offset}")
-    if not q and not commune:
-        stmt = (
-            select(Worker)
-            .options(selectinload(Worker.certificates))
-            .order_by(Worker.worker_id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return list(session.scalars(stmt))
-    page = _matching_worker_ids(session, q, commune)[offset : offset + limit]
+    if commune:
+        page = _matching_worker_ids(session, q, commune, include_merged)[offset : offset + limit]
+    else:
+        page = list(session.scalars(_base_query(q, include_merged).order_by(Worker.worker_id).limit(limit).offset(offset)))
     if not page:
         return []
     found = {
@@ -121,13 +104,64 @@ def list_workers(
     return [found[i] for i in page if i in found]
 
 
-def count_workers(session: Session, q: str | None = None, commune: str | None = None) -> int:
+def count_workers(session: Session, q: str | None = None, commune: str | None = None,
+                  include_merged: bool = False) -> int:
     """How many workers :func:`list_workers` would find without a limit."""
-    if not q and not commune:
-        from sqlalchemy import func
+    if commune:
+        return len(_matching_worker_ids(session, q, commune, include_merged))
+    return session.scalar(select(func.count()).select_from(_base_query(q, include_merged).subquery())) or 0
 
-        return session.scalar(select(func.count()).select_from(Worker)) or 0
-    return len(_matching_worker_ids(session, q, commune))
+
+# --------------------------------------------------------------------------------------
+# One person, one profile
+
+
+def national_id_holders(session: Session, national_ids: list[str]) -> dict[str, str]:
+    """CCCĐ -> id of the profile (not merged into another) that holds it, for ``national_ids``.
+
+    The check every write path makes before storing a CCCĐ (form, import); the partial unique
+    index ``uq_workers_national_id_unmerged`` enforces the same rule in the database.
+    """
+    wanted = sorted({n for n in national_ids if n})
+    out: dict[str, str] = {}
+    for i in range(0, len(wanted), 500):
+        stmt = select(Worker.national_id, Worker.worker_id).where(
+            Worker.national_id.in_(wanted[i : i + 500]), Worker.merged_into.is_(None)
+        )
+        out.update({nid: wid for nid, wid in session.execute(stmt)})
+    return out
+
+
+def possible_duplicates(session: Session, worker: Worker) -> list[Worker]:
+    """Other unmerged profiles that may be the same person as ``worker``: the same CCCĐ, or
+    the same birth date and the same name (folded). In id order."""
+    stmt = select(Worker).where(Worker.worker_id != worker.worker_id, Worker.merged_into.is_(None))
+    same_nid = Worker.national_id == worker.national_id if worker.national_id else None
+    same_birth = Worker.birth_date == worker.birth_date
+    stmt = stmt.where(same_birth | same_nid if same_nid is not None else same_birth).order_by(Worker.worker_id)
+    name = fold(worker.full_name)
+    return [w for w in session.scalars(stmt)
+            if (worker.national_id and w.national_id == worker.national_id) or fold(w.full_name) == name]
+
+
+def duplicate_national_ids(session: Session) -> dict[str, list[str]]:
+    """CCCĐ -> ids of the unmerged profiles sharing it, for every CCCĐ held more than once
+    (possible only in a database from before the unique index: merge them first)."""
+    dup = (
+        select(Worker.national_id)
+        .where(Worker.national_id.is_not(None), Worker.merged_into.is_(None))
+        .group_by(Worker.national_id)
+        .having(func.count() > 1)
+    )
+    out: dict[str, list[str]] = {}
+    stmt = (
+        select(Worker.national_id, Worker.worker_id)
+        .where(Worker.national_id.in_(dup), Worker.merged_into.is_(None))
+        .order_by(Worker.national_id, Worker.worker_id)
+    )
+    for nid, wid in session.execute(stmt):
+        out.setdefault(nid, []).append(wid)
+    return out
 
 
 # --------------------------------------------------------------------------------------

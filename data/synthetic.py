@@ -157,24 +157,24 @@ COMMUNES: tuple[tuple[str, str, bool, int], ...] = (
     ("Xã Quang Long", "Hạ Lang", True, 1),
 )
 
-# Ethnicity in FORMAT.md's notation, with its share among the centre's clients (DOMAIN.md's
-# main groups; Tày ~40 %, Nùng ~30 %, H'Mông ~10 %, Dao ~10 %, Kinh ~5 %).
+# Ethnicity by its official name (models.ethnicities, as FORMAT.md asks), with its share among
+# the centre's clients (DOMAIN.md's main groups; Tày ~40 %, Nùng ~30 %, Mông ~10 %, Dao ~10 %, Kinh ~5 %).
 ETHNIC_SHARES: dict[str, float] = {
-    "Tay": 40, "Nung": 30, "H'Mong": 10, "Dao": 10, "Kinh": 5, "San Chay": 3, "Lo Lo": 2,
+    "Tày": 40, "Nùng": 30, "Mông": 10, "Dao": 10, "Kinh": 5, "Sán Chay": 3, "Lô Lô": 2,
 }
 # Where each group lives: weights over former districts.
 _ETHNIC_DISTRICTS: dict[str, dict[str, float]] = {
-    "Tay": {_CITY: 14, "Hòa An": 16, "Thạch An": 10, "Nguyên Bình": 10, "Bảo Lạc": 6, "Bảo Lâm": 5,
+    "Tày": {_CITY: 14, "Hòa An": 16, "Thạch An": 10, "Nguyên Bình": 10, "Bảo Lạc": 6, "Bảo Lâm": 5,
             "Hà Quảng": 10, "Trùng Khánh": 10, "Quảng Hòa": 10, "Hạ Lang": 7},
-    "Nung": {_CITY: 8, "Hòa An": 8, "Thạch An": 8, "Nguyên Bình": 3, "Bảo Lạc": 5, "Bảo Lâm": 4,
+    "Nùng": {_CITY: 8, "Hòa An": 8, "Thạch An": 8, "Nguyên Bình": 3, "Bảo Lạc": 5, "Bảo Lâm": 4,
              "Hà Quảng": 15, "Trùng Khánh": 20, "Quảng Hòa": 18, "Hạ Lang": 12},
-    "H'Mong": {"Bảo Lâm": 30, "Bảo Lạc": 30, "Hà Quảng": 20, "Nguyên Bình": 15, "Hòa An": 3, "Thạch An": 2},
+    "Mông": {"Bảo Lâm": 30, "Bảo Lạc": 30, "Hà Quảng": 20, "Nguyên Bình": 15, "Hòa An": 3, "Thạch An": 2},
     "Dao": {"Nguyên Bình": 30, "Bảo Lạc": 15, "Bảo Lâm": 15, "Thạch An": 15, "Hà Quảng": 10, "Hạ Lang": 5,
             "Hòa An": 10},
     "Kinh": {_CITY: 60, "Hòa An": 10, "Nguyên Bình": 8, "Thạch An": 5, "Trùng Khánh": 7, "Quảng Hòa": 5,
              "Bảo Lạc": 5},
-    "San Chay": {"Nguyên Bình": 35, "Bảo Lạc": 25, "Hòa An": 20, "Thạch An": 20},
-    "Lo Lo": {"Bảo Lạc": 60, "Bảo Lâm": 40},
+    "Sán Chay": {"Nguyên Bình": 35, "Bảo Lạc": 25, "Hòa An": 20, "Thạch An": 20},
+    "Lô Lô": {"Bảo Lạc": 60, "Bảo Lâm": 40},
 }
 
 # Names: (family names with weights, male middle names, female middle names, male given
@@ -188,7 +188,7 @@ _TAY_NUNG_FEMALE = (
     "Nga Dung Phượng Thơm Nhàn Xuân Chinh Hiền Lụa Hòa Nhi Ánh Thêm Diệp"
 ).split()
 NAMES: dict[str, tuple[dict[str, float], list[str], list[str], list[str], list[str]]] = {
-    "Tay": (
+    "Tày": (
         {"Nông": 14, "Hoàng": 12, "Lương": 7, "Đàm": 6, "Bế": 6, "Lục": 4, "Triệu": 3, "Lý": 4, "Ma": 5,
          "Vi": 3, "Hà": 4, "Lâm": 4, "Sầm": 2, "Dương": 3, "Nguyễn": 4, "Lưu": 2, "Mạc": 2, "La": 2,
          "Đinh": 2, "Chu": 2},
@@ -196,14 +196,14 @@ NAMES: dict[str, tuple[dict[str, float], list[str], list[str], list[str], list[s
         ["Thị"] * 7 + ["Thu", "Hồng", "Minh", "Thanh", "Ngọc"],
         _TAY_NUNG_MALE, _TAY_NUNG_FEMALE,
     ),
-    "Nung": (
+    "Nùng": (
         {"Hoàng": 14, "Nông": 10, "Lương": 8, "Lý": 8, "Hứa": 5, "Chu": 4, "Đàm": 4, "Lục": 4, "Bế": 4,
          "Lăng": 3, "Mã": 3, "Vi": 3, "Triệu": 3, "Lâm": 3, "Dương": 2, "Nguyễn": 3},
         ["Văn"] * 8 + ["Đức", "Quang", "Minh", "Xuân"],
         ["Thị"] * 8 + ["Thu", "Hồng", "Ngọc"],
         _TAY_NUNG_MALE, _TAY_NUNG_FEMALE,
     ),
-    "H'Mong": (
+    "Mông": (
         {"Giàng": 10, "Vừ": 8, "Sùng": 8, "Thào": 7, "Lò": 5, "Lầu": 5, "Hầu": 4, "Mùa": 4, "Vàng": 6, "Lý": 5},
         ["A"] * 8 + ["Văn"] * 2,
         ["Thị"] * 9 + ["Thị Thu"],
@@ -225,11 +225,11 @@ NAMES: dict[str, tuple[dict[str, float], list[str], list[str], list[str], list[s
         _TAY_NUNG_MALE + "Anh Tú Khoa Phúc Duy".split(),
         _TAY_NUNG_FEMALE + "Anh Trang Ngọc Thủy".split(),
     ),
-    "San Chay": (
+    "Sán Chay": (
         {"Hoàng": 8, "Lâm": 6, "Trương": 5, "Lưu": 5, "Dương": 4, "Hà": 3, "Đàm": 3, "Lý": 3},
         ["Văn"] * 6 + ["Đức"], ["Thị"] * 6 + ["Thu"], _TAY_NUNG_MALE, _TAY_NUNG_FEMALE,
     ),
-    "Lo Lo": (
+    "Lô Lô": (
         {"Lò": 8, "Chi": 6, "Hoàng": 4, "Lý": 3, "Sầm": 2},
         ["Văn"] * 6 + ["Đức"], ["Thị"] * 7,
         "Sình Dũng Páo Chứ Thắng Cường Hùng Sơn Tiến Phong".split(),
@@ -665,11 +665,16 @@ def _phone(rng: random.Random, used: set[str]) -> str:
             return digits
 
 
-def _national_id(rng: random.Random, birth: dt.date, gender: str) -> str:
-    """A 12-digit citizen id: province code 004 (Cao Bang), gender/century digit, year, serial."""
+def _national_id(rng: random.Random, birth: dt.date, gender: str, used: set[str]) -> str:
+    """A 12-digit citizen id (models.identity): province code 004 (Cao Bang), gender/century
+    digit, year, serial; never one already in ``used`` (one person, one profile)."""
     century = 0 if birth.year < 2000 else 2
     g = century + (1 if gender == "female" else 0)
-    return f"004{g}{birth.year % 100:02d}{rng.randint(0, 999_999):06d}"
+    while True:
+        nid = f"004{g}{birth.year % 100:02d}{rng.randint(0, 999_999):06d}"
+        if nid not in used:
+            used.add(nid)
+            return nid
 
 
 def _birth_for_age(rng: random.Random, age: int, on: dt.date) -> dt.date:
@@ -696,7 +701,7 @@ def _education(rng: random.Random, hard: bool) -> str:
 
 def _household(rng: random.Random, disadvantaged: bool, ethnicity: str) -> str | None:
     p_poor, p_near = (0.28, 0.18) if disadvantaged else (0.08, 0.10)
-    if ethnicity in ("H'Mong", "Dao", "Lo Lo"):
+    if ethnicity in ("Mông", "Dao", "Lô Lô"):
         p_poor += 0.06
     r = rng.random()
     return "poor" if r < p_poor else "near_poor" if r < p_poor + p_near else None
@@ -840,6 +845,7 @@ class _Generator:
         self.n_twins = twins
         self.today = today
         self.phones: set[str] = set()
+        self.national_ids: set[str] = set()
         self.approval_numbers = iter(self.rng.sample(range(1000, 1000 + max(9000, 3 * orders)), orders))
         self.cover_queue = {lang: list(items) for lang, items in _COVERAGE.items()}
         self.offer_tables: dict[str, _Table] = {}
@@ -1385,7 +1391,7 @@ class _Generator:
             full_name=_full_name(rng, ethnicity, gender), gender=gender, commune=commune,
             former_district=district if rng.random() < 0.85 else None, disadvantaged_commune=disadvantaged,
             ethnicity=ethnicity, household=_household(rng, disadvantaged, ethnicity),
-            education=_education(rng, disadvantaged or ethnicity in ("H'Mong", "Dao", "Lo Lo")),
+            education=_education(rng, disadvantaged or ethnicity in ("Mông", "Dao", "Lô Lô")),
             consent_share=consent, consent_date=today - _days(rng, 1, 700) if consent else None,
             consent_scope="Chia sẻ hồ sơ với doanh nghiệp được cấp phép" if consent else None,
             phone=_phone(rng, self.phones), active=True, extra={},
@@ -1435,7 +1441,7 @@ class _Generator:
             min_wage_vnd=float(rng.randint(14, 50) * 500_000) if rng.random() < 0.8 else None,
             max_fee_vnd=float(rng.randint(2, 24) * 5_000_000) if rng.random() < 0.75 else None,
             available_from=today + _days(rng, -90, 150),
-            national_id=_national_id(rng, birth, gender),
+            national_id=_national_id(rng, birth, gender, self.national_ids),
         )
         if certs:
             worker.certificates = _certificate_entities(certs)
@@ -1531,7 +1537,7 @@ class _Generator:
             min_wage_vnd=_round_down(wage_vnd * rng.uniform(0.55, 0.8), 500_000),
             max_fee_vnd=float((int((o.service_fee_vnd or 0) / 5_000_000) + rng.randint(1, 6)) * 5_000_000),
             available_from=min(today + _days(rng, -60, 10), o.deadline),
-            national_id=_national_id(rng, birth, gender),
+            national_id=_national_id(rng, birth, gender, self.national_ids),
             certificates=_certificate_entities(certs),
         )
         return _WorkerPlan(worker, [job.key], job.key, twin_of=plan)

@@ -44,6 +44,7 @@ import numpy as np
 
 from matcher import rules
 from matcher.text import fold
+from models.entities import is_active_worker
 from models.enums import PROGRAMMES, STAGES
 from models.languages import CEFR_LABELS, Certificate, CertificateError, parse_requirement
 
@@ -355,7 +356,7 @@ def open_orders(
 def _quick_fail(worker: Any, order: Any, day: dt.date) -> bool:
     """True only when :func:`rules.worker_gates` certainly returns a fail no step can fix (age,
     gender or education, computed as the gates do). A shortcut: the gates decide all the rest."""
-    if worker.active is False:
+    if not is_active_worker(worker):
         return True
     age = worker.age_on(order.deadline or day)
     if age < 18 or (order.min_age is not None and age < order.min_age) or (order.max_age is not None and age > order.max_age):
@@ -382,7 +383,7 @@ def training_needs(
     Needs are sorted by fillable places, then places, then workers (descending), then key.
     """
     gate = gates or rules.worker_gates
-    workers = [w for w in workers if w.active is not False]
+    workers = [w for w in workers if is_active_worker(w)]
     orders = [o for o in orders if o.places_left > 0]
     needs: dict[str, Need] = {}
     ready: set[str] = set()

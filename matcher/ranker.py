@@ -29,7 +29,7 @@ from matcher.index import VectorIndex
 from matcher.similarity import lexical_weight_for
 from matcher.text import fold, prepare
 from matcher.vocabulary import expand
-from models import JobOrder, Recruiter, Worker
+from models import JobOrder, Recruiter, Worker, is_active_worker
 from models.languages import CertificateError, parse_certificate, parse_requirement
 from models.reference import DEFAULT_RATES
 
@@ -711,7 +711,7 @@ class Engine:
             return Ranking(order.order_id, "j2w", [], [Blocked(order.order_id, reasons)], [])
         pool_ids = [
             w for w in self._worker_ids
-            if getattr(self.workers_[w], "active", True) is not False
+            if is_active_worker(self.workers_[w])
             and (not consent_only or self.workers_[w].consent_share)
         ]
         otext = self._order_texts[order.order_id]

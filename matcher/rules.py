@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, Sequence
 
 from matcher.languages import LanguageAssessment, assess
 from matcher.text import fold, normalise_id_code
+from models.entities import is_active_worker
 from models.enums import EDUCATION_LEVELS, education_rank
 from models.languages import Certificate, CertificateError, parse_requirement
 from models.reference import (
@@ -723,7 +724,7 @@ def worker_gates(
     score weighs how relevant it is.
     """
     out: list[Reason] = []
-    if worker.active is False:
+    if not is_active_worker(worker):
         out.append(_reason("worker_inactive", "Hồ sơ người lao động không còn hoạt động", "The worker's profile is inactive"))
 
     ref = order.deadline or day

@@ -20,6 +20,8 @@ import re
 import unicodedata
 from typing import Iterable
 
+from models.text import fold, nfc, strip_marks as _strip_marks  # the one folding; data uses it too
+
 __all__ = [
     "ABBREVIATIONS",
     "expand_abbreviations",
@@ -30,62 +32,11 @@ __all__ = [
     "split_list",
 ]
 
-# đ/Đ are letters of their own, not d + a combining mark: NFD leaves them alone.
-_D_MAP = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _SPACES = re.compile(r"\s+", re.UNICODE)
-
-
-def nfc(s: str | None) -> str:
-    """The text in Unicode NFC (composed) form; ``None`` becomes ``""``."""
-    return unicodedata.normalize("NFC", s or "")
-
-
-def _is_latin(ch: str) -> bool:
-    o = ord(ch)
-    return o < 0x0250 or 0x1E00 <= o <= 0x1EFF
-
-
-def _strip_marks(s: str) -> str:
-    """Remove the combining marks of Latin letters (Vietnamese tones and vowel marks), map đ to d.
-
-    Marks on other scripts are kept: a Japanese dakuten (が = か + U+3099) changes the word.
-    Case is kept.
-    """
-    decomposed = unicodedata.normalize("NFD", s.translate(_D_MAP))
-    out: list[str] = []
-    base_is_latin = False
-    for ch in decomposed:
-        if unicodedata.combining(ch):
-            if not base_is_latin:
-                out.append(ch)
-            continue
-        base_is_latin = _is_latin(ch)
-        out.append(ch)
-    return unicodedata.normalize("NFC", "".join(out))
 
 
 def _fold_token(s: str) -> str:
     return _strip_marks(s).casefold()
-
-
-@functools.lru_cache(maxsize=200_000)
-def fold(s: str | None) -> str:
-    """Case-, diacritics- and punctuation-insensitive form of a text.
-
-    NFC, ``đ`` -> ``d``, combining marks removed, case folded, every run of punctuation or
-    whitespace replaced by one space, trimmed. Idempotent: ``fold(fold(s)) == fold(s)``.
-
-    >>> fold("Thợ  hàn (TIG)") == fold("tho han tig")
-    True
-    """
-    if not s:
-        return ""
-    folded = _strip_marks(nfc(s)).casefold()
-    # casefold may produce new characters with marks (rare: e.g. "İ" -> "i̇"); strip again so
-    # the function stays idempotent.
-    folded = _strip_marks(folded)
-    return _NON_WORD.sub(" ", folded).strip()
 
 
 # What counsellors type, keyed by the folded abbreviation (so "đd", "ĐD" and "dd" are one key).

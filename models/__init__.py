@@ -13,6 +13,7 @@ from models.entities import (
     StageEvent,
     User,
     Worker,
+    is_active_worker,
 )
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "StageEvent",
     "User",
     "Worker",
+    "is_active_worker",
 ]

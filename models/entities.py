@@ -23,8 +23,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from models.text import fold
 
 
 def utcnow() -> dt.datetime:
@@ -152,9 +156,23 @@ class JobOrder(Base):
 
 
 class Worker(Base):
-    """A worker profile kept by the centre (FORMAT.md workers.csv)."""
+    """A worker profile kept by the centre (FORMAT.md workers.csv).
+
+    One person, one profile: ``national_id`` (CCCĐ) is unique among the profiles not merged
+    into another (a partial unique index; checked with a clear message before every write by
+    ``data.repo.national_id_holders``). A duplicate profile found later is merged
+    (``web.merge``): it stays, marked ``merged_into`` the kept profile, out of every ranking,
+    allocation, list and export (:func:`is_active_worker`, :meth:`in_pool`).
+    ``search_text`` is derived on every write (:func:`worker_search_text`) for the search.
+    """
 
     __tablename__ = "workers"
+    __table_args__ = (
+        Index(
+            "uq_workers_national_id_unmerged", "national_id", unique=True,
+            sqlite_where=text("merged_into IS NULL"), postgresql_where=text("merged_into IS NULL"),
+        ),
+    )
 
     worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     full_name: Mapped[str] = mapped_column(String(200))
@@ -181,6 +199,11 @@ class Worker(Base):
     phone: Mapped[str | None] = mapped_column(String(64))
     national_id: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the profile this one was merged into (a duplicate of the same person), and when
+    merged_into: Mapped[str | None] = mapped_column(String(64), index=True)
+    merged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # folded words of id, name, commune, phone, CCCĐ and skills, space-padded: " w00017 nong van ... "
+    search_text: Mapped[str] = mapped_column(Text, default="")
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -201,8 +224,45 @@ class Worker(Base):
         b = self.birth_date
         return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
 
+    @classmethod
+    def in_pool(cls):
+        """SQL condition of :func:`is_active_worker`: active and not merged into another."""
+        return (cls.active.is_(True)) & (cls.merged_into.is_(None))
+
     def __repr__(self) -> str:
         return f"Worker({self.worker_id!r})"
+
+
+def is_active_worker(worker: Any) -> bool:
+    """The one definition of a worker in the pool (rankings, allocation, lists, exports,
+    statistics): not deactivated and not merged into another profile. Duck-typed, so the
+    engine's plain test objects without these attributes count as active."""
+    return getattr(worker, "active", True) is not False and getattr(worker, "merged_into", None) is None
+
+
+def worker_search_text(worker_id: str | None, full_name: str | None, commune: str | None, phone: str | None,
+                       national_id: str | None, skills: Any) -> str:
+    """The words the worker search matches, folded (diacritics, case, punctuation gone) and
+    padded with spaces so a whole word is ``LIKE '% word %'``. An id or phone written with
+    separators ("W-1A2B", "0912 345 678") is also there in one piece."""
+    words: list[str] = []
+    for part in (worker_id, phone, national_id):
+        folded = fold(part)
+        words.append(folded)
+        if " " in folded:
+            words.append(folded.replace(" ", ""))
+    words.append(fold(full_name))
+    words.append(fold(commune))
+    words.extend(fold(str(s)) for s in (skills or []))
+    joined = " ".join(w for w in words if w)
+    return f" {joined} " if joined else ""
+
+
+@event.listens_for(Worker, "before_insert")
+@event.listens_for(Worker, "before_update")
+def _refresh_search_text(_mapper, _connection, target: Worker) -> None:
+    target.search_text = worker_search_text(target.worker_id, target.full_name, target.commune, target.phone,
+                                            target.national_id, target.skills)
 
 
 class LanguageCertificate(Base):

@@ -57,11 +57,11 @@ ORDERS_CSV = (
 WORKERS_CSV = (
     "worker_id,full_name,birth_date,gender,commune,former_district,disadvantaged_commune,ethnicity,"
     "household,education,skills,experience,languages,language_training,preferred_countries,"
-    "preferred_sectors,min_wage_vnd,max_fee_vnd,available_from,consent_share,phone,so_thich,zalo\r\n"
+    "preferred_sectors,min_wage_vnd,max_fee_vnd,available_from,consent_share,phone,national_id,so_thich,zalo\r\n"
     "W1,Nông Văn Đức,2001-03-15,male,Phường Thục Phán,Thành phố Cao Bằng,false,Tày,poor,"
     "upper_secondary,hàn; xây dựng,thợ hàn: 3; xây dựng: 1.5,JLPT N4 (2024-07); EPS-TOPIK 152 (2025),"
-    "basic,JP; KR,cơ khí; xây dựng,15000000,60000000,2025-10-01,true,0912345678,bóng đá,0912345678\r\n"
-    "W2,Hoàng Thị Mai,1999-12-31,female,Xã Hòa An,,true,H'Mong,,lower_secondary,,,,none,,,,,,false,,,\r\n"
+    "basic,JP; KR,cơ khí; xây dựng,15000000,60000000,2025-10-01,true,0912345678,004201123456,bóng đá,0912345678\r\n"
+    "W2,Hoàng Thị Mai,1999-12-31,female,Xã Hòa An,,true,Mông,,lower_secondary,,,,none,,,,,,false,,004199654321,,\r\n"
 )
 SAMPLES = {"recruiters": RECRUITERS_CSV, "orders": ORDERS_CSV, "workers": WORKERS_CSV}
 FILENAMES = {"recruiters": "recruiters.csv", "orders": "job_orders.csv", "workers": "workers.csv"}
@@ -430,7 +430,7 @@ def test_columns_absent_from_the_file_are_kept_on_update(session, tmp_path):
 def test_preview_writes_nothing(session, tmp_path):
     load_all(session, tmp_path)
     before = counts(session)
-    changed = WORKERS_CSV.replace("Xã Hòa An", "Xã Hà Quảng").replace("W2,", "W3,")
+    changed = WORKERS_CSV.replace("Xã Hòa An", "Xã Hà Quảng").replace("W2,", "W3,").replace("004199654321", "004199654322")
     p = preview(session, "workers", write(tmp_path, "workers.csv", changed))
     assert p.ok and p.unknown_columns == ["so_thich", "zalo"]
     assert [(r.row, r.id, r.action) for r in p.rows] == [(2, "W1", "unchanged"), (3, "W3", "create")]

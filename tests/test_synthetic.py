@@ -19,6 +19,8 @@ from sqlalchemy import func, select
 from data import synthetic as syn
 from models import JobOrder, LanguageCertificate, LicenceStatusChange, Recruiter, Worker
 from models import reference as ref
+from models.ethnicities import OFFICIAL_NAMES
+from models.identity import national_id_problem
 from models.enums import (
     EDUCATION_LEVELS,
     GENDERS,
@@ -148,9 +150,13 @@ def test_workers_look_like_cao_bang(data):
     assert 30 <= len(communes) <= 56
     assert all(w.commune in communes for w in ws)
     shares = Counter(w.ethnicity for w in ws)
-    assert 0.34 <= shares["Tay"] / len(ws) <= 0.46
-    assert 0.24 <= shares["Nung"] / len(ws) <= 0.36
+    assert 0.34 <= shares["Tày"] / len(ws) <= 0.46
+    assert 0.24 <= shares["Nùng"] / len(ws) <= 0.36
     assert set(shares) == set(syn.ETHNIC_SHARES)
+    assert set(shares) <= set(OFFICIAL_NAMES)  # the official names, never "Tay" or "H'Mong"
+    nids = [w.national_id for w in ws]
+    assert len(set(nids)) == len(nids)  # one person, one profile
+    assert all(national_id_problem(w.national_id, w.birth_date, w.gender) is None for w in ws)
     ages = [w.age_on(data.today) for w in ws]
     assert min(ages) >= 18 and max(ages) <= 45
     assert sorted(ages)[len(ages) // 2] <= 28  # skewed young

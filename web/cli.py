@@ -81,9 +81,14 @@ def register_init(subparsers) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from data.upgrade import migrate_ethnicities, refresh_search_text
+
     store = open_store(args)
     try:
         created = store.init_schema()
+        with store.session() as s:
+            ethnicities = migrate_ethnicities(s)
+            searched = refresh_search_text(s)
     finally:
         store.dispose()
     print(f"database: {mask_url(store.url)}")
@@ -91,6 +96,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"created tables: {', '.join(created)}")
     else:
         print("schema up to date (no table created)")
+    for line in ethnicities.lines():
+        print(line)
+    if searched:
+        print(f"search words refreshed for {searched} worker(s)")
     return EXIT_OK
 
 

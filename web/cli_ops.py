@@ -159,6 +159,11 @@ def register_worker(subparsers) -> None:
     d.add_argument("--yes", action="store_true", help="really erase (required)")
     d.add_argument("--user", default=None, help="user name recorded in the audit log")
     d.set_defaults(func=cmd_worker_erase)
+    m = sub.add_parser("merge", help="merge the duplicate profile OTHER into KEEP (one person, one profile); audited")
+    m.add_argument("keep", help="id of the profile kept")
+    m.add_argument("other", help="id of the duplicate, marked merged into KEEP")
+    m.add_argument("--user", default=None, help="user name recorded in the audit log")
+    m.set_defaults(func=cmd_worker_merge)
 
 
 def cmd_worker_export(args: argparse.Namespace) -> int:
@@ -195,6 +200,24 @@ def cmd_worker_erase(args: argparse.Namespace) -> int:
         print(f"error: no worker {args.worker_id!r}")
         return EXIT_FAILED
     print(f"erased {args.worker_id}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return EXIT_OK
+
+
+def cmd_worker_merge(args: argparse.Namespace) -> int:
+    from web.merge import MergeError, merge_workers
+
+    store = open_store(args)
+    try:
+        with store.session() as s:
+            result = merge_workers(s, args.keep, args.other, args.user or "cli")
+    except MergeError as exc:
+        print(f"error: {exc.vi} / {exc.en}")
+        return EXIT_FAILED
+    finally:
+        store.dispose()
+    counts = result.counts()
+    print(f"merged {args.other} into {args.keep}: " + ", ".join(
+        f"{len(v) if isinstance(v, list) else v} {k}" for k, v in counts.items()))
     return EXIT_OK
 
 

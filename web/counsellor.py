@@ -12,10 +12,11 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from models import Application, JobOrder, Recruiter, Worker
+from models import Application, JobOrder, Recruiter, Worker, is_active_worker
 from models.enums import PROGRAMMES, STAGE_MOVES
 from web.audit import record
 from web.auth import current_user, require_form_version, role_required
@@ -129,11 +130,16 @@ def workers():
 def new_worker():
     s = get_session()
     form = WorkerForm(request.form if request.method == "POST" else None)
-    if request.method == "POST" and form.validate():
+    if request.method == "POST" and form.validate() and form.check_national_id_free(s, None):
         w = Worker(worker_id=new_worker_id(), active=True, extra={})
         form.apply(w, today())
         s.add(w)
-        s.flush()
+        try:
+            s.flush()
+        except IntegrityError:  # another request stored the same CCCĐ in between
+            s.rollback()
+            form.error_national_id_taken(None)
+            return render_template("counsellor/worker_form.html", form=form, worker=None), 409
         record("create", "worker", w.worker_id)
         s.commit()
         get_engine().worker_changed(s, w)
@@ -150,9 +156,43 @@ def worker(wid: str):
     apps = s.scalars(
         select(Application).where(Application.worker_id == wid).options(selectinload(Application.order), selectinload(Application.events))
     ).all()
+    from data.repo import possible_duplicates
+
+    duplicates = [] if w.merged_into else possible_duplicates(s, w)
+    merged_here = s.scalars(select(Worker.worker_id).where(Worker.merged_into == wid).order_by(Worker.worker_id)).all()
     record("view", "worker", wid, page="profile")
     s.commit()
-    return render_template("counsellor/worker.html", w=w, apps=apps, moves=STAGE_MOVES, day=today())
+    return render_template("counsellor/worker.html", w=w, apps=apps, moves=STAGE_MOVES, day=today(),
+                           duplicates=duplicates, merged_here=merged_here)
+
+
+@bp.route("/workers/<wid>/merge", methods=["POST"])
+@role_required(*STAFF)
+def merge_worker(wid: str):
+    """Merge the duplicate profile named in the form (``other``, typed again in ``confirm``)
+    into this one (``web.merge``); audited."""
+    from web.merge import MergeError, merge_workers
+
+    s = get_session()
+    load_worker(wid)
+    other = (request.form.get("other") or "").strip()
+    if not other or request.form.get("confirm", "").strip() != other:
+        raise BadRequest("Hãy ghi mã hồ sơ trùng và gõ lại mã đó để xác nhận gộp.",
+                         "Give the duplicate profile's id and type it again to confirm the merge.")
+    try:
+        result = merge_workers(s, wid, other, current_user().username)
+    except MergeError as exc:
+        s.rollback()
+        raise Unprocessable(exc.vi, exc.en) from None
+    s.commit()
+    engine = get_engine()
+    engine.worker_removed(s, other)
+    engine.worker_changed(s, load_worker(wid))
+    flash(t(f"Đã gộp hồ sơ {other} vào hồ sơ này ({result.applications + len(result.joined)} hồ sơ ứng tuyển, "
+            f"{result.certificates} chứng chỉ chuyển sang).",
+            f"Profile {other} merged into this one ({result.applications + len(result.joined)} applications, "
+            f"{result.certificates} certificates moved)."))
+    return redirect(url_for("counsellor.worker", wid=wid))
 
 
 @bp.route("/workers/<wid>/edit", methods=["GET", "POST"])
@@ -173,7 +213,7 @@ def edit_worker(wid: str):
             render_template("counsellor/worker_form.html", form=form, worker=w, version=version, conflict=True),
             409,
         )
-    if not form.validate():
+    if not form.validate() or not form.check_national_id_free(s, wid):
         return render_template("counsellor/worker_form.html", form=form, worker=w, version=version), 422
     changed = form.apply(w, today())
     if changed:
@@ -181,6 +221,10 @@ def edit_worker(wid: str):
             s.flush()
             record("update", "worker", wid, fields=changed)
             s.commit()
+        except IntegrityError:  # another request stored the same CCCĐ in between
+            s.rollback()
+            form.error_national_id_taken(None)
+            return render_template("counsellor/worker_form.html", form=form, worker=w, version=version), 409
         except StaleDataError:
             s.rollback()
             return (
@@ -466,7 +510,7 @@ def allocation():
     busy = set(
         s.scalars(select(Application.worker_id).where(Application.stage.not_in(("rejected", "withdrawn"))))
     )
-    cohort = [w for w in list_workers(s, q or None, limit=100000) if w.active and w.worker_id not in busy][:size]
+    cohort = [w for w in list_workers(s, q or None, limit=100000) if is_active_worker(w) and w.worker_id not in busy][:size]
     order_ids = None
     if country:
         order_ids = list(s.scalars(select(JobOrder.order_id).where(JobOrder.country == country)))

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from data.formats import ORDERS, RECRUITERS, WORKERS, Column, FieldError, clean_cell, format_cell, parse_cell
 from models import LanguageCertificate
+from models.identity import national_id_problem
 
 # Vietnamese message for each way a cell can be wrong (the English one comes from FieldError).
 _VI_BY_TYPE = {
@@ -119,7 +120,7 @@ class Form:
             try:
                 self.values[f.name] = parse_cell(f.column, text, file="form")
             except FieldError as exc:
-                self.error(f.name, _vi_message(f.column, exc), exc.problem or f"Expected {exc.expected}.")
+                self.error(f.name, exc.vi or _vi_message(f.column, exc), exc.problem or f"Expected {exc.expected}.")
         self.check()
         return not self.errors
 
@@ -148,7 +149,6 @@ def _col(spec, name: str) -> Column:
 # ----------------------------------------------------------------------------- workers
 
 _PHONE = re.compile(r"\+?\d[\d .-]{7,14}\d")
-_NATIONAL_ID = re.compile(r"\d{9}|\d{12}")
 
 
 class WorkerForm(Form):
@@ -160,7 +160,7 @@ class WorkerForm(Form):
         Field(_col(W, "commune"), "Xã / phường", "Commune or ward"),
         Field(_col(W, "former_district"), "Huyện cũ (trước 01/7/2025)", "Former district (before 2025-07-01)"),
         Field(_col(W, "disadvantaged_commune"), "Xã đặc biệt khó khăn", "Especially disadvantaged commune", "checkbox"),
-        Field(_col(W, "ethnicity"), "Dân tộc", "Ethnic group"),
+        Field(_col(W, "ethnicity"), "Dân tộc", "Ethnic group", "select"),
         Field(_col(W, "household"), "Hộ gia đình", "Household", "select"),
         Field(_col(W, "education"), "Trình độ học vấn", "Education", "select"),
         Field(_col(W, "skills"), "Kỹ năng", "Skills", "textarea", "Cách nhau bằng dấu chấm phẩy (;)", "Separated by ;"),
@@ -188,8 +188,27 @@ class WorkerForm(Form):
         if phone and not _PHONE.fullmatch(phone):
             self.error("phone", "Số điện thoại không hợp lệ (9–15 chữ số).", "Not a phone number (9-15 digits).")
         nid = self.values.get("national_id")
-        if nid and not _NATIONAL_ID.fullmatch(nid):
-            self.error("national_id", "Số CCCD gồm 12 chữ số (CMND cũ: 9 chữ số).", "A national ID has 12 digits (old ID cards: 9).")
+        if nid and isinstance(birth, dt.date):
+            problem = national_id_problem(nid, birth, self.values.get("gender"))
+            if problem is not None:
+                self.error("national_id", problem.vi[:1].upper() + problem.vi[1:] + ".", problem.en[:1].upper() + problem.en[1:] + ".")
+
+    def check_national_id_free(self, session, worker_id: str | None) -> bool:
+        """One person, one profile: the CCCĐ may not belong to another unmerged profile
+        (``data.repo.national_id_holders``, the check every write path makes)."""
+        from data.repo import national_id_holders
+
+        nid = self.values.get("national_id")
+        holder = national_id_holders(session, [nid]).get(nid) if nid else None
+        if holder is not None and holder != worker_id:
+            self.error_national_id_taken(holder)
+        return not self.errors
+
+    def error_national_id_taken(self, holder: str | None) -> None:
+        who = f" {holder}" if holder else ""
+        self.error("national_id",
+                   f"Số CCCD này đã thuộc hồ sơ{who}: mỗi người chỉ một hồ sơ (nếu là cùng một người, hãy gộp hồ sơ).",
+                   f"This CCCD already belongs to the profile{who}: one person, one profile (merge them if it is the same person).")
 
     def apply(self, worker, today: dt.date) -> list[str]:
         """Copy the parsed values onto ``worker``; returns the names of the fields that changed."""

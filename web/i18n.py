@@ -13,6 +13,8 @@ from typing import Any
 from flask import Flask, g, request, session
 from markupsafe import Markup
 
+from models.ethnicities import ETHNICITIES
+
 LANGS = ("vi", "en")
 
 
@@ -154,6 +156,10 @@ COUNTRIES: dict[str, tuple[str, str]] = {
     "MY": ("Malaysia", "Malaysia"),
     "KW": ("Kuwait", "Kuwait"),
 }
+
+
+# the 54 ethnic groups: the official Vietnamese name is the value, English its label in English
+LABELS.update({e.vi: (e.vi, e.en) for e in ETHNICITIES if e.vi not in LABELS})
 
 
 def label(value: Any) -> str:

@@ -56,6 +56,7 @@ def worker_record(s: Session, wid: str) -> dict[str, Any] | None:
     about = [e for e in events if (e.entity == "worker" and e.entity_id == wid)
              or (e.entity == "application" and (e.entity_id in app_ids or (e.detail or {}).get("worker_id") == wid))]
     consents = s.scalars(select(ConsentEvent).where(ConsentEvent.worker_id == wid).order_by(ConsentEvent.id)).all()
+    merged = s.scalars(select(Worker.worker_id).where(Worker.merged_into == wid).order_by(Worker.worker_id)).all()
     return {
         "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "worker": _columns(w),
@@ -65,6 +66,8 @@ def worker_record(s: Session, wid: str) -> dict[str, Any] | None:
         ],
         "consent_events": [_columns(c, ("worker_id",)) for c in consents],
         "audit_events": [_columns(e) for e in about],
+        # duplicate profiles of the same person merged into this one (web.merge)
+        "merged_profiles": [worker_record(s, m) for m in merged],
     }
 
 
@@ -89,10 +92,13 @@ def record_consent(s: Session, w: Worker, action: str, by: str | None, scope: st
 
 def erase_worker(s: Session, wid: str, by: str | None) -> dict[str, int] | None:
     """Delete worker ``wid`` with its certificates, applications (and their stage events) and
-    consent history; audit the erasure with counts only. ``None`` if there is no such worker."""
+    consent history, and the duplicate profiles merged into it (the same person); audit the
+    erasure with counts only. ``None`` if there is no such worker."""
     w = s.get(Worker, wid)
     if w is None:
         return None
+    for merged in s.scalars(select(Worker.worker_id).where(Worker.merged_into == wid)).all():
+        erase_worker(s, merged, by)
     app_ids = list(s.scalars(select(Application.id).where(Application.worker_id == wid)))
     counts = {
         "stage_events": s.execute(delete(StageEvent).where(StageEvent.application_id.in_(app_ids))).rowcount if app_ids else 0,

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher import insights
-from models import Application, ExchangeRate, JobOrder, Recruiter, StageEvent, Worker
+from models import Application, ExchangeRate, JobOrder, Recruiter, StageEvent, Worker, is_active_worker
 from web import stats
 
 DIMENSIONS: tuple[tuple[str, str, str], ...] = (
@@ -62,7 +62,7 @@ def training_needs(s: Session, day: dt.date) -> insights.TrainingNeeds:
     """Training needs of the active workers against the legal open orders on ``day``."""
     recruiters, orders = load_orders(s)
     open_ = insights.open_orders(orders, recruiters, day, rates(s))
-    workers = [w for w in load_workers(s) if w.active is not False]
+    workers = [w for w in load_workers(s) if is_active_worker(w)]
     return insights.training_needs(workers, open_, day)
 
 

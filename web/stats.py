@@ -157,7 +157,7 @@ def applicants(s: Session, period: Period) -> dict:
     and whether they live in an especially disadvantaged commune."""
     rows = s.execute(
         select(Worker.commune, Worker.ethnicity, Worker.gender, Worker.disadvantaged_commune).where(
-            and_(Worker.active.is_(True), Worker.created_at < period.end_dt)
+            and_(Worker.in_pool(), Worker.created_at < period.end_dt)
         )
     ).all()
     commune, ethnicity, gender, disadvantaged = Counter(), Counter(), Counter(), Counter()

@@ -1,0 +1,66 @@
+"""The project's one diacritics folding, in the leaf package so every layer can use it.
+
+``matcher.text`` (the engine), ``data`` (search, import vocabularies) and ``models`` (closed
+vocabularies such as the ethnic groups) all compare Vietnamese text through :func:`fold`:
+``fold("Thợ  hàn (TIG)") == fold("tho han tig")``. ``matcher.text`` re-exports it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+__all__ = ["fold", "nfc", "strip_marks"]
+
+# đ/Đ are letters of their own, not d + a combining mark: NFD leaves them alone.
+_D_MAP = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def nfc(s: str | None) -> str:
+    """The text in Unicode NFC (composed) form; ``None`` becomes ``""``."""
+    return unicodedata.normalize("NFC", s or "")
+
+
+def _is_latin(ch: str) -> bool:
+    o = ord(ch)
+    return o < 0x0250 or 0x1E00 <= o <= 0x1EFF
+
+
+def strip_marks(s: str) -> str:
+    """Remove the combining marks of Latin letters (Vietnamese tones and vowel marks), map đ to d.
+
+    Marks on other scripts are kept: a Japanese dakuten (が = か + U+3099) changes the word.
+    Case is kept.
+    """
+    decomposed = unicodedata.normalize("NFD", s.translate(_D_MAP))
+    out: list[str] = []
+    base_is_latin = False
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            if not base_is_latin:
+                out.append(ch)
+            continue
+        base_is_latin = _is_latin(ch)
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+@functools.lru_cache(maxsize=200_000)
+def fold(s: str | None) -> str:
+    """Case-, diacritics- and punctuation-insensitive form of a text.
+
+    NFC, ``đ`` -> ``d``, combining marks removed, case folded, every run of punctuation or
+    whitespace replaced by one space, trimmed. Idempotent: ``fold(fold(s)) == fold(s)``.
+
+    >>> fold("Thợ  hàn (TIG)") == fold("tho han tig")
+    True
+    """
+    if not s:
+        return ""
+    folded = strip_marks(nfc(s)).casefold()
+    # casefold may produce new characters with marks (rare: e.g. "İ" -> "i̇"); strip again so
+    # the function stays idempotent.
+    folded = strip_marks(folded)
+    return _NON_WORD.sub(" ", folded).strip()
