@@ -363,3 +363,20 @@ def test_migrate_ethnicities_rewrites_free_text_and_reports(session):
     counts = dict(session.execute(select(Worker.ethnicity, func.count()).group_by(Worker.ethnicity)).all())
     assert counts == {"Nùng": 2, "Tày": 1, "Mông": 3, "Lô Lô": 1, "Kinh": 1, "Người Mỹ": 1, None: 1}
     assert migrate_ethnicities(session).workers_changed == 0  # idempotent
+
+
+def test_matcher_init_migrates_old_values(store, monkeypatch, tmp_path, capsys):
+    from web import cli
+
+    with store.session() as s:
+        s.add(Worker(worker_id="W1", full_name="Nông Thị Ánh", birth_date=dt.date(1998, 1, 1), ethnicity="Tay", extra={}))
+    with store.session() as s:
+        s.execute(Worker.__table__.update().values(search_text=""))
+    monkeypatch.setenv("MATCHER_DATABASE_URL", store.url)
+    monkeypatch.setenv("MATCHER_INSTANCE_PATH", str(tmp_path / "instance"))
+    assert cli.main(["init"]) == 0
+    out = capsys.readouterr().out
+    assert "ethnicity 'Tay' -> 'Tày': 1 worker(s)" in out and "search words refreshed for 1 worker(s)" in out
+    with store.session() as s:
+        assert s.get(Worker, "W1").ethnicity == "Tày"
+        assert [w.worker_id for w in repo.list_workers(s, "anh")] == ["W1"]
