@@ -203,7 +203,7 @@ class Worker(Base):
     merged_into: Mapped[str | None] = mapped_column(String(64), index=True)
     merged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     # folded words of id, name, commune, phone, CCCĐ and skills, space-padded: " w00017 nong van ... "
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
