@@ -55,6 +55,10 @@ def valid_cell(column) -> st.SearchStrategy[str]:
     t, fmt = column.type, column.fmt
     if column.name == "recruiter_id":
         return st.just("REC-1")
+    if fmt == "national_id":  # valid alone, but checked against birth_date and gender of the row
+        return st.just("")
+    if fmt == "ethnicity":
+        return st.sampled_from(["Tày", "Nung", "H'Mong", "kinh", "Sán Chay", ""])
     if column.name.endswith("_id") and column.required:
         return st.sampled_from(["ID-1", "ID-2", "ID-3", "ID 4"])
     if t == "str":
@@ -96,6 +100,10 @@ def edge_cell(column) -> st.SearchStrategy[str]:
         return st.sampled_from(["J1", "JPN", "jp ", "ĐẠ"])
     if column.fmt == "currency":
         return st.sampled_from(["EU", "€", "yen"])
+    if column.fmt == "national_id":
+        return st.sampled_from(["123456789", "003098001234", "0040980012345", "00409800123A", "004098001234"])
+    if column.fmt == "ethnicity":
+        return st.sampled_from(["Tai", "Nungg", "Kinh Tày", "ĐẠ"])
     if t == "date":
         return st.sampled_from(["0001-01-01", "9999-12-31", "2024-02-29", "2023-02-29", "2024-02-29T00:00"])
     return st.text(min_size=90, max_size=320)  # over the String(n) limits
