@@ -380,3 +380,49 @@ def test_matcher_init_migrates_old_values(store, monkeypatch, tmp_path, capsys):
     with store.session() as s:
         assert s.get(Worker, "W1").ethnicity == "Tày"
         assert [w.worker_id for w in repo.list_workers(s, "anh")] == ["W1"]
+
+
+def test_init_lists_duplicates_left_from_before_the_unique_index(store, monkeypatch, tmp_path, capsys):
+    from sqlalchemy import text
+
+    from web import cli
+
+    with store.session() as s:
+        s.execute(text("DROP INDEX uq_workers_national_id_unmerged"))  # a database from before it
+        s.add_all([Worker(worker_id=f"W{i}", full_name="X", birth_date=dt.date(1998, 5, 17),
+                          national_id="004098001234", extra={}) for i in (1, 2)])
+    monkeypatch.setenv("MATCHER_DATABASE_URL", store.url)
+    monkeypatch.setenv("MATCHER_INSTANCE_PATH", str(tmp_path / "instance"))
+    assert cli.main(["init"]) == 0
+    assert "CCCD 004098001234 is held by 2 profiles (W1, W2)" in capsys.readouterr().out
+    with store.session() as s:
+        assert repo.duplicate_national_ids(s) == {"004098001234": ["W1", "W2"]}
+        merge_workers(s, "W1", "W2", "cli")
+    with store.session() as s:
+        assert repo.duplicate_national_ids(s) == {}
+
+
+def test_dashboard_counts_no_longer_split_on_spelling(session):
+    from web.stats import Period, applicants
+
+    spellings = ["Nung", "Nùng", "NÙNG", "Tay", "Tày", "H'Mong", "H'Mông", "Hmong"]
+    rows = [[f"W{i}", "Nông Văn A", "1998-05-17", "male", e, "", ""] for i, e in enumerate(spellings)]
+    assert _import(session, rows).ok
+    period = Period(dt.date(2000, 1, 1), dt.date.today() + dt.timedelta(days=1))
+    assert dict(applicants(session, period)["by_ethnicity"]) == {"Nùng": 3, "Tày": 2, "Mông": 3}
+
+
+def test_access_shows_and_erasure_removes_the_merged_profile_too(duplicates):
+    from web.privacy import erase_worker, worker_record
+
+    s = duplicates
+    merge_workers(s, "W1", "W2", "c")
+    s.flush()
+    record = worker_record(s, "W1")
+    assert [m["worker"]["worker_id"] for m in record["merged_profiles"]] == ["W2"]
+    assert {a["order_id"] for a in record["applications"]} == {"O1", "O2"}
+    s.expunge_all()  # erasure runs in a session of its own (a request, the CLI)
+    erase_worker(s, "W1", "c")
+    s.flush()
+    s.expire_all()
+    assert s.get(Worker, "W1") is None and s.get(Worker, "W2") is None

@@ -81,6 +81,7 @@ def register_init(subparsers) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from data.repo import duplicate_national_ids
     from data.upgrade import migrate_ethnicities, refresh_search_text
 
     store = open_store(args)
@@ -89,6 +90,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         with store.session() as s:
             ethnicities = migrate_ethnicities(s)
             searched = refresh_search_text(s)
+            duplicates = duplicate_national_ids(s)
     finally:
         store.dispose()
     print(f"database: {mask_url(store.url)}")
@@ -100,6 +102,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(line)
     if searched:
         print(f"search words refreshed for {searched} worker(s)")
+    for nid, ids in duplicates.items():  # only in a database from before the unique index
+        print(f"CCCD {nid} is held by {len(ids)} profiles ({', '.join(ids)}): one person, one profile; "
+              f"merge them with `matcher worker merge {ids[0]} {ids[1]}`")
     return EXIT_OK
 
 
