@@ -296,7 +296,9 @@ def _document() -> dict:
                     "operationId": "listWorkers",
                     "summary": "Find workers (diacritics-insensitive); counsellors and administrators",
                     "parameters": [
-                        {"name": "q", "in": "query", "required": False, "schema": {"type": "string"}},
+                        {"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
+                         "description": "whole words of the worker id, CCCD, phone (or its start), name, commune or skills; "
+                                        "profiles merged into another are left out"},
                         {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
                         {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0, "maximum": 10**9, "default": 0}},
                     ],
