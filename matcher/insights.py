@@ -353,6 +353,13 @@ def open_orders(
     return out
 
 
+def wants_market(worker: Any, order: Any) -> bool:
+    """A training need counts a worker for an order only when the worker wants that market:
+    the order's country is among the preferred countries, or the worker named none."""
+    prefs = {c.strip().upper() for c in (worker.preferred_countries or []) if c and c.strip()}
+    return not prefs or (order.country or "").strip().upper() in prefs
+
+
 def _quick_fail(worker: Any, order: Any, day: dt.date) -> bool:
     """True only when :func:`rules.worker_gates` certainly returns a fail no step can fix (age,
     gender or education, computed as the gates do). A shortcut: the gates decide all the rest."""
@@ -393,7 +400,7 @@ def training_needs(
         if certs is None:
             certs = [Certificate.from_entity(c) for c in (w.certificates or [])]
         for o in orders:
-            if _quick_fail(w, o, day):
+            if not wants_market(w, o) or _quick_fail(w, o, day):
                 continue
             steps = pair_steps(gate(w, o, day, certs), o)
             if steps is None:

@@ -26,6 +26,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matcher import languages, rules, scoring
 from matcher.index import VectorIndex
+from matcher.outcomes import NO_OUTCOMES, Outcomes
 from matcher.similarity import lexical_weight_for
 from matcher.text import fold, prepare
 from matcher.vocabulary import expand
@@ -188,10 +189,17 @@ class Engine:
         self._vectors: dict[str, np.ndarray] = {
             t: v for t, v in (self.vector_cache or {}).items() if v.shape == (self.encoder.dim,)
         }
+        self.outcomes_ = NO_OUTCOMES
         self._certs: dict[str, list] = {}
         self._gate_cache: dict[tuple[str, dt.date], list] = {}
         self._day_cache: dict[tuple[str, dt.date], list] = {}
         self._rebuild()
+        return self
+
+    def set_outcomes(self, outcomes: Outcomes) -> "Engine":
+        """Adopt the recorded outcomes (closed pairs, departed workers) every ranking obeys."""
+        self._check_fitted()
+        self.outcomes_ = outcomes
         return self
 
     def _check_fitted(self) -> None:
@@ -631,6 +639,9 @@ class Engine:
         blocks = [r for r in self.order_reasons(order.order_id, day) if r.severity == "block"]
         if blocks:
             return Blocked(order.order_id, blocks)
+        closed = self.outcomes_.closed_reason(worker.worker_id, order.order_id)
+        if closed is not None:
+            return Blocked(order.order_id, [closed])
         side = self._worker_side(worker, [order.order_id])
         sims = {"occ": float(side["occ"][0]), "exp": side["exp"][:, 0],
                 "sector": None if side["sector"] is None else float(side["sector"][0])}
@@ -662,10 +673,15 @@ class Engine:
             rankable = [o for o in rankable if self.orders_[o].country.upper() == country.upper()]
         if programme:
             rankable = [o for o in rankable if (self.orders_[o].programme or "") == programme]
+        ineligible = []
+        closed = {oid: r for oid in rankable if (r := self.outcomes_.closed_reason(worker.worker_id, oid))}
+        if closed:
+            ineligible = [Blocked(oid, [r]) for oid, r in sorted(closed.items())]
+            rankable = [o for o in rankable if o not in closed]
         wtext = worker_text(worker)
         cand = self._candidates_orders(wtext, rankable, pool)
         side = self._worker_side(worker, cand)
-        matches, ineligible = [], []
+        matches = []
         for j, oid in enumerate(cand):
             sims = {"occ": float(side["occ"][j]), "exp": side["exp"][:, j],
                     "sector": None if side["sector"] is None else float(side["sector"][j])}
@@ -711,9 +727,14 @@ class Engine:
             return Ranking(order.order_id, "j2w", [], [Blocked(order.order_id, reasons)], [])
         pool_ids = [
             w for w in self._worker_ids
-            if is_active_worker(self.workers_[w])
+            if is_active_worker(self.workers_[w]) and not self.outcomes_.has_departed(w)
             and (not consent_only or self.workers_[w].consent_share)
         ]
+        ineligible = []
+        closed = {w: r for w in pool_ids if (r := self.outcomes_.closed_reason(w, order.order_id))}
+        if closed:
+            ineligible = [Blocked(w, [r]) for w, r in sorted(closed.items())]
+            pool_ids = [w for w in pool_ids if w not in closed]
         otext = self._order_texts[order.order_id]
         limit = pool or self.full_scan_below
         if len(pool_ids) > limit:
@@ -724,7 +745,7 @@ class Engine:
             lex = (self._worker_lex[rows] @ self._lex_rows([otext]).T).toarray().ravel()
             pool_ids = sorted(set(dense) | {pool_ids[i] for i in np.argsort(-lex)[:k]})
         sims_of = self._order_side(order, pool_ids)
-        matches, ineligible = [], []
+        matches = []
         for wid in pool_ids:
             m, fails = self._score_pair(self.workers_[wid], order, sims_of[wid], day)
             if m is None:
@@ -748,6 +769,8 @@ class Engine:
         wanted = set(order_ids) if order_ids is not None else None
         out: dict[tuple[str, str], float] = {}
         for wid in worker_ids if worker_ids is not None else self._worker_ids:
+            if self.outcomes_.has_departed(wid):
+                continue
             worker = self.workers_[wid]
             ranking = self.rank_orders(worker, top_k=per_worker, today=day, pool=max(per_worker * 2, 60))
             for m in ranking.matches:

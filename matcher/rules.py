@@ -117,6 +117,8 @@ REASON_CODES: Mapping[str, Severity] = {
     "available_after_departure": "warn",
     # recruiter's view
     "no_consent": "fail",
+    # recorded outcomes (matcher.outcomes)
+    "pair_closed": "fail",
 }
 
 

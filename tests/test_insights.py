@@ -30,8 +30,9 @@ def brute_force(workers, orders, day):
     for w in workers:
         if w.active is False:
             continue
+        prefs = [c.upper() for c in w.preferred_countries or []]
         for o in orders:
-            if o.places_left <= 0:
+            if o.places_left <= 0 or (prefs and o.country.upper() not in prefs):
                 continue
             keys, hard = [], False
             for r in rules.worker_gates(w, o, day):
@@ -78,6 +79,21 @@ def test_training_needs_equal_a_brute_force_count(demo):
     # ranked by the places a course would fill
     assert [n.fillable for n in result.needs] == sorted((n.fillable for n in result.needs), reverse=True)
     assert any(n.step.kind == "language" for n in result.needs)
+
+
+def test_training_needs_count_only_workers_who_want_the_market():
+    def worker(wid, prefs):
+        w = Worker(worker_id=wid, full_name="A", birth_date=dt.date(2000, 1, 1), gender="male", active=True,
+                   education="upper_secondary", experience=[], skills=[], preferred_countries=prefs)
+        w.certificates.append(LanguageCertificate(position=0, raw="JLPT N5 (2025-07)", exam="jlpt", language="ja",
+                                                  label="N5", level=1, test_date=dt.date(2025, 7, 1)))
+        return w
+
+    o = JobOrder(order_id="O1", recruiter_id="R", title="Chế biến thực phẩm", country="JP", programme="ssw",
+                 language_requirement="JLPT N4", positions=3, min_age=18, max_age=35)
+    ws = [worker("W-JP", ["JP", "KR"]), worker("W-ANY", []), worker("W-TW", ["TW"]), worker("W-KR", ["kr"])]
+    (need,) = insights.training_needs(ws, [o], DAY).needs
+    assert need.worker_ids == ["W-ANY", "W-JP"]
 
 
 def test_pair_steps_one_step_only_when_nothing_else_fails():

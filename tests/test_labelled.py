@@ -28,6 +28,15 @@ def test_score_rankings_by_hand():
     assert m["queries"] == 1
 
 
+def test_queries_without_a_positive_grade_are_not_averaged():
+    """TREC convention: a query with no positive grade does not count (it would cap a perfect
+    engine below 1), but its violations still do."""
+    judged = {"q": {"a": 3, "c": 1}, "empty": {"b": -1, "d": 0}}
+    m = score_rankings({"q": ["a", "c"], "empty": ["b"]}, judged)
+    assert m["ndcg@10"] == pytest.approx(1.0) and m["mrr@10"] == pytest.approx(1.0)
+    assert (m["queries"], m["queries_judged"], m["violations@10"]) == (2, 1, 1)
+
+
 @pytest.mark.parametrize(
     "text, match",
     [
@@ -57,12 +66,18 @@ def test_engine_beats_baselines_and_shows_nothing_illegal_with_test_encoder():
 
 def test_cli_writes_the_documented_json(tmp_path, capsys):
     out = tmp_path / "out.json"
-    args = ["labelled", "--today", "2026-11-26", "--encoder", "hashing", "--json", str(out)]
+    args = ["labelled", "--today", "2026-11-26", "--encoder", "hashing", "--json", str(out),
+            "--run", str(tmp_path / "runs")]
     for k, v in FILES.items():
         args += [f"--{k}", str(v)]
     assert eval_main(args) == 0
     doc = json.loads(out.read_text())
-    assert set(doc["w2j"]) == {"ndcg@10", "mrr@10", "recall@10", "violations@10", "queries"}
+    assert set(doc["w2j"]) == {"ndcg@10", "mrr@10", "recall@10", "violations@10", "queries", "queries_judged"}
+    runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert runs == [f"{d}-{s}.run" for d in ("j2w", "w2j") for s in ("engine", "lexical", "raw-model")]
+    line = (tmp_path / "runs" / "w2j-engine.run").read_text().splitlines()[0].split()
+    assert line[1] == "Q0" and line[3] == "1" and line[5] == "engine"
+    assert len({ln.split()[0] for ln in (tmp_path / "runs" / "w2j-engine.run").read_text().splitlines()}) == doc["w2j"]["queries"]
     assert "engine" not in doc["baselines"]
     assert "violations@10" in capsys.readouterr().out
 

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from models import Application, JobOrder, Worker
 from models.enums import PROGRAMMES
@@ -24,7 +25,7 @@ from web.auth import current_user, role_required
 from web.counsellor import MAX_TOP
 from web.db import get_session
 from web.engine import get_engine
-from web.errors import BadRequest, NotFound, Unprocessable
+from web.errors import BadRequest, Conflict, NotFound, Unprocessable
 from web.forms import OrderForm
 from web.i18n import mask
 
@@ -357,7 +358,10 @@ def move_application(aid: int):
     if note is not None and not isinstance(note, str):
         raise BadRequest("note phải là chuỗi.", "'note' must be a string.")
     pipeline.move(s, app, body["to"], current_user().username, note=(note or "")[:2000] or None, version=version)
-    s.commit()
+    try:
+        s.commit()
+    except StaleDataError:  # a concurrent move of the same application won
+        raise Conflict() from None
     get_engine().order_changed(s, app.order)
     return jsonify(application_json(app))
 

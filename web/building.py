@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.repo import snapshot
+from data.repo import pair_outcomes, snapshot
 from data.vectorfile import index_dir, load_vectors_or_empty, save_vectors
 from matcher.encoder import load_encoder
+from matcher.outcomes import Outcomes
 from matcher.ranker import Engine
 from models import ExchangeRate
 
@@ -26,6 +27,12 @@ log = logging.getLogger(__name__)
 def exchange_rates(s: Session) -> dict[str, float]:
     """The administrator's exchange-rate table (VND per unit), over the packaged defaults."""
     return {r.currency: r.vnd_per_unit for r in s.scalars(select(ExchangeRate))}
+
+
+def load_outcomes(s: Session) -> Outcomes:
+    """The recorded outcomes (closed pairs, departed workers) as the engine takes them."""
+    closed, departed = pair_outcomes(s)
+    return Outcomes(closed, frozenset(departed))
 
 
 def build_engine(s: Session, settings: dict[str, Any], day: dt.date, save_cache: bool = True) -> Engine:
@@ -43,6 +50,7 @@ def build_engine(s: Session, settings: dict[str, Any], day: dt.date, save_cache:
         exact_threshold=int(settings.get("exact_index_threshold") or 20000),
         vector_cache=cache,
     ).fit(recruiters, orders, workers, today=day, rates=exchange_rates(s))
+    engine.set_outcomes(load_outcomes(s))
     if save_cache and len(engine.vectors_) != len(cache):
         try:
             save_vectors(folder, encoder.name, engine.vectors_, engine.index_blobs())

@@ -321,6 +321,26 @@ def move(aid: int):
     return redirect(url_for("counsellor.worker", wid=app.worker_id) + f"#app-{app.id}")
 
 
+@bp.route("/applications/<int:aid>/reopen", methods=["POST"])
+@role_required(*STAFF)
+def reopen(aid: int):
+    """Reopen a rejected or withdrawn pair, so that rankings and the allocation may propose it."""
+    s = get_session()
+    app = pipeline.get_application(s, aid)
+    version = require_form_version(request.form)
+    if version != app.version_id:
+        raise Conflict()
+    pipeline.reopen(s, app, current_user().username)
+    try:
+        s.commit()
+    except StaleDataError:
+        raise Conflict() from None
+    flash(t("Đã mở lại hồ sơ: cặp này có thể được đề xuất lại.", "Application reopened: the pair may be proposed again."))
+    if request.form.get("next") == "order":
+        return redirect(url_for("counsellor.order", oid=app.order_id))
+    return redirect(url_for("counsellor.worker", wid=app.worker_id) + f"#app-{app.id}")
+
+
 # ----------------------------------------------------------------------------- orders
 
 

@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from data.repo import outcomes_version
 from models import ExchangeRate, JobOrder, LicenceStatusChange, Recruiter, Worker
 from web.db import get_store, settings, today
 from web.errors import EngineUnavailable
@@ -58,6 +59,7 @@ class EngineHolder:
         self.lock = threading.RLock()
         self.engine: Any = None
         self.fp: tuple | None = None
+        self.ofp: tuple | None = None  # applications' fingerprint when outcomes were read
         self.builds = 0
 
     # -- building ---------------------------------------------------------------------
@@ -73,6 +75,7 @@ class EngineHolder:
             s = store.new_session()
             try:
                 fp = fingerprint(s)
+                self.ofp = outcomes_version(s)
                 engine = build_engine(s, settings(self.app), today(self.app))
             finally:
                 s.close()
@@ -92,11 +95,23 @@ class EngineHolder:
             if s is not None and fingerprint(s) != self.fp:
                 log.info("data changed outside this process: rebuilding the engine")
                 return self.build()
+            if s is not None:
+                self._refresh_outcomes(s)
             return self.engine
+
+    def _refresh_outcomes(self, s: Session) -> None:
+        """Re-read closed pairs and departures when any application changed (one cheap query
+        when nothing did): a rejection shows in the next ranking, in every process."""
+        from web.building import load_outcomes
+
+        ofp = outcomes_version(s)
+        if ofp != self.ofp:
+            self.engine.set_outcomes(load_outcomes(s))
+            self.ofp = ofp
 
     def invalidate(self) -> None:
         with self.lock:
-            self.engine, self.fp = None, None
+            self.engine, self.fp, self.ofp = None, None, None
 
     def _after_change(self, s: Session, objects: list, apply) -> None:
         """Apply an incremental change if the engine is built, and adopt the new fingerprint.

@@ -8,10 +8,11 @@ leaving ``selected`` for ``rejected``/``withdrawn`` frees it again.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models import Application, JobOrder, StageEvent, Worker
+from data.repo import CLOSING_STAGES
 from models.enums import STAGE_MOVES, STAGES
 from web.audit import record
 from web.errors import Conflict, NotFound, Unprocessable
@@ -85,7 +86,7 @@ def move(s: Session, app: Application, to: str, by: str, note: str | None = None
                 reasons=[r.code for r in reasons],
             )
     if to == "selected":
-        order.places_filled = (order.places_filled or 0) + 1
+        _take_place(s, order)
     elif app.stage == "selected" and to in ("rejected", "withdrawn"):
         order.places_filled = max(0, (order.places_filled or 0) - 1)
     old = app.stage
@@ -95,6 +96,49 @@ def move(s: Session, app: Application, to: str, by: str, note: str | None = None
     app.events.append(StageEvent(from_stage=old, to_stage=to, by=by, note=note))
     s.flush()
     record("stage", "application", app.id, worker_id=app.worker_id, order_id=app.order_id, from_stage=old, to_stage=to)
+    return app
+
+
+def _take_place(s: Session, order: JobOrder) -> None:
+    """Fill one place of ``order`` atomically, or refuse (409) when none is left.
+
+    One conditional UPDATE: concurrent selections in other requests or processes serialise on
+    the row (PostgreSQL re-checks the condition after the other's commit; SQLite takes the
+    write lock), so an order never gets more selected workers than positions."""
+    res = s.execute(
+        update(JobOrder)
+        .where(JobOrder.order_id == order.order_id,
+               func.coalesce(JobOrder.places_filled, 0) < JobOrder.positions)
+        .values(places_filled=func.coalesce(JobOrder.places_filled, 0) + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if res.rowcount != 1:
+        s.refresh(order, ["places_filled", "positions"])
+        raise Conflict(
+            f"Đơn hàng {order.order_id} đã đủ {order.positions} người được chọn; không thể chọn thêm.",
+            f"Order {order.order_id} already has {order.positions} selected worker(s), its number of "
+            "positions; no one more can be selected.",
+            positions=order.positions, places_filled=order.places_filled,
+        )
+    s.refresh(order, ["places_filled"])
+
+
+def reopen(s: Session, app: Application, by: str, note: str | None = None) -> Application:
+    """Reopen a pair that ended as rejected or withdrawn: it may be proposed again.
+
+    The application goes back to ``suggested`` with a stage event saying who reopened it; the
+    engine sees the change through the applications' fingerprint (web.engine)."""
+    if app.stage not in CLOSING_STAGES:
+        raise Conflict(
+            f"Chỉ mở lại được hồ sơ «không đạt» hoặc «đã rút» (hồ sơ đang ở «{app.stage}»).",
+            f"Only a rejected or withdrawn application can be reopened (this one is {app.stage!r}).",
+        )
+    old = app.stage
+    app.stage = "suggested"
+    text = note or "mở lại / reopened"
+    app.events.append(StageEvent(from_stage=old, to_stage="suggested", by=by, note=text))
+    s.flush()
+    record("reopen", "application", app.id, worker_id=app.worker_id, order_id=app.order_id, from_stage=old)
     return app
 
 

@@ -55,6 +55,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("counsellor.summary", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.shortlist", "POST"): (302, 404, 404, 403, 403),
     ("counsellor.move", "POST"): (302, 400, 400, 403, 403),
+    ("counsellor.reopen", "POST"): (302, 400, 400, 403, 403),
     ("counsellor.orders", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.order", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.blocked", "GET"): (302, 200, 200, 403, 403),
