@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from data.formats import TableSpec, escape_formula, format_cell, get_spec
+from data.sheets import save_workbook
 from models import Worker
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ def to_xlsx_bytes(header: list[str], rows: list[list[str]], title: str = "data")
             if cell.value is not None:
                 cell.data_type = "s"
     buf = io.BytesIO()
-    wb.save(buf)
+    save_workbook(wb, buf)
     return buf.getvalue()
 
 

@@ -385,6 +385,11 @@ def escape_formula(text: str) -> str:
     return text
 
 
+def is_escaped(text: str) -> bool:
+    """True when ``text`` was already neutralised by :func:`escape_formula`."""
+    return bool(_ESCAPED_RE.match(text))
+
+
 def unescape_formula(text: str) -> str:
     """Undo :func:`escape_formula`: drop exactly one leading quote before a formula start."""
     if _ESCAPED_RE.match(text):

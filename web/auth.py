@@ -18,7 +18,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -99,6 +99,18 @@ def issue_token(s: Session, username: str) -> str:
     return token
 
 
+def _set_counter(s: Session, user: User, failed: int, locked_until: dt.datetime | None) -> None:
+    """Write the failure counter with a statement (the ORM copy is stale after the reservation)."""
+    s.execute(update(User).where(User.id == user.id).values(failed_logins=failed, locked_until=locked_until)
+              .execution_options(synchronize_session=False))
+    s.expire(user, ["failed_logins", "locked_until"])
+
+
+def _lock(s: Session, user: User, now: dt.datetime) -> None:
+    _set_counter(s, user, 0, now + dt.timedelta(minutes=LOCK_MINUTES))
+    record("lock", "user", str(user.id), by=user.username, minutes=LOCK_MINUTES)
+
+
 def check_login(s: Session, username: str, password: str, now: dt.datetime | None = None) -> tuple[User | None, str]:
     """Verify a sign-in. Returns ``(user, "ok")`` or ``(None, reason)`` with reason one of
     ``bad`` (wrong name or password), ``locked``, ``inactive``. Updates the failure counter."""
@@ -107,21 +119,29 @@ def check_login(s: Session, username: str, password: str, now: dt.datetime | Non
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None, "bad"
-    if user.locked_until and user.locked_until > now:
+    # Reserve this attempt atomically before the password is checked: one conditional UPDATE
+    # that holds the row until the request commits, so concurrent attempts queue and each sees
+    # the count of the others; past MAX_FAILURES no password is checked at all.
+    attempt = s.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=func.coalesce(User.failed_logins, 0) + 1)
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    if attempt is None or attempt > MAX_FAILURES:
         check_password_hash(_DUMMY_HASH, password or "")
+        if attempt is not None:
+            _lock(s, user, now)
         return None, "locked"
     if not check_password_hash(user.password_hash, password or ""):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
-            record("lock", "user", str(user.id), by=user.username, minutes=LOCK_MINUTES)
+        if attempt >= MAX_FAILURES:
+            _lock(s, user, now)
             return None, "locked"
         return None, "bad"
     if not user.active:
         return None, "inactive"
-    user.failed_logins = 0
-    user.locked_until = None
+    _set_counter(s, user, 0, None)
     return user, "ok"
 
 

@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from data.sheets import save_workbook
 from web.cli import EXIT_FAILED, EXIT_OK, UsageError, _require_schema, open_store, settings_from
 
 
@@ -78,7 +79,7 @@ def cmd_training_needs(args: argparse.Namespace) -> int:
             if path is not None:
                 ids = {wid for n in needs.needs for wid in n.pairs}
                 workers = {w.worker_id: w for w in reports.load_workers(s, ids)}
-                reports.needs_workbook(needs, workers).save(path)
+                save_workbook(reports.needs_workbook(needs, workers), path)
     finally:
         store.dispose()
     if args.json:
@@ -108,7 +109,7 @@ def cmd_period(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         with store.session() as s:
             r = reports.period_report(s, stats.Period(start, end))
-            reports.period_workbook(r).save(path)
+            save_workbook(reports.period_workbook(r), path)
     finally:
         store.dispose()
     print(f"period {start} .. {end}: advised {r.advised}, selected {r.placements['placed']}, "

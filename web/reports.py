@@ -351,6 +351,7 @@ def needs_workbook(needs: insights.TrainingNeeds, workers: dict[str, Worker] | N
 
 
 def workbook_bytes(wb) -> bytes:
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    """The workbook's bytes through the one safe writer (formulas neutralised)."""
+    from data.sheets import workbook_bytes as safe_bytes
+
+    return safe_bytes(wb)

@@ -253,3 +253,41 @@ def test_serving_process_gives_faiss_one_thread(db_url, tmp_path):
         get_store(app).dispose()
     finally:
         faiss.omp_set_num_threads(1)
+
+
+def test_parallel_wrong_passwords_check_at_most_the_limit(app, monkeypatch):
+    """50 concurrent wrong passwords: at most MAX_FAILURES are checked against the real hash,
+    the account ends locked, and the right password sent after them is refused."""
+    import threading
+
+    import web.auth as auth_mod
+    from webtesting import PASSWORDS, csrf_of
+
+    real = auth_mod.check_password_hash
+    checked = []
+
+    def counting(hash_, password):
+        if hash_ != auth_mod._DUMMY_HASH:
+            checked.append(password)
+        return real(hash_, password)
+
+    monkeypatch.setattr(auth_mod, "check_password_hash", counting)
+    clients = [app.test_client() for _ in range(50)]
+    tokens = [csrf_of(c.get("/auth/login").get_data(as_text=True)) for c in clients]
+    barrier = threading.Barrier(len(clients))
+
+    def attempt(c, token):
+        barrier.wait()
+        c.post("/auth/login", data={"username": "counsellor", "password": "wrong-password-x", "csrf_token": token})
+
+    threads = [threading.Thread(target=attempt, args=pair) for pair in zip(clients, tokens)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(checked) <= auth_mod.MAX_FAILURES
+    c = app.test_client()
+    r = c.post("/auth/login", data={"username": "counsellor", "password": PASSWORDS["counsellor"],
+                                    "csrf_token": csrf_of(c.get("/auth/login").get_data(as_text=True))})
+    assert r.status_code != 302  # refused: the account is locked
+    assert len(checked) <= auth_mod.MAX_FAILURES
