@@ -56,6 +56,7 @@ from models.enums import (
     ORDER_STATUSES,
     PROGRAMMES,
     RECRUITER_KINDS,
+    ROUTES,
 )
 
 TYPES = ("str", "int", "float", "date", "bool", "enum", "list", "experience", "certificates")
@@ -254,6 +255,7 @@ RECRUITERS = TableSpec(
             Column("markets", "list", fmt="country"),
             Column("website"),
             Column("phone"),
+            Column("licence_verified_on", "date"),
             Column("recruiter_type", "enum", allowed=RECRUITER_KINDS, extension=True),
         ],
     ),
@@ -274,6 +276,7 @@ ORDERS = TableSpec(
             Column("description"),
             Column("country", required=True, fmt="country"),
             Column("programme", "enum", allowed=PROGRAMMES),
+            Column("route", "enum", allowed=ROUTES),
             Column("required_skills", "list"),
             Column("language_requirement"),
             Column("min_age", "int", minimum=0),

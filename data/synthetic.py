@@ -1623,8 +1623,8 @@ def save(session: Any, data: SyntheticData) -> None:
 # CSV (FORMAT.md), written with the csv module directly
 
 RECRUITER_COLUMNS = ("recruiter_id", "name", "licence_no", "licence_date", "status", "status_date", "markets",
-                     "website", "phone", "recruiter_type")
-ORDER_COLUMNS = ("order_id", "recruiter_id", "title", "description", "country", "programme", "required_skills",
+                     "website", "phone", "licence_verified_on", "recruiter_type")
+ORDER_COLUMNS = ("order_id", "recruiter_id", "title", "description", "country", "programme", "route", "required_skills",
                  "language_requirement", "min_age", "max_age", "gender", "min_education", "min_experience_years",
                  "positions", "monthly_wage", "wage_currency", "contract_months", "service_fee_vnd",
                  "brokerage_fee_vnd", "deposit_vnd", "approval_no", "approval_date", "deadline", "departure_date",

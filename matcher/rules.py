@@ -28,6 +28,7 @@ from models.reference import (
     AIR_FARE_VND,
     DEFAULT_AIR_FARE_VND,
     DEPOSIT_RULES,
+    EPS_KEYWORDS,
     FEE_CAP_RULES,
     LURE_KEYWORDS,
     MIN_WAGES,
@@ -35,6 +36,7 @@ from models.reference import (
     PROHIBITED_AREA_KEYWORDS,
     PROHIBITED_JOB_KEYWORDS,
     PUBLIC_SENDER_NAME_KEYWORDS,
+    ROUTE_CLASSES,
     SEASONAL_KEYWORDS,
     SOURCES,
     SUSPICIOUS_WAGE_FACTOR,
@@ -98,6 +100,7 @@ REASON_CODES: Mapping[str, Severity] = {
     "prohibited_job": "block",
     "prohibited_area": "block",
     "seasonal_private_sender": "block",
+    "eps_private_sender": "block",
     "lure_wording": "warn",
     "long_wait_before_departure": "warn",
     # worker x order
@@ -209,6 +212,10 @@ def _date_vi(d: dt.date) -> str:
 
 
 def _has_phrase(folded: str, phrase: str) -> bool:
+    """A whole phrase of folded text; Japanese, Korean and Chinese phrases (no spaces between
+    words) are matched anywhere."""
+    if not phrase.isascii():
+        return phrase in folded
     return f" {phrase} " in f" {folded} "
 
 
@@ -223,7 +230,11 @@ def occupation_classes(order: JobOrder) -> frozenset[str]:
     """Occupation classes (keys of ``OCCUPATION_CLASS_KEYWORDS``) named in the order's title,
     description or skills, matched as whole phrases after folding."""
     text = _order_text(order)
-    return frozenset(cls for cls, kws in OCCUPATION_CLASS_KEYWORDS.items() if any(_has_phrase(text, k) for k in kws))
+    found = {cls for cls, kws in OCCUPATION_CLASS_KEYWORDS.items() if any(_has_phrase(text, k) for k in kws)}
+    route = ROUTE_CLASSES.get((getattr(order, "route", None) or "").strip().lower())
+    if route:
+        found.add(route)  # the declared route (FORMAT.md) sets its fee cap whatever the text says
+    return frozenset(found)
 
 
 def is_seasonal_order(order: JobOrder) -> bool:
@@ -235,6 +246,16 @@ def is_seasonal_order(order: JobOrder) -> bool:
         return False
     text = fold(f"{order.title or ''} ; {order.description or ''}")
     return any(_has_phrase(text, k) for k in SEASONAL_KEYWORDS)
+
+
+def is_eps_order(order: JobOrder) -> bool:
+    """Korean EPS (E-9): programme "eps", or Korea with a title or description naming EPS/E-9."""
+    if (order.programme or "").strip().lower() == "eps":
+        return True
+    if (order.country or "").strip().upper() != "KR":
+        return False
+    text = fold(f"{order.title or ''} ; {order.description or ''}")
+    return any(_has_phrase(text, k) for k in EPS_KEYWORDS)
 
 
 def is_public_sender(recruiter: Recruiter) -> bool:
@@ -549,6 +570,13 @@ def _content_reasons(order: JobOrder, recruiter: Recruiter | None) -> list[Reaso
                            f"{recruiter.name} không phải cơ quan nhà nước, mọi hình thức môi giới đều trái phép",
                            f"Korean seasonal work (E-8) is sent only through local-government agreements; "
                            f"{recruiter.name} is not a public body, and any broker is illegal"))
+    # Korean EPS (E-9) only through the public Centre of Overseas Labour (DOMAIN.md, fraud sign 4)
+    if is_eps_order(order) and recruiter is not None and not is_public_sender(recruiter):
+        out.append(_reason("eps_private_sender",
+                           f"Chương trình EPS (E-9) sang Hàn Quốc chỉ do Trung tâm Lao động ngoài nước (cơ quan nhà nước) "
+                           f"thực hiện; {recruiter.name} chào chỗ EPS hoặc thu phí “đăng ký EPS” là dấu hiệu lừa đảo",
+                           f"Korea's EPS (E-9) is sent only by the public Centre of Overseas Labour; {recruiter.name} "
+                           "offering EPS places or charging for \"EPS registration\" is a fraud sign"))
     # "Light work, high pay, no language needed" (DOMAIN.md, fraud sign 5)
     lure = [k for k in LURE_KEYWORDS if _has_phrase(text, k)]
     if lure:
@@ -600,18 +628,47 @@ def find_duplicate_codes(recruiters: Iterable[Recruiter], orders: Iterable[JobOr
     spaces and case ignored). Returns recruiter_id / order_id -> a "block" reason for every
     member of a shared number: at least one of them is forged, so all are held out until an
     administrator confirms which is genuine (DOMAIN.md, fraud sign 3; lending or borrowing a
-    licence is prohibited [L69 Art 7(5)]).
+    licence is prohibited [L69 Art 7(5)]). The confirmation is ``licence_verified_on``: when
+    exactly one holder is verified, it is released and every other holder stays blocked with a
+    reason naming it; when every holder but one is revoked, the remaining one is released.
     """
     out: dict[str, Reason] = {}
+    by_id = {}
     for r, key, others in _sharing(recruiters, lambda r: r.licence_no, lambda r: r.recruiter_id):
-        shown = ", ".join(others)
-        out[r.recruiter_id] = _reason(
-            "duplicate_licence_no",
-            f"Số giấy phép {r.licence_no} trùng với doanh nghiệp {shown}: ít nhất một giấy phép là giả, "
-            "tạm ngừng cả hai cho đến khi quản trị viên xác nhận",
-            f"Licence number {r.licence_no} is also held by {shown}: at least one is forged; "
-            "both are held out until an administrator confirms",
-            "L69 Art 7(5)", normalised=key, shared_with=others)
+        by_id.setdefault(key, []).append(r)
+    for key, group in by_id.items():
+        verified = [r for r in group if getattr(r, "licence_verified_on", None)]
+        live = [r for r in group if (r.status or "active") != "revoked"]
+        if len(verified) == 1:
+            genuine = verified[0]
+        elif not verified and len(live) == 1:
+            genuine = live[0]  # the administrator revoked every other holder: that was the decision
+        else:
+            genuine = None
+        for r in group:
+            if genuine is not None and r is genuine:
+                continue
+            if genuine is not None:
+                when = genuine.licence_verified_on
+                how_vi = f"đã được xác minh ngày {when.strftime('%d/%m/%Y')}" if when else "các doanh nghiệp khác đã bị thu hồi"
+                how_en = f"verified on {when.isoformat()}" if when else "every other holder was revoked"
+                out[r.recruiter_id] = _reason(
+                    "duplicate_licence_no",
+                    f"Doanh nghiệp {r.name} dùng số giấy phép {r.licence_no} của doanh nghiệp {genuine.name} "
+                    f"({genuine.recruiter_id}, {how_vi}): bị chặn vì mượn hoặc giả giấy phép",
+                    f"{r.name} uses licence number {r.licence_no} of {genuine.name} ({genuine.recruiter_id}, "
+                    f"{how_en}): blocked as a borrowed or forged licence",
+                    "L69 Art 7(5)", normalised=key, shared_with=(genuine.recruiter_id,), genuine=genuine.recruiter_id)
+                continue
+            others = tuple(sorted(x.recruiter_id for x in group if x is not r))
+            shown = ", ".join(others)
+            out[r.recruiter_id] = _reason(
+                "duplicate_licence_no",
+                f"Số giấy phép {r.licence_no} trùng với doanh nghiệp {shown}: ít nhất một giấy phép là giả, "
+                "tạm ngừng cả hai cho đến khi quản trị viên xác minh với danh sách của cơ quan quản lý",
+                f"Licence number {r.licence_no} is also held by {shown}: at least one is forged; "
+                "both are held out until an administrator verifies one against the regulator's list",
+                "L69 Art 7(5)", normalised=key, shared_with=others)
     for o, key, others in _sharing(orders, lambda o: o.approval_no, lambda o: o.order_id):
         shown = ", ".join(others)
         out.setdefault(o.order_id, _reason(

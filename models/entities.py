@@ -48,6 +48,10 @@ class Recruiter(Base):
     name: Mapped[str] = mapped_column(String(300))
     licence_no: Mapped[str] = mapped_column(String(100))
     licence_date: Mapped[dt.date | None] = mapped_column(Date)
+    # The day an administrator last checked this licence against the regulator's public list
+    # (FORMAT.md; DOMAIN.md fraud sign 3): among holders of one licence number, the verified
+    # one is released and the others stay blocked. None: never checked.
+    licence_verified_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="active")
     status_date: Mapped[dt.date | None] = mapped_column(Date)
     markets: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -117,6 +121,9 @@ class JobOrder(Base):
     description: Mapped[str | None] = mapped_column(Text)
     country: Mapped[str] = mapped_column(String(2))
     programme: Mapped[str | None] = mapped_column(String(16))
+    # Who the order recruits when the law sets a special fee cap for them (FORMAT.md):
+    # returned_trainee, titp_stage3, high_skill; None: the general case (text still read).
+    route: Mapped[str | None] = mapped_column(String(32))
     required_skills: Mapped[list[Any]] = mapped_column(JSON, default=list)
     language_requirement: Mapped[str | None] = mapped_column(String(100))
     min_age: Mapped[int | None] = mapped_column(Integer)

@@ -7,6 +7,8 @@ web forms build their choices from them.
 LICENCE_STATUSES = ("active", "suspended", "revoked")
 RECRUITER_KINDS = ("enterprise", "local_government", "public_agency")
 PROGRAMMES = ("titp", "ssw", "esd", "eps", "seasonal", "nursing", "general")
+# Routes with a special fee cap (FORMAT.md job_orders.csv ``route``; DOMAIN.md fee table).
+ROUTES = ("returned_trainee", "titp_stage3", "high_skill")
 GENDERS_REQUIRED = ("any", "male", "female")
 GENDERS = ("male", "female", "other")
 EDUCATION_LEVELS = (

@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_RATES_AS_OF",
     "DEPOSIT_RULES",
     "DepositRule",
+    "EPS_KEYWORDS",
     "FEE_CAP_RULES",
     "FeeCapRule",
     "MARKET_OF_COUNTRY",
@@ -36,6 +37,7 @@ __all__ = [
     "PROHIBITED_AREA_KEYWORDS",
     "PROHIBITED_JOB_KEYWORDS",
     "PUBLIC_SENDER_NAME_KEYWORDS",
+    "ROUTE_CLASSES",
     "SEASONAL_KEYWORDS",
     "SOURCES",
     "SUSPICIOUS_WAGE_FACTOR",
@@ -119,10 +121,13 @@ OCCUPATION_CLASS_KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "harvesting", "horticulture", "horticultural", "livestock",
     ),
     # Japan [TT02 App XI Japan]
-    "jp_titp3": ("thuc tap sinh so 3", "tts so 3", "thuc tap ky nang so 3", "titp 3", "titp iii", "stage 3", "3 go", "3go"),
+    "jp_titp3": ("thuc tap sinh so 3", "tts so 3", "thuc tap ky nang so 3", "titp 3", "titp iii", "stage 3", "3 go", "3go",
+                 "技能実習3号", "実習3号"),
     "jp_ssw_after_titp": (
         "sau thuc tap sinh", "hoan thanh thuc tap", "chuyen tiep tu tts", "tu tts", "after titp",
-        "completed titp", "former intern", "tts ve nuoc",
+        "completed titp", "former intern", "tts ve nuoc", "tts da ve nuoc", "thuc tap sinh ve nuoc",
+        "thuc tap sinh da ve nuoc", "returned trainee", "returned trainees", "returned intern", "returned interns",
+        "former trainee", "former trainees", "元技能実習生", "技能実習修了", "技能実習2号修了",
     ),
     "jp_high_skill": (
         "ky thuat cao", "lao dong ky thuat cao", "hoat dong dac dinh", "dong tau", "shipbuilding",
@@ -381,11 +386,16 @@ def merged_rates(overrides: Mapping[str, float] | None = None) -> dict[str, floa
 PROHIBITED_JOB_KEYWORDS: Mapping[str, str] = MappingProxyType({
     # (a) massage in restaurants, hotels, entertainment centres
     "massage": "L69 Art 7(12)(a)", "mat xa": "L69 Art 7(12)(a)", "mat xa ge": "L69 Art 7(12)(a)",
+    "マッサージ": "L69 Art 7(12)(a)", "마사지": "L69 Art 7(12)(a)", "按摩": "L69 Art 7(12)(a)",
     # (b) explosives and toxics in smelting non-ferrous ores (copper, lead, mercury, silver, zinc); manganese
     "luyen quang": "L69 Art 7(12)(b)", "luyen kim loai mau": "L69 Art 7(12)(b)", "smelting": "L69 Art 7(12)(b)",
-    "smelter": "L69 Art 7(12)(b)", "tiep xuc mangan": "L69 Art 7(12)(b)", "manganese exposure": "L69 Art 7(12)(b)",
+    "smelter": "L69 Art 7(12)(b)", "luyen kim doc hai": "L69 Art 7(12)(b)", "nau chay chi": "L69 Art 7(12)(b)",
+    "nau chay kim loai mau": "L69 Art 7(12)(b)", "lead smelting": "L69 Art 7(12)(b)", "鉛の製錬": "L69 Art 7(12)(b)",
+    "製錬": "L69 Art 7(12)(b)", "제련": "L69 Art 7(12)(b)", "冶炼": "L69 Art 7(12)(b)", "冶煉": "L69 Art 7(12)(b)",
+    "tiep xuc mangan": "L69 Art 7(12)(b)", "manganese exposure": "L69 Art 7(12)(b)",
     # (c) open radioactive sources, mining radioactive ores
-    "phong xa": "L69 Art 7(12)(c)", "radioactive": "L69 Art 7(12)(c)", "uranium": "L69 Art 7(12)(c)",
+    "phong xa": "L69 Art 7(12)(c)", "放射性": "L69 Art 7(12)(c)", "방사성": "L69 Art 7(12)(c)",
+    "방사능": "L69 Art 7(12)(c)", "放射線": "L69 Art 7(12)(c)", "radioactive": "L69 Art 7(12)(c)", "uranium": "L69 Art 7(12)(c)",
     # (d) producing/packing nitric acid, sodium sulphate, carbon disulphide, strong pesticides
     "axit nitric": "L69 Art 7(12)(d)", "nitric acid": "L69 Art 7(12)(d)", "disulfua cacbon": "L69 Art 7(12)(d)",
     "carbon disulfide": "L69 Art 7(12)(d)", "san xuat thuoc tru sau": "L69 Art 7(12)(d)",
@@ -404,13 +414,15 @@ PROHIBITED_JOB_KEYWORDS: Mapping[str, str] = MappingProxyType({
     "mai tang": "L69 Art 7(12)(g)", "liem xac": "L69 Art 7(12)(g)", "khau liem": "L69 Art 7(12)(g)",
     "thieu xac": "L69 Art 7(12)(g)", "hoa tang": "L69 Art 7(12)(g)", "boc mo": "L69 Art 7(12)(g)",
     "burial": "L69 Art 7(12)(g)", "cremation": "L69 Art 7(12)(g)", "crematorium": "L69 Art 7(12)(g)",
-    "mortuary": "L69 Art 7(12)(g)", "embalm": "L69 Art 7(12)(g)", "gravedigger": "L69 Art 7(12)(g)",
+    "mortuary": "L69 Art 7(12)(g)", "埋葬": "L69 Art 7(12)(g)", "火葬": "L69 Art 7(12)(g)",
+    "납골": "L69 Art 7(12)(g)", "장례": "L69 Art 7(12)(g)", "殡葬": "L69 Art 7(12)(g)", "embalm": "L69 Art 7(12)(g)", "gravedigger": "L69 Art 7(12)(g)",
 })
 
 PROHIBITED_AREA_KEYWORDS: Mapping[str, str] = MappingProxyType({
     # (a) war zones or at risk of war; (b) radiation; (c) toxic contamination; (d) dangerous epidemics
     "vung chien su": "L69 Art 7(13)(a)", "khu vuc chien su": "L69 Art 7(13)(a)", "chien su": "L69 Art 7(13)(a)",
-    "war zone": "L69 Art 7(13)(a)", "conflict zone": "L69 Art 7(13)(a)",
+    "war zone": "L69 Art 7(13)(a)", "conflict zone": "L69 Art 7(13)(a)", "紛争地域": "L69 Art 7(13)(a)",
+    "전쟁 지역": "L69 Art 7(13)(a)", "战区": "L69 Art 7(13)(a)",
     "nhiem xa": "L69 Art 7(13)(b)", "radiation zone": "L69 Art 7(13)(b)",
     "nhiem doc": "L69 Art 7(13)(c)", "contaminated zone": "L69 Art 7(13)(c)",
     "vung dich": "L69 Art 7(13)(d)", "epidemic zone": "L69 Art 7(13)(d)",
@@ -420,6 +432,13 @@ PROHIBITED_AREA_KEYWORDS: Mapping[str, str] = MappingProxyType({
 # markets table and fraud sign 4). Folded phrases that mark a seasonal order, and names that
 # mark a public sender when the recruiter's type is not recorded.
 SEASONAL_KEYWORDS: tuple[str, ...] = ("thoi vu", "mua vu", "seasonal", "e 8", "e8")
+# Korea's EPS (E-9) is sent only by the public Centre of Overseas Labour (DOMAIN.md, markets
+# table and fraud sign 4): an enterprise offering E-9 places or "EPS registration" is blocked.
+EPS_KEYWORDS: tuple[str, ...] = ("eps", "e 9", "e9", "eps topik", "goc eps", "고용허가제", "cap phep lao dong")
+# Routes with their own fee cap (FORMAT.md ``route``) -> the occupation class of FEE_CAP_RULES.
+ROUTE_CLASSES: Mapping[str, str] = MappingProxyType({
+    "returned_trainee": "jp_ssw_after_titp", "titp_stage3": "jp_titp3", "high_skill": "jp_high_skill",
+})
 PUBLIC_SENDER_NAME_KEYWORDS: tuple[str, ...] = (
     "ubnd", "uy ban nhan dan", "people s committee", "peoples committee",
     "so lao dong", "so ld tb xh", "so ldtbxh", "so noi vu", "department of labour", "department of labor",

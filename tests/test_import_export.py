@@ -39,20 +39,20 @@ from models import (
 # Canonical files: exactly what the exporter writes (UTF-8 BOM, CRLF, sorted ids,
 # FORMAT.md column order, unknown columns sorted at the end).
 RECRUITERS_CSV = (
-    "recruiter_id,name,licence_no,licence_date,status,status_date,markets,website,phone,ghi_chu\r\n"
+    "recruiter_id,name,licence_no,licence_date,status,status_date,markets,website,phone,licence_verified_on,ghi_chu\r\n"
     "R1,Công ty Cổ phần Nhân lực Quốc tế Đông Á,123/LDTBXH-GP,2019-05-20,active,,JP; KR,"
-    "https://donga.vn,0912345678,đối tác lâu năm\r\n"
-    "R2,Công ty TNHH Hòa Bình,45/LDTBXH-GP,2018-01-10,revoked,2024-03-01,TW,,,\r\n"
+    "https://donga.vn,0912345678,2026-11-20,đối tác lâu năm\r\n"
+    "R2,Công ty TNHH Hòa Bình,45/LDTBXH-GP,2018-01-10,revoked,2024-03-01,TW,,,,\r\n"
 )
 ORDERS_CSV = (
-    "order_id,recruiter_id,title,description,country,programme,required_skills,language_requirement,"
+    "order_id,recruiter_id,title,description,country,programme,route,required_skills,language_requirement,"
     "min_age,max_age,gender,min_education,min_experience_years,positions,monthly_wage,wage_currency,"
     "contract_months,service_fee_vnd,brokerage_fee_vnd,deposit_vnd,approval_no,approval_date,deadline,"
     "departure_date,status\r\n"
-    "O2,R1,Thợ hàn kết cấu thép,\"Hàn MIG/MAG, làm ca\nLương cao\",JP,ssw,hàn MIG; đọc bản vẽ,JLPT N4,"
+    "O2,R1,Thợ hàn kết cấu thép,\"Hàn MIG/MAG, làm ca\nLương cao\",JP,ssw,returned_trainee,hàn MIG; đọc bản vẽ,JLPT N4,"
     "18,35,male,upper_secondary,1.5,10,170000,JPY,36,30000000,0,,15/2025/HD-DOLAB,2025-04-01,"
     "2026-09-30,2027-01-15,open\r\n"
-    "O10,R2,Nông nghiệp thời vụ,,KR,seasonal,thu hoạch,,25,45,any,,,20,2156880,KRW,5,,,,,,,,draft\r\n"
+    "O10,R2,Nông nghiệp thời vụ,,KR,seasonal,,thu hoạch,,25,45,any,,,20,2156880,KRW,5,,,,,,,,draft\r\n"
 )
 WORKERS_CSV = (
     "worker_id,full_name,birth_date,gender,commune,former_district,disadvantaged_commune,ethnicity,"

@@ -10,6 +10,7 @@ import datetime as dt
 
 import pytest
 
+from matcher import rules
 from matcher.rules import (
     REASON_CODES,
     Reason,
@@ -249,7 +250,9 @@ KR = dict(country="KR", programme="eps", title="Công nhân sản xuất", month
     ],
 )
 def test_deposit_caps(kw, expected):
-    assert codes(order_gates(order(**kw), recruiter(), DAY)) == expected
+    # EPS (E-9) places are sent only by the public centre: the Korean rows use it as sender.
+    sender = recruiter(recruiter_type="public_agency") if kw.get("programme") == "eps" else recruiter()
+    assert codes(order_gates(order(**kw), sender, DAY)) == expected
 
 
 def test_deposit_message_japan():
@@ -365,11 +368,12 @@ def test_duplicate_approval_number():
     ],
 )
 def test_wage_floors(kw, expected):
-    assert codes(order_gates(order(**kw), recruiter(), DAY)) == expected
+    sender = recruiter(recruiter_type="public_agency") if kw.get("programme") == "eps" else recruiter()
+    assert codes(order_gates(order(**kw), sender, DAY)) == expected
 
 
 def test_wage_floor_message():
-    [r] = order_gates(order(**{**KR, "monthly_wage": 2_000_000}), recruiter(), DAY)
+    [r] = order_gates(order(**{**KR, "monthly_wage": 2_000_000}), recruiter(recruiter_type="public_agency"), DAY)
     assert r.vi == ("Lương 2.000.000 KRW/tháng thấp hơn mức sàn 2.156.880 KRW/tháng (lương tối thiểu Hàn Quốc) "
                     "[Thông tư 02/2024/TT-BLĐTBXH Phụ lục IV]")
 
@@ -497,3 +501,86 @@ def test_reasons_vietnamese_has_diacritics_and_both_languages():
     for r in rs:
         assert r.vi and r.en and r.vi != r.en
         assert r.severity == REASON_CODES[r.code]
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 13: special-route fee caps, prohibited jobs in many languages, EPS senders, licence
+# verification among holders of one licence number
+
+SSW = dict(country="JP", programme="ssw", title="Thợ hàn SSW", monthly_wage=200_000, wage_currency="JPY",
+           contract_months=36, language_requirement="JLPT N4")
+
+
+@pytest.mark.parametrize("text", [
+    "Thợ hàn SSW dành cho TTS đã về nước", "tuyen thuc tap sinh da ve nuoc nganh han",
+    "Welding SSW for returned trainees", "溶接 特定技能 元技能実習生 歓迎",
+])
+def test_returned_trainee_route_detected_from_text_caps_the_fee_at_zero(text):
+    o = order(**SSW, description=text, service_fee_vnd=35_000_000)
+    assert "service_fee_over_cap" in codes(order_gates(o, recruiter(), DAY))
+    assert rules.fee_cap(o).cap_vnd == 0
+
+
+@pytest.mark.parametrize("route, fee, blocked", [
+    ("returned_trainee", 1, True), ("titp_stage3", 1, True),
+    ("high_skill", 2 * 200_000 * 170, False), ("high_skill", 2 * 200_000 * 170 + 1_000_000, True),
+    (None, 3 * 200_000 * 170 - 1_000, False),
+])
+def test_declared_route_sets_the_fee_cap(route, fee, blocked):
+    o = order(**SSW, route=route, service_fee_vnd=fee)
+    got = "service_fee_over_cap" in codes(order_gates(o, recruiter(), DAY, rates={"JPY": 170}))
+    assert got is blocked, (route, rules.fee_cap(o, {"JPY": 170}).en)
+
+
+@pytest.mark.parametrize("title", [
+    "Công nhân luyện kim độc hại (nấu chảy chì)", "cong nhan nau chay chi", "Lead smelting worker",
+    "鉛の製錬工場作業員", "제련 공장 작업자", "冶炼厂工人", "Nhân viên mát xa khách sạn", "マッサージ店スタッフ",
+    "방사능 구역 청소", "火葬場 作業員",
+])
+def test_prohibited_jobs_in_many_languages(title):
+    assert "prohibited_job" in codes(order_gates(order(title=title, description=""), recruiter(), DAY))
+
+
+@pytest.mark.parametrize("title", ["Thợ hàn kết cấu thép", "Công nhân lắp ráp ghế massage? no", "Hộ lý viện dưỡng lão"])
+def test_ordinary_jobs_are_not_prohibited(title):
+    title = title.replace("ghế massage? no", "linh kiện điện tử")
+    assert "prohibited_job" not in codes(order_gates(order(title=title, description=""), recruiter(), DAY))
+
+
+@pytest.mark.parametrize("kw", [dict(programme="eps"), dict(programme="general", title="Lao động EPS E-9 sản xuất")])
+def test_eps_places_from_a_private_enterprise_are_blocked(kw):
+    o = order(country="KR", monthly_wage=2_300_000, wage_currency="KRW", language_requirement="EPS-TOPIK",
+              service_fee_vnd=40_000_000, **kw)
+    assert "eps_private_sender" in codes(order_gates(o, recruiter(), DAY))
+    public = recruiter(name="Trung tâm Lao động ngoài nước", recruiter_type="public_agency")
+    assert "eps_private_sender" not in codes(order_gates(o, public, DAY))
+
+
+def _holders(**b):
+    genuine = recruiter(recruiter_id="GEN", name="Công ty CP Nhân lực Bắc Việt", licence_no="123/LĐTBXH-GP")
+    fake = recruiter(recruiter_id="FAKE", name="Cong ty CP Nhan luc Bac Viet", licence_no="123/LDTBXH-GP",
+                     website="bacviet-jobs.com", **b)
+    return genuine, fake
+
+
+def test_shared_licence_holds_both_until_one_is_verified():
+    genuine, fake = _holders()
+    dups = rules.find_duplicate_codes([genuine, fake], [])
+    assert set(dups) == {"GEN", "FAKE"}
+    genuine.licence_verified_on = dt.date(2026, 11, 20)
+    dups = rules.find_duplicate_codes([genuine, fake], [])
+    assert set(dups) == {"FAKE"}
+    assert "GEN" in dups["FAKE"].vi and "20/11/2026" in dups["FAKE"].vi
+    assert codes(order_gates(order(recruiter_id="GEN"), genuine, DAY, duplicates=dups)) == []
+
+
+def test_revoking_the_look_alike_releases_the_genuine_one():
+    genuine, fake = _holders(status="revoked")
+    dups = rules.find_duplicate_codes([genuine, fake], [])
+    assert "GEN" not in dups and "FAKE" in dups
+
+
+def test_two_verified_holders_stay_held():
+    genuine, fake = _holders(licence_verified_on=dt.date(2026, 1, 1))
+    genuine.licence_verified_on = dt.date(2026, 2, 1)
+    assert set(rules.find_duplicate_codes([genuine, fake], [])) == {"GEN", "FAKE"}

@@ -37,7 +37,51 @@ def recruiters():
     counts = dict(
         s.execute(select(JobOrder.recruiter_id, func.count()).group_by(JobOrder.recruiter_id)).all()
     )
-    return render_template("admin/recruiters.html", recruiters=rows, counts=counts, day=today())
+    queue = licence_queue(rows)
+    return render_template("admin/recruiters.html", recruiters=rows, counts=counts, day=today(), queue=queue)
+
+
+def licence_queue(recruiters) -> list[tuple[Recruiter, list[Recruiter]]]:
+    """"Cần xác minh giấy phép": holders of a shared licence number, none of them verified, that
+    stay held out of every ranking until an administrator verifies one (matcher.rules)."""
+    from matcher import rules
+
+    by_id = {r.recruiter_id: r for r in recruiters}
+    held = rules.find_duplicate_codes(recruiters, [])
+    out = []
+    for rid, reason in sorted(held.items()):
+        if reason.detail.get("genuine") or rid not in by_id:
+            continue
+        out.append((by_id[rid], [by_id[o] for o in reason.detail.get("shared_with", ()) if o in by_id]))
+    return out
+
+
+@bp.route("/recruiters/<rid>/verify", methods=["POST"])
+@role_required("admin")
+def verify_licence(rid: str):
+    """Record that this enterprise's licence was checked against the regulator's public list:
+    among holders of the same number it is released, the others stay blocked (DOMAIN.md, fraud
+    sign 3). Audited; the next ranking sees it without a restart."""
+    s = get_session()
+    r = _recruiter(rid)
+    version = require_form_version(request.form)
+    if version != r.version_id:
+        raise Conflict()
+    raw = (request.form.get("verified_on") or "").strip()
+    try:
+        day = dt.date.fromisoformat(raw) if raw else today()
+    except ValueError:
+        raise BadRequest("Ngày xác minh không hợp lệ (cần NNNN-TT-NN).", "The verification date is not valid (YYYY-MM-DD).") from None
+    if day > today():
+        raise BadRequest("Ngày xác minh không được ở tương lai.", "The verification date cannot be in the future.")
+    r.licence_verified_on = day
+    s.flush()
+    record("licence_verified", "recruiter", rid, verified_on=day.isoformat(), licence_no=r.licence_no)
+    s.commit()
+    get_engine().recruiter_changed(s, r)
+    flash(t(f"Đã xác minh giấy phép của {r.name} với danh sách của cơ quan quản lý.",
+            f"{r.name}'s licence is recorded as verified against the regulator's list."))
+    return redirect(request.form.get("next") == "list" and url_for("admin.recruiters") or url_for("admin.recruiter", rid=rid))
 
 
 @bp.route("/recruiters/new", methods=["GET", "POST"])

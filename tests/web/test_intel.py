@@ -55,7 +55,10 @@ def brute_force(s, day):
     out: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     workers = s.scalars(select(Worker).options(selectinload(Worker.certificates)).where(Worker.active.is_(True))).all()
     for w in workers:
+        prefs = [c.upper() for c in w.preferred_countries or []]
         for o in open_:
+            if prefs and o.country.upper() not in prefs:
+                continue  # training needs count only workers who want the market
             keys, hard = [], False
             for r in rules.worker_gates(w, o, day):
                 if r.code == "language_gap":
