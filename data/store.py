@@ -56,10 +56,48 @@ class Store:
         return self.engine.dialect.name == "sqlite"
 
     def init_schema(self) -> list[str]:
-        """Create missing tables (idempotent); returns the names of the tables created."""
+        """Create missing tables and add the columns and indexes a newer version declares to the
+        tables of an older database (idempotent); returns what was created ("table" or
+        "table.column"). Alembic revisions are the planned replacement (README, Layout)."""
         existing = set(inspect(self.engine).get_table_names())
         Base.metadata.create_all(self.engine)
-        return sorted(set(Base.metadata.tables) - existing)
+        created = sorted(set(Base.metadata.tables) - existing)
+        return created + self._add_missing_columns(existing)
+
+    def _add_missing_columns(self, tables: set[str]) -> list[str]:
+        """``ALTER TABLE ... ADD COLUMN`` for every declared column an existing table lacks
+        (nullable or with a server default), then the declared indexes that are missing."""
+        from sqlalchemy import text
+        from sqlalchemy.schema import CreateIndex
+
+        added: list[str] = []
+        insp = inspect(self.engine)
+        with self.engine.begin() as conn:
+            for name in sorted(tables & set(Base.metadata.tables)):
+                table = Base.metadata.tables[name]
+                have = {c["name"] for c in insp.get_columns(name)}
+                for col in table.columns:
+                    if col.name in have:
+                        continue
+                    ddl = f"{col.type.compile(self.engine.dialect)}"
+                    if col.server_default is not None:
+                        ddl += f" DEFAULT {col.server_default.arg.text if hasattr(col.server_default.arg, 'text') else repr(col.server_default.arg)}"
+                        if not col.nullable:
+                            ddl += " NOT NULL"
+                    conn.execute(text(f'ALTER TABLE {name} ADD COLUMN "{col.name}" {ddl}'))
+                    added.append(f"{name}.{col.name}")
+                indexes = {i["name"] for i in insp.get_indexes(name)}
+                for index in table.indexes:
+                    if index.name in indexes:
+                        continue
+                    try:
+                        with conn.begin_nested():
+                            conn.execute(CreateIndex(index))
+                        added.append(f"{name}.{index.name}")
+                    except Exception as exc:  # e.g. a unique index over existing duplicates
+                        log.warning("index %s not created: %s", index.name, exc)
+                        added.append(f"{name}.{index.name} (not created: resolve the duplicates, then run init again)")
+        return added
 
     def drop_all(self) -> None:
         Base.metadata.drop_all(self.engine)

@@ -75,6 +75,18 @@ def workers_by_id(ids) -> dict[str, Worker]:
     return {w.worker_id: w for w in rows}
 
 
+MAX_PAGE = 1_000_000
+
+
+def page_arg() -> int:
+    """The ``page`` query parameter, 1 when missing or unreadable, at most MAX_PAGE (an id or an
+    offset past the database's integer range would otherwise fail with a 500)."""
+    try:
+        return min(MAX_PAGE, max(1, int((request.args.get("page") or "1")[:12])))
+    except ValueError:
+        return 1
+
+
 def top_arg(default: int = 10) -> int:
     try:
         top = int(request.args.get("top", default))
@@ -106,10 +118,7 @@ def workers():
 
     s = get_session()
     q = (request.args.get("q") or "").strip()[:200]
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_arg()
     rows = list_workers(s, q or None, limit=PAGE, offset=(page - 1) * PAGE)
     total = count_workers(s, q or None)
     pages = max(1, -(-total // PAGE))
@@ -347,13 +356,38 @@ def reopen(aid: int):
 @bp.route("/orders")
 @role_required(*STAFF)
 def orders():
+    """Every order with its legality badge (blocked orders with their first reason), searchable
+    by id, title or enterprise (folded), filtered by country, programme, status and legality,
+    paginated."""
+    from models.text import fold
+
     s = get_session()
-    status = request.args.get("status") or "open"
-    q = select(JobOrder).options(selectinload(JobOrder.recruiter)).order_by(JobOrder.order_id)
+    args = {k: (request.args.get(k) or "").strip()[:200] for k in ("q", "country", "programme", "status", "legal")}
+    status = args["status"] or "open"
+    query = select(JobOrder).options(selectinload(JobOrder.recruiter)).order_by(JobOrder.order_id)
     if status != "all":
-        q = q.where(JobOrder.status == status)
-    rows = s.scalars(q).all()
-    return render_template("counsellor/orders.html", orders=rows, status=status)
+        query = query.where(JobOrder.status == status)
+    if args["country"]:
+        query = query.where(JobOrder.country == args["country"].upper())
+    if args["programme"]:
+        query = query.where(JobOrder.programme == args["programme"])
+    rows = s.scalars(query).all()
+    blocked = {b.item_id: b.reasons for b in get_engine().blocked_orders(s)}
+    if args["q"]:
+        words = fold(args["q"]).split()
+        rows = [o for o in rows if all(w in fold(f"{o.order_id} {o.title} {o.recruiter.name if o.recruiter else ''}")
+                                       for w in words)]
+    if args["legal"] == "legal":
+        rows = [o for o in rows if o.order_id not in blocked]
+    elif args["legal"] == "blocked":
+        rows = [o for o in rows if o.order_id in blocked]
+    page = page_arg()
+    pages = max(1, -(-len(rows) // PAGE))
+    shown = rows[(page - 1) * PAGE: page * PAGE]
+    countries = sorted({c for (c,) in s.execute(select(JobOrder.country).distinct()) if c})
+    return render_template("counsellor/orders.html", orders=shown, status=status, args=args, blocked=blocked,
+                           total=len(rows), page=page, pages=pages, countries=countries, programmes=PROGRAMMES,
+                           page_args=lambda n: urlencode({**args, "status": status, "page": n}))
 
 
 @bp.route("/orders/<oid>")

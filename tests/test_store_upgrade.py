@@ -1,0 +1,40 @@
+"""``matcher init`` on a database of the previous schema: the columns and indexes this version
+declares are added, and no row or value is lost (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import inspect, text
+
+from models import JobOrder, Recruiter, Worker
+
+OLD_COLUMNS = {"recruiters": ["licence_verified_on"], "job_orders": ["route"],
+               "workers": ["merged_into", "merged_at", "search_text"]}
+
+
+def test_init_adds_new_columns_to_an_old_database_and_keeps_the_data(store):
+    with store.session() as s:
+        s.add(Recruiter(recruiter_id="R1", name="Công ty A", licence_no="1/LĐTBXH-GP", status="active", extra={}))
+        s.flush()
+        s.add(JobOrder(order_id="O1", recruiter_id="R1", title="Thợ hàn", country="JP", positions=3, extra={}))
+        s.add(Worker(worker_id="W1", full_name="Nông Thị Ánh", birth_date=dt.date(2000, 1, 2), national_id="004300001234",
+                     extra={}))
+    with store.engine.begin() as conn:  # back to the previous schema
+        conn.execute(text("DROP INDEX IF EXISTS uq_workers_national_id_unmerged"))
+        conn.execute(text("DROP INDEX IF EXISTS ix_workers_merged_into"))
+        for table, cols in OLD_COLUMNS.items():
+            for col in cols:
+                conn.execute(text(f'ALTER TABLE {table} DROP COLUMN "{col}"'))
+    before = {t: {c["name"] for c in inspect(store.engine).get_columns(t)} for t in OLD_COLUMNS}
+    assert all(not set(cols) & before[t] for t, cols in OLD_COLUMNS.items())
+
+    added = store.init_schema()
+    assert {f"{t}.{c}" for t, cols in OLD_COLUMNS.items() for c in cols} <= set(added)
+    assert "workers.uq_workers_national_id_unmerged" in added
+    assert store.init_schema() == []  # idempotent
+    with store.session() as s:
+        w = s.get(Worker, "W1")
+        assert (w.full_name, w.national_id, w.merged_into) == ("Nông Thị Ánh", "004300001234", None)
+        assert s.get(JobOrder, "O1").route is None and s.get(JobOrder, "O1").title == "Thợ hàn"
+        assert s.get(Recruiter, "R1").licence_verified_on is None
