@@ -144,3 +144,52 @@ def test_admin_revokes_a_licence_and_its_orders_leave_every_ranking(page):
     data = page.request.get(page.base + "/api/workers/W-CONSENT/matches?top=100").json()
     assert not {"ORD-A1", "ORD-A2"} & {m["item_id"] for m in data["matches"]}
     assert {"ORD-A1", "ORD-A2"} <= {b["item_id"] for b in data["blocked"]}
+
+
+def test_admin_verifies_the_genuine_enterprise_and_its_orders_return(page, db_url):
+    """A look-alike with the same licence number holds both out; verifying the genuine one in
+    the admin UI releases its orders in the next ranking, without a restart (issue 13)."""
+    from data.store import Store
+    from models import Recruiter
+
+    st = Store(db_url)
+    with st.session() as s:
+        s.add(Recruiter(recruiter_id="REC-X", name="Cong ty CP Nhan luc Quoc te An Binh", licence_no="101/LDTBXH-GP",
+                        status="active", markets=["JP"], website="anbinh-jobs.com", extra={}))
+    st.dispose()
+    sign_in(page, "admin")
+    page.goto(page.base + "/counsellor/workers/W-CONSENT/matches?top=100")
+    assert page.locator("#match-ORD-A1").count() == 0
+    assert "trùng" in page.locator("#blocked").inner_text()
+    page.goto(page.base + "/admin/recruiters")
+    assert "Cần xác minh giấy phép" in page.locator("#licence-queue").inner_text()
+    page.click("#verify-REC-A")
+    assert page.locator("#licence-queue >> text=REC-A").count() == 0
+    page.goto(page.base + "/counsellor/workers/W-CONSENT/matches?top=100")
+    assert page.locator("#match-ORD-A1").count() == 1
+
+
+def test_counsellor_rejects_a_pair_and_it_leaves_ranking_summary_and_allocation(page):
+    """"Không đạt" is a fact: the pair leaves the ranking, the summary and the allocation until
+    it is reopened (issue 13)."""
+    sign_in(page, "counsellor")
+    page.goto(page.base + "/counsellor/workers/W-CONSENT/summary")
+    title = "Thợ hàn kết cấu thép"
+    assert title in page.locator("table").first.inner_text()
+    page.goto(page.base + "/counsellor/workers/W-CONSENT")
+    page.select_option("#to-1", "rejected")
+    page.click("#app-1 button[type=submit]")
+    page.goto(page.base + "/counsellor/workers/W-CONSENT/matches?top=100")
+    assert page.locator("#match-ORD-A1").count() == 0
+    assert "không đạt" in page.locator("#ineligible").inner_text()
+    page.goto(page.base + "/counsellor/workers/W-CONSENT/summary")
+    assert title not in page.locator("table").first.inner_text()
+    page.goto(page.base + "/counsellor/allocation")
+    page.fill("#size", "60")
+    page.click("button:has-text('Tính phân bổ')")
+    assert page.locator("input[name=pair]").count() > 0
+    assert page.locator("input[name=pair][value='W-CONSENT|ORD-A1']").count() == 0
+    page.goto(page.base + "/counsellor/workers/W-CONSENT")
+    page.click("#reopen-1")
+    page.goto(page.base + "/counsellor/workers/W-CONSENT/matches?top=100")
+    assert page.locator("#match-ORD-A1").count() == 1
