@@ -207,3 +207,69 @@ def test_restore_refuses_a_file_that_is_not_a_snapshot(db_url, tmp_path, monkeyp
     bad = tmp_path / "bad.backup"
     bad.write_bytes(b"not a backup at all" * 100)
     assert main(["restore", str(bad)]) == 1
+
+
+@pytest.fixture
+def live_sqlite(tmp_path):
+    """A live SQLite database holding one recruiter (these cases are about SQLite snapshot files,
+    whatever database the rest of the suite runs on)."""
+    from data.store import Store
+    from models import Recruiter
+
+    url = f"sqlite:///{tmp_path / 'live.sqlite'}"
+    st = Store(url)
+    st.init_schema()
+    with st.session() as s:
+        s.add(Recruiter(recruiter_id="R1", name="Công ty A", licence_no="1/LĐTBXH-GP", status="active", extra={}))
+    st.dispose()
+    return url
+
+
+@pytest.mark.parametrize("name", ["snap?mode=memory.sqlite", "snap#1.sqlite", "empty"])
+def test_restore_refuses_an_empty_file_whatever_its_name_and_keeps_the_live_database(live_sqlite, tmp_path, monkeypatch, name):
+    """An empty file (or one whose name SQLite would read as a URI) is not a snapshot: the
+    restore stops with a message and the live database is unchanged (issue 14, item 3)."""
+    from web.cli import main
+
+    db_url = live_sqlite
+    monkeypatch.setenv("MATCHER_DATABASE_URL", db_url)
+    before = table_digests(db_url)
+    bad = tmp_path / name
+    bad.write_bytes(b"")
+    assert main(["restore", str(bad)]) == 1
+    assert table_digests(db_url) == before
+
+
+def test_restore_refuses_an_unrelated_sqlite_file(live_sqlite, tmp_path, monkeypatch, capsys):
+    import sqlite3
+
+    from web.cli import main
+
+    db_url = live_sqlite
+    other = tmp_path / "photos.sqlite"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT)")
+    con.commit()
+    con.close()
+    monkeypatch.setenv("MATCHER_DATABASE_URL", db_url)
+    before = table_digests(db_url)
+    assert main(["restore", str(other)]) == 1
+    assert "không phải bản sao lưu của hệ thống này" in capsys.readouterr().err
+    assert table_digests(db_url) == before
+
+
+def test_a_snapshot_named_like_a_uri_restores_that_file(live_sqlite, tmp_path, monkeypatch):
+    from web.cli import main
+
+    db_url = live_sqlite
+    monkeypatch.setenv("MATCHER_DATABASE_URL", db_url)
+    snap = tmp_path / "snap?x=1#y.sqlite"
+    assert main(["backup", str(snap)]) == 0
+    assert (snap.stat().st_mode & 0o777) == 0o600
+    before = table_digests(db_url)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE recruiters SET name = 'changed'"))
+    engine.dispose()
+    assert main(["restore", str(snap)]) == 0
+    assert table_digests(db_url) == before

@@ -77,6 +77,7 @@ def backup(database_url: str, file: Path) -> None:
         finally:
             dst.close()
             src.close()
+        os.chmod(tmp, 0o600)  # personal data: readable by the service account only
         os.replace(tmp, file)
         return
     if url.get_backend_name() == "postgresql":
@@ -86,6 +87,69 @@ def backup(database_url: str, file: Path) -> None:
     raise UsageError(f"backup supports SQLite and PostgreSQL, not {url.get_backend_name()}")
 
 
+# Tables a snapshot of this product must hold, each with these columns at least (the columns of
+# the first schema: a snapshot from an older version gains the newer columns by `matcher init`).
+SNAPSHOT_TABLES = {
+    "recruiters": {"recruiter_id", "name", "licence_no", "status"},
+    "job_orders": {"order_id", "recruiter_id", "title", "country", "positions"},
+    "workers": {"worker_id", "full_name", "birth_date"},
+    "applications": {"id", "worker_id", "order_id", "stage"},
+    "users": {"id", "username", "password_hash", "role"},
+}
+
+
+def check_snapshot(path: Path) -> None:
+    """Refuse a file that is not a sound SQLite snapshot of this product's schema.
+
+    Opened read-only as a plain path (a URI is built with the path quoted, so ``?`` or ``#`` in
+    the name never become URI parameters)."""
+    from urllib.parse import quote
+
+    try:
+        con = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise RuntimeError(f"{path}: không mở được bản sao lưu / cannot open the snapshot ({exc})") from None
+    try:
+        if con.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise RuntimeError(f"{path}: bản sao lưu bị hỏng / not a sound SQLite snapshot")
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        missing = {t: cols for t, cols in SNAPSHOT_TABLES.items() if t not in tables}
+        if missing:
+            raise RuntimeError(
+                f"{path}: không phải bản sao lưu của hệ thống này (thiếu bảng {', '.join(sorted(missing))}); "
+                f"cơ sở dữ liệu hiện tại được giữ nguyên / not a snapshot of this product (tables "
+                f"{', '.join(sorted(missing))} are missing); the live database is left as it was")
+        for table, cols in SNAPSHOT_TABLES.items():
+            have = {r[1] for r in con.execute(f'PRAGMA table_info("{table}")')}
+            if not cols <= have:
+                raise RuntimeError(f"{path}: bảng {table} thiếu cột {', '.join(sorted(cols - have))} / table {table} "
+                                   f"lacks columns {', '.join(sorted(cols - have))}; the live database is left as it was")
+    except sqlite3.DatabaseError as exc:
+        raise RuntimeError(f"{path}: không phải tệp SQLite / not a SQLite snapshot ({exc}); "
+                           "the live database is left as it was") from None
+    finally:
+        con.close()
+
+
+def _restore_sqlite(live: Path, file: Path) -> None:
+    """Check the snapshot, keep a copy of the live database beside it, then copy the snapshot
+    in with SQLite's backup API (one step: readers see the old or the new content)."""
+    from urllib.parse import quote
+
+    check_snapshot(file)
+    if live.exists():
+        keep = live.with_name(live.name + ".before-restore")
+        backup(f"sqlite:///{live}", keep)
+    src = sqlite3.connect(f"file:{quote(str(file.resolve()))}?mode=ro", uri=True)
+    dst = sqlite3.connect(live, timeout=30)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    os.chmod(live, 0o600)
+
+
 def restore(database_url: str, file: Path) -> None:
     """Replace the database's content by the snapshot in ``file``."""
     url = make_url(database_url)
@@ -93,17 +157,7 @@ def restore(database_url: str, file: Path) -> None:
     if not file.is_file():
         raise UsageError(f"{file}: no such file")
     if url.get_backend_name() == "sqlite":
-        src = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
-        dst = sqlite3.connect(_sqlite_path(url), timeout=30)
-        try:
-            if src.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                raise RuntimeError(f"{file}: not a sound SQLite snapshot")
-            src.backup(dst)
-        except sqlite3.DatabaseError as exc:
-            raise RuntimeError(f"{file}: not a SQLite snapshot ({exc})") from None
-        finally:
-            dst.close()
-            src.close()
+        _restore_sqlite(Path(_sqlite_path(url)), file)
         return
     if url.get_backend_name() == "postgresql":
         args, env = _pg_args(url)
