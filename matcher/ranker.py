@@ -391,6 +391,16 @@ class Engine:
     def is_rankable(self, order_id: str, today: dt.date | None = None) -> bool:
         return not any(r.severity == "block" for r in self.order_reasons(order_id, today))
 
+    def order_state(self, order_id: str, today: dt.date | None = None) -> tuple[str, list]:
+        """``("open", [])`` for a legal, open order; ``("blocked", reasons)`` when a rule of the
+        law blocks it (only those reasons); ``("not_open", reasons)`` when it is only closed,
+        a draft, past its deadline or full. The one classification every order list shows."""
+        blocks = [r for r in self.order_reasons(order_id, today) if r.severity == "block"]
+        illegal = [r for r in blocks if r.code not in NOT_OPEN_CODES]
+        if illegal:
+            return "blocked", illegal
+        return ("not_open", blocks) if blocks else ("open", [])
+
     def blocked_orders(self, today: dt.date | None = None) -> list[Blocked]:
         """Illegal orders with their reasons: what the counsellor reviews to catch brokers."""
         self._check_fitted()
@@ -398,9 +408,9 @@ class Engine:
         if key not in self._day_cache:
             out = []
             for oid in self._order_ids:
-                reasons = [r for r in self.order_reasons(oid, today) if r.severity == "block"]
-                if reasons and not all(r.code in NOT_OPEN_CODES for r in reasons):
-                    out.append(Blocked(oid, [r for r in reasons if r.code not in NOT_OPEN_CODES] or reasons))
+                state, reasons = self.order_state(oid, today)
+                if state == "blocked":
+                    out.append(Blocked(oid, reasons))
             self._day_cache[key] = out
         return list(self._day_cache[key])
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import Application, JobOrder, Recruiter, Worker, is_active_worker
-from models.enums import PROGRAMMES, STAGE_MOVES
+from models.enums import ORDER_STATUSES, PROGRAMMES, STAGE_MOVES
+from models.text import contains_words
 from web.audit import record
 from web.auth import current_user, require_form_version, role_required
 from web.db import get_session, today
@@ -30,6 +31,8 @@ from web import pipeline
 bp = Blueprint("counsellor", __name__, url_prefix="/counsellor")
 STAFF = ("counsellor", "admin")
 PAGE = 25
+# Legality classes of an order (``Matcher.order_state``), the order list's filter.
+ORDER_LEGALITY = ("open", "blocked", "not_open")
 MAX_TOP = 100
 UPLOAD_TYPES = {".csv": "text/csv", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -88,6 +91,14 @@ def top_arg(default: int = 10) -> int:
     return top
 
 
+def page_arg() -> int:
+    """The ``page`` query argument, 1 when missing or not a positive number."""
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
 def new_worker_id() -> str:
     s = get_session()
     while True:
@@ -106,10 +117,7 @@ def workers():
 
     s = get_session()
     q = (request.args.get("q") or "").strip()[:200]
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_arg()
     rows = list_workers(s, q or None, limit=PAGE, offset=(page - 1) * PAGE)
     total = count_workers(s, q or None)
     pages = max(1, -(-total // PAGE))
@@ -347,13 +355,50 @@ def reopen(aid: int):
 @bp.route("/orders")
 @role_required(*STAFF)
 def orders():
+    """Every order with its legality badge; search by title or enterprise (whole words, with or
+    without diacritics), filters by country, programme, status and legality, paginated."""
     s = get_session()
-    status = request.args.get("status") or "open"
-    q = select(JobOrder).options(selectinload(JobOrder.recruiter)).order_by(JobOrder.order_id)
-    if status != "all":
-        q = q.where(JobOrder.status == status)
-    rows = s.scalars(q).all()
-    return render_template("counsellor/orders.html", orders=rows, status=status)
+    args = {
+        "q": (request.args.get("q") or "").strip()[:200],
+        "country": (request.args.get("country") or "").strip().upper()[:2],
+        "programme": request.args.get("programme") or "",
+        "status": request.args.get("status") or "open",
+        "legality": request.args.get("legality") or "all",
+    }
+    if args["programme"] not in PROGRAMMES:
+        args["programme"] = ""
+    if args["status"] not in (*ORDER_STATUSES, "all"):
+        args["status"] = "open"
+    if args["legality"] not in (*ORDER_LEGALITY, "all"):
+        args["legality"] = "all"
+    stmt = select(JobOrder).options(selectinload(JobOrder.recruiter)).order_by(JobOrder.order_id)
+    if args["status"] != "all":
+        stmt = stmt.where(JobOrder.status == args["status"])
+    if args["country"]:
+        stmt = stmt.where(JobOrder.country == args["country"])
+    if args["programme"]:
+        stmt = stmt.where(JobOrder.programme == args["programme"])
+    rows = [o for o in s.scalars(stmt).all() if contains_words(f"{o.title} {o.recruiter.name}", args["q"])]
+    states = get_engine().order_states(s, rows)
+    if args["legality"] != "all":
+        rows = [o for o in rows if states[o.order_id][0] == args["legality"]]
+    page, total = page_arg(), len(rows)
+    pages = max(1, -(-total // PAGE))
+    countries = s.scalars(select(JobOrder.country).distinct().order_by(JobOrder.country)).all()
+    return render_template(
+        "counsellor/orders.html",
+        orders=rows[(page - 1) * PAGE : page * PAGE],
+        states=states,
+        args=args,
+        total=total,
+        page=page,
+        pages=pages,
+        page_args=lambda n: urlencode({**args, "page": n}),
+        countries=countries,
+        programmes=PROGRAMMES,
+        statuses=(*ORDER_STATUSES, "all"),
+        legalities=ORDER_LEGALITY,
+    )
 
 
 @bp.route("/orders/<oid>")
