@@ -144,3 +144,32 @@ def test_admin_revokes_a_licence_and_its_orders_leave_every_ranking(page):
     data = page.request.get(page.base + "/api/workers/W-CONSENT/matches?top=100").json()
     assert not {"ORD-A1", "ORD-A2"} & {m["item_id"] for m in data["matches"]}
     assert {"ORD-A1", "ORD-A2"} <= {b["item_id"] for b in data["blocked"]}
+
+
+def test_counsellor_rejects_a_pair_and_it_leaves_ranking_allocation_and_summary(page):
+    sign_in(page, "counsellor")
+    page.goto(page.base + "/counsellor/workers/W-CONSENT/matches?top=100")
+    assert page.locator("#match-ORD-A1").count() == 1
+    page.goto(page.base + "/counsellor/workers/W-CONSENT/summary")
+    assert "Thợ hàn kết cấu thép" in page.locator("h2:has-text('Đơn hàng phù hợp nhất') + table").inner_text()
+    # The counsellor records the interview result "Không đạt" on the worker's page.
+    page.goto(page.base + "/counsellor/workers/W-CONSENT")
+    page.select_option("#to-1", "rejected")
+    page.locator("#app-1 button[type=submit]").click()
+    assert "Không đạt" in page.locator("#app-1").inner_text()
+    # Gone from the ranking, listed as ineligible with the reason and the date ...
+    page.goto(page.base + "/counsellor/workers/W-CONSENT/matches?top=100")
+    assert page.locator("#match-ORD-A1").count() == 0
+    ineligible = page.locator("#ineligible").inner_text()
+    assert "ORD-A1" in ineligible and "không đạt" in ineligible.lower()
+    assert re.search(r"\d\d/\d\d/\d{4}", ineligible)
+    # ... from the printable summary ...
+    page.goto(page.base + "/counsellor/workers/W-CONSENT/summary")
+    assert "Thợ hàn kết cấu thép" not in page.locator("h2:has-text('Đơn hàng phù hợp nhất') + table").inner_text()
+    # ... and from the cohort allocation.
+    page.goto(page.base + "/counsellor/allocation")
+    page.fill("#size", "60")
+    page.click("form button[type=submit] >> text=Tính phân bổ")
+    pairs = [page.locator("#allocation input[name=pair]").nth(i).get_attribute("value")
+             for i in range(page.locator("#allocation input[name=pair]").count())]
+    assert pairs and "W-CONSENT|ORD-A1" not in pairs
