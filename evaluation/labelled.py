@@ -134,12 +134,9 @@ def _baseline_rankings(qtexts: dict[str, str], ctexts: dict[str, str], system: s
     return out
 
 
-def run(recruiters: Path, orders: Path, workers: Path, qrels: Path, today: dt.date,
-        encoder_spec: str = BY_NAME["encoder"].default, run_dir: Path | None = None) -> dict:
-    from matcher.encoder import load_encoder
-
-    judged = read_qrels(qrels)
-    encoder = load_encoder(encoder_spec)
+def load_files(recruiters: Path, orders: Path, workers: Path) -> tuple[list, list, list]:
+    """Recruiters, orders and workers of FORMAT.md files, imported into a temporary SQLite
+    database (so they pass the importers' checks) and read back detached."""
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(f"sqlite:///{Path(tmp) / 'labelled.sqlite'}")
         store.init_schema()
@@ -151,6 +148,16 @@ def run(recruiters: Path, orders: Path, workers: Path, qrels: Path, today: dt.da
         with store.session() as s:
             recs, ords, wks = snapshot(s)
         store.dispose()
+    return recs, ords, wks
+
+
+def run(recruiters: Path, orders: Path, workers: Path, qrels: Path, today: dt.date,
+        encoder_spec: str = BY_NAME["encoder"].default, run_dir: Path | None = None) -> dict:
+    from matcher.encoder import load_encoder
+
+    judged = read_qrels(qrels)
+    encoder = load_encoder(encoder_spec)
+    recs, ords, wks = load_files(recruiters, orders, workers)
     engine = Engine(encoder).fit(recs, ords, wks, today=today)
     by_worker = {w.worker_id: w for w in wks}
     by_order = {o.order_id: o for o in ords}

@@ -29,7 +29,9 @@ from matcher.index import VectorIndex
 from matcher.outcomes import NO_OUTCOMES, Outcomes
 from matcher.similarity import lexical_weight_for
 from matcher.text import fold, prepare
+from matcher.vocabulary import display_name as vocab_display_name
 from matcher.vocabulary import expand
+from matcher.vocabulary import related as vocab_related
 from models import JobOrder, Recruiter, Worker, is_active_worker
 from models.languages import CertificateError, parse_certificate, parse_requirement
 from models.reference import DEFAULT_RATES
@@ -391,6 +393,16 @@ class Engine:
     def is_rankable(self, order_id: str, today: dt.date | None = None) -> bool:
         return not any(r.severity == "block" for r in self.order_reasons(order_id, today))
 
+    def order_state(self, order_id: str, today: dt.date | None = None) -> tuple[str, list]:
+        """``("open", [])`` for a legal, open order; ``("blocked", reasons)`` when a rule of the
+        law blocks it (only those reasons); ``("not_open", reasons)`` when it is only closed,
+        a draft, past its deadline or full. The one classification every order list shows."""
+        blocks = [r for r in self.order_reasons(order_id, today) if r.severity == "block"]
+        illegal = [r for r in blocks if r.code not in NOT_OPEN_CODES]
+        if illegal:
+            return "blocked", illegal
+        return ("not_open", blocks) if blocks else ("open", [])
+
     def blocked_orders(self, today: dt.date | None = None) -> list[Blocked]:
         """Illegal orders with their reasons: what the counsellor reviews to catch brokers."""
         self._check_fitted()
@@ -398,9 +410,9 @@ class Engine:
         if key not in self._day_cache:
             out = []
             for oid in self._order_ids:
-                reasons = [r for r in self.order_reasons(oid, today) if r.severity == "block"]
-                if reasons and not all(r.code in NOT_OPEN_CODES for r in reasons):
-                    out.append(Blocked(oid, [r for r in reasons if r.code not in NOT_OPEN_CODES] or reasons))
+                state, reasons = self.order_state(oid, today)
+                if state == "blocked":
+                    out.append(Blocked(oid, reasons))
             self._day_cache[key] = out
         return list(self._day_cache[key])
 
@@ -488,17 +500,13 @@ class Engine:
         f: dict[str, float] = {}
         f["occupation_similarity"] = scoring.calibrate(sims["occ"], 0.0, 1.0)
 
-        # Experience: years in occupations similar to this order's text.
-        relevant = 0.0
-        best_occ = None
+        # Experience: years in occupations related to this order (vocabulary, else encoder).
+        order_texts = [order.title, *(order.required_skills or [])]
         exp_entries = [e for e in worker.experience or [] if e.get("occupation")]
-        for e, ez in zip(exp_entries, sims["exp"]):
-            occ = e["occupation"]
-            w = scoring.calibrate(float(ez), 0.0, 1.0)
-            years = float(e.get("years") or 0)
-            relevant += w * years
-            if years > 0 and (best_occ is None or w * years > best_occ[2]):
-                best_occ = (occ, years, w * years)
+        relevant, best_occ = scoring.related_experience([
+            (e["occupation"], float(e.get("years") or 0), vocab_related(e["occupation"], order_texts), float(ez))
+            for e, ez in zip(exp_entries, sims["exp"])
+        ])
         f["experience_fit"] = scoring.experience_fit(relevant, order.min_experience_years)
 
         # Language.
@@ -543,13 +551,14 @@ class Engine:
         need = order.min_experience_years
         relevant = ctx["relevant"]
         if best_occ and relevant >= 0.25:
-            # The sentence gives the years weighted by how related each occupation is, i.e.
-            # exactly what the experience feature counted, and the entry that counted most.
+            # The sentence gives exactly the years the experience feature counted (related
+            # occupations only, in full) and the related occupation with the most years.
+            occ_name = vocab_display_name(best_occ[0])
             expl.append(Explanation(
                 "experience_fit",
-                f"Khoảng {_vi_num(relevant)} năm kinh nghiệm liên quan, chủ yếu «{best_occ[0]}» "
+                f"{_vi_num(relevant)} năm kinh nghiệm liên quan, chủ yếu «{occ_name}» "
                 f"({_vi_num(best_occ[1])} năm)" + (f"; yêu cầu {_vi_num(need)} năm." if need else "."),
-                f"About {relevant:.1f} years of related experience, mainly «{best_occ[0]}» ({best_occ[1]:g} years)"
+                f"{_vi_num(relevant).replace(',', '.')} years of related experience, mainly «{occ_name}» ({best_occ[1]:g} years)"
                 + (f"; required: {need:g}." if need else "."),
             ))
         elif need:

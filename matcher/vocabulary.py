@@ -42,8 +42,11 @@ __all__ = [
     "SHORT_WORDS",
     "Concept",
     "Vocabulary",
+    "display_name",
     "expand",
     "lookup",
+    "related",
+    "trade_groups",
     "training_pairs",
 ]
 
@@ -305,3 +308,49 @@ def expand(text: str | None) -> str:
 def training_pairs(include_abbrev: bool = True) -> Iterator[tuple[str, str]]:
     """:meth:`Vocabulary.training_pairs` of the packaged vocabulary."""
     return _packaged().training_pairs(include_abbrev)
+
+
+# Trade groups (``trade_groups``): a concept belongs to its domain (the key before the first
+# dot: ``welding``, ``agri``...) and to its ISCO-08 minor group (first three digits). Generic
+# skills and languages name no trade; the ``misc`` domain holds unrelated trades side by side,
+# so there each concept is a group of its own.
+_NO_TRADE_DOMAINS = frozenset({"skill", "lang"})
+_ONE_CONCEPT_DOMAINS = frozenset({"misc"})
+
+
+@functools.lru_cache(maxsize=100_000)
+def trade_groups(text: str | None) -> frozenset[str]:
+    """The trade groups of the concepts the packaged vocabulary finds in ``text``."""
+    out: set[str] = set()
+    for c in _packaged().lookup(text):
+        domain = c.key.split(".", 1)[0]
+        if domain in _NO_TRADE_DOMAINS:
+            continue
+        out.add(c.key if domain in _ONE_CONCEPT_DOMAINS else domain)
+        if len(c.isco) >= 3:
+            out.add(f"isco:{c.isco[:3]}")
+    return frozenset(out)
+
+
+def related(occupation: str | None, order_texts: Iterable[str | None]) -> bool | None:
+    """Whether the vocabulary says an occupation is related to an order (named by its title and
+    skills): True when they share a trade group, False when both name trades and none is
+    shared, None when the vocabulary knows no trade on one side (the encoder must decide)."""
+    mine = trade_groups(occupation)
+    theirs = frozenset().union(*(trade_groups(t) for t in order_texts))
+    if not mine or not theirs:
+        return None
+    return bool(mine & theirs)
+
+
+def display_name(text: str) -> str:
+    """``text`` as the vocabulary writes it, with its diacritics: the spelling of one of its
+    concepts that folds to ``text`` ("lam ruong" -> "làm ruộng"), else the Vietnamese name of
+    the first concept named ("cn han" -> "thợ hàn"), else ``text`` itself."""
+    found = _packaged().lookup(text)
+    want = fold(text)
+    for c in found:
+        for phrase in c.phrases():
+            if fold(phrase) == want and phrase != fold(phrase):
+                return phrase
+    return found[0].vi if found and found[0].vi else text

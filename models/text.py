@@ -11,7 +11,7 @@ import functools
 import re
 import unicodedata
 
-__all__ = ["fold", "nfc", "strip_marks"]
+__all__ = ["contains_words", "fold", "nfc", "strip_marks"]
 
 # đ/Đ are letters of their own, not d + a combining mark: NFD leaves them alone.
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
@@ -64,3 +64,11 @@ def fold(s: str | None) -> str:
     # the function stays idempotent.
     folded = strip_marks(folded)
     return _NON_WORD.sub(" ", folded).strip()
+
+
+def contains_words(text: str | None, query: str | None) -> bool:
+    """Whether every word of ``query`` is a whole word of ``text``, both folded (:func:`fold`):
+    ``contains_words("Ánh Khánh", "anh")`` is true, ``contains_words("Khánh", "anh")`` false.
+    An empty query matches everything."""
+    hay = f" {fold(text)} "
+    return all(f" {w} " in hay for w in fold(query).split())

@@ -152,3 +152,29 @@ def test_fusion_follows_the_encoder_own_weight(world):
         np.testing.assert_allclose(world._z(dense, lex), (dense - dm) / ds, rtol=1e-6)  # noqa: SLF001
     finally:
         world.encoder.lexical_weight = None
+
+
+def _experience_sentence(engine, wid, oid):
+    r = engine.rank_orders(engine.workers_[wid], top_k=10)
+    m = next(m for m in r.matches if m.item_id == oid)
+    return m, next((e for e in m.reasons if e.feature == "experience_fit"), None)
+
+
+def test_experience_counts_related_trades_only_and_the_sentence_agrees():
+    """Farming is not welding experience: a welder who also farmed gets exactly his welding years,
+    and the sentence names the welding entry with its diacritics as the vocabulary writes it."""
+    recs = [recruiter("R01")]
+    orders = [order("O-WELD", "R01", "Thợ hàn kết cấu thép", required_skills=["hàn"], min_experience_years=2)]
+    workers = [
+        worker("W-MIX", ["han"], exp=[("lam ruong", 6), ("tho han", 1.5), ("cn han", 0.5)]),
+        worker("W-FARM", ["trồng lúa"], exp=[("lam ruong", 6)]),
+    ]
+    engine = Engine(HashingEncoder()).fit(recs, orders, workers, today=TODAY)
+    mixed, sentence = _experience_sentence(engine, "W-MIX", "O-WELD")
+    assert mixed.features["experience_fit"] == pytest.approx(1.0)  # 1.5 + 0.5 welding years of 2
+    assert sentence.vi == "2 năm kinh nghiệm liên quan, chủ yếu «thợ hàn» (1,5 năm); yêu cầu 2 năm."
+    assert sentence.en.startswith("2 years of related experience, mainly «thợ hàn» (1.5 years)")
+    assert "ruộng" not in sentence.vi
+    farmer, sentence = _experience_sentence(engine, "W-FARM", "O-WELD")
+    assert farmer.features["experience_fit"] == 0.0
+    assert sentence.vi == "Chưa có kinh nghiệm liên quan rõ ràng (yêu cầu 2 năm)."

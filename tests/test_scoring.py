@@ -59,3 +59,15 @@ def test_fit_weights_recovers_the_informative_feature():
     assert max(w.values, key=w.values.get) == "language_fit"
     assert report["auc_after"] > report["auc_before"]
     assert json.loads(w.to_json())["version"] == 99
+
+
+def test_related_experience_counts_related_entries_in_full():
+    entries = [("lam ruong", 6.0, False, 5.0),  # the vocabulary says unrelated: z does not matter
+               ("tho han", 1.5, True, -3.0),    # the vocabulary says related: z does not matter
+               ("viec khac", 2.0, None, 0.4),   # unknown to the vocabulary: z above the threshold
+               ("viec nua", 9.0, None, -0.1),   # unknown, z below
+               ("tho han", 0.0, True, 9.0)]     # no years
+    total, best = scoring.related_experience(entries, threshold=0.0)
+    assert total == 3.5 and best == ("viec khac", 2.0)
+    assert scoring.related_experience([], 0.0) == (0.0, None)
+    assert scoring.related_experience(entries[:1]) == (0.0, None)

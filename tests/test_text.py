@@ -146,3 +146,14 @@ def test_normalise_id_code(a, b):
 def test_normalise_id_code_keeps_distinct_numbers_apart():
     assert normalise_id_code("123/LDTBXH-GP") != normalise_id_code("124/LDTBXH-GP")
     assert normalise_id_code("") == normalise_id_code(None) == ""
+
+
+def test_contains_words_is_whole_word_and_folded():
+    from models.text import contains_words
+
+    assert contains_words("Thợ hàn kết cấu thép", "tho HAN")
+    assert contains_words("Nguyễn Thị Ánh", "anh")
+    assert not contains_words("Lê Văn Khánh", "anh")
+    assert not contains_words("Thợ hàn", "ha")
+    assert contains_words("anything", "") and contains_words(None, None)
+    assert not contains_words(None, "x")

@@ -198,3 +198,17 @@ def test_training_pairs(vocab):
     names_only = list(vocab.training_pairs(include_abbrev=False))
     assert len(names_only) < len(pairs)
     assert {b for _, b in names_only} <= {c.en for c in vocab.concepts}
+
+
+def test_related_by_trade_groups():
+    from matcher.vocabulary import display_name, related, trade_groups
+
+    assert "welding" in trade_groups("tho han") and "isco:721" in trade_groups("thợ hàn")
+    assert not trade_groups("đọc bản vẽ an toàn lao động tiếng Nhật") - {"mech"}
+    assert related("lam ruong", ["Thợ hàn kết cấu thép", "hàn"]) is False
+    assert related("tho han", ["Thợ hàn kết cấu thép"]) is True
+    assert related("thợ gò", ["Thợ hàn"]) is True  # ISCO 7213 and 7212: one minor group
+    assert related("bảo vệ", ["cắt tóc"]) is False  # misc holds unrelated trades
+    assert related("xyz abc", ["Thợ hàn"]) is None and related("tho han", ["xyz"]) is None
+    assert display_name("lam ruong") == "làm ruộng" and display_name("cn han") == "thợ hàn"
+    assert display_name("xyz abc") == "xyz abc"

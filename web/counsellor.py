@@ -17,7 +17,8 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import Application, JobOrder, Recruiter, Worker, is_active_worker
-from models.enums import PROGRAMMES, STAGE_MOVES
+from models.enums import ORDER_STATUSES, PROGRAMMES, STAGE_MOVES
+from models.text import contains_words
 from web.audit import record
 from web.auth import current_user, require_form_version, role_required
 from web.db import get_session, today
@@ -30,6 +31,8 @@ from web import pipeline
 bp = Blueprint("counsellor", __name__, url_prefix="/counsellor")
 STAFF = ("counsellor", "admin")
 PAGE = 25
+# Legality classes of an order (``Matcher.order_state``), the order list's filter.
+ORDER_LEGALITY = ("open", "blocked", "not_open")
 MAX_TOP = 100
 UPLOAD_TYPES = {".csv": "text/csv", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -356,38 +359,50 @@ def reopen(aid: int):
 @bp.route("/orders")
 @role_required(*STAFF)
 def orders():
-    """Every order with its legality badge (blocked orders with their first reason), searchable
-    by id, title or enterprise (folded), filtered by country, programme, status and legality,
-    paginated."""
-    from models.text import fold
-
+    """Every order with its legality badge; search by title or enterprise (whole words, with or
+    without diacritics), filters by country, programme, status and legality, paginated."""
     s = get_session()
-    args = {k: (request.args.get(k) or "").strip()[:200] for k in ("q", "country", "programme", "status", "legal")}
-    status = args["status"] or "open"
-    query = select(JobOrder).options(selectinload(JobOrder.recruiter)).order_by(JobOrder.order_id)
-    if status != "all":
-        query = query.where(JobOrder.status == status)
+    args = {
+        "q": (request.args.get("q") or "").strip()[:200],
+        "country": (request.args.get("country") or "").strip().upper()[:2],
+        "programme": request.args.get("programme") or "",
+        "status": request.args.get("status") or "open",
+        "legality": request.args.get("legality") or "all",
+    }
+    if args["programme"] not in PROGRAMMES:
+        args["programme"] = ""
+    if args["status"] not in (*ORDER_STATUSES, "all"):
+        args["status"] = "open"
+    if args["legality"] not in (*ORDER_LEGALITY, "all"):
+        args["legality"] = "all"
+    stmt = select(JobOrder).options(selectinload(JobOrder.recruiter)).order_by(JobOrder.order_id)
+    if args["status"] != "all":
+        stmt = stmt.where(JobOrder.status == args["status"])
     if args["country"]:
-        query = query.where(JobOrder.country == args["country"].upper())
+        stmt = stmt.where(JobOrder.country == args["country"])
     if args["programme"]:
-        query = query.where(JobOrder.programme == args["programme"])
-    rows = s.scalars(query).all()
-    blocked = {b.item_id: b.reasons for b in get_engine().blocked_orders(s)}
-    if args["q"]:
-        words = fold(args["q"]).split()
-        rows = [o for o in rows if all(w in fold(f"{o.order_id} {o.title} {o.recruiter.name if o.recruiter else ''}")
-                                       for w in words)]
-    if args["legal"] == "legal":
-        rows = [o for o in rows if o.order_id not in blocked]
-    elif args["legal"] == "blocked":
-        rows = [o for o in rows if o.order_id in blocked]
-    page = page_arg()
-    pages = max(1, -(-len(rows) // PAGE))
-    shown = rows[(page - 1) * PAGE: page * PAGE]
-    countries = sorted({c for (c,) in s.execute(select(JobOrder.country).distinct()) if c})
-    return render_template("counsellor/orders.html", orders=shown, status=status, args=args, blocked=blocked,
-                           total=len(rows), page=page, pages=pages, countries=countries, programmes=PROGRAMMES,
-                           page_args=lambda n: urlencode({**args, "status": status, "page": n}))
+        stmt = stmt.where(JobOrder.programme == args["programme"])
+    rows = [o for o in s.scalars(stmt).all() if contains_words(f"{o.order_id} {o.title} {o.recruiter.name}", args["q"])]
+    states = get_engine().order_states(s, rows)
+    if args["legality"] != "all":
+        rows = [o for o in rows if states[o.order_id][0] == args["legality"]]
+    page, total = page_arg(), len(rows)
+    pages = max(1, -(-total // PAGE))
+    countries = s.scalars(select(JobOrder.country).distinct().order_by(JobOrder.country)).all()
+    return render_template(
+        "counsellor/orders.html",
+        orders=rows[(page - 1) * PAGE : page * PAGE],
+        states=states,
+        args=args,
+        total=total,
+        page=page,
+        pages=pages,
+        page_args=lambda n: urlencode({**args, "page": n}),
+        countries=countries,
+        programmes=PROGRAMMES,
+        statuses=(*ORDER_STATUSES, "all"),
+        legalities=ORDER_LEGALITY,
+    )
 
 
 @bp.route("/orders/<oid>")

@@ -175,6 +175,20 @@ class EngineHolder:
                 engine.upsert_order(order, order.recruiter)
             return list(engine.order_reasons(order.order_id, today(self.app)))
 
+    def order_states(self, s: Session, orders: list[JobOrder]) -> dict[str, tuple[str, list]]:
+        """Legality of stored orders today, by order id: ``("open" | "blocked" | "not_open",
+        reasons)`` (``Matcher.order_state``), what every list of orders shows as its badge."""
+        with self.lock:
+            engine = self.get(s)
+            day = today(self.app)
+            out = {}
+            for o in orders:
+                if o.order_id not in engine.orders_:
+                    touch_for_engine(o)
+                    engine.upsert_order(o, o.recruiter)
+                out[o.order_id] = engine.order_state(o.order_id, day)
+            return out
+
     def order_block_reasons(self, s: Session, order: JobOrder) -> list:
         return [r for r in self.order_reasons(s, order) if r.severity == "block"]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template
 
@@ -15,6 +16,7 @@ from web import reports, stats
 from web.audit import record
 from web.auth import role_required
 from web.charts import bar_chart
+from web.counsellor import PAGE, page_arg
 from web.dashboard import period_from_request
 from web.db import get_session, today
 from web.errors import NotFound, Unprocessable
@@ -66,10 +68,13 @@ def need(key: str):
     if n is None:
         raise NotFound(f"Không có nhu cầu đào tạo “{key}”.", f"No training need “{key}”.")
     s = get_session()
-    workers = {w.worker_id: w for w in reports.load_workers(s, n.worker_ids)}
-    record("view", "training_need", key, workers=len(workers))
+    page = page_arg()
+    pages = max(1, -(-len(n.worker_ids) // PAGE))
+    shown = n.worker_ids[(page - 1) * PAGE : page * PAGE]
+    workers = {w.worker_id: w for w in reports.load_workers(s, shown)}
+    record("view", "training_need", key, workers=len(workers), page=page)
     s.commit()
-    rows = [(workers[wid], n.pairs[wid], reports.insights.support_for(workers[wid])) for wid in n.worker_ids if wid in workers]
+    rows = [(workers[wid], n.pairs[wid], reports.insights.support_for(workers[wid])) for wid in shown if wid in workers]
     yes_no = {"yes": t("Có", "Yes"), "no": t("Không", "No"), "unknown": t("Chưa rõ", "Unknown")}
     charts = {
         "commune": bar_chart(n.by_commune.most_common(12), t("Theo xã/phường", "By commune")),
@@ -78,7 +83,8 @@ def need(key: str):
                                    t("Xã đặc biệt khó khăn", "Especially disadvantaged commune")),
     }
     return render_template("intel/need.html", need=n, rows=rows, charts=charts, yes_no=yes_no,
-                           supports=reports.insights.SUPPORTS, day=result.day)
+                           supports=reports.insights.SUPPORTS, day=result.day,
+                           page=page, pages=pages, page_args=lambda p: urlencode({"page": p}))
 
 
 @bp.route("/needs.xlsx")

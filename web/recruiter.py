@@ -100,8 +100,7 @@ def orders():
         select(JobOrder).where(JobOrder.recruiter_id == r.recruiter_id).order_by(JobOrder.created_at.desc(), JobOrder.order_id)
     ).all()
     holder = get_engine()
-    blocked = {o.order_id: holder.order_block_reasons(s, o) for o in rows if o.status != "closed"}
-    return render_template("recruiter/orders.html", r=r, orders=rows, blocked=blocked, day=today())
+    return render_template("recruiter/orders.html", r=r, orders=rows, states=holder.order_states(s, rows), day=today())
 
 
 @bp.route("/orders/new", methods=["GET", "POST"])

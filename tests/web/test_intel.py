@@ -88,13 +88,38 @@ def test_needs_page_agrees_with_brute_force(app_h, staff):
     assert {k: int(n) for k, _, n in rows} == {k: len(v) for k, v in expected.items()}
 
 
+def _all_pages(client, href: str) -> str:
+    """The bodies of a paginated page, following its "next" links."""
+    bodies = []
+    while href:
+        page = client.get(href)
+        assert page.status_code == 200
+        body = page.get_data(as_text=True)
+        bodies.append(body)
+        nxt = re.search(r'<a href="(\?[^"]+)">[^<]*»</a>', body)
+        href = href.split("?")[0] + nxt.group(1).replace("&amp;", "&") if nxt else None
+    return "".join(bodies)
+
+
+def test_need_page_rows_are_paginated(app_h, staff, monkeypatch):
+    import web.intel
+
+    monkeypatch.setattr(web.intel, "PAGE", 2)
+    key, workers = max(_expected(app_h).items(), key=lambda kv: len(kv[1]))
+    assert len(workers) > 2
+    first = staff.get(f"/intel/needs/{key}").get_data(as_text=True)
+    assert len(re.findall(r'<tr data-worker="', first)) == 2
+    assert f"1 / {-(-len(workers) // 2)}" in first
+    seen = re.findall(r'<tr data-worker="([^"]+)">', _all_pages(staff, f"/intel/needs/{key}"))
+    assert len(seen) == len(set(seen)) and set(seen) == set(workers)
+    assert staff.get(f"/intel/needs/{key}?page=x").status_code == 200
+
+
 def test_one_click_from_a_need_to_its_workers(app_h, staff):
     expected = _expected(app_h)
     html = staff.get("/intel/needs").get_data(as_text=True)
     for key, href, _ in re.findall(r'<tr data-need="([^"]+)">.*?class="workers-link" href="([^"]+)">(\d+)</a>', html, re.S):
-        page = staff.get(href)
-        assert page.status_code == 200
-        body = page.get_data(as_text=True)
+        body = _all_pages(staff, href)
         assert set(re.findall(r'<tr data-worker="([^"]+)">', body)) == set(expected[key])
         for wid in expected[key]:
             assert f'href="/counsellor/workers/{wid}"' in body

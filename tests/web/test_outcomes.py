@@ -167,12 +167,12 @@ def test_order_list_shows_legality_and_filters(app, staff):
     assert 'id="orders-total">Số đơn hàng: 4' in html
     assert 'id="blocked-ORD-BX"' in html and "môi giới" in html.split('id="blocked-ORD-BX"', 1)[1][:400]
     assert 'id="blocked-ORD-A1"' not in html
-    only_blocked = staff.get("/counsellor/orders?legal=blocked&q=ORD").get_data(as_text=True)
+    only_blocked = staff.get("/counsellor/orders?legality=blocked&q=ORD").get_data(as_text=True)
     assert "ORD-BX" in only_blocked and ">ORD-A1<" not in only_blocked
     found = staff.get("/counsellor/orders", query_string={"q": "lap rap dien tu"}).get_data(as_text=True)
     assert ">ORD-B1<" in found and ">ORD-A1<" not in found
     full = staff.get("/counsellor/orders?status=all").get_data(as_text=True)
-    assert "Trang 1/" in full and "page=2" in full  # more than one page of synthetic orders
+    assert "Trang 1 / " in full and "page=2" in full  # more than one page of synthetic orders
     tw = staff.get("/counsellor/orders?country=TW&q=ORD").get_data(as_text=True)
     assert ">ORD-A2<" in tw and ">ORD-A1<" not in tw
     assert staff.get("/counsellor/orders?page=99999999999999999999").status_code == 200
