@@ -22,6 +22,7 @@ from models.text import contains_words
 from web.audit import record
 from web.auth import current_user, require_form_version, role_required
 from web.db import get_session, today
+from web.params import page_arg
 from web.engine import get_engine
 from web.errors import BadRequest, Conflict, NotFound, Unprocessable
 from web.forms import WorkerForm
@@ -76,18 +77,6 @@ def workers_by_id(ids) -> dict[str, Worker]:
         select(Worker).where(Worker.worker_id.in_(ids)).options(selectinload(Worker.certificates))
     )
     return {w.worker_id: w for w in rows}
-
-
-MAX_PAGE = 1_000_000
-
-
-def page_arg() -> int:
-    """The ``page`` query parameter, 1 when missing or unreadable, at most MAX_PAGE (an id or an
-    offset past the database's integer range would otherwise fail with a 500)."""
-    try:
-        return min(MAX_PAGE, max(1, int((request.args.get("page") or "1")[:12])))
-    except ValueError:
-        return 1
 
 
 def top_arg(default: int = 10) -> int:
