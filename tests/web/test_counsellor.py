@@ -64,7 +64,7 @@ def test_create_profile_with_errors_beside_the_fields(app, staff):
     assert bad.status_code == 422
     html = bad.get_data(as_text=True)
     for field, message in (
-        ("birth_date", "Cần một ngày dạng NNNN-TT-NN"),
+        ("birth_date", "Cần một ngày dạng NN/TT/NNNN"),
         ("phone", "Số điện thoại không hợp lệ"),
         ("experience", "nghề: số năm"),
         ("languages", "Không đọc được chứng chỉ"),
