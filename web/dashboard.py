@@ -3,10 +3,10 @@ the server, each followed by the table of its numbers."""
 
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import Blueprint, render_template, request
 
+from models import formatting
 from web import stats
 from web.auth import role_required
 from web.charts import bar_chart
@@ -24,9 +24,9 @@ def period_from_request(default: stats.Period) -> tuple[stats.Period, dict]:
     for key, fallback in (("from", default.start), ("to", default.end)):
         raw = request.args.get(key) or ""
         try:
-            values[key] = dt.date.fromisoformat(raw) if raw else fallback
+            values[key] = formatting.parse_date(raw) or fallback
         except ValueError:
-            errors[key] = ("Cần một ngày dạng NNNN-TT-NN.", "A date (YYYY-MM-DD) is needed.")
+            errors[key] = ("Cần một ngày dạng NN/TT/NNNN hoặc NNNN-TT-NN.", "A date (dd/mm/yyyy or YYYY-MM-DD) is needed.")
             values[key] = fallback
     if values["from"] > values["to"]:
         errors["to"] = ("Ngày kết thúc phải sau ngày bắt đầu.", "The end must not be before the start.")
