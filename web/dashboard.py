@@ -3,10 +3,10 @@ the server, each followed by the table of its numbers."""
 
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import Blueprint, render_template, request
 
+from models import formatting
 from web import stats
 from web.auth import role_required
 from web.charts import bar_chart

@@ -5,9 +5,9 @@ reaches the database or the date arithmetic out of range (issue 14: no HTTP 500 
 from __future__ import annotations
 
 import datetime as dt
-import re
-
 from flask import request
+
+from models.formatting import parse_date
 
 MAX_PAGE = 1_000_000
 # Dates a person may ask for: wide enough for any birth date or report period, narrow enough that
@@ -16,7 +16,6 @@ MIN_DAY = dt.date(1900, 1, 1)
 MAX_DAY = dt.date(2100, 12, 31)
 DATE_HINT = ("Cần một ngày dạng NN/TT/NNNN (hoặc NNNN-TT-NN), từ 1900 đến 2100.",
              "A date is needed, dd/mm/yyyy (or YYYY-MM-DD), between 1900 and 2100.")
-_DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 
 
 def page_arg(name: str = "page") -> int:
@@ -29,11 +28,11 @@ def page_arg(name: str = "page") -> int:
 
 
 def parse_day(raw: str) -> dt.date:
-    """``dd/mm/yyyy`` (also with dots or dashes) or ISO ``yyyy-mm-dd``, within MIN_DAY..MAX_DAY;
-    ValueError otherwise."""
-    raw = raw.strip()
-    m = _DMY.fullmatch(raw)
-    day = dt.date(int(m[3]), int(m[2]), int(m[1])) if m else dt.date.fromisoformat(raw)
+    """A typed date (:func:`models.formatting.parse_date`: dd/mm/yyyy or ISO) within
+    MIN_DAY..MAX_DAY; ValueError otherwise."""
+    day = parse_date(raw)
+    if day is None:
+        raise ValueError("empty date")
     if not MIN_DAY <= day <= MAX_DAY:
         raise ValueError(f"{raw!r} is outside {MIN_DAY}..{MAX_DAY}")
     return day

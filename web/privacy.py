@@ -23,6 +23,7 @@ from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session
 
 from data.repo import audit
+from models import formatting
 from models import Application, AuditEvent, ConsentEvent, LanguageCertificate, StageEvent, Worker
 from web.auth import current_user, role_required
 from web.db import get_session, today
@@ -143,9 +144,9 @@ def consent(wid: str):
         raise BadRequest("Hãy chọn ghi nhận hoặc rút lại sự đồng ý.", "The 'action' must be 'grant' or 'revoke'.")
     raw_day = (request.form.get("consent_date") or "").strip()
     try:
-        day = dt.date.fromisoformat(raw_day) if raw_day else today()
+        day = formatting.parse_date(raw_day) or today()
     except ValueError:
-        raise BadRequest("Ngày không hợp lệ (YYYY-MM-DD).", f"The 'consent_date' must be a date YYYY-MM-DD. Got {raw_day!r} instead.") from None
+        raise BadRequest("Ngày không hợp lệ (cần NN/TT/NNNN hoặc NNNN-TT-NN).", f"The 'consent_date' must be a date dd/mm/yyyy or YYYY-MM-DD. Got {raw_day!r} instead.") from None
     scope = request.form.get("scope")
     if action == "grant" and not (scope or "").strip():
         raise BadRequest("Hãy ghi phạm vi đồng ý.", "A consent needs its scope.")
