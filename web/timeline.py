@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import Application, AuditEvent, ConsentEvent, StageEvent, Worker, WorkerNote
 from models.enums import NOTE_KINDS
+from web.i18n import LABELS
 
 MAX_BODY = 4000
 # note kind -> (Vietnamese, English)
@@ -104,8 +105,9 @@ def worker_timeline(s: Session, wid: str) -> list[Entry]:
         .where(Application.worker_id == wid)
     ).all()
     for e, order_id in rows:
-        entries.append(Entry(e.at, "stage", f"Giai đoạn {e.from_stage or '—'} → {e.to_stage} (đơn hàng {order_id})",
-                             f"Stage {e.from_stage or '—'} → {e.to_stage} (order {order_id})", e.by, e.note))
+        (from_vi, from_en), (to_vi, to_en) = (LABELS.get(x or "", (x or "—", x or "—")) for x in (e.from_stage, e.to_stage))
+        entries.append(Entry(e.at, "stage", f"Giai đoạn {from_vi} → {to_vi} (đơn hàng {order_id})",
+                             f"Stage {from_en} → {to_en} (order {order_id})", e.by, e.note))
     for c in s.scalars(select(ConsentEvent).where(ConsentEvent.worker_id == wid)):
         vi, en = ("Đồng ý chia sẻ hồ sơ", "Consent granted") if c.action == "grant" else ("Rút lại sự đồng ý", "Consent revoked")
         entries.append(Entry(c.at, "consent", vi, en, c.by, c.scope))

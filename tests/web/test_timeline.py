@@ -47,7 +47,7 @@ def test_note_is_stored_audited_and_shown_newest_first_with_the_history(app, sta
     assert zalo < call  # newest first
     assert "Tin nhắn Zalo" in section and "Gọi điện" in section and "Hẹn gọi lại" in section
     # the seeded stage changes of application 1 and its consent are on the same timeline
-    assert "→ sent" in section and "ORD-A1" in section
+    assert "→ Đã giới thiệu cho doanh nghiệp (đơn hàng ORD-A1)" in section
 
 
 def test_edit_consent_and_matches_shown_enter_the_timeline(app, staff):
