@@ -152,6 +152,13 @@ def new_worker():
 @bp.route("/workers/<wid>")
 @role_required(*STAFF)
 def worker(wid: str):
+    return _worker_page(wid)
+
+
+def _worker_page(wid: str, note: dict | None = None, note_errors: dict | None = None, status: int = 200):
+    """The worker's page; ``note``/``note_errors`` refill the note form after a refused entry."""
+    from web.timeline import KIND_LABELS, worker_timeline
+
     s = get_session()
     w = load_worker(wid)
     apps = s.scalars(
@@ -164,7 +171,26 @@ def worker(wid: str):
     record("view", "worker", wid, page="profile")
     s.commit()
     return render_template("counsellor/worker.html", w=w, apps=apps, moves=STAGE_MOVES, day=today(),
-                           duplicates=duplicates, merged_here=merged_here)
+                           duplicates=duplicates, merged_here=merged_here, timeline=worker_timeline(s, wid),
+                           note_kinds=KIND_LABELS, note=note or {}, note_errors=note_errors or {}), status
+
+
+@bp.route("/workers/<wid>/notes", methods=["POST"])
+@role_required(*STAFF)
+def add_note(wid: str):
+    """Add a note or a contact to the worker's timeline; a refused form comes back filled in."""
+    from web.timeline import add_note as store_note, parse_note
+
+    s = get_session()
+    load_worker(wid)
+    values, errors = parse_note(request.form, today())
+    if errors:
+        return _worker_page(wid, values, errors, 422)
+    note = store_note(s, wid, values, current_user().username)
+    record("note", "worker", wid, note_id=note.id, kind=note.kind)
+    s.commit()
+    flash(t("Đã ghi vào dòng thời gian.", "Added to the timeline."))
+    return redirect(url_for("counsellor.worker", wid=wid) + "#timeline")
 
 
 @bp.route("/workers/<wid>/merge", methods=["POST"])
