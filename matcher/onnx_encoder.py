@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .encoder import _check_texts, l2_normalize
+from .encoder import _check_batch_size, _check_texts, l2_normalize
 
 log = logging.getLogger(__name__)
 
@@ -280,10 +280,7 @@ class OnnxEncoder:
         items = _check_texts(texts)
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(
-                f"The 'batch_size' parameter of encode must be an int in [1, inf). Got {batch_size!r} instead."
-            )
+        _check_batch_size(batch_size)
         prepared = [self.prefix + unicodedata.normalize("NFC", t) for t in items]
         # Sort by length so that each batch pads little, as sentence-transformers does.
         order = np.argsort([-len(t) for t in prepared], kind="stable")
