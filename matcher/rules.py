@@ -227,15 +227,25 @@ def _order_text(order: JobOrder) -> str:
     return fold(" ; ".join([order.title or "", order.description or "", *map(str, skills)]))
 
 
-def occupation_classes(order: JobOrder) -> frozenset[str]:
-    """Occupation classes (keys of ``OCCUPATION_CLASS_KEYWORDS``) named in the order's title,
-    description or skills, matched as whole phrases after folding."""
+def occupation_class_triggers(order: JobOrder) -> dict[str, str]:
+    """Each occupation class (keys of ``OCCUPATION_CLASS_KEYWORDS``) named in the order's title,
+    description or skills, matched as whole phrases after folding, with the phrase that named it;
+    a declared ``route`` (FORMAT.md) names its class with an empty phrase, whatever the text says."""
     text = _order_text(order)
-    found = {cls for cls, kws in OCCUPATION_CLASS_KEYWORDS.items() if any(_has_phrase(text, k) for k in kws)}
-    route = ROUTE_CLASSES.get((getattr(order, "route", None) or "").strip().lower())
-    if route:
-        found.add(route)  # the declared route (FORMAT.md) sets its fee cap whatever the text says
-    return frozenset(found)
+    found: dict[str, str] = {}
+    for cls, kws in OCCUPATION_CLASS_KEYWORDS.items():
+        hit = next((k for k in kws if _has_phrase(text, k)), None)
+        if hit is not None:
+            found[cls] = hit
+    declared = (getattr(order, "route", None) or "").strip().lower()
+    if declared in ROUTE_CLASSES:
+        found[ROUTE_CLASSES[declared]] = ""
+    return found
+
+
+def occupation_classes(order: JobOrder) -> frozenset[str]:
+    """The classes of :func:`occupation_class_triggers`."""
+    return frozenset(occupation_class_triggers(order))
 
 
 def is_seasonal_order(order: JobOrder) -> bool:
@@ -317,26 +327,37 @@ def fee_cap(order: JobOrder, rates: Mapping[str, float] | None = None) -> FeeCap
     ``rates`` (defaults from ``models.reference.DEFAULT_RATES``).
     """
     rates = merged_rates(rates)
-    rule = _fee_rule(order, occupation_classes(order))
+    triggers = occupation_class_triggers(order)
+    rule = _fee_rule(order, frozenset(triggers))
+    if rule.occupation_classes:
+        # the route or occupation that set this cap, and the words that named it
+        words = sorted(triggers[c] for c in rule.occupation_classes & set(triggers))
+        if not all(words):
+            rule_vi, rule_en = f"{rule.vi} (theo tuyến khai trên đơn hàng)", f"{rule.en} (the route declared on the order)"
+        else:
+            said = "; ".join(f"«{w}»" for w in words)
+            rule_vi, rule_en = f"{rule.vi} (nhận biết từ {said})", f"{rule.en} (recognised from {said})"
+    else:
+        rule_vi, rule_en = rule.vi, rule.en
     if rule.months_per_12 == 0 or rule.max_months == 0:
-        return FeeCap(0.0, 0.0, None, rule, f"{rule.vi}", f"{rule.en}")
+        return FeeCap(0.0, 0.0, None, rule, f"{rule_vi}", f"{rule_en}")
     months = order.contract_months
     if not months or months <= 0:
-        return FeeCap(None, None, None, rule, f"{rule.vi}; chưa rõ thời hạn hợp đồng",
-                      f"{rule.en}; the contract length is unknown")
+        return FeeCap(None, None, None, rule, f"{rule_vi}; chưa rõ thời hạn hợp đồng",
+                      f"{rule_en}; the contract length is unknown")
     if not order.monthly_wage or order.monthly_wage <= 0:
-        return FeeCap(None, None, None, rule, f"{rule.vi}; chưa rõ mức lương", f"{rule.en}; the wage is unknown")
+        return FeeCap(None, None, None, rule, f"{rule_vi}; chưa rõ mức lương", f"{rule_en}; the wage is unknown")
     cur = (order.wage_currency or "VND").strip().upper()
     rate = _rate(rates, cur)
     if rate is None:
-        return FeeCap(None, None, None, rule, f"{rule.vi}; chưa có tỷ giá {cur}", f"{rule.en}; no exchange rate for {cur}")
+        return FeeCap(None, None, None, rule, f"{rule_vi}; chưa có tỷ giá {cur}", f"{rule_en}; no exchange rate for {cur}")
     salary_months = rule.months_per_12 * months / 12.0
     if rule.max_months is not None:
         salary_months = min(salary_months, rule.max_months)
     wage_vnd = order.monthly_wage * rate
     cap = round(salary_months * wage_vnd)
-    vi = f"{rule.vi}: {_num_vi(salary_months)} × {_vnd_vi(wage_vnd)}"
-    en = f"{rule.en}: {_num_en(salary_months)} × {_vnd_en(wage_vnd)}"
+    vi = f"{rule_vi}: {_num_vi(salary_months)} × {_vnd_vi(wage_vnd)}"
+    en = f"{rule_en}: {_num_en(salary_months)} × {_vnd_en(wage_vnd)}"
     return FeeCap(float(cap), salary_months, wage_vnd, rule, vi, en)
 
 

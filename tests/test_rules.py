@@ -10,6 +10,8 @@ import datetime as dt
 
 import pytest
 
+from models.text import fold
+
 from matcher import rules
 from matcher.rules import (
     REASON_CODES,
@@ -518,7 +520,17 @@ SSW = dict(country="JP", programme="ssw", title="Thợ hàn SSW", monthly_wage=2
 def test_returned_trainee_route_detected_from_text_caps_the_fee_at_zero(text):
     o = order(**SSW, description=text, service_fee_vnd=35_000_000)
     assert "service_fee_over_cap" in codes(order_gates(o, recruiter(), DAY))
-    assert rules.fee_cap(o).cap_vnd == 0
+    cap = rules.fee_cap(o)
+    assert cap.cap_vnd == 0
+    # the reason names the words that triggered the route (issue 13)
+    trigger = rules.occupation_class_triggers(o)["jp_ssw_after_titp"]
+    assert trigger and f"«{trigger}»" in cap.vi and f"«{trigger}»" in cap.en
+    assert trigger in fold(text)
+
+
+def test_declared_route_is_named_as_declared_in_the_reason():
+    cap = rules.fee_cap(order(**SSW, route="returned_trainee", service_fee_vnd=1))
+    assert "theo tuyến khai trên đơn hàng" in cap.vi and "declared on the order" in cap.en
 
 
 @pytest.mark.parametrize("route, fee, blocked", [
