@@ -56,12 +56,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     store = Store(settings["database_url"])
     store.init_schema()
 
-    from web import auth, db, engine, errors, i18n, security
+    from web import auth, db, engine, errors, i18n, security, throttle
 
     db.init_app(app, store)
     engine.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    throttle.init_app(app, settings)
     errors.register_error_handlers(app)
 
     @app.before_request
