@@ -51,18 +51,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             "`python -c \"import secrets; print(secrets.token_hex(32))\"`; only demo mode may run without."
         )
     app.instance_path = str(settings["instance_path"])
+    from web import throttle
+
+    throttle.init_app(app, settings)  # before the store opens: a bad limit setting leaks nothing
     serve_single_threaded()  # one query per request: faiss threads would only contend
 
     store = Store(settings["database_url"])
     store.init_schema()
 
-    from web import auth, db, engine, errors, i18n, security, throttle
+    from web import auth, db, engine, errors, i18n, security
 
     db.init_app(app, store)
     engine.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
-    throttle.init_app(app, settings)
     errors.register_error_handlers(app)
 
     @app.before_request
