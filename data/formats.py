@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from models import JobOrder, Recruiter, Worker
+from models import JobOrder, Recruiter, Worker, formatting
 from models.ethnicities import OFFICIAL_NAMES, official_ethnicity
 from models.identity import national_id_problem, normalise_national_id
 from models.enums import (
@@ -85,7 +85,7 @@ class FieldError(ValueError):
     (``None`` for a row- or file-level problem), ``value`` (the cell text as read),
     ``expected`` (what would have been accepted), ``vi`` (the problem in Vietnamese, when
     known: it then comes first). ``str(err)`` reads e.g.
-    ``workers.csv row 17, birth_date: '31/02/1999' is not a date (YYYY-MM-DD)``.
+    ``workers.csv row 17, birth_date: '31/02/1999' is not a date (dd/mm/yyyy or YYYY-MM-DD)``.
     """
 
     def __init__(
@@ -561,12 +561,14 @@ def _parse_float(column: Column, text: str, fail) -> float:
 
 def _parse_date(text: str, fail) -> dt.date:
     m = _DATE_RE.fullmatch(text)
-    if m:
-        try:
-            return dt.date.fromisoformat(m.group(1))
-        except ValueError:
-            pass
-    raise fail("a date (YYYY-MM-DD)")
+    try:
+        # ISO (what exports write) or the dd/mm/yyyy people type; one parser in models.formatting.
+        value = formatting.parse_date(m.group(1) if m else text)
+    except ValueError:
+        value = None
+    if value is None:
+        raise fail("a date (dd/mm/yyyy or YYYY-MM-DD)")
+    return value
 
 
 def _parse_bool(text: str, fail) -> bool:

@@ -112,6 +112,14 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
+def _check_batch_size(batch_size: object) -> None:
+    """Raise ``ValueError`` unless ``batch_size`` is a positive int (not a bool)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(
+            f"The 'batch_size' parameter of encode must be an int in [1, inf). Got {batch_size!r} instead."
+        )
+
+
 def _fold(text: str) -> str:
     """NFC, lowercase, strip combining marks (Vietnamese diacritics) and map đ to d."""
     text = unicodedata.normalize("NFC", text).lower().replace("đ", "d")
@@ -245,10 +253,7 @@ class SentenceTransformerEncoder:
         items = _check_texts(texts)
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(
-                f"The 'batch_size' parameter of encode must be an int in [1, inf). Got {batch_size!r} instead."
-            )
+        _check_batch_size(batch_size)
         prepared = [self.prefix + unicodedata.normalize("NFC", t) for t in items]
         emb = self.model.encode(
             prepared,

@@ -32,7 +32,7 @@ from matcher.text import fold, prepare
 from matcher.vocabulary import display_name as vocab_display_name
 from matcher.vocabulary import expand
 from matcher.vocabulary import related as vocab_related
-from models import JobOrder, Recruiter, Worker, is_active_worker
+from models import JobOrder, Recruiter, Worker, formatting, is_active_worker
 from models.languages import CertificateError, parse_certificate, parse_requirement
 from models.reference import DEFAULT_RATES
 
@@ -131,8 +131,8 @@ def worker_text(worker: Worker) -> str:
 
 
 def _money(x: float) -> str:
-    """Vietnamese money: 30.600.000 đ."""
-    return f"{x:,.0f}".replace(",", ".") + " đ"
+    """Vietnamese money: 30.600.000 đ (models.formatting, the one formatting layer)."""
+    return formatting.format_money(x)
 
 
 def _vi_num(x: float) -> str:
@@ -616,8 +616,8 @@ class Engine:
         if late > 0:
             expl.append(Explanation(
                 "date_fit",
-                f"Sẵn sàng từ {worker.available_from.isoformat()}, sau ngày xuất cảnh {order.departure_date.isoformat()}.",
-                f"Available from {worker.available_from.isoformat()}, after departure on {order.departure_date.isoformat()}.",
+                f"Sẵn sàng từ {formatting.format_date(worker.available_from)}, sau ngày xuất cảnh {formatting.format_date(order.departure_date)}.",
+                f"Available from {formatting.format_date(worker.available_from, 'en')}, after departure on {formatting.format_date(order.departure_date, 'en')}.",
             ))
         return expl
 

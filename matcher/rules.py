@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, Sequence
 
 from matcher.languages import LanguageAssessment, assess
 from matcher.text import fold, normalise_id_code
+from models import formatting
 from models.entities import is_active_worker
 from models.enums import EDUCATION_LEVELS, education_rank
 from models.languages import Certificate, CertificateError, parse_requirement
@@ -174,7 +175,7 @@ def _cite(source: str) -> tuple[str, str]:
 
 
 def _int_vi(x: float) -> str:
-    return f"{round(x):,}".replace(",", ".")
+    return formatting.format_number(round(x))
 
 
 def _vnd_vi(x: float) -> str:

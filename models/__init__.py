@@ -13,6 +13,7 @@ from models.entities import (
     StageEvent,
     User,
     Worker,
+    WorkerNote,
     is_active_worker,
 )
 
@@ -29,5 +30,6 @@ __all__ = [
     "StageEvent",
     "User",
     "Worker",
+    "WorkerNote",
     "is_active_worker",
 ]

@@ -397,3 +397,20 @@ class ConsentEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     by: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class WorkerNote(Base):
+    """A free note or a contact with a worker (call, visit, Zalo message, other) on the
+    worker's timeline: typed, dated (the day it happened), by whom, with an optional
+    follow-up date (a call-back). Goes with the worker when the worker is erased."""
+
+    __tablename__ = "worker_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    worker_id: Mapped[str] = mapped_column(ForeignKey("workers.worker_id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # models.enums.NOTE_KINDS
+    day: Mapped[dt.date] = mapped_column(Date)
+    body: Mapped[str] = mapped_column(Text)
+    follow_up: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    by: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -24,6 +24,8 @@ ORDER_STATUSES = ("open", "draft", "closed")
 HOUSEHOLDS = ("poor", "near_poor")
 LANGUAGE_TRAINING = ("none", "basic", "advanced")
 ROLES = ("admin", "counsellor", "recruiter")
+# kinds of a note on a worker's timeline (models.WorkerNote): a free note or a contact
+NOTE_KINDS = ("note", "call", "visit", "zalo", "other")
 
 # The application pipeline, in order; the last three are terminal.
 STAGES = (

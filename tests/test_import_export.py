@@ -246,7 +246,7 @@ BAD_CASES = [
         "workers",
         "workers.csv",
         WORKERS_CSV.replace("1999-12-31", "31/02/1999").encode("utf-8-sig"),
-        ["workers.csv row 3, birth_date: '31/02/1999' is not a date (YYYY-MM-DD)"],
+        ["workers.csv row 3, birth_date: '31/02/1999' is not a date (dd/mm/yyyy or YYYY-MM-DD)"],
     ),
     (
         "workers",
@@ -362,7 +362,7 @@ def test_field_error_attributes():
         parse_cell(WORKERS.by_name["birth_date"], "31/02/1999", file="workers.csv", row=17)
     e = ei.value
     assert (e.file, e.row, e.column, e.value, e.expected) == (
-        "workers.csv", 17, "birth_date", "31/02/1999", "a date (YYYY-MM-DD)")
+        "workers.csv", 17, "birth_date", "31/02/1999", "a date (dd/mm/yyyy or YYYY-MM-DD)")
     assert isinstance(e, ValueError)
 
 
@@ -371,7 +371,7 @@ def test_partial_stores_the_good_rows(session, tmp_path):
     bad = WORKERS_CSV.replace("1999-12-31", "31/02/1999")
     report = import_file(session, "workers", write(tmp_path, "workers.csv", bad), partial=True)
     assert [e.message for e in report.errors] == [
-        "workers.csv row 3, birth_date: '31/02/1999' is not a date (YYYY-MM-DD)"]
+        "workers.csv row 3, birth_date: '31/02/1999' is not a date (dd/mm/yyyy or YYYY-MM-DD)"]
     assert (report.total_rows, report.created, report.committed) == (2, 1, True)
     assert session.scalars(select(Worker.worker_id)).all() == ["W1"]
     ev = session.scalars(select(AuditEvent).where(AuditEvent.entity == "worker")).one()

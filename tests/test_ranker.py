@@ -178,3 +178,13 @@ def test_experience_counts_related_trades_only_and_the_sentence_agrees():
     farmer, sentence = _experience_sentence(engine, "W-FARM", "O-WELD")
     assert farmer.features["experience_fit"] == 0.0
     assert sentence.vi == "Chưa có kinh nghiệm liên quan rõ ràng (yêu cầu 2 năm)."
+
+
+def test_dates_inside_reason_sentences_read_dd_mm_yyyy(world):
+    late = worker("W-LATE", ["thợ hàn"], exp=[("thợ hàn", 3)], certs=["JLPT N4 (2025)"],
+                  available_from=dt.date(2027, 9, 20))
+    m = world.explain_pair(late, world.orders_["O-WELD"])
+    date_fit = [e for e in m.reasons + m.gaps if e.feature == "date_fit"]
+    assert date_fit, [e.feature for e in m.reasons + m.gaps]
+    assert date_fit[0].vi == "Sẵn sàng từ 20/09/2027, sau ngày xuất cảnh 01/06/2027."
+    assert date_fit[0].en == "Available from Sep 20, 2027, after departure on Jun 1, 2027."

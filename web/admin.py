@@ -17,6 +17,7 @@ from web.engine import get_engine
 from web.errors import BadRequest, Conflict, NotFound
 from web.forms import RecruiterForm
 from web.i18n import t
+from web.params import date_arg, page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE = 50
@@ -262,18 +263,11 @@ def audit():
     if filters["entity_id"]:
         q = q.where(AuditEvent.entity_id == filters["entity_id"])
     for key, op in (("date_from", "ge"), ("date_to", "lt")):
-        if filters[key]:
-            try:
-                day = dt.date.fromisoformat(filters[key])
-            except ValueError:
-                errors[key] = ("Cần một ngày dạng NNNN-TT-NN.", "A date (YYYY-MM-DD) is needed.")
-                continue
+        day = date_arg(key, errors)
+        if day is not None:
             start = dt.datetime.combine(day if op == "ge" else day + dt.timedelta(days=1), dt.time())
             q = q.where(AuditEvent.at >= start if op == "ge" else AuditEvent.at < start)
-    try:
-        page = max(1, int(args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_arg()
     total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
     rows = s.scalars(q.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE)).all()
     actions = s.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()

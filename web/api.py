@@ -171,6 +171,18 @@ def _top() -> int:
     return top
 
 
+def json_object() -> dict:
+    """The request's JSON object; 400 for anything else, including a body nested too deeply
+    to decode (Python's decoder recurses and would otherwise fail with a 500)."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise BadRequest("JSON lồng quá sâu.", "The JSON body is nested too deeply.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("Cần một đối tượng JSON.", "A JSON object is expected.")
+    return body
+
+
 def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
     raw = request.args.get(name, str(default))
     try:
@@ -284,9 +296,7 @@ def create_order():
     from web.recruiter import save_order
 
     s = get_session()
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("Cần một đối tượng JSON.", "A JSON object is expected.")
+    body = json_object()
     unknown = sorted(set(body) - set(ORDER_FIELDS) - {"confirm_blocked"})
     if unknown:
         raise Unprocessable("Có trường không được phép.", f"Unknown fields: {', '.join(unknown)}; allowed: {', '.join(ORDER_FIELDS)}, confirm_blocked.", fields={k: {"vi": "Trường không được phép.", "en": "Unknown field."} for k in unknown})
@@ -348,8 +358,8 @@ def blocked_orders():
 def move_application(aid: int):
     s = get_session()
     app = pipeline.get_application(s, aid)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("to"), str):
+    body = json_object()
+    if not isinstance(body.get("to"), str):
         raise BadRequest("Cần {\"to\": giai đoạn}.", "A JSON object with 'to' (the new stage) is expected.")
     version = body.get("version_id")
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):

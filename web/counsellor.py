@@ -22,6 +22,7 @@ from models.text import contains_words
 from web.audit import record
 from web.auth import current_user, require_form_version, role_required
 from web.db import get_session, today
+from web.params import page_arg
 from web.engine import get_engine
 from web.errors import BadRequest, Conflict, NotFound, Unprocessable
 from web.forms import WorkerForm
@@ -76,18 +77,6 @@ def workers_by_id(ids) -> dict[str, Worker]:
         select(Worker).where(Worker.worker_id.in_(ids)).options(selectinload(Worker.certificates))
     )
     return {w.worker_id: w for w in rows}
-
-
-MAX_PAGE = 1_000_000
-
-
-def page_arg() -> int:
-    """The ``page`` query parameter, 1 when missing or unreadable, at most MAX_PAGE (an id or an
-    offset past the database's integer range would otherwise fail with a 500)."""
-    try:
-        return min(MAX_PAGE, max(1, int((request.args.get("page") or "1")[:12])))
-    except ValueError:
-        return 1
 
 
 def top_arg(default: int = 10) -> int:
@@ -163,6 +152,13 @@ def new_worker():
 @bp.route("/workers/<wid>")
 @role_required(*STAFF)
 def worker(wid: str):
+    return _worker_page(wid)
+
+
+def _worker_page(wid: str, note: dict | None = None, note_errors: dict | None = None, status: int = 200):
+    """The worker's page; ``note``/``note_errors`` refill the note form after a refused entry."""
+    from web.timeline import KIND_LABELS, worker_timeline
+
     s = get_session()
     w = load_worker(wid)
     apps = s.scalars(
@@ -175,7 +171,26 @@ def worker(wid: str):
     record("view", "worker", wid, page="profile")
     s.commit()
     return render_template("counsellor/worker.html", w=w, apps=apps, moves=STAGE_MOVES, day=today(),
-                           duplicates=duplicates, merged_here=merged_here)
+                           duplicates=duplicates, merged_here=merged_here, timeline=worker_timeline(s, wid),
+                           note_kinds=KIND_LABELS, note=note or {}, note_errors=note_errors or {}), status
+
+
+@bp.route("/workers/<wid>/notes", methods=["POST"])
+@role_required(*STAFF)
+def add_note(wid: str):
+    """Add a note or a contact to the worker's timeline; a refused form comes back filled in."""
+    from web.timeline import add_note as store_note, parse_note
+
+    s = get_session()
+    load_worker(wid)
+    values, errors = parse_note(request.form, today())
+    if errors:
+        return _worker_page(wid, values, errors, 422)
+    note = store_note(s, wid, values, current_user().username)
+    record("note", "worker", wid, note_id=note.id, kind=note.kind)
+    s.commit()
+    flash(t("Đã ghi vào dòng thời gian.", "Added to the timeline."))
+    return redirect(url_for("counsellor.worker", wid=wid) + "#timeline")
 
 
 @bp.route("/workers/<wid>/merge", methods=["POST"])

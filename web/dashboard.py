@@ -3,15 +3,16 @@ the server, each followed by the table of its numbers."""
 
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import Blueprint, render_template, request
 
+from models import formatting
 from web import stats
 from web.auth import role_required
 from web.charts import bar_chart
 from web.db import get_session, today
 from web.i18n import country, label, t
+from web.params import date_arg
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -19,15 +20,8 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 def period_from_request(default: stats.Period) -> tuple[stats.Period, dict]:
     """The ``from``/``to`` dates of the query string, ``default`` where missing, with messages
     (Vietnamese, English) beside a field that is not a date or an end before the start."""
-    errors = {}
-    values = {}
-    for key, fallback in (("from", default.start), ("to", default.end)):
-        raw = request.args.get(key) or ""
-        try:
-            values[key] = dt.date.fromisoformat(raw) if raw else fallback
-        except ValueError:
-            errors[key] = ("Cần một ngày dạng NNNN-TT-NN.", "A date (YYYY-MM-DD) is needed.")
-            values[key] = fallback
+    errors: dict = {}
+    values = {"from": date_arg("from", errors, default.start), "to": date_arg("to", errors, default.end)}
     if values["from"] > values["to"]:
         errors["to"] = ("Ngày kết thúc phải sau ngày bắt đầu.", "The end must not be before the start.")
         values = {"from": default.start, "to": default.end}

@@ -19,7 +19,7 @@ from models.identity import national_id_problem
 
 # Vietnamese message for each way a cell can be wrong (the English one comes from FieldError).
 _VI_BY_TYPE = {
-    "date": "Cần một ngày dạng NNNN-TT-NN, ví dụ 2025-07-01.",
+    "date": "Cần một ngày dạng NN/TT/NNNN hoặc NNNN-TT-NN, ví dụ 01/07/2025.",
     "int": "Cần một số nguyên, ví dụ 12.",
     "float": "Cần một số (chỉ chữ số, ví dụ 170000 hoặc 1.5).",
     "enum": "Hãy chọn một giá trị trong danh sách.",

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, g, request, session
 from markupsafe import Markup
 
+from models import formatting
 from models.ethnicities import ETHNICITIES
 
 LANGS = ("vi", "en")
@@ -39,34 +40,20 @@ def bi(vi: str | None, en: str | None) -> Markup:
 
 
 def fmt_date(value: dt.date | dt.datetime | None) -> str:
-    """``dd/mm/yyyy`` (Vietnamese order); datetimes also get ``HH:MM``."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
-    return value.strftime("%d/%m/%Y")
+    """A date in the UI language; datetimes (stored UTC) in Vietnam time. See models.formatting."""
+    return formatting.format_date(value, current_lang())
 
 
 def fmt_number(value: float | int | None, decimals: int = 0) -> str:
-    """Dot for thousands, comma for decimals: ``1.234.567,5``."""
-    if value is None:
-        return ""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return formatting.format_number(value, decimals, current_lang())
 
 
 def fmt_money(value: float | int | None, currency: str | None = "VND") -> str:
-    if value is None:
-        return ""
-    if (currency or "VND").upper() == "VND":
-        return f"{fmt_number(value)} ₫"
-    return f"{fmt_number(value)} {currency}"
+    return formatting.format_money(value, currency, current_lang())
 
 
 def fmt_percent(value: float | None, decimals: int = 0) -> str:
-    if value is None:
-        return "—"
-    return f"{fmt_number(value * 100, decimals)}%"
+    return formatting.format_percent(value, decimals, current_lang())
 
 
 def mask(value: str | None, keep: int = 3) -> str:

@@ -16,7 +16,8 @@ from web import reports, stats
 from web.audit import record
 from web.auth import role_required
 from web.charts import bar_chart
-from web.counsellor import PAGE, page_arg
+from web.counsellor import PAGE
+from web.params import page_arg
 from web.dashboard import period_from_request
 from web.db import get_session, today
 from web.errors import NotFound, Unprocessable

@@ -1,7 +1,7 @@
 """One person, one profile: merge a duplicate profile into the one kept (no Flask here).
 
 :func:`merge_workers` keeps the history of both profiles on the kept one: applications with
-their stage events, consent events, language certificates and the audit events about the
+their stage events, consent events, timeline notes, language certificates and the audit events about the
 duplicate move to it; empty fields of the kept profile are filled from the duplicate. The
 duplicate is not deleted: it is marked ``merged_into`` the kept profile (and inactive), so it
 leaves every ranking, allocation, list and export at once (``models.is_active_worker``) while
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from data.formats import WORKERS
 from data.repo import audit
-from models import Application, AuditEvent, ConsentEvent, LanguageCertificate, StageEvent, Worker
+from models import Application, AuditEvent, ConsentEvent, LanguageCertificate, StageEvent, Worker, WorkerNote
 from models.entities import utcnow
 
 
@@ -41,13 +41,14 @@ class MergeResult:
     joined: list[str] = field(default_factory=list)  # orders both had an application for
     stage_events: int = 0
     consent_events: int = 0
+    notes: int = 0
     certificates: int = 0
     audit_events: int = 0
     filled: list[str] = field(default_factory=list)  # fields of the kept profile filled in
 
     def counts(self) -> dict[str, Any]:
         return {"applications": self.applications, "joined_orders": self.joined, "stage_events": self.stage_events,
-                "consent_events": self.consent_events, "certificates": self.certificates,
+                "consent_events": self.consent_events, "notes": self.notes, "certificates": self.certificates,
                 "audit_events": self.audit_events, "filled_fields": self.filled}
 
 
@@ -137,6 +138,7 @@ def merge_workers(s: Session, keep_id: str, other_id: str, by: str | None) -> Me
     result.consent_events = s.execute(
         update(ConsentEvent).where(ConsentEvent.worker_id == other_id).values(worker_id=keep_id)
     ).rowcount
+    result.notes = s.execute(update(WorkerNote).where(WorkerNote.worker_id == other_id).values(worker_id=keep_id)).rowcount
     events = list(s.scalars(select(AuditEvent).where(AuditEvent.entity == "worker", AuditEvent.entity_id == other_id)))
     for e in events:
         e.entity_id, e.detail = keep_id, {**(e.detail or {}), "merged_from": other_id}

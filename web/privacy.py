@@ -23,7 +23,8 @@ from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session
 
 from data.repo import audit
-from models import Application, AuditEvent, ConsentEvent, LanguageCertificate, StageEvent, Worker
+from models import formatting
+from models import Application, AuditEvent, ConsentEvent, LanguageCertificate, StageEvent, Worker, WorkerNote
 from web.auth import current_user, role_required
 from web.db import get_session, today
 from web.errors import BadRequest, NotFound
@@ -57,6 +58,7 @@ def worker_record(s: Session, wid: str) -> dict[str, Any] | None:
              or (e.entity == "application" and (e.entity_id in app_ids or (e.detail or {}).get("worker_id") == wid))]
     consents = s.scalars(select(ConsentEvent).where(ConsentEvent.worker_id == wid).order_by(ConsentEvent.id)).all()
     merged = s.scalars(select(Worker.worker_id).where(Worker.merged_into == wid).order_by(Worker.worker_id)).all()
+    notes = s.scalars(select(WorkerNote).where(WorkerNote.worker_id == wid).order_by(WorkerNote.id)).all()
     return {
         "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "worker": _columns(w),
@@ -65,6 +67,7 @@ def worker_record(s: Session, wid: str) -> dict[str, Any] | None:
             {**_columns(a), "events": [_columns(e, ("application_id",)) for e in a.events]} for a in apps
         ],
         "consent_events": [_columns(c, ("worker_id",)) for c in consents],
+        "notes": [_columns(n, ("worker_id",)) for n in notes],
         "audit_events": [_columns(e) for e in about],
         # duplicate profiles of the same person merged into this one (web.merge)
         "merged_profiles": [worker_record(s, m) for m in merged],
@@ -91,8 +94,8 @@ def record_consent(s: Session, w: Worker, action: str, by: str | None, scope: st
 
 
 def erase_worker(s: Session, wid: str, by: str | None) -> dict[str, int] | None:
-    """Delete worker ``wid`` with its certificates, applications (and their stage events) and
-    consent history, and the duplicate profiles merged into it (the same person); audit the
+    """Delete worker ``wid`` with its certificates, applications (and their stage events),
+    consent history, timeline notes, and the duplicate profiles merged into it (the same person); audit the
     erasure with counts only. ``None`` if there is no such worker."""
     w = s.get(Worker, wid)
     if w is None:
@@ -105,6 +108,7 @@ def erase_worker(s: Session, wid: str, by: str | None) -> dict[str, int] | None:
         "applications": len(app_ids),
         "certificates": len(w.certificates),
         "consent_events": s.execute(delete(ConsentEvent).where(ConsentEvent.worker_id == wid)).rowcount,
+        "notes": s.execute(delete(WorkerNote).where(WorkerNote.worker_id == wid)).rowcount,
     }
     s.delete(w)  # cascades to certificates and applications
     s.flush()
@@ -143,9 +147,9 @@ def consent(wid: str):
         raise BadRequest("Hãy chọn ghi nhận hoặc rút lại sự đồng ý.", "The 'action' must be 'grant' or 'revoke'.")
     raw_day = (request.form.get("consent_date") or "").strip()
     try:
-        day = dt.date.fromisoformat(raw_day) if raw_day else today()
+        day = formatting.parse_date(raw_day) or today()
     except ValueError:
-        raise BadRequest("Ngày không hợp lệ (YYYY-MM-DD).", f"The 'consent_date' must be a date YYYY-MM-DD. Got {raw_day!r} instead.") from None
+        raise BadRequest("Ngày không hợp lệ (cần NN/TT/NNNN hoặc NNNN-TT-NN).", f"The 'consent_date' must be a date dd/mm/yyyy or YYYY-MM-DD. Got {raw_day!r} instead.") from None
     scope = request.form.get("scope")
     if action == "grant" and not (scope or "").strip():
         raise BadRequest("Hãy ghi phạm vi đồng ý.", "A consent needs its scope.")

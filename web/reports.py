@@ -242,7 +242,7 @@ def _sheet(wb, title: str, heading: str, columns: Sequence[tuple[str, str]], row
 
 _INT = "#,##0"
 _PCT = "0.0%"
-_VND = '#,##0" ₫"'
+_VND = '#,##0" đ"'
 
 
 def period_workbook(r: PeriodReport):

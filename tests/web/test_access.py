@@ -52,6 +52,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("counsellor.edit_worker", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.edit_worker", "POST"): (302, 400, 400, 403, 403),
     ("counsellor.merge_worker", "POST"): (302, 400, 400, 403, 403),
+    ("counsellor.add_note", "POST"): (302, 422, 422, 403, 403),
     ("counsellor.matches", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.summary", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.shortlist", "POST"): (302, 404, 404, 403, 403),

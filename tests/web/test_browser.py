@@ -193,3 +193,16 @@ def test_counsellor_rejects_a_pair_and_it_leaves_ranking_summary_and_allocation(
     page.click("#reopen-1")
     page.goto(page.base + "/counsellor/workers/W-CONSENT/matches?top=100")
     assert page.locator("#match-ORD-A1").count() == 1
+
+
+def test_counsellor_adds_a_note_and_sees_it_on_the_timeline(page):
+    sign_in(page, "counsellor")
+    page.goto(page.base + "/counsellor/workers/W-CONSENT")
+    page.select_option("#note-kind", "zalo")
+    page.fill("#note-body", "Nhắn Zalo: hẹn nộp hộ chiếu tuần sau")
+    page.fill("#note-follow-up", "2026-03-09")
+    page.click("#add-note")
+    assert page.url.endswith("/counsellor/workers/W-CONSENT#timeline")
+    entry = page.locator("#timeline-entries li", has_text="Nhắn Zalo: hẹn nộp hộ chiếu tuần sau")
+    assert entry.count() == 1
+    assert "Tin nhắn Zalo" in entry.inner_text() and "09/03/2026" in entry.inner_text()

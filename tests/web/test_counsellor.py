@@ -58,13 +58,13 @@ def test_search_is_diacritics_insensitive(staff, query):
 
 def test_create_profile_with_errors_beside_the_fields(app, staff):
     page, csrf, _ = _form_page(staff, "/counsellor/workers/new")
-    bad = staff.post("/counsellor/workers/new", data={**NEW_WORKER, "birth_date": "02/04/1999", "phone": "12",
+    bad = staff.post("/counsellor/workers/new", data={**NEW_WORKER, "birth_date": "31/02/1999", "phone": "12",
                                                       "experience": "thợ xây", "languages": "JLPT N9",
                                                       "full_name": "", "csrf_token": csrf})
     assert bad.status_code == 422
     html = bad.get_data(as_text=True)
     for field, message in (
-        ("birth_date", "Cần một ngày dạng NNNN-TT-NN"),
+        ("birth_date", "Cần một ngày dạng NN/TT/NNNN"),
         ("phone", "Số điện thoại không hợp lệ"),
         ("experience", "nghề: số năm"),
         ("languages", "Không đọc được chứng chỉ"),

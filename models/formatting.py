@@ -1,0 +1,86 @@
+"""One formatting layer for people: dates, numbers, money and times, Vietnamese or English.
+
+Every page, workbook and message formats through here (Babel underneath), so a date is
+``20/03/2027`` and a number ``1.234,5`` in Vietnamese, ``Mar 20, 2027`` and ``1,234.5`` in
+English. Times are stored in UTC (naive datetimes are taken as UTC) and shown in
+Asia/Ho_Chi_Minh. Money in đồng always carries one symbol: ``12.500.000 đ``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel.dates import format_date as _babel_date
+from babel.dates import format_datetime as _babel_datetime
+from babel.numbers import format_decimal as _babel_decimal
+
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
+VND_SYMBOL = "đ"
+_DATE_PATTERN = {"vi": "dd/MM/yyyy", "en": "medium"}
+_DATETIME_PATTERN = {"vi": "dd/MM/yyyy HH:mm", "en": "MMM d, yyyy HH:mm"}
+
+
+def _locale(lang: str) -> str:
+    return "en" if lang == "en" else "vi"
+
+
+def format_date(value: dt.date | dt.datetime | None, lang: str = "vi") -> str:
+    """A date as people read it; a datetime also gets its local (Vietnam) time of day."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return format_datetime(value, lang)
+    return _babel_date(value, _DATE_PATTERN[_locale(lang)], locale=_locale(lang))
+
+
+def format_datetime(value: dt.datetime | None, lang: str = "vi") -> str:
+    """A stored UTC timestamp shown in Asia/Ho_Chi_Minh."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return _babel_datetime(
+        value, _DATETIME_PATTERN[_locale(lang)], tzinfo=LOCAL_TZ, locale=_locale(lang)
+    )
+
+
+def format_number(value: float | int | None, decimals: int = 0, lang: str = "vi") -> str:
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return _babel_decimal(value, format=pattern, locale=_locale(lang))
+
+
+def format_money(value: float | int | None, currency: str | None = "VND", lang: str = "vi") -> str:
+    if value is None:
+        return ""
+    code = (currency or "VND").upper()
+    return f"{format_number(value, lang=lang)} {VND_SYMBOL if code == 'VND' else code}"
+
+
+def format_percent(value: float | None, decimals: int = 0, lang: str = "vi") -> str:
+    if value is None:
+        return "—"
+    return f"{format_number(value * 100, decimals, lang)}%"
+
+
+def parse_date(text: str | dt.date | None) -> dt.date | None:
+    """A date typed by a person: ``dd/mm/yyyy`` (also with ``-`` or ``.``) or ISO ``yyyy-mm-dd``.
+
+    Returns None for empty input; raises ValueError for anything else that is not a date.
+    """
+    if text is None:
+        return None
+    if isinstance(text, dt.datetime):
+        return text.date()
+    if isinstance(text, dt.date):
+        return text
+    s = str(text).strip()
+    if not s:
+        return None
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(s, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(f"not a date (dd/mm/yyyy or yyyy-mm-dd): {s!r}")

@@ -1,0 +1,48 @@
+"""The one formatting layer: Vietnamese and English dates, numbers, money, Vietnam time."""
+
+import datetime as dt
+
+import pytest
+
+from data.formats import WORKERS, FieldError, parse_cell
+from models import formatting
+
+
+def test_vietnamese_formats():
+    assert formatting.format_date(dt.date(2027, 3, 20)) == "20/03/2027"
+    assert formatting.format_number(1234.5, 1) == "1.234,5"
+    assert formatting.format_number(1234567) == "1.234.567"
+    assert formatting.format_money(12_500_000) == "12.500.000 đ"
+    assert formatting.format_percent(0.425, 1) == "42,5%"
+
+
+def test_english_formats():
+    assert formatting.format_date(dt.date(2027, 3, 20), "en") == "Mar 20, 2027"
+    assert formatting.format_number(1234.5, 1, "en") == "1,234.5"
+    assert formatting.format_money(12_500_000, lang="en") == "12,500,000 đ"
+
+
+def test_times_stored_utc_are_shown_in_vietnam():
+    stored = dt.datetime(2027, 3, 19, 20, 30)  # naive = UTC
+    assert formatting.format_date(stored) == "20/03/2027 03:30"
+    aware = dt.datetime(2027, 3, 19, 20, 30, tzinfo=dt.timezone.utc)
+    assert formatting.format_datetime(aware, "en") == "Mar 20, 2027 03:30"
+
+
+@pytest.mark.parametrize("text", ["28/02/1999", "1999-02-28", "28-02-1999", "28.02.1999"])
+def test_dates_people_type(text):
+    assert formatting.parse_date(text) == dt.date(1999, 2, 28)
+
+
+def test_bad_dates_are_refused():
+    assert formatting.parse_date("  ") is None
+    for bad in ("31/02/1999", "1999/02/28", "tomorrow"):
+        with pytest.raises(ValueError):
+            formatting.parse_date(bad)
+
+
+def test_import_cell_accepts_dd_mm_yyyy():
+    column = next(c for c in WORKERS.columns if c.name == "birth_date")
+    assert parse_cell(column, "28/02/1999", file="workers.csv", row=3) == dt.date(1999, 2, 28)
+    with pytest.raises(FieldError, match="dd/mm/yyyy"):
+        parse_cell(column, "31/02/1999", file="workers.csv", row=3)

@@ -1,0 +1,51 @@
+"""Query-string arguments read by the pages, in one place: a page number and a date. A value a
+person can type wrong answers with a message beside the field or falls back to the default; none
+reaches the database or the date arithmetic out of range (issue 14: no HTTP 500 on bad input)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from flask import request
+
+from models.formatting import parse_date
+
+MAX_PAGE = 1_000_000
+# Dates a person may ask for: wide enough for any birth date or report period, narrow enough that
+# adding a day or a year never overflows (``9999-12-31`` + 1 day would).
+MIN_DAY = dt.date(1900, 1, 1)
+MAX_DAY = dt.date(2100, 12, 31)
+DATE_HINT = ("Cần một ngày dạng NN/TT/NNNN (hoặc NNNN-TT-NN), từ 1900 đến 2100.",
+             "A date is needed, dd/mm/yyyy (or YYYY-MM-DD), between 1900 and 2100.")
+
+
+def page_arg(name: str = "page") -> int:
+    """The page number, 1 when missing or unreadable, at most MAX_PAGE (an offset past the
+    database's integer range would otherwise fail)."""
+    try:
+        return min(MAX_PAGE, max(1, int((request.args.get(name) or "1")[:12])))
+    except ValueError:
+        return 1
+
+
+def parse_day(raw: str) -> dt.date:
+    """A typed date (:func:`models.formatting.parse_date`: dd/mm/yyyy or ISO) within
+    MIN_DAY..MAX_DAY; ValueError otherwise."""
+    day = parse_date(raw)
+    if day is None:
+        raise ValueError("empty date")
+    if not MIN_DAY <= day <= MAX_DAY:
+        raise ValueError(f"{raw!r} is outside {MIN_DAY}..{MAX_DAY}")
+    return day
+
+
+def date_arg(name: str, errors: dict, default: dt.date | None = None) -> dt.date | None:
+    """The date in query argument ``name``, ``default`` when empty; on a bad value ``errors[name]``
+    gets the (Vietnamese, English) message and ``default`` is returned."""
+    raw = (request.args.get(name) or "").strip()[:40]
+    if not raw:
+        return default
+    try:
+        return parse_day(raw)
+    except ValueError:
+        errors[name] = DATE_HINT
+        return default
