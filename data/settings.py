@@ -58,6 +58,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("demo", False, "Demo mode: allows the default secret key and creates demo users.", _bool),
     Setting("today", "", "Override the date used for gates (YYYY-MM-DD); empty: the real date."),
     Setting("max_upload_mb", 10, "Largest spreadsheet a counsellor may upload, in MB.", int),
+    Setting(
+        "rate_limit_storage",
+        "memory://",
+        "Where the per-address throttles count (Flask-Limiter storage URI). 'memory://' counts in "
+        "each process; give a shared store such as redis://host:6379 so several gunicorn workers "
+        "share one count.",
+    ),
+    Setting("login_rate_limit", "20 per minute", "Sign-in attempts (POST /auth/login) allowed per client address."),
+    Setting(
+        "token_failure_rate_limit",
+        "10 per minute",
+        "API calls with a bearer token that fails authentication allowed per client address; "
+        "past it every token call from that address is refused until the window passes.",
+    ),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -7,6 +7,7 @@ lines counted), and each application ends at the stage its moves imply.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -15,6 +16,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -79,13 +81,16 @@ def seeded_app_db(db_url, tmp_path):
     return ids, token
 
 
-@pytest.fixture
-def gunicorn(db_url, tmp_path, seeded_app_db):
+@contextlib.contextmanager
+def running_gunicorn(db_url, tmp_path, workers: int, **settings: str):
+    """gunicorn with ``workers`` workers on a free loopback port, on ``db_url``; yields the base
+    URL. ``settings`` are extra MATCHER_* settings. The log must hold no traceback at the end."""
     port = _free_port()
     env = {**os.environ, "MATCHER_DATABASE_URL": db_url, "MATCHER_SECRET_KEY": "multiprocess-test-secret-key",
-           "MATCHER_ENCODER": "hashing", "MATCHER_TODAY": "2026-03-02", "MATCHER_INSTANCE_PATH": str(tmp_path / "instance")}
+           "MATCHER_ENCODER": "hashing", "MATCHER_TODAY": "2026-03-02", "MATCHER_INSTANCE_PATH": str(tmp_path / "instance"),
+           **{"MATCHER_" + k.upper(): v for k, v in settings.items()}}
     log = (tmp_path / "gunicorn.log").open("w")
-    proc = subprocess.Popen([GUNICORN, "-w", "3", "-b", f"127.0.0.1:{port}", "--timeout", "120", "web:create_app()"],
+    proc = subprocess.Popen([GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "120", "web:create_app()"],
                             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -98,7 +103,7 @@ def gunicorn(db_url, tmp_path, seeded_app_db):
             assert time.monotonic() < deadline, "gunicorn did not start"
             time.sleep(0.2)
     try:
-        yield base, seeded_app_db
+        yield base
     finally:
         proc.terminate()
         try:
@@ -109,6 +114,12 @@ def gunicorn(db_url, tmp_path, seeded_app_db):
         log.close()
         text = (tmp_path / "gunicorn.log").read_text()
         assert "Traceback" not in text, text[-4000:]
+
+
+@pytest.fixture
+def gunicorn(db_url, tmp_path, seeded_app_db):
+    with running_gunicorn(db_url, tmp_path, 3) as base:
+        yield base, seeded_app_db
 
 
 def test_three_gunicorn_workers_lose_no_write(gunicorn, db_url):
@@ -155,3 +166,68 @@ def test_three_gunicorn_workers_lose_no_write(gunicorn, db_url):
     final = "shortlisted" if MOVES_PER_APP % 2 else "suggested"
     assert set(stages.values()) == {final}
     assert set(versions.values()) == {1 + MOVES_PER_APP}
+
+
+LOGIN_ATTEMPTS = 50
+
+
+def _login(base: str, username: str, password: str) -> int:
+    """GET the sign-in form (cookie and CSRF token), POST the password; the status, redirects
+    not followed. The cookie is carried by hand: it is marked Secure and this is plain http."""
+    import re
+
+    with urllib.request.urlopen(base + "/auth/login", timeout=60) as r:
+        cookie = r.headers["Set-Cookie"].split(";", 1)[0]
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', r.read().decode()).group(1)
+    body = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": csrf}).encode()
+    req = urllib.request.Request(base + "/auth/login", data=body, method="POST", headers={"Cookie": cookie})
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        with urllib.request.build_opener(NoRedirect).open(req, timeout=60) as r:
+            return r.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_concurrent_wrong_passwords_on_two_workers_stay_within_the_lockout(db_url, tmp_path):
+    """LOGIN_ATTEMPTS wrong passwords at once against 2 gunicorn workers (each throttling in its
+    own memory): at most MAX_FAILURES passwords are checked (the database lock-out holds across
+    workers), the rest are refused, and the right password sent afterwards is refused while locked."""
+    from webtesting import PASSWORDS, make_app
+
+    from data.store import Store
+    from web.auth import MAX_FAILURES
+    from web.db import get_store
+
+    get_store(make_app(db_url, tmp_path)).dispose()
+    with running_gunicorn(db_url, tmp_path, 2) as base:
+        statuses: list[int] = []
+        lock = threading.Lock()
+
+        def attempt(i: int):
+            status = _login(base, "counsellor", f"wrong-password-{i}")
+            with lock:
+                statuses.append(status)
+
+        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(LOGIN_ATTEMPTS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+        last = _login(base, "counsellor", PASSWORDS["counsellor"])
+    assert len(statuses) == LOGIN_ATTEMPTS and 302 not in statuses
+    assert set(statuses) <= {401, 429}
+    assert statuses.count(401) <= MAX_FAILURES  # 401: a wrong password checked and not yet locking
+    assert last == 429  # refused: locked (or throttled), never signed in
+    store = Store(db_url)
+    with store.session() as s:
+        checked = s.scalars(select(AuditEvent).where(AuditEvent.action == "login_failed")).all()
+        bad = [e for e in checked if e.detail.get("reason") == "bad"]
+        locks = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "lock"))
+    store.dispose()
+    assert len(bad) <= MAX_FAILURES - 1  # the MAX_FAILURES-th wrong password locks instead
+    assert locks >= 1

@@ -51,6 +51,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             "`python -c \"import secrets; print(secrets.token_hex(32))\"`; only demo mode may run without."
         )
     app.instance_path = str(settings["instance_path"])
+    from web import throttle
+
+    throttle.init_app(app, settings)  # before the store opens: a bad limit setting leaks nothing
     serve_single_threaded()  # one query per request: faiss threads would only contend
 
     store = Store(settings["database_url"])

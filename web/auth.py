@@ -25,6 +25,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from models import Recruiter, User
 from models.entities import utcnow
 from models.enums import ROLES
+from web import throttle
 from web.audit import record
 from web.db import get_session
 from web.errors import BadRequest, Forbidden, Unauthorized, wants_json
@@ -166,10 +167,13 @@ def load_user() -> None:
     token = _bearer_token() if wants_json() else None
     s = None
     if token:
+        throttle.check("token_failure")  # an address over the limit gets no token looked up
         s = get_session()
         digest = token_hash(token)
         user = s.scalar(select(User).where(User.api_token_hash == digest))
-        if user is None or not user.active or not hmac.compare_digest(user.api_token_hash or "", digest):
+        if (user is None or not user.active or not hmac.compare_digest(user.api_token_hash or "", digest)
+                or (user.locked_until is not None and user.locked_until > utcnow())):
+            throttle.hit("token_failure")
             raise Unauthorized("Mã truy cập (token) không hợp lệ.", "The API token is not valid.")
         g.user = user
         g.via_token = True
@@ -251,6 +255,7 @@ def login():
         if current_user() is not None:
             return redirect(home_for(current_user()))
         return render_template("auth/login.html", error=None, username="")
+    throttle.hit("login")  # per client address, before any password is checked
     username = request.form.get("username", "")
     password = request.form.get("password", "")
     s = get_session()

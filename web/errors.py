@@ -72,6 +72,17 @@ class Unprocessable(WebError):
     en = "Some values are not valid."
 
 
+class TooManyRequests(WebError):
+    status = 429
+    code = "too_many_requests"
+    vi = "Quá nhiều lần thử từ địa chỉ này. Hãy đợi một lát rồi thử lại."
+    en = "Too many attempts from this address. Wait a moment and try again."
+
+    def __init__(self, vi: str | None = None, en: str | None = None, retry_after: int | None = None, **context: Any):
+        super().__init__(vi, en, **context)
+        self.retry_after = retry_after
+
+
 class EngineUnavailable(WebError):
     status = 503
     code = "engine_unavailable"
@@ -96,7 +107,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(WebError)
     def _web_error(exc: WebError):
         detail = {k: v for k, v in exc.context.items() if _jsonable(v)}
-        return error_response(exc.status, exc.code, exc.vi, exc.en, detail or None)
+        response = make_response(error_response(exc.status, exc.code, exc.vi, exc.en, detail or None))
+        if getattr(exc, "retry_after", None):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -254,7 +254,8 @@ ERR = {"$ref": "#/components/responses/Error"}
 
 
 def _errors(*codes: int) -> dict:
-    return {str(c): ERR for c in codes}
+    # any call carrying a bearer token from an address over token_failure_rate_limit gets 429
+    return {str(c): ERR for c in (*codes, 429)}
 
 
 def _path_param(name: str, description: str) -> dict:
@@ -389,7 +390,8 @@ def _document() -> dict:
                     "operationId": "openapi",
                     "summary": "This document",
                     "security": [],
-                    "responses": {"200": {"description": "OpenAPI 3.1 document", "content": {"application/json": {"schema": {"type": "object"}}}}},
+                    "responses": {"200": {"description": "OpenAPI 3.1 document", "content": {"application/json": {"schema": {"type": "object"}}}},
+                                  **_errors()},
                 }
             },
         },
