@@ -21,6 +21,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -275,4 +276,43 @@ def cmd_worker_merge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-OPS_COMMANDS = [register_backup, register_restore, register_worker]
+def register_licence_register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "licence-register",
+        help="verify the enterprises against the regulator's list of licensed enterprises (CSV)",
+        description="Verify every enterprise on the list, active, under its name; list the mismatches.",
+    )
+    p.add_argument("file", type=Path, help="CSV (UTF-8) with licence_no, name, licence_date, status")
+    p.add_argument("--user", default=None, help="user name recorded in the audit log")
+    p.set_defaults(func=cmd_licence_register)
+
+
+def cmd_licence_register(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from web.licences import check_register, read_register
+
+    if not args.file.is_file():
+        raise UsageError(f"{args.file}: no such file")
+    entries, errors = read_register(args.file)
+    for e in errors:
+        print(e, file=sys.stderr)
+    if errors:
+        print("nothing changed: fix the file first", file=sys.stderr)
+        return EXIT_FAILED
+    store = open_store(args)
+    try:
+        with store.session() as s:
+            fixed = settings_from(args).get("today")
+            day = dt.date.fromisoformat(fixed) if fixed else dt.date.today()
+            result = check_register(s, entries, day, args.user or "cli")
+    finally:
+        store.dispose()
+    print(f"verified now: {len(result.verified)} ({', '.join(result.verified) or '-'}); "
+          f"already verified: {len(result.already)}; mismatches: {len(result.mismatches)}")
+    for rid, vi, en in result.mismatches:
+        print(f"{rid}: {vi} / {en}")
+    return EXIT_OK
+
+
+OPS_COMMANDS = [register_backup, register_restore, register_worker, register_licence_register]
