@@ -57,13 +57,28 @@ def blocked_json(b) -> dict:
     return {"item_id": b.item_id, "reasons": [reason_json(r) for r in b.reasons]}
 
 
-def ranking_json(query_id: str, direction: str, ranking, matches=None, ineligible=True) -> dict:
+INELIGIBLE_PAGE = 50
+
+
+def ranking_json(query_id: str, direction: str, ranking, matches=None, ineligible=True, ineligible_page=1) -> dict:
+    """The ranking as JSON. The ineligible items (every item a gate refused: often most of the
+    pool) are counted by reason in ``ineligible_summary`` and listed one page at a time, so a
+    staff request for ten matches does not carry two thousand refusals (issue 14, item 12)."""
+    refused = list(ranking.ineligible) if ineligible else []
+    by_reason: dict[str, int] = {}
+    for b in refused:
+        for code in {r.code for r in b.reasons}:
+            by_reason[code] = by_reason.get(code, 0) + 1
+    pages = max(1, -(-len(refused) // INELIGIBLE_PAGE))
+    page = min(ineligible_page, pages)
     return {
         "query_id": query_id,
         "direction": direction,
         "matches": [match_json(m) for m in (ranking.matches if matches is None else matches)],
         "blocked": [blocked_json(b) for b in ranking.blocked],
-        "ineligible": [blocked_json(b) for b in ranking.ineligible] if ineligible else [],
+        "ineligible": [blocked_json(b) for b in refused[(page - 1) * INELIGIBLE_PAGE: page * INELIGIBLE_PAGE]],
+        "ineligible_summary": {"total": len(refused), "by_reason": dict(sorted(by_reason.items())),
+                               "page": page, "pages": pages, "page_size": INELIGIBLE_PAGE},
     }
 
 
@@ -267,7 +282,7 @@ def worker_matches(wid: str):
     ranking = get_engine().rank_orders(s, w, top_k=_top(), country=country, programme=programme)
     record("view", "worker", wid, page="api_matches")
     s.commit()
-    return jsonify(ranking_json(wid, "w2j", ranking))
+    return jsonify(ranking_json(wid, "w2j", ranking, ineligible_page=_int_arg("ineligible_page", 1, 1, 1_000_000)))
 
 
 @bp.route("/orders")
@@ -338,7 +353,8 @@ def order_matches(oid: str):
         matches = [m for m in matches if m.item_id in consenting]
         record("view_candidates", "order", oid, workers=[m.item_id for m in matches], page="api")
         s.commit()
-    return jsonify(ranking_json(oid, "j2w", ranking, matches=matches, ineligible=not recruiter))
+    return jsonify(ranking_json(oid, "j2w", ranking, matches=matches, ineligible=not recruiter,
+                                ineligible_page=_int_arg("ineligible_page", 1, 1, 1_000_000)))
 
 
 @bp.route("/blocked-orders")

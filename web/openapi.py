@@ -90,6 +90,16 @@ SCHEMAS: dict[str, Any] = {
             "matches": {"type": "array", "items": {"$ref": "#/components/schemas/Match"}},
             "blocked": {"type": "array", "items": {"$ref": "#/components/schemas/Blocked"}},
             "ineligible": {"type": "array", "items": {"$ref": "#/components/schemas/Blocked"}},
+            "ineligible_summary": {"$ref": "#/components/schemas/IneligibleSummary"},
+        }
+    ),
+    "IneligibleSummary": _obj(
+        {
+            "total": {"type": "integer", "minimum": 0},
+            "by_reason": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+            "page": {"type": "integer", "minimum": 1},
+            "pages": {"type": "integer", "minimum": 1},
+            "page_size": {"type": "integer", "minimum": 1},
         }
     ),
     "Worker": _obj(
@@ -271,6 +281,15 @@ TOP = {
 }
 
 
+INELIGIBLE_PAGE = {
+    "name": "ineligible_page",
+    "in": "query",
+    "required": False,
+    "description": "page of the ineligible list (50 a page; counts by reason are in ineligible_summary)",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 1},
+}
+
+
 def document() -> dict:
     """The OpenAPI 3.1 document (a fresh dict each call)."""
     return copy.deepcopy(_document())
@@ -321,6 +340,7 @@ def _document() -> dict:
                     "parameters": [
                         _path_param("worker_id", "worker id"),
                         TOP,
+                        INELIGIBLE_PAGE,
                         {"name": "country", "in": "query", "required": False, "schema": {"type": "string"}},
                         {"name": "programme", "in": "query", "required": False, "schema": {"type": "string", "enum": list(PROGRAMMES)}},
                     ],
@@ -360,7 +380,7 @@ def _document() -> dict:
                 "get": {
                     "operationId": "matchWorkers",
                     "summary": "Ranked workers for an order (recruiters: consenting workers only)",
-                    "parameters": [_path_param("order_id", "order id"), TOP],
+                    "parameters": [_path_param("order_id", "order id"), TOP, INELIGIBLE_PAGE],
                     "responses": {"200": _resp("The ranking", "Ranking"), **_errors(400, 401, 403, 404, 503)},
                 }
             },

@@ -186,3 +186,31 @@ def test_revoked_licence_removes_orders_from_api_rankings(app, client, tokens, a
     assert call(client, tokens, "counsellor", "GET", "/api/orders/ORD-A1/matches").get_json()["matches"] == []
     with get_store(app).session() as s:
         assert s.scalar(select(JobOrder.status).where(JobOrder.order_id == "ORD-A1")) == "open"
+
+
+def test_staff_order_matches_summarise_the_ineligible_by_reason_and_page_them(client, tokens, spec, monkeypatch):
+    """Issue 14, item 12: ten matches do not carry every refused worker; the counts by reason are
+    complete and the list comes one page at a time, as the schema says (a page of 4 here, since
+    the test population refuses only a dozen workers)."""
+    import jsonschema
+
+    from web import api
+
+    monkeypatch.setattr(api, "INELIGIBLE_PAGE", 4)
+    first = call(client, tokens, "counsellor", "GET", "/api/orders/ORD-A1/matches?top=3")
+    assert first.status_code == 200
+    body = first.get_json()
+    jsonschema.validate(body, schema_for(spec, "/api/orders/{order_id}/matches", "GET", 200))
+    summary = body["ineligible_summary"]
+    assert summary["total"] > summary["page_size"]  # the synthetic population refuses many
+    assert len(body["ineligible"]) == summary["page_size"] and summary["pages"] >= 2
+    assert sum(summary["by_reason"].values()) >= summary["total"]
+    seen = {b["item_id"] for b in body["ineligible"]}
+    last = call(client, tokens, "counsellor", "GET",
+                f"/api/orders/ORD-A1/matches?top=3&ineligible_page={summary['pages']}").get_json()
+    assert last["ineligible_summary"]["page"] == summary["pages"]
+    assert seen.isdisjoint(b["item_id"] for b in last["ineligible"])
+    total_listed = len(body["ineligible"]) * (summary["pages"] - 1) + len(last["ineligible"])
+    assert total_listed == summary["total"]
+    bad = call(client, tokens, "counsellor", "GET", "/api/orders/ORD-A1/matches?ineligible_page=0")
+    assert bad.status_code == 400
