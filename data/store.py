@@ -23,11 +23,16 @@ SCHEMA_VERSION = 1
 
 
 def make_engine(url: str) -> Engine:
-    """Create the engine for ``url``; for SQLite, create the folder and turn WAL on."""
+    """Create the engine for ``url``; for SQLite, create the folder and the file (mode 600) and turn
+    WAL and secure_delete on."""
     if url.startswith("sqlite"):
         db_path = url.split("///", 1)[-1]
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+            # personal data (Decree 13/2023): the database file is the centre's alone, mode 600,
+            # created so before SQLite opens it
+            if not Path(db_path).exists():
+                Path(db_path).touch(mode=0o600)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -37,6 +42,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA secure_delete=ON")  # an erased worker's data leaves no free page behind
             cur.close()
 
         return engine

@@ -38,3 +38,22 @@ def test_init_adds_new_columns_to_an_old_database_and_keeps_the_data(store):
         assert (w.full_name, w.national_id, w.merged_into) == ("Nông Thị Ánh", "004300001234", None)
         assert s.get(JobOrder, "O1").route is None and s.get(JobOrder, "O1").title == "Thợ hàn"
         assert s.get(Recruiter, "R1").licence_verified_on is None
+
+
+def test_a_new_sqlite_database_is_private_and_erases_for_good(tmp_path):
+    """Issue 14, item 10: the file is created with mode 600 and secure_delete is on, so erased
+    personal data does not stay in free pages."""
+    import os
+    import stat
+
+    from sqlalchemy import text
+
+    from data.store import Store
+
+    path = tmp_path / "new" / "matcher.db"
+    st = Store(f"sqlite:///{path}")
+    st.init_schema()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with st.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA secure_delete")).scalar() == 1
+    st.dispose()
