@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from models import Application, JobOrder, Worker
 from models.enums import PROGRAMMES
 from web import pipeline
-from web.audit import record
+from web.audit import record, record_bulk_read
 from web.auth import current_user, role_required
 from web.counsellor import MAX_TOP
 from web.db import get_session
@@ -257,6 +257,7 @@ def workers():
     limit = _int_arg("limit", 50, 1, 500)
     offset = _int_arg("offset", 0, 0, 10**9)
     rows = list_workers(s, q, limit=limit, offset=offset)
+    record_bulk_read("api_workers", "worker", [w.worker_id for w in rows], q=q, offset=offset)
     return jsonify({"total": count_workers(s, q), "items": [worker_summary_json(w) for w in rows]})
 
 
@@ -353,6 +354,9 @@ def order_matches(oid: str):
         matches = [m for m in matches if m.item_id in consenting]
         record("view_candidates", "order", oid, workers=[m.item_id for m in matches], page="api")
         s.commit()
+    else:
+        record_bulk_read("api_order_matches", "worker", [m.item_id for m in matches] + [b.item_id for b in ranking.ineligible],
+                         order_id=oid)
     return jsonify(ranking_json(oid, "j2w", ranking, matches=matches, ineligible=not recruiter,
                                 ineligible_page=_int_arg("ineligible_page", 1, 1, 1_000_000)))
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from models import Application, JobOrder, Recruiter, Worker, is_active_worker
 from models.enums import ORDER_STATUSES, PROGRAMMES, STAGE_MOVES
 from models.text import contains_words
-from web.audit import record
+from web.audit import record, record_bulk_read
 from web.auth import current_user, require_form_version, role_required
 from web.db import get_session, today
 from web.params import page_arg
@@ -114,6 +114,7 @@ def workers():
     rows = list_workers(s, q or None, limit=PAGE, offset=(page - 1) * PAGE)
     total = count_workers(s, q or None)
     pages = max(1, -(-total // PAGE))
+    record_bulk_read("workers", "worker", [w.worker_id for w in rows], q=q or None, page_no=page)
     return render_template(
         "counsellor/workers.html",
         workers=rows,
@@ -435,6 +436,7 @@ def order(oid: str):
     apps = s.scalars(
         select(Application).where(Application.order_id == oid).options(selectinload(Application.worker))
     ).all()
+    record_bulk_read("order_candidates", "worker", list(workers), order_id=oid)
     return render_template(
         "counsellor/order.html",
         o=o,
@@ -604,6 +606,7 @@ def allocation():
     )
     workers = {w.worker_id: w for w in cohort}
     orders = orders_by_id({o for _, o, _ in result.pairs})
+    record_bulk_read("allocation", "worker", list(workers), country=country or None, pairs=len(result.pairs))
     return render_template(
         "counsellor/allocation.html",
         result=result,
