@@ -69,6 +69,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def _user_and_csrf():
+        from web.params import refuse_nul_bytes
+
+        refuse_nul_bytes()
         auth.load_user()
         security.check_csrf()
 

@@ -49,3 +49,18 @@ def date_arg(name: str, errors: dict, default: dt.date | None = None) -> dt.date
     except ValueError:
         errors[name] = DATE_HINT
         return default
+
+
+def refuse_nul_bytes() -> None:
+    """Refuse (400) a query string or form carrying a NUL character: no person types one, and
+    PostgreSQL cannot store or compare it (the query would fail with a 500)."""
+    from web.errors import BadRequest
+
+    sources = [request.args] + ([request.form] if request.mimetype in _FORM_TYPES else [])
+    for values in sources:
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                raise BadRequest("Yêu cầu chứa ký tự không hợp lệ (NUL).", f"The request carries a NUL character in {key!r}.")
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

@@ -100,3 +100,13 @@ def test_deeply_nested_json_is_refused_with_400(app):
     for body in ("[]", '"title"', "null", "{", '{"title": ' + "[" * 5000 + "]" * 5000 + "}"):
         response = client.post("/api/orders", data=body, headers=headers)
         assert 400 <= response.status_code < 500, (body[:20], response.status_code)
+
+
+def test_a_nul_character_is_refused_with_400(app):
+    from webtesting import AuthActions
+
+    client = app.test_client()
+    AuthActions(client).as_user("counsellor")
+    response = client.get("/counsellor/orders", query_string={"q": "a\x00b"})
+    assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
+    assert client.get("/counsellor/orders", query_string={"q": "ab"}).status_code == 200

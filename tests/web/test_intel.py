@@ -266,4 +266,4 @@ def test_dashboard_period_accepts_dates_typed_dd_mm_yyyy(app_h, staff):
     assert re.search(kpi, html).group(1) == re.search(kpi, iso).group(1)
     assert "Cần một ngày" not in html
     bad = staff.get("/dashboard/?from=31/02/2027").get_data(as_text=True)
-    assert "Cần một ngày dạng NN/TT/NNNN hoặc NNNN-TT-NN." in bad
+    assert "Cần một ngày dạng NN/TT/NNNN" in bad
