@@ -218,7 +218,7 @@ def users():
     rows = s.scalars(select(User).order_by(User.username)).all()
     recruiters = s.scalars(select(Recruiter).order_by(Recruiter.name)).all()
     return (
-        render_template("admin/users.html", users=rows, recruiters=recruiters, roles=ROLES, error=error, form=form, now=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)),
+        render_template("admin/users.html", users=rows, recruiters=recruiters, roles=ROLES, error=error, form=form, me=current_user().id, now=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)),
         status,
     )
 
@@ -233,6 +233,8 @@ def set_active(uid: int):
     wanted = request.form.get("active") == "true"
     if "active" not in request.form:
         raise BadRequest("Thiếu giá trị «active».", "The 'active' value is missing.")
+    if not wanted and u.id == current_user().id:
+        raise BadRequest("Bạn không thể tự vô hiệu hóa tài khoản của mình.", "You cannot disable your own account.")
     u.active = wanted
     if wanted:
         u.failed_logins = 0

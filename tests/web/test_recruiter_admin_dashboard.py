@@ -228,3 +228,26 @@ def test_bar_chart_is_plain_svg_without_style():
     svg = str(bar_chart([("Nhật Bản", 12), ("<script>", 3.5)], "Chỗ trống", target=10))
     assert svg.startswith("<svg") and "style" not in svg and "<script>" not in svg
     assert "&lt;script&gt;" in svg and "Nhật Bản" in svg and "3,5" in svg
+
+
+def test_nobody_disables_themselves_and_new_users_default_to_the_least_powerful_role(app, admin):
+    """Issue 18/14: the administrator's own row offers no "Vô hiệu hóa", the route refuses it, and
+    the new-user form preselects the recruiter role, not the administrator."""
+    import re
+
+    from sqlalchemy import select
+
+    from models import User
+
+    html = admin.get("/admin/users").get_data(as_text=True)
+    assert 'id="self-row"' in html
+    with get_store(app).session() as s:
+        me = s.scalar(select(User).where(User.username == "admin"))
+        my_id = me.id
+    assert f'/admin/users/{my_id}/active' not in html
+    assert re.search(r'<option value="recruiter"\s+selected', html)
+    assert not re.search(r'<option value="admin"\s+selected', html)
+    refused = admin.post(f"/admin/users/{my_id}/active", data={"csrf_token": csrf_of(html), "active": "false"})
+    assert refused.status_code == 400
+    with get_store(app).session() as s:
+        assert s.get(User, my_id).active is True
