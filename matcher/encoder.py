@@ -112,6 +112,15 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
+def prepared_texts(texts: Sequence[str], batch_size: int, prefix: str) -> list[str]:
+    """The texts checked, NFC-normalised and prefixed as the model expects; the batch size is
+    checked when there is anything to encode. One definition for every encoder."""
+    items = _check_texts(texts)
+    if items:
+        _check_batch_size(batch_size)
+    return [prefix + unicodedata.normalize("NFC", t) for t in items]
+
+
 def _check_batch_size(batch_size: object) -> None:
     """Raise ``ValueError`` unless ``batch_size`` is a positive int (not a bool)."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -250,11 +259,9 @@ class SentenceTransformerEncoder:
     def encode(
         self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False
     ) -> np.ndarray:
-        items = _check_texts(texts)
-        if not items:
+        prepared = prepared_texts(texts, batch_size, self.prefix)
+        if not prepared:
             return np.zeros((0, self.dim), dtype=np.float32)
-        _check_batch_size(batch_size)
-        prepared = [self.prefix + unicodedata.normalize("NFC", t) for t in items]
         emb = self.model.encode(
             prepared,
             batch_size=batch_size,

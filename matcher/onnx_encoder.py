@@ -22,7 +22,6 @@ import os
 import shutil
 import tempfile
 import time
-import unicodedata
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .encoder import _check_batch_size, _check_texts, l2_normalize
+from .encoder import l2_normalize, prepared_texts
 
 log = logging.getLogger(__name__)
 
@@ -277,11 +276,9 @@ class OnnxEncoder:
     def encode(
         self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False
     ) -> np.ndarray:
-        items = _check_texts(texts)
-        if not items:
+        prepared = prepared_texts(texts, batch_size, self.prefix)
+        if not prepared:
             return np.zeros((0, self.dim), dtype=np.float32)
-        _check_batch_size(batch_size)
-        prepared = [self.prefix + unicodedata.normalize("NFC", t) for t in items]
         # Sort by length so that each batch pads little, as sentence-transformers does.
         order = np.argsort([-len(t) for t in prepared], kind="stable")
         out = np.zeros((len(prepared), self.dim), dtype=np.float32)
