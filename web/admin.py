@@ -269,13 +269,13 @@ def audit():
         if day is not None:
             start = dt.datetime.combine(day if op == "ge" else day + dt.timedelta(days=1), dt.time())
             q = q.where(AuditEvent.at >= start if op == "ge" else AuditEvent.at < start)
-    page = page_arg()
     total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+    pages = max(1, -(-total // AUDIT_PAGE))
+    page = min(page_arg(), pages)  # past the last page: the last page
     rows = s.scalars(q.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE)).all()
     actions = s.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     entities = s.scalars(select(AuditEvent.entity).distinct().order_by(AuditEvent.entity)).all()
     usernames = s.scalars(select(AuditEvent.username).where(AuditEvent.username.is_not(None)).distinct().order_by(AuditEvent.username)).all()
-    pages = max(1, -(-total // AUDIT_PAGE))
 
     def page_args(n: int) -> str:
         return urlencode({**{k: v for k, v in filters.items() if v}, "page": n})

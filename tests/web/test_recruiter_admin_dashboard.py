@@ -251,3 +251,9 @@ def test_nobody_disables_themselves_and_new_users_default_to_the_least_powerful_
     assert refused.status_code == 400
     with get_store(app).session() as s:
         assert s.get(User, my_id).active is True
+
+
+def test_audit_page_past_the_end_shows_the_last_page(admin):
+    admin.get("/counsellor/workers/W-PRIVATE")
+    html = admin.get("/admin/audit?page=99999999999999999999").get_data(as_text=True)
+    assert "W-PRIVATE" in html and "Không có sự kiện" not in html
