@@ -7,6 +7,7 @@ An unknown name or a value of the wrong type stops the start with a message sayi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from dataclasses import dataclass
@@ -126,3 +127,9 @@ def load_settings(
         path = Path(values["instance_path"]).resolve() / "matcher.sqlite"
         values["database_url"] = f"sqlite:///{path}"
     return values
+
+
+def gate_date(settings: dict[str, Any]) -> dt.date:
+    """The date the gates use: the ``today`` setting when set, else the real date."""
+    fixed = settings.get("today")
+    return dt.date.fromisoformat(fixed) if fixed else dt.date.today()

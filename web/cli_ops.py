@@ -288,8 +288,7 @@ def register_licence_register(subparsers) -> None:
 
 
 def cmd_licence_register(args: argparse.Namespace) -> int:
-    import datetime as dt
-
+    from data.settings import gate_date
     from web.licences import check_register, read_register
 
     if not args.file.is_file():
@@ -303,9 +302,7 @@ def cmd_licence_register(args: argparse.Namespace) -> int:
     store = open_store(args)
     try:
         with store.session() as s:
-            fixed = settings_from(args).get("today")
-            day = dt.date.fromisoformat(fixed) if fixed else dt.date.today()
-            result = check_register(s, entries, day, args.user or "cli")
+            result = check_register(s, entries, gate_date(settings_from(args)), args.user or "cli")
     finally:
         store.dispose()
     print(f"verified now: {len(result.verified)} ({', '.join(result.verified) or '-'}); "

@@ -97,16 +97,16 @@ def _demo_recruiter(s, today):
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    import datetime as dt
     from pathlib import Path
 
+    from data.settings import gate_date
     from data.store import Store
     from data.synthetic import generate, save
     from web.auth import create_user
 
     settings = settings_from(args)
     url = args.database_url or f"sqlite:///{Path(settings['instance_path']).resolve() / 'demo.sqlite'}"
-    today = dt.date.fromisoformat(settings["today"]) if settings["today"] else dt.date.today()
+    today = gate_date(settings)
     sizes = {k: v for k, v in (("workers", args.workers), ("orders", args.orders), ("recruiters", args.recruiters)) if v}
     store = Store(url)
     try:

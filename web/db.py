@@ -27,8 +27,9 @@ def settings(app: Flask | None = None) -> dict:
 
 def today(app: Flask | None = None) -> dt.date:
     """The date the gates use: the ``today`` setting when set, else the real date."""
-    fixed = settings(app).get("today")
-    return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
+    from data.settings import gate_date
+
+    return gate_date(settings(app))
 
 
 def init_app(app: Flask, store: Store) -> None:
