@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,9 +105,15 @@ def read_register_bytes(data: bytes, path: str) -> tuple[list[RegisterEntry], li
     return entries, errors
 
 
+_EXACT_ABBREVIATIONS = {"cp": "cổ phần", "tnhh": "trách nhiệm hữu hạn", "ctcp": "công ty cổ phần", "cty": "công ty",
+                        "mtv": "một thành viên"}
+
+
 def _exact(name: str) -> str:
-    """A name compared exactly: diacritics kept, case and spacing ignored."""
-    return " ".join(nfc(name).casefold().split())
+    """A name compared exactly: diacritics kept; case, punctuation, spacing and the legal-form
+    abbreviations ("CP" = "Cổ phần") ignored."""
+    words = re.findall(r"\w+", nfc(name).casefold())
+    return " ".join(_EXACT_ABBREVIATIONS.get(w, w) for w in words)
 
 
 def _claimants_left_out(recruiters: list[Recruiter], by_key: dict[str, list[RegisterEntry]]) -> dict[str, tuple[str, str]]:
