@@ -47,6 +47,10 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("admin.users", "POST"): (302, 422, 403, 403, 403),
     ("admin.set_active", "POST"): (302, 400, 403, 403, 403),
     ("admin.audit", "GET"): (302, 200, 403, 403, 403),
+    # pipeline board (web.board)
+    ("board.order_board", "GET"): (302, 200, 200, 403, 403),
+    ("board.order_board", "POST"): (302, 400, 400, 403, 403),
+    ("board.recruiter_result", "POST"): (302, 403, 403, 422, 404),
     # training records (web.training)
     ("training.courses", "GET"): (302, 200, 200, 403, 403),
     ("training.new_course", "POST"): (302, 422, 422, 403, 403),
