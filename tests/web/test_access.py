@@ -47,6 +47,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("admin.users", "POST"): (302, 422, 403, 403, 403),
     ("admin.set_active", "POST"): (302, 400, 403, 403, 403),
     ("admin.audit", "GET"): (302, 200, 403, 403, 403),
+    # a counsellor's to-do list (web.todo)
+    ("todo.todo_list", "GET"): (302, 200, 200, 403, 403),
     # pipeline board (web.board)
     ("board.order_board", "GET"): (302, 200, 200, 403, 403),
     ("board.order_board", "POST"): (302, 400, 400, 403, 403),
