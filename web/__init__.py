@@ -11,7 +11,6 @@ Production: ``gunicorn "web:create_app()"`` (settings from MATCHER_* variables o
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Flask, redirect
@@ -38,7 +37,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not settings["demo"],
         SESSION_COOKIE_NAME="matcher_session",
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
         JSON_SORT_KEYS=False,
     )
     app.config.update(flask_config)
@@ -54,6 +52,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web import throttle
 
     throttle.init_app(app, settings)  # before the store opens: a bad limit setting leaks nothing
+    from web import sessions
+
+    sessions.init_app(app, settings)
     serve_single_threaded()  # one query per request: faiss threads would only contend
 
     store = Store(settings["database_url"])

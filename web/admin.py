@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, JobOrder, LicenceStatusChange, Recruiter, User
 from models.enums import LICENCE_STATUSES, ROLES
+from web import sessions
 from web.audit import record
 from web.auth import AuthError, create_user, current_user, require_form_version, role_required
 from web.db import get_session, today
@@ -239,7 +240,9 @@ def set_active(uid: int):
     if wanted:
         u.failed_logins = 0
         u.locked_until = None
-    record("activate" if wanted else "deactivate", "user", u.id, name=u.username)
+    ended = 0 if wanted else sessions.revoke(s, u.id, "deactivate")
+    record("activate" if wanted else "deactivate", "user", u.id, name=u.username,
+           **({} if wanted else {"sessions_ended": ended}))
     s.commit()
     flash(t("Đã cập nhật tài khoản.", "User updated."))
     return redirect(url_for("admin.users"))

@@ -4,7 +4,8 @@
   (a token is high-entropy, so a fast hash is enough and lets us look it up by its hash).
 - After ``MAX_FAILURES`` wrong passwords in a row an account is locked for ``LOCK_MINUTES``;
   while locked even the right password is refused. Unknown names cost the same hash work.
-- Pages use the session cookie; the API accepts the session or ``Authorization: Bearer TOKEN``.
+- Pages use the session cookie, which carries only a server-side session's random id
+  (``web.sessions``); the API accepts the session or ``Authorization: Bearer TOKEN``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from models import Recruiter, User
 from models.entities import utcnow
 from models.enums import ROLES
-from web import throttle
+from web import sessions, throttle
 from web.audit import record
 from web.db import get_session
 from web.errors import BadRequest, Forbidden, Unauthorized, wants_json
@@ -164,6 +165,7 @@ def load_user() -> None:
     """Before each request: find the user from the bearer token (API) or the session cookie."""
     g.user = None
     g.via_token = False
+    g.session_id = None
     token = _bearer_token() if wants_json() else None
     s = None
     if token:
@@ -178,14 +180,13 @@ def load_user() -> None:
         g.user = user
         g.via_token = True
         return
-    uid = session.get("uid")
-    if uid is not None:
-        s = s or get_session()
-        user = s.get(User, uid)
-        if user is None or not user.active or user.password_hash[-16:] != session.get("pw"):
-            session.clear()
+    raw = session.get(sessions.COOKIE_KEY)
+    if raw:
+        found = sessions.session_user(s or get_session(), str(raw))
+        if found is None:
+            _fresh_cookie()
             return
-        g.user = user
+        g.user, g.session_id = found
 
 
 def role_required(*roles: str) -> Callable:
@@ -266,28 +267,33 @@ def login():
         status = 429 if outcome == "locked" else 401
         return render_template("auth/login.html", error=MESSAGES[outcome], username=username), status
     record("login", "user", str(user.id), by=user.username)
+    raw = sessions.open_session(s, user)
     s.commit()
-    lang = session.get("lang")
-    session.clear()  # a fresh session on sign-in (no fixation)
+    _fresh_cookie()  # a new session id on sign-in (no fixation)
     session.permanent = True
-    session["uid"] = user.id
-    session["pw"] = user.password_hash[-16:]  # a password change ends other sessions
-    if lang:
-        session["lang"] = lang
+    session[sessions.COOKIE_KEY] = raw
     g.user = user
     return redirect(_safe_next(request.args.get("next")) or home_for(user))
+
+
+def _fresh_cookie() -> None:
+    """Empty the cookie (signed out), keeping only the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
     user = current_user()
     if user is not None:
+        s = get_session()
+        if g.get("session_id") is not None:
+            sessions.revoke(s, user.id, "logout", only=g.session_id)
         record("logout", "user", str(user.id))
-        get_session().commit()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+        s.commit()
+    _fresh_cookie()
     return redirect(url_for("auth.login"))
 
 
