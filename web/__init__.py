@@ -75,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         refuse_nul_bytes()
         auth.load_user()
         security.check_csrf()
+        return auth.password_change_gate()
 
     from matcher.insights import support_for
 

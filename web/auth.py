@@ -18,7 +18,7 @@ import secrets
 from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -30,10 +30,11 @@ from web import sessions, throttle
 from web.audit import record
 from web.db import get_session
 from web.errors import BadRequest, Forbidden, Unauthorized, wants_json
+from web.i18n import t
+from web.passwords import MIN_LENGTH, password_problem
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
-MIN_PASSWORD = 8
 # Hash compared against when the user name is unknown, so both paths cost the same.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
 
@@ -41,7 +42,12 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 class AuthError(ValueError):
-    """A user cannot be created or found (bad name, role, recruiter or password)."""
+    """A user cannot be created or found, or a password cannot be set. ``vi`` and ``en`` say
+    why; ``str()`` gives both, Vietnamese first (the CLI prints it)."""
+
+    def __init__(self, vi: str, en: str | None = None):
+        self.vi, self.en = vi, en or vi
+        super().__init__(vi if en is None else f"{vi} {en}")
 
 
 # --------------------------------------------------------------------------- users
@@ -62,20 +68,23 @@ def create_user(
     """Add a user (not committed). Raises ``AuthError`` saying what is wrong and what is allowed."""
     username = (username or "").strip()
     if not username or len(username) > 100 or any(c.isspace() for c in username):
-        raise AuthError(f"The user name must be 1-100 characters without spaces; got {username!r}.")
+        raise AuthError(f"Tên đăng nhập phải có 1-100 ký tự, không có khoảng trắng; nhận được {username!r}.",
+                        f"The user name must be 1-100 characters without spaces; got {username!r}.")
     if role not in ROLES:
-        raise AuthError(f"The role must be one of {', '.join(ROLES)}; got {role!r}.")
-    if len(password or "") < MIN_PASSWORD:
-        raise AuthError(f"The password must have at least {MIN_PASSWORD} characters.")
+        raise AuthError(f"Vai trò phải là một trong {', '.join(ROLES)}; nhận được {role!r}.",
+                        f"The role must be one of {', '.join(ROLES)}; got {role!r}.")
+    check_new_password(password, username)
     if role == "recruiter":
         if not recruiter_id:
-            raise AuthError("A recruiter user must be linked to an enterprise: give --recruiter ID.")
+            raise AuthError("Tài khoản doanh nghiệp phải gắn với một doanh nghiệp (--recruiter ID).",
+                            "A recruiter user must be linked to an enterprise: give --recruiter ID.")
         if s.get(Recruiter, recruiter_id) is None:
-            raise AuthError(f"No enterprise with id {recruiter_id!r}.")
+            raise AuthError(f"Không có doanh nghiệp mã {recruiter_id!r}.", f"No enterprise with id {recruiter_id!r}.")
     elif recruiter_id:
-        raise AuthError(f"Only recruiter users are linked to an enterprise; {role!r} is not.")
+        raise AuthError(f"Chỉ tài khoản doanh nghiệp mới gắn với doanh nghiệp; vai trò {role!r} thì không.",
+                        f"Only recruiter users are linked to an enterprise; {role!r} is not.")
     if s.scalar(select(User).where(User.username == username)) is not None:
-        raise AuthError(f"A user named {username!r} already exists.")
+        raise AuthError(f"Đã có tài khoản tên {username!r}.", f"A user named {username!r} already exists.")
     user = User(
         username=username,
         password_hash=generate_password_hash(password),
@@ -88,6 +97,25 @@ def create_user(
     s.add(user)
     s.flush()
     return user
+
+
+def check_new_password(password: str, username: str) -> None:
+    """Raise ``AuthError`` when ``password`` breaks the policy (web.passwords)."""
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise AuthError(*problem)
+
+
+def set_password(s: Session, user: User, password: str, *, must_change: bool) -> None:
+    """Give ``user`` a new password that passes the policy (else ``AuthError``, nothing changed);
+    ``must_change`` makes the next sign-in lead to the change-password page (an administrator's
+    reset). Clears a lock-out. Not committed; the caller ends sessions and audits."""
+    check_new_password(password, user.username)
+    user.password_hash = generate_password_hash(password)
+    user.must_change_password = must_change
+    user.failed_logins = 0
+    user.locked_until = None
+    s.flush()
 
 
 def issue_token(s: Session, username: str) -> str:
@@ -295,6 +323,71 @@ def logout():
         s.commit()
     _fresh_cookie()
     return redirect(url_for("auth.login"))
+
+
+# --------------------------------------------------------------------------- passwords
+
+# Where a user who must change the password (after an administrator's reset) may still go.
+_OPEN_WHILE_MUST_CHANGE = {"auth.change_password", "auth.logout", "auth.login", "static", "index"}
+
+
+def password_change_gate():
+    """Before each request: a user whose password was reset by an administrator sees only the
+    change-password page (the API answers 403) until a new password is chosen."""
+    user = current_user()
+    if user is None or g.get("via_token") or not user.must_change_password:
+        return None
+    if request.endpoint in _OPEN_WHILE_MUST_CHANGE:
+        return None
+    if wants_json():
+        raise Forbidden("Bạn phải đổi mật khẩu (tại /auth/password) trước khi tiếp tục.",
+                        "You must change your password (at /auth/password) before going on.")
+    return redirect(url_for("auth.change_password"))
+
+
+PASSWORD_ERRORS = {
+    "current": ("Mật khẩu hiện tại không đúng.", "The current password is wrong."),
+    "confirm": ("Hai lần nhập mật khẩu mới không khớp.", "The two new passwords differ."),
+    "same": ("Mật khẩu mới phải khác mật khẩu hiện tại.", "The new password must differ from the current one."),
+}
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Every signed-in user changes their own password: the current one is checked like a
+    sign-in (it counts towards the lock-out and the per-address throttle), the new one must pass
+    the policy; the user's other sessions end. Audited, without the passwords."""
+    user = current_user()
+    errors: dict[str, tuple[str, str]] = {}
+    if request.method == "POST":
+        throttle.hit("login")  # guessing the current password is throttled like signing in
+        current = request.form.get("current_password", "")
+        new = request.form.get("new_password", "")
+        s = get_session()
+        checked, _ = check_login(s, user.username, current)
+        if checked is None:
+            errors["current_password"] = PASSWORD_ERRORS["current"]
+        elif new != request.form.get("confirm_password", ""):
+            errors["confirm_password"] = PASSWORD_ERRORS["confirm"]
+        elif new == current:
+            errors["new_password"] = PASSWORD_ERRORS["same"]
+        else:
+            try:
+                set_password(s, user, new, must_change=False)
+            except AuthError as exc:
+                errors["new_password"] = (exc.vi, exc.en)
+        if errors:
+            record("password_change_refused", "user", user.id, field=next(iter(errors)))
+            s.commit()
+            return render_template("auth/password.html", errors=errors, min_length=MIN_LENGTH), 422
+        ended = sessions.revoke(s, user.id, "password_change", keep=g.get("session_id"))
+        record("password_change", "user", user.id, sessions_ended=ended)
+        s.commit()
+        flash(t("Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc.",
+                "Password changed. Your other sessions have ended."))
+        return redirect(home_for(user))
+    return render_template("auth/password.html", errors=errors, min_length=MIN_LENGTH)
 
 
 def require_form_version(form) -> int:

@@ -166,8 +166,10 @@ def test_create_user_validates(app):
     with get_store(app).session() as s:
         with pytest.raises(AuthError, match="role must be one of admin, counsellor, recruiter; got 'boss'"):
             create_user(s, "x1", "long-enough-1", "boss")
-        with pytest.raises(AuthError, match="at least 8 characters"):
+        with pytest.raises(AuthError, match="ít nhất 10 ký tự.*at least 10 characters"):
             create_user(s, "x2", "short", "counsellor")
+        with pytest.raises(AuthError, match="quá phổ biến.*too common"):
+            create_user(s, "x2", "matkhau123", "counsellor")
         with pytest.raises(AuthError, match="--recruiter ID"):
             create_user(s, "x3", "long-enough-1", "recruiter")
         with pytest.raises(AuthError, match="No enterprise with id 'NOPE'"):

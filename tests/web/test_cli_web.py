@@ -31,7 +31,11 @@ def test_user_add_reads_the_password_from_stdin_and_token_works(tmp_path, db_url
     assert "user lan added" in capsys.readouterr().out
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["--instance", inst, "user", "add", "lan2", "--role", "counsellor"]) == 1
-    assert "at least 8 characters" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.index("ít nhất 10 ký tự") < err.index("at least 10 characters")
+    monkeypatch.setattr("sys.stdin", io.StringIO("caobang2026\n"))
+    assert main(["--instance", inst, "user", "add", "lan2", "--role", "counsellor"]) == 1
+    assert "too common" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO("a-good-password\n"))
     assert main(["--instance", inst, "user", "add", "rec", "--role", "recruiter"]) == 1
     assert "--recruiter ID" in capsys.readouterr().err
