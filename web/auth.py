@@ -3,7 +3,8 @@
 - Passwords are stored as werkzeug hashes; API tokens as SHA-256 of a random 256-bit token
   (a token is high-entropy, so a fast hash is enough and lets us look it up by its hash).
 - After ``MAX_FAILURES`` wrong passwords in a row an account is locked for ``LOCK_MINUTES``;
-  while locked even the right password is refused. Unknown names cost the same hash work.
+  while locked even the right password is refused. Every failed sign-in gets the same answer
+  (``LOGIN_FAILED``, 401) and costs the same hash work, whatever the reason.
 - Pages use the session cookie, which carries only a server-side session's random id
   (``web.sessions``); the API accepts the session or ``Authorization: Bearer TOKEN``.
 """
@@ -143,12 +144,16 @@ def _lock(s: Session, user: User, now: dt.datetime) -> None:
 
 def check_login(s: Session, username: str, password: str, now: dt.datetime | None = None) -> tuple[User | None, str]:
     """Verify a sign-in. Returns ``(user, "ok")`` or ``(None, reason)`` with reason one of
-    ``bad`` (wrong name or password), ``locked``, ``inactive``. Updates the failure counter."""
+    ``bad`` (wrong name or password), ``locked``, ``inactive``; the reason is for the audit log
+    only, the person signing in gets one answer for all (``LOGIN_FAILED``). A disabled or locked
+    account's password is never checked, so the answer cannot confirm it; every path does the
+    same hashing work once, so the time taken does not tell them apart either. Updates the
+    failure counter."""
     now = now or utcnow()
     user = s.scalar(select(User).where(User.username == (username or "").strip()))
-    if user is None:
+    if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, password or "")
-        return None, "bad"
+        return None, "bad" if user is None else "inactive"
     # Reserve this attempt atomically before the password is checked: one conditional UPDATE
     # that holds the row until the request commits, so concurrent attempts queue and each sees
     # the count of the others; past MAX_FAILURES no password is checked at all.
@@ -169,8 +174,6 @@ def check_login(s: Session, username: str, password: str, now: dt.datetime | Non
             _lock(s, user, now)
             return None, "locked"
         return None, "bad"
-    if not user.active:
-        return None, "inactive"
     _set_counter(s, user, 0, None)
     return user, "ok"
 
@@ -268,14 +271,15 @@ def _safe_next(target: str | None) -> str | None:
 
 # --------------------------------------------------------------------------- views
 
-MESSAGES = {
-    "bad": ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password."),
-    "locked": (
-        f"Tài khoản tạm khóa {LOCK_MINUTES} phút vì nhập sai mật khẩu nhiều lần.",
-        f"The account is locked for {LOCK_MINUTES} minutes after repeated wrong passwords.",
-    ),
-    "inactive": ("Tài khoản đã bị vô hiệu hóa.", "The account is disabled."),
-}
+# The one answer to every failed sign-in (unknown name, wrong password, locked or disabled
+# account): it says what may be wrong without saying which, so it reveals neither which names
+# exist nor whether a password was right.
+LOGIN_FAILED = (
+    f"Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang bị khóa. Sau {MAX_FAILURES} lần nhập sai, "
+    f"tài khoản tạm khóa {LOCK_MINUTES} phút; nếu vẫn không đăng nhập được, hãy liên hệ quản trị viên.",
+    f"Wrong user name or password, or the account is locked. After {MAX_FAILURES} wrong passwords an "
+    f"account is locked for {LOCK_MINUTES} minutes; if signing in still fails, ask the administrator.",
+)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -292,8 +296,7 @@ def login():
     if user is None:
         record("login_failed", "user", None, username_tried=username[:100], reason=outcome, by=username[:100])
         s.commit()
-        status = 429 if outcome == "locked" else 401
-        return render_template("auth/login.html", error=MESSAGES[outcome], username=username), status
+        return render_template("auth/login.html", error=LOGIN_FAILED, username=username), 401
     record("login", "user", str(user.id), by=user.username)
     raw = sessions.open_session(s, user)
     s.commit()
