@@ -12,7 +12,7 @@ from models import AuditEvent, JobOrder, LicenceStatusChange, Recruiter, User
 from models.enums import LICENCE_STATUSES, ROLES
 from web import sessions
 from web.audit import record
-from web.auth import AuthError, create_user, current_user, require_form_version, role_required, set_password
+from web.auth import AuthError, create_user, current_user, require_form_version, reset_user_password, role_required
 from web.db import get_session, today
 from web.engine import get_engine
 from web.errors import BadRequest, Conflict, NotFound
@@ -248,10 +248,9 @@ def reset_password(uid: int):
         raise BadRequest("Hãy đổi mật khẩu của chính bạn ở trang «Đổi mật khẩu».",
                          "Change your own password on the 'Change password' page.")
     try:
-        set_password(s, u, request.form.get("password", ""), must_change=True)
+        ended = reset_user_password(s, u, request.form.get("password", ""))
     except AuthError as exc:  # checked before anything changed
         return _users_page(reset_error=(u.id, (exc.vi, exc.en)), status=422)
-    ended = sessions.revoke(s, u.id, "password_reset")
     record("password_reset", "user", u.id, name=u.username, sessions_ended=ended)
     s.commit()
     flash(t(f"Đã đặt lại mật khẩu của {u.username}; người này phải đổi mật khẩu khi đăng nhập lần sau.",

@@ -119,6 +119,14 @@ def set_password(s: Session, user: User, password: str, *, must_change: bool) ->
     s.flush()
 
 
+def reset_user_password(s: Session, user: User, password: str) -> int:
+    """An administrator's reset (web page or ``matcher user password``): the password must pass
+    the policy (else ``AuthError``), the user must change it at the next sign-in, a lock-out is
+    lifted and every session of the user ends. Returns how many ended; the caller audits."""
+    set_password(s, user, password, must_change=True)
+    return sessions.revoke(s, user.id, "password_reset")
+
+
 def issue_token(s: Session, username: str) -> str:
     """Give ``username`` a new API token (replacing any old one); returns it, stores its hash."""
     user = s.scalar(select(User).where(User.username == username))
@@ -211,6 +219,8 @@ def load_user() -> None:
         g.user = user
         g.via_token = True
         return
+    for legacy in ("uid", "pw"):  # an older version's cookie: the id and the end of the hash
+        session.pop(legacy, None)
     raw = session.get(sessions.COOKIE_KEY)
     if raw:
         found = sessions.session_user(s or get_session(), str(raw))

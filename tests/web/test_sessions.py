@@ -154,6 +154,8 @@ def test_a_cookie_forged_with_a_user_id_signs_nobody_in(app, client):
     with client.session_transaction() as sess:
         sess["uid"], sess["pw"] = uid, pw
     assert not _signed_in(client)
+    with client.session_transaction() as sess:
+        assert "uid" not in sess and "pw" not in sess  # the old keys are dropped from the cookie
 
 
 def test_an_unknown_or_expired_session_id_is_refused(app, client):
