@@ -42,6 +42,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("admin.recruiter", "GET"): (302, 200, 403, 403, 403),
     ("admin.change_status", "POST"): (302, 400, 403, 403, 403),
     ("admin.verify_licence", "POST"): (302, 400, 403, 403, 403),
+    ("admin.licence_register", "GET"): (302, 200, 403, 403, 403),
+    ("admin.licence_register", "POST"): (302, 422, 403, 403, 403),
     ("admin.users", "GET"): (302, 200, 403, 403, 403),
     ("admin.users", "POST"): (302, 422, 403, 403, 403),
     ("admin.set_active", "POST"): (302, 400, 403, 403, 403),
