@@ -6,7 +6,8 @@ SHA-256, the user, and when the session was opened, last used, ends and was revo
 is refused when:
 
 - it was revoked: on logout (that session), on a password change (the user's other sessions),
-  on an administrator's reset or deactivation (all of them) - always through ``revoke``;
+  on an administrator's reset or deactivation (all of them), after ``matcher restore`` (every
+  session, since the snapshot may hold sessions ended since) - always through ``revoke``;
 - ``expires_at`` has passed: sign-in time + ``session_lifetime_hours``, never extended by use;
 - it was idle for ``session_idle_minutes`` (0: no idle limit);
 - its user no longer exists or is disabled.
@@ -93,15 +94,17 @@ def session_user(s: Session, raw: str, now: dt.datetime | None = None) -> tuple[
     return user, row.id
 
 
-def revoke(s: Session, user_id: int, reason: str, *, only: int | None = None, keep: int | None = None,
+def revoke(s: Session, user_id: int | None, reason: str, *, only: int | None = None, keep: int | None = None,
            now: dt.datetime | None = None) -> int:
-    """End the open sessions of ``user_id`` (the one place that does): all of them, only the
-    session ``only`` (logout), or all but ``keep`` (the session that changed the password).
-    ``reason`` is stored with each (logout, password_change, password_reset, deactivate, idle).
-    Not committed: the caller commits with the change that caused it. Returns how many ended."""
+    """End the open sessions of ``user_id`` (the one place that does; None: of every user, after
+    a restore): all of them, only the session ``only`` (logout), or all but ``keep`` (the session
+    that changed the password). ``reason`` is stored with each (logout, password_change,
+    password_reset, deactivate, idle, restore). Not committed: the caller commits with the change
+    that caused it. Returns how many ended."""
     now = now or utcnow()
-    q = update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None),
-                                  UserSession.expires_at > now)
+    q = update(UserSession).where(UserSession.revoked_at.is_(None), UserSession.expires_at > now)
+    if user_id is not None:
+        q = q.where(UserSession.user_id == user_id)
     if only is not None:
         q = q.where(UserSession.id == only)
     if keep is not None:

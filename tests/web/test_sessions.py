@@ -194,3 +194,24 @@ def test_the_cookie_lifetime_follows_the_setting(db_url, tmp_path):
         assert app.config["PERMANENT_SESSION_LIFETIME"] == dt.timedelta(hours=3)
     finally:
         get_store(app).dispose()
+
+
+def test_a_restore_does_not_bring_back_a_session_ended_after_the_snapshot(app, auth, client, tmp_path, monkeypatch):
+    """The snapshot holds the session open; after logout and restore the copied cookie stays dead."""
+    from web.cli import main
+
+    auth.login("counsellor")
+    thief = _copy(app, client)
+    monkeypatch.setenv("MATCHER_DATABASE_URL", app.config["MATCHER"]["database_url"])
+    monkeypatch.setenv("MATCHER_INSTANCE_PATH", str(tmp_path / "cli-instance"))
+    snapshot = tmp_path / "snap.backup"
+    get_store(app).dispose()  # the CLI works on the database alone, as with the server stopped
+    assert main(["backup", str(snapshot)]) == 0
+    auth.logout()
+    get_store(app).dispose()
+    assert main(["restore", str(snapshot)]) == 0
+    get_store(app).dispose()
+    assert not _signed_in(thief)
+    assert not _signed_in(client)
+    assert {r.revoked_reason for r in _rows(app, "counsellor")} == {"restore"}
+    assert AuthActions(client).login("counsellor").status_code == 302
