@@ -14,15 +14,26 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, redirect
+from werkzeug.routing import IntegerConverter
 
 from data.settings import BY_NAME, SettingsError, load_settings
 from data.store import Store
 from matcher.index import serve_single_threaded
 
 
+class DatabaseInt(IntegerConverter):
+    """``<int:...>`` in a URL: an id that fits a database INTEGER, so a larger one is a 404
+    instead of an overflow error from PostgreSQL."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app. See the module docstring for ``test_config``."""
     app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseInt  # before any route is added
     test_config = dict(test_config or {})
     flask_config = {k: v for k, v in test_config.items() if k.isupper()}
     overrides = {k: v for k, v in test_config.items() if not k.isupper()}
