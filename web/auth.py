@@ -308,6 +308,8 @@ def login():
         s.commit()
         return render_template("auth/login.html", error=LOGIN_FAILED, username=username), 401
     record("login", "user", str(user.id), by=user.username)
+    if g.get("session_id") is not None:  # signing in over an open session ends that one
+        sessions.revoke(s, current_user().id, "replaced", only=g.session_id)
     raw = sessions.open_session(s, user)
     s.commit()
     _fresh_cookie()  # a new session id on sign-in (no fixation)

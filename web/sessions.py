@@ -99,7 +99,7 @@ def revoke(s: Session, user_id: int | None, reason: str, *, only: int | None = N
     """End the open sessions of ``user_id`` (the one place that does; None: of every user, after
     a restore): all of them, only the session ``only`` (logout), or all but ``keep`` (the session
     that changed the password). ``reason`` is stored with each (logout, password_change,
-    password_reset, deactivate, idle, restore). Not committed: the caller commits with the change
+    password_reset, deactivate, idle, restore, replaced). Not committed: the caller commits with the change
     that caused it. Returns how many ended."""
     now = now or utcnow()
     q = update(UserSession).where(UserSession.revoked_at.is_(None), UserSession.expires_at > now)

@@ -70,6 +70,16 @@ def test_logout_ends_only_that_session(app, client):
     assert not _signed_in(client) and _signed_in(other)
 
 
+def test_signing_in_over_an_open_session_ends_the_old_one(app, auth, client):
+    auth.as_user("reca")
+    thief = _copy(app, client)
+    assert thief.get("/recruiter/orders").status_code == 200
+    assert auth.login("counsellor").status_code == 302
+    assert thief.get("/recruiter/orders").status_code == 302
+    assert _rows(app, "reca")[0].revoked_reason == "replaced"
+    assert _signed_in(client)
+
+
 def test_the_lifetime_is_absolute_even_when_used_every_ten_minutes(app, auth, client, monkeypatch):
     clock = Clock(monkeypatch)
     lifetime = app.config["MATCHER"]["session_lifetime_hours"]
