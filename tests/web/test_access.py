@@ -24,6 +24,7 @@ ARGS = {
     "token": "no-such-upload",
     "filename": "style.css",
     "key": "no-such-need",
+    "cid": "999",
 }
 
 #                                     anon admin couns reca recb
@@ -49,6 +50,13 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("admin.set_active", "POST"): (302, 400, 403, 403, 403),
     ("admin.reset_password", "POST"): (302, 422, 403, 403, 403),
     ("admin.audit", "GET"): (302, 200, 403, 403, 403),
+    # training records (web.training)
+    ("training.courses", "GET"): (302, 200, 200, 403, 403),
+    ("training.new_course", "POST"): (302, 422, 422, 403, 403),
+    ("training.course", "GET"): (302, 404, 404, 403, 403),
+    ("training.enrol_workers", "POST"): (302, 404, 404, 403, 403),
+    ("training.results", "POST"): (302, 404, 404, 403, 403),
+    ("training.from_need", "POST"): (302, 404, 404, 403, 403),
     # counsellor (administrators too)
     ("counsellor.workers", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.new_worker", "GET"): (302, 200, 200, 403, 403),

@@ -206,3 +206,28 @@ def test_counsellor_adds_a_note_and_sees_it_on_the_timeline(page):
     entry = page.locator("#timeline-entries li", has_text="Nhắn Zalo: hẹn nộp hộ chiếu tuần sau")
     assert entry.count() == 1
     assert "Tin nhắn Zalo" in entry.inner_text() and "09/03/2026" in entry.inner_text()
+
+
+def test_counsellor_opens_a_class_enrols_and_records_a_result(page):
+    """Training records (issue 17): a class, an enrolment, a result that raises the profile."""
+    sign_in(page, "counsellor")
+    page.goto(page.base + "/training/")
+    page.fill("#f-name", "Tiếng Nhật N3 – khóa 1")
+    page.select_option("#f-language", "ja")
+    page.fill("#f-target_level", "JLPT N3")
+    page.select_option("#f-tier", "advanced")
+    page.fill("#f-start_date", "2025-10-01")
+    page.fill("#f-end_date", "2026-02-27")
+    page.click("#course-form button[type=submit]")
+    assert "Tiếng Nhật N3 – khóa 1" in page.locator("h1").inner_text()
+    page.fill("#worker_ids", "W-CONSENT")
+    page.click("#enrol-form button[type=submit]")
+    row = page.locator("#enrolment-W-CONSENT")
+    assert row.count() == 1
+    row.locator("select").select_option("completed")
+    row.locator("input[name^=certificate]").fill("JLPT N3 (2026-02)")
+    row.locator("input[name^=completed_on]").fill("27/02/2026")
+    page.click("#save-results")
+    assert "Đã ghi kết quả cho 1 người" in page.content()
+    page.goto(page.base + "/counsellor/workers/W-CONSENT")
+    assert "JLPT N3 (2026-02)" in page.content()
