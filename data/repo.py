@@ -7,6 +7,7 @@ They take a :class:`~sqlalchemy.orm.Session` and never commit: the caller's
 from __future__ import annotations
 
 import datetime as dt
+import re
 import enum
 from typing import Any
 
@@ -320,3 +321,27 @@ def outcomes_version(session: Session) -> tuple:
     apps = tuple(session.execute(select(func.count(), func.max(Application.updated_at)).select_from(Application)).one())
     after = tuple(session.execute(select(func.count(), func.max(AfterDeparture.at)).select_from(AfterDeparture)).one())
     return apps + after
+
+
+_ID_FORM = re.compile(r"^(.*?)(\d+)$")
+
+
+def next_id(session: Session, column, fallback_prefix: str, width: int = 5) -> str:
+    """The next id in the form most ids of ``column`` already have (``W00017`` after ``W00016``):
+    the most common prefix followed by digits, one more than the largest number under it, padded
+    like the others. ``fallback_prefix`` + ``1`` padded to ``width`` when there are none yet."""
+    forms: dict[str, list[tuple[int, int]]] = {}
+    for (value,) in session.execute(select(column)):
+        m = _ID_FORM.match(value or "")
+        if m:
+            forms.setdefault(m.group(1), []).append((int(m.group(2)), len(m.group(2))))
+    if forms:
+        prefix, numbers = max(forms.items(), key=lambda kv: (len(kv[1]), kv[0] == fallback_prefix))
+        top, pad = max(n for n, _ in numbers), max(w for _, w in numbers)
+    else:
+        prefix, top, pad = fallback_prefix, 0, width
+    taken = set(session.scalars(select(column).where(column.like(f"{prefix}%"))))
+    n = top + 1
+    while f"{prefix}{n:0{pad}d}" in taken:
+        n += 1
+    return f"{prefix}{n:0{pad}d}"

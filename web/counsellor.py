@@ -93,11 +93,10 @@ def top_arg(default: int = 10) -> int:
 
 
 def new_worker_id() -> str:
-    s = get_session()
-    while True:
-        wid = "W-" + secrets.token_hex(4).upper()
-        if s.get(Worker, wid) is None:
-            return wid
+    """The next worker id in the form of the existing ones (``W02001`` after ``W02000``)."""
+    from data.repo import next_id
+
+    return next_id(get_session(), Worker.worker_id, "W")
 
 
 # ----------------------------------------------------------------------------- workers
