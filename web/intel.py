@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, render_template
 from web import reports, stats
 from web.audit import record
 from web.auth import role_required
-from web.charts import bar_chart
+from web.charts import bar_chart, month_rows
 from web.counsellor import PAGE
 from web.params import page_arg
 from web.dashboard import period_from_request
@@ -125,7 +125,7 @@ def trends():
     for _, code, n in data["blocked"]["by_month_reason"]:
         reason_totals[code] = reason_totals.get(code, 0) + n
     charts = {
-        "months": bar_chart(list(months.items()), t("Số chỗ theo tháng đăng", "Places by month posted")),
+        "months": bar_chart(month_rows(months, period.start, period.end), t("Số chỗ theo tháng đăng", "Places by month posted")),
         "country": bar_chart([(country(k), v) for k, v in totals["by_country"].items()],
                              t("Số chỗ theo nước", "Places by country")),
         "programme": bar_chart([(label(k), v) for k, v in totals["by_programme"].items()],
@@ -137,7 +137,7 @@ def trends():
                                 t("Đơn hàng vi phạm theo doanh nghiệp", "Orders breaking the law by enterprise")),
     }
     return render_template("intel/trends.html", period=period, errors=errors, data=data, totals=totals,
-                           months=months, reason_totals=reason_totals, charts=charts,
+                           months=month_rows(months, period.start, period.end), reason_totals=reason_totals, charts=charts,
                            reason_labels=stats.REASON_LABELS), (422 if errors else 200)
 
 

@@ -226,7 +226,9 @@ def _orders(s: Session, statuses: tuple[str, ...]) -> list[JobOrder]:
 
 def open_places(s: Session, period: Period) -> dict:
     """Places left on the orders open and legal on the period's last day, by destination
-    country and by occupation (the order's title)."""
+    country and by occupation (the vocabulary's trade named in the title, else the title)."""
+    from matcher.vocabulary import occupation_name
+
     orders = _orders(s, ("open",))
     gates = _gates(s, period.end, orders)
     by_country: Counter = Counter()
@@ -235,7 +237,8 @@ def open_places(s: Session, period: Period) -> dict:
         if gates[o.order_id] or o.places_left <= 0:
             continue
         by_country[o.country] += o.places_left
-        by_occupation[" ".join((o.title or "").split()).capitalize()] += o.places_left
+        name = occupation_name(o.title) or " ".join((o.title or "").split())
+        by_occupation[name[:1].upper() + name[1:]] += o.places_left
     return {
         "total": sum(by_country.values()),
         "by_country": by_country.most_common(),
