@@ -36,6 +36,13 @@ def _bool(value: str) -> bool:
     raise ValueError(f"expected true/false, got {value!r}")
 
 
+def _positive_int(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {n}")
+    return n
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("instance_path", "instance", "Folder for the SQLite file, the vector index and config.json."),
     Setting(
@@ -65,6 +72,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Where the per-address throttles count (Flask-Limiter storage URI). 'memory://' counts in "
         "each process; give a shared store such as redis://host:6379 so several gunicorn workers "
         "share one count.",
+    ),
+    Setting(
+        "token_lifetime_days",
+        90,
+        "Days a personal API token (matcher user token NAME) works after it is issued; an "
+        "expired token is refused with 401 and a new one must be issued.",
+        _positive_int,
     ),
     Setting("login_rate_limit", "20 per minute", "Sign-in attempts (POST /auth/login) allowed per client address."),
     Setting(

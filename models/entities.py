@@ -356,6 +356,11 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     api_token_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+    # When the API token stops working (setting token_lifetime_days). None only for a token
+    # issued before tokens expired: its first use gives it the lifetime (web.auth).
+    api_token_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Its last accepted use, written at most once a minute (web.auth.TOKEN_TOUCH_SECONDS).
+    api_token_last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -7,10 +7,11 @@ import datetime as dt
 
 from sqlalchemy import inspect, text
 
-from models import JobOrder, Recruiter, Worker
+from models import JobOrder, Recruiter, User, Worker
 
 OLD_COLUMNS = {"recruiters": ["licence_verified_on"], "job_orders": ["route"],
-               "workers": ["merged_into", "merged_at", "search_text"]}
+               "workers": ["merged_into", "merged_at", "search_text"],
+               "users": ["api_token_expires_at", "api_token_last_used_at"]}
 
 
 def test_init_adds_new_columns_to_an_old_database_and_keeps_the_data(store):
@@ -20,6 +21,7 @@ def test_init_adds_new_columns_to_an_old_database_and_keeps_the_data(store):
         s.add(JobOrder(order_id="O1", recruiter_id="R1", title="Thợ hàn", country="JP", positions=3, extra={}))
         s.add(Worker(worker_id="W1", full_name="Nông Thị Ánh", birth_date=dt.date(2000, 1, 2), national_id="004300001234",
                      extra={}))
+        s.add(User(username="u1", password_hash="x", role="admin", api_token_hash="ab" * 32))
     with store.engine.begin() as conn:  # back to the previous schema
         conn.execute(text("DROP INDEX IF EXISTS uq_workers_national_id_unmerged"))
         conn.execute(text("DROP INDEX IF EXISTS ix_workers_merged_into"))
@@ -38,6 +40,8 @@ def test_init_adds_new_columns_to_an_old_database_and_keeps_the_data(store):
         assert (w.full_name, w.national_id, w.merged_into) == ("Nông Thị Ánh", "004300001234", None)
         assert s.get(JobOrder, "O1").route is None and s.get(JobOrder, "O1").title == "Thợ hàn"
         assert s.get(Recruiter, "R1").licence_verified_on is None
+        u = s.query(User).filter_by(username="u1").one()
+        assert (u.api_token_hash, u.api_token_expires_at, u.api_token_last_used_at) == ("ab" * 32, None, None)
 
 
 def test_a_new_sqlite_database_is_private_and_erases_for_good(tmp_path):
