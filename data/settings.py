@@ -67,6 +67,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("today", "", "Override the date used for gates (YYYY-MM-DD); empty: the real date."),
     Setting("max_upload_mb", 10, "Largest spreadsheet a counsellor may upload, in MB.", int),
     Setting(
+        "max_xlsx_cells",
+        200_000,
+        "Largest first sheet of an .xlsx import (web upload or matcher import), in cells: rows x "
+        "columns. A bigger sheet is refused, naming its size, before and while it is read, so a "
+        "small file that expands to millions of cells cannot exhaust the server's memory.",
+        _positive_int,
+    ),
+    Setting(
         "rate_limit_storage",
         "memory://",
         "Where the per-address throttles count (Flask-Limiter storage URI). 'memory://' counts in "

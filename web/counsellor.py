@@ -21,7 +21,7 @@ from models.enums import ORDER_STATUSES, PROGRAMMES, STAGE_MOVES
 from models.text import contains_words
 from web.audit import record, record_bulk_read
 from web.auth import current_user, require_form_version, role_required
-from web.db import get_session, today
+from web.db import get_session, settings, today
 from web.params import page_arg
 from web.engine import get_engine
 from web.errors import BadRequest, Conflict, NotFound, Unprocessable
@@ -520,18 +520,20 @@ def import_upload():
     problem = check_upload(upload.filename, data)
     if problem:
         return render_template("counsellor/import.html", kinds=kinds, error=UPLOAD_ERRORS[problem], kind=kind), 415 if problem in ("type", "content") else 422
+    name = Path(upload.filename).name[:200]
+    s = get_session()
+    result = preview(s, kind, data, filename=name, max_cells=settings()["max_xlsx_cells"])
+    s.rollback()
+    if result.errors and not result.rows:  # refused as a whole (unreadable, too large ...): nothing to keep
+        return render_template("counsellor/import_preview.html", p=result, token=None, name=name, kind=kind), 422
     token = secrets.token_urlsafe(16)
     ext = Path(upload.filename).suffix.lower()
     path = _upload_dir() / f"{token}{ext}"
     path.write_bytes(data)
-    name = Path(upload.filename).name[:200]
     pending = session.get("imports", {})
     pending = {k: v for k, v in pending.items() if (_upload_dir() / f"{k}{v['ext']}").exists()}
     pending[token] = {"kind": kind, "name": name, "ext": ext, "uid": current_user().id}
     session["imports"] = pending
-    s = get_session()
-    result = preview(s, kind, data, filename=name)
-    s.rollback()
     return render_template("counsellor/import_preview.html", p=result, token=token, name=name, kind=kind)
 
 
@@ -549,7 +551,8 @@ def import_commit(token: str):
         raise NotFound("Không tìm thấy tệp đã tải lên; hãy tải lại.", "The uploaded file is gone; upload it again.")
     partial = request.form.get("partial") == "true"
     s = get_session()
-    report = import_file(s, info["kind"], path.read_bytes(), partial=partial, user=current_user().username, filename=info["name"])
+    report = import_file(s, info["kind"], path.read_bytes(), partial=partial, user=current_user().username,
+                         filename=info["name"], max_cells=settings()["max_xlsx_cells"])
     s.commit()
     path.unlink(missing_ok=True)
     pending.pop(token, None)
