@@ -6,8 +6,8 @@ A recruiter sees only its own enterprise's orders and, one profile at a time, on
 workers who are candidates for one of those orders that is legal and open
 (``web.recruiter.may_read_worker``), with phone and national ID masked until the application
 reaches "sent"; anything else is a 404 (not found) rather than a hint that it exists. A
-recruiter whose enterprise is not active (licence revoked or suspended) reads no worker: 403. The document ``/api/openapi.json`` says
-exactly what each endpoint returns (``web.openapi``).
+recruiter whose enterprise is not active (licence revoked or suspended) reads no worker: 403.
+The document ``/api/openapi.json`` says exactly what each endpoint returns (``web.openapi``).
 """
 
 from __future__ import annotations

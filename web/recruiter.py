@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from matcher.rules import licence_reasons
-from models import Application, JobOrder, Recruiter, Worker
+from models import Application, JobOrder, Recruiter, Worker, is_active_worker
 from web.audit import record
 from web.auth import current_user, require_form_version, role_required
 from web.counsellor import top_arg, workers_by_id
@@ -64,7 +64,7 @@ def may_read_worker(worker: Worker) -> bool:
     order's candidate list) or one the centre sent to it. Walking the ids finds nobody else."""
     s = get_session()
     r = active_enterprise()
-    if not worker.consent_share:
+    if not worker.consent_share or not is_active_worker(worker):
         return False
     orders = s.scalars(select(JobOrder).where(JobOrder.recruiter_id == r.recruiter_id).order_by(JobOrder.order_id)).all()
     holder = get_engine()

@@ -13,7 +13,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from models import JobOrder, LicenceStatusChange, Recruiter, Worker
+from models import Application, JobOrder, LicenceStatusChange, Recruiter, Worker
 from web.auth import issue_token
 from web.db import get_store
 from webtesting import TODAY
@@ -91,3 +91,23 @@ def test_a_candidate_of_an_order_that_is_no_longer_open_is_not_readable(app, cli
         for oid in ("ORD-A1", "ORD-A2"):
             s.get(JobOrder, oid).status = "closed"
     assert get(client, tokens["reca"], "/api/workers/W-CONSENT").status_code == 404
+
+
+def test_a_worker_the_centre_sent_to_an_open_order_is_readable_with_contacts(app, client, tokens):
+    """A consenting worker outside the ranking whom the centre sent to REC-A's open order is a
+    candidate too (the order page lists them); once that order is closed, no longer."""
+    with get_store(app).session() as s:
+        consenting = list(s.scalars(select(Worker.worker_id).where(Worker.consent_share.is_(True))
+                                    .order_by(Worker.worker_id)))
+    ranked = set()
+    for oid in ("ORD-A1", "ORD-A2"):
+        ranked |= {m["item_id"] for m in get(client, tokens["reca"], f"/api/orders/{oid}/matches?top=100").get_json()["matches"]}
+    outsider = next(w for w in consenting if w not in ranked)
+    assert get(client, tokens["reca"], f"/api/workers/{outsider}").status_code == 404
+    with get_store(app).session() as s:
+        s.add(Application(worker_id=outsider, order_id="ORD-A1", stage="sent", score=0.5, created_by="counsellor"))
+    sent = get(client, tokens["reca"], f"/api/workers/{outsider}")
+    assert sent.status_code == 200 and sent.get_json()["contacts_visible"] is True
+    with get_store(app).session() as s:
+        s.get(JobOrder, "ORD-A1").status = "closed"
+    assert get(client, tokens["reca"], f"/api/workers/{outsider}").status_code == 404
