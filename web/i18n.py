@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from models import formatting
 from models.ethnicities import ETHNICITIES
+from matcher.insights import LANGUAGE_NAMES
 
 LANGS = ("vi", "en")
 
@@ -114,6 +115,13 @@ LABELS: dict[str, tuple[str, str]] = {
     # language training
     "basic": ("Cơ bản", "Basic"),
     "advanced": ("Nâng cao", "Advanced"),
+    # training records (web.training)
+    "language": ("Ngoại ngữ", "Language"),
+    "skill": ("Kỹ năng nghề", "Trade skill"),
+    "enrolled": ("Đang học", "Enrolled"),
+    "completed": ("Hoàn thành", "Completed"),
+    "failed": ("Không đạt", "Failed"),
+    "dropped": ("Bỏ học", "Dropped"),
     # programmes
     "titp": ("Thực tập sinh kỹ năng (TITP)", "Technical intern (TITP)"),
     "ssw": ("Kỹ năng đặc định (SSW)", "Specified skilled worker (SSW)"),
@@ -149,6 +157,9 @@ COUNTRIES: dict[str, tuple[str, str]] = {
     "KW": ("Kuwait", "Kuwait"),
 }
 
+
+# language codes (course languages): the names matcher.insights gives them
+LABELS.update({code: names for code, names in LANGUAGE_NAMES.items() if code not in LABELS})
 
 # the 54 ethnic groups: the official Vietnamese name is the value, English its label in English
 LABELS.update({e.vi: (e.vi, e.en) for e in ETHNICITIES if e.vi not in LABELS})
