@@ -25,6 +25,7 @@ import datetime as dt
 import io
 import logging
 import os
+import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -254,17 +255,17 @@ def _too_large(file: str, what_vi: str, what_en: str, rows: int, columns: int, m
     )
 
 
-def _read_xlsx(data: bytes, file: str, max_cells: int) -> tuple[list[str], list[TableRow]]:
-    """The first sheet, streamed, within ``max_cells``: refused first by the workbook's inflated
-    size, then by the size the sheet declares (its dimension), then, since a dimension can lie
-    or be missing, by the rows and columns actually met while streaming."""
-    import openpyxl
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,15}:)?c[\s/>]")  # a cell element, any namespace prefix
+_TAG_OVERLAP = 32  # longer than any match of _CELL_TAG
 
-    if not data:
-        raise _file_error(file, "the file is empty; expected an .xlsx workbook with a header row")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            inflated = sum(i.file_size for i in archive.infolist())
+
+def _check_archive(data: bytes, file: str, max_cells: int) -> None:
+    """Refuse a workbook before openpyxl parses it: its parts inflate past what ``max_cells``
+    cells need, or its worksheets hold more cell elements than that (counted on the raw XML,
+    chunk by chunk, stopping at the limit: openpyxl scans a whole sheet that lacks a dimension
+    even in read-only mode, so an oversized one must never reach it)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        inflated = sum(i.file_size for i in archive.infolist())
         allowed = XML_FIXED_BYTES + max_cells * XML_BYTES_PER_CELL
         if inflated > allowed:
             raise FieldError(
@@ -274,6 +275,42 @@ def _read_xlsx(data: bytes, file: str, max_cells: int) -> tuple[list[str], list[
                 vi=f"tệp giải nén ra {_vi_int(inflated)} byte, quá lớn so với giới hạn {_vi_int(max_cells)} ô "
                 f"({_vi_int(allowed)} byte; thiết lập max_xlsx_cells). Hãy chia nhỏ tệp hoặc lưu lại dạng .xlsx.",
             )
+        cells = 0
+        for info in archive.infolist():
+            if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                continue
+            with archive.open(info) as part:
+                tail = b""
+                while cells <= max_cells:
+                    chunk = part.read(1 << 20)
+                    block = tail + chunk
+                    # A tag starting in the last _TAG_OVERLAP bytes is counted with the next chunk.
+                    end = len(block) - _TAG_OVERLAP if chunk else len(block)
+                    cells += len(_CELL_TAG.findall(block)) - len(_CELL_TAG.findall(block, end))
+                    tail = block[end:]
+                    if not chunk:
+                        break
+            if cells > max_cells:
+                raise FieldError(
+                    file, None, None, None, f"a workbook of at most {max_cells:,} cells",
+                    f"the workbook's sheets hold more than {max_cells:,} cells; the limit is {max_cells:,} cells "
+                    "(setting max_xlsx_cells). Split the file, or delete the sheets and rows that are not needed.",
+                    vi=f"các trang tính của tệp có hơn {_vi_int(max_cells)} ô; giới hạn là {_vi_int(max_cells)} ô "
+                    "(thiết lập max_xlsx_cells). Hãy chia nhỏ tệp hoặc xóa các trang, dòng không cần.",
+                )
+
+
+def _read_xlsx(data: bytes, file: str, max_cells: int) -> tuple[list[str], list[TableRow]]:
+    """The first sheet, streamed, within ``max_cells``: refused first by the workbook's inflated
+    size and its cell count (``_check_archive``), then by the size the sheet declares (its
+    dimension), then, since a dimension can lie or be missing, by the rows and columns actually
+    met while streaming."""
+    import openpyxl
+
+    if not data:
+        raise _file_error(file, "the file is empty; expected an .xlsx workbook with a header row")
+    try:
+        _check_archive(data, file, max_cells)
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         if isinstance(exc, FieldError):

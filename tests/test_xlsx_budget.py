@@ -1,6 +1,7 @@
-"""Workbooks are streamed within a budget of rows x columns (issue 14, item 6): a small upload that
-expands to millions of cells is refused with its size and the limit, before and while it is read,
-whatever its dimension claims."""
+"""Workbooks are read within a budget of cells (issue 14, item 6): a small upload that expands to
+millions of cells is refused with its size and the limit before openpyxl parses it (inflated size,
+cell elements counted on the raw XML), by its declared dimension, and while it is streamed
+(rows x columns, whatever the dimension claims)."""
 
 from __future__ import annotations
 
@@ -49,20 +50,63 @@ def with_dimension(data: bytes, ref: str | None) -> bytes:
     return out.getvalue()
 
 
-def test_the_default_budget_refuses_a_generated_workbook_past_it():
-    rows = MAX_XLSX_CELLS // len(HEADER)  # + the header row: one row past the budget
-    data = workbook(rows)
-    assert len(data) < 3_000_000  # a few MB on disk ...
+def bomb(rows: int, columns: int) -> bytes:
+    """A hand-written workbook of ``rows`` x ``columns`` numeric cells without a dimension: the
+    attack of issue 14 (a few hundred KB that expand to millions of cells)."""
+    ns = "http://schemas.openxmlformats.org/"
+    row = "<row>" + "<c><v>1</v></c>" * columns + "</row>"
+    parts = {
+        "[Content_Types].xml": f'<Types xmlns="{ns}package/2006/content-types">'
+        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        f'<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{ns}package/2006/relationships"><Relationship Id="rId1" '
+        f'Type="{ns}officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{ns}spreadsheetml/2006/main" xmlns:r="{ns}officeDocument/2006/relationships">'
+        '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{ns}package/2006/relationships"><Relationship Id="rId1" '
+        f'Type="{ns}officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{ns}spreadsheetml/2006/main"><sheetData>{row * rows}</sheetData></worksheet>',
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+    return buf.getvalue()
+
+
+def test_a_small_file_of_two_million_cells_is_refused_before_openpyxl_parses_it(monkeypatch):
+    data = bomb(200_000, 10)
+    assert len(data) < 300_000  # 2,000,000 cells in less than 300 KB
+    import openpyxl
+
+    def never(*a, **k):  # openpyxl would scan the whole sheet (it has no dimension)
+        raise AssertionError("the workbook reached openpyxl")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
     with pytest.raises(FieldError) as err:
         read_table(data, "big.xlsx")
     message = str(err.value)
     assert message.startswith("big.xlsx: ")
-    assert f"{MAX_XLSX_CELLS:,} cells" in message and "max_xlsx_cells" in message
-    assert "dòng" in message and "giới hạn là 200.000 ô" in message  # Vietnamese first
-    assert "rows" in message and "columns" in message
-    # Exactly at the budget is accepted and read whole (40 rows x 5 columns = 200 cells).
-    header, table = read_table(workbook(39), "fits.xlsx", max_cells=200)
-    assert header == HEADER and len(table) == 39 and table[-1].number == 40
+    assert f"more than {MAX_XLSX_CELLS:,} cells" in message and "max_xlsx_cells" in message
+    assert message.index("giới hạn là 200.000 ô") < message.index("the limit is")  # Vietnamese first
+
+
+def test_the_cell_count_is_exact_at_the_limit():
+    # 10 x 20 numeric cells = 200: accepted at 200 (also across the counter's 1 MB chunks) ...
+    header, table = read_table(bomb(20, 10), "fits.xlsx", max_cells=200)
+    assert len(header) == 10 and len(table) == 19 and table[-1].number == 20
+    # ... refused at 199; and a workbook written by openpyxl (prefix-free tags with attributes) too.
+    with pytest.raises(FieldError, match="more than 199 cells"):
+        read_table(bomb(20, 10), "over.xlsx", max_cells=199)
+    big = bomb(8_000, 10)  # 1.3 MB of sheet XML: counted in two chunks
+    assert len(read_table(big, "big.xlsx", max_cells=80_000)[1]) == 7_999
+    with pytest.raises(FieldError, match="more than 79,999 cells"):
+        read_table(big, "big.xlsx", max_cells=79_999)
+    with pytest.raises(FieldError, match="more than 200 cells"):
+        read_table(workbook(40), "openpyxl.xlsx", max_cells=200)  # 41 rows x 5 = 205 cells
+    assert len(read_table(workbook(39), "openpyxl.xlsx", max_cells=200)[1]) == 39
 
 
 def test_the_declared_dimension_is_refused_before_reading():
@@ -71,14 +115,30 @@ def test_the_declared_dimension_is_refused_before_reading():
         read_table(data, "claims.xlsx")
 
 
+def sparse(far_row: int) -> bytes:
+    """A header and one value far below it: few cells, a tall rectangle."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    ws.append(["W1", "Nông Văn A", "2000-01-02", "Xã Bảo Lạc", "hàn"])
+    ws.cell(row=far_row, column=1, value="W2")
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 @pytest.mark.parametrize("ref", ["A1:B2", None])
 def test_a_dimension_that_lies_or_is_missing_neither_hides_rows_nor_the_size(ref):
     # Small claim, bigger sheet: every row is read (none silently dropped) ...
     header, table = read_table(with_dimension(workbook(50), ref), "lies.xlsx")
     assert header == HEADER and len(table) == 50 and table[-1].cells[0] == "W000049"
-    # ... and the real size still counts while streaming.
+    header, table = read_table(with_dimension(sparse(30), ref), "lies.xlsx", max_cells=200)
+    assert [r.number for r in table] == [2, 30]
+    # ... and the rows x columns met while streaming still count (12 cells, 41 x 5 past 200).
     with pytest.raises(FieldError, match=r"has at least 41 rows × 5 columns = 205 cells; the limit is 200 cells"):
-        read_table(with_dimension(workbook(50), ref), "lies.xlsx", max_cells=200)
+        read_table(with_dimension(sparse(500), ref), "lies.xlsx", max_cells=200)
 
 
 def test_a_workbook_that_inflates_past_the_budget_is_refused_before_parsing():
