@@ -243,15 +243,23 @@ def _vi_int(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-def _too_large(file: str, what_vi: str, what_en: str, rows: int, columns: int, max_cells: int) -> FieldError:
-    size_vi = f"{_vi_int(rows)} dòng × {_vi_int(columns)} cột = {_vi_int(rows * columns)} ô"
-    size_en = f"{rows:,} rows × {columns:,} columns = {rows * columns:,} cells"
+def _budget_error(file: str, max_cells: int, en: str, vi: str) -> FieldError:
+    """A workbook refused for its size: what was found (``en``/``vi``), then the one limit."""
     return FieldError(
-        file, None, None, None, f"a sheet of at most {max_cells:,} cells",
-        f"the first sheet is too large: it {what_en} {size_en}; the limit is {max_cells:,} cells "
-        "(setting max_xlsx_cells). Split the file, or delete the empty rows and columns after the data.",
-        vi=f"trang tính đầu tiên quá lớn: {what_vi} {size_vi}; giới hạn là {_vi_int(max_cells)} ô "
-        "(thiết lập max_xlsx_cells). Hãy chia nhỏ tệp hoặc xóa các dòng, cột trống sau dữ liệu.",
+        file, None, None, None, f"a workbook of at most {max_cells:,} cells",
+        f"{en}; the limit is {max_cells:,} cells (setting max_xlsx_cells). Split the file, or delete "
+        "the empty or unneeded rows, columns and sheets.",
+        vi=f"{vi}; giới hạn là {_vi_int(max_cells)} ô (thiết lập max_xlsx_cells). Hãy chia nhỏ tệp hoặc "
+        "xóa các dòng, cột, trang tính trống hay không cần.",
+    )
+
+
+def _too_large(file: str, what_vi: str, what_en: str, rows: int, columns: int, max_cells: int) -> FieldError:
+    return _budget_error(
+        file, max_cells,
+        f"the first sheet is too large: it {what_en} {rows:,} rows × {columns:,} columns = {rows * columns:,} cells",
+        f"trang tính đầu tiên quá lớn: {what_vi} {_vi_int(rows)} dòng × {_vi_int(columns)} cột = "
+        f"{_vi_int(rows * columns)} ô",
     )
 
 
@@ -268,12 +276,11 @@ def _check_archive(data: bytes, file: str, max_cells: int) -> None:
         inflated = sum(i.file_size for i in archive.infolist())
         allowed = XML_FIXED_BYTES + max_cells * XML_BYTES_PER_CELL
         if inflated > allowed:
-            raise FieldError(
-                file, None, None, None, "a workbook that fits the cell limit",
-                f"the workbook expands to {inflated:,} bytes, more than {max_cells:,} cells can need "
-                f"({allowed:,} bytes; setting max_xlsx_cells). Split the file or save it again as .xlsx.",
-                vi=f"tệp giải nén ra {_vi_int(inflated)} byte, quá lớn so với giới hạn {_vi_int(max_cells)} ô "
-                f"({_vi_int(allowed)} byte; thiết lập max_xlsx_cells). Hãy chia nhỏ tệp hoặc lưu lại dạng .xlsx.",
+            raise _budget_error(
+                file, max_cells,
+                f"the workbook expands to {inflated:,} bytes, more than {max_cells:,} cells can need ({allowed:,})",
+                f"tệp giải nén ra {_vi_int(inflated)} byte, nhiều hơn mức {_vi_int(max_cells)} ô cần "
+                f"({_vi_int(allowed)})",
             )
         cells = 0
         for info in archive.infolist():
@@ -291,13 +298,8 @@ def _check_archive(data: bytes, file: str, max_cells: int) -> None:
                     if not chunk:
                         break
             if cells > max_cells:
-                raise FieldError(
-                    file, None, None, None, f"a workbook of at most {max_cells:,} cells",
-                    f"the workbook's sheets hold more than {max_cells:,} cells; the limit is {max_cells:,} cells "
-                    "(setting max_xlsx_cells). Split the file, or delete the sheets and rows that are not needed.",
-                    vi=f"các trang tính của tệp có hơn {_vi_int(max_cells)} ô; giới hạn là {_vi_int(max_cells)} ô "
-                    "(thiết lập max_xlsx_cells). Hãy chia nhỏ tệp hoặc xóa các trang, dòng không cần.",
-                )
+                raise _budget_error(file, max_cells, f"the workbook's sheets hold more than {max_cells:,} cells",
+                                    f"các trang tính của tệp có hơn {_vi_int(max_cells)} ô")
 
 
 def _read_xlsx(data: bytes, file: str, max_cells: int) -> tuple[list[str], list[TableRow]]:
