@@ -47,6 +47,7 @@ from matcher.text import fold
 from models.entities import is_active_worker
 from models.enums import PROGRAMMES, STAGES
 from models.languages import CEFR_LABELS, Certificate, CertificateError, parse_requirement
+from models.reference import LANGUAGE_NAMES
 
 __all__ = [
     "Forecast",
@@ -150,14 +151,6 @@ def support_for(worker: Any) -> list[Support]:
 # ---------------------------------------------------------------------------------------------
 # Training needs
 
-LANGUAGE_NAMES: Mapping[str, tuple[str, str]] = {
-    "ja": ("Tiếng Nhật", "Japanese"),
-    "ko": ("Tiếng Hàn", "Korean"),
-    "zh": ("Tiếng Trung", "Chinese"),
-    "de": ("Tiếng Đức", "German"),
-    "en": ("Tiếng Anh", "English"),
-    "fr": ("Tiếng Pháp", "French"),
-}
 _PROGRAMME_NAMES: Mapping[str, tuple[str, str]] = {
     "titp": ("thực tập sinh TITP", "TITP interns"),
     "ssw": ("kỹ năng đặc định SSW", "SSW"),

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from models import formatting
 from models.ethnicities import ETHNICITIES
-from matcher.insights import LANGUAGE_NAMES
+from models.reference import LANGUAGE_NAMES
 
 LANGS = ("vi", "en")
 
