@@ -16,7 +16,7 @@ from sqlalchemy import select
 from models import Application, JobOrder, LicenceStatusChange, Recruiter, Worker
 from web.auth import issue_token
 from web.db import get_store
-from webtesting import TODAY
+from webtesting import TODAY, csrf_of
 
 
 @pytest.fixture
@@ -56,6 +56,15 @@ def test_a_recruiter_whose_licence_ended_reads_no_worker(app, client, tokens, au
     assert page.status_code == 403
     html = page.get_data(as_text=True)
     assert "Nguyễn Văn Đức" not in html and word in html
+    # Nor can it record an interview result for a candidate the centre sent it.
+    with get_store(app).session() as s:
+        version = s.get(Application, 1).version_id
+    result = client.post("/recruiter/orders/ORD-A1/applications/1/result",
+                         data={"to": "interviewed", "version_id": str(version), "csrf_token": csrf_of(
+                             client.get("/recruiter/orders").get_data(as_text=True))})
+    assert result.status_code == 403
+    with get_store(app).session() as s:
+        assert s.get(Application, 1).stage == "sent"
     # The enterprise can still see its own orders and why they are blocked.
     assert client.get("/recruiter/orders").status_code == 200
     # Another, active enterprise is not affected.
