@@ -201,7 +201,10 @@ class Engine:
     def set_outcomes(self, outcomes: Outcomes) -> "Engine":
         """Adopt the recorded outcomes (closed pairs, departed workers) every ranking obeys."""
         self._check_fitted()
+        changed = outcomes.returns != self.outcomes_.returns
         self.outcomes_ = outcomes
+        if changed:
+            self._invalidate()  # an enterprise's record of early returns warns on its orders
         return self
 
     def _check_fitted(self) -> None:
@@ -374,6 +377,7 @@ class Engine:
             recruiter = self.recruiters_.get(order.recruiter_id) or order.recruiter
             reasons = rules.order_gates(order, recruiter, day, self.rates_, duplicates=self._duplicates,
                                         signs=self._signs)
+            reasons += self.outcomes_.recruiter_signs(order.recruiter_id)
             self._gate_cache[key] = reasons
         return self._gate_cache[key]
 
@@ -384,9 +388,10 @@ class Engine:
         self._signs = rules.find_look_alikes(self.recruiters_.values())
 
     def recruiter_signs(self, recruiter_id: str) -> list:
-        """The look-alike signs (warnings) of one enterprise, as its orders show them."""
+        """The warnings about one enterprise, as its orders show them: look-alike signs and its
+        record of early returns."""
         self._check_fitted()
-        return list(self._signs.get(recruiter_id, ()))
+        return [*self._signs.get(recruiter_id, ()), *self.outcomes_.recruiter_signs(recruiter_id)]
 
     def _invalidate(self) -> None:
         """Forget gate results after any change of orders, recruiters or rates."""

@@ -126,6 +126,7 @@ REASON_CODES: Mapping[str, Severity] = {
     "no_consent": "fail",
     # recorded outcomes (matcher.outcomes)
     "pair_closed": "fail",
+    "early_returns": "warn",
 }
 
 

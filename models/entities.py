@@ -323,8 +323,33 @@ class Application(Base):
     events: Mapped[list[StageEvent]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="StageEvent.at"
     )
+    after: Mapped["AfterDeparture | None"] = relationship(
+        back_populates="application", cascade="all, delete-orphan", uselist=False
+    )
 
     __mapper_args__ = {"version_id_col": version_id}
+
+
+class AfterDeparture(Base):
+    """What happened after a worker left with an application: arrival confirmed, the contract's
+    end, the return (at term, or early with a reason from a closed list) and the referral to a
+    job at home (reintegration). Feeds the forecast, the period report and the enterprise's record."""
+
+    __tablename__ = "after_departure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), unique=True)
+    arrived_on: Mapped[dt.date | None] = mapped_column(Date)
+    contract_end: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    returned_on: Mapped[dt.date | None] = mapped_column(Date)
+    return_kind: Mapped[str | None] = mapped_column(String(10))  # models.enums.RETURN_KINDS
+    early_reason: Mapped[str | None] = mapped_column(String(20))  # models.enums.EARLY_RETURN_REASONS
+    note: Mapped[str | None] = mapped_column(Text)
+    reintegration: Mapped[str | None] = mapped_column(Text)  # the job at home the worker was referred to
+    by: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="after")
 
 
 class StageEvent(Base):

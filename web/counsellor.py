@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import Application, JobOrder, Recruiter, Worker, is_active_worker
-from models.enums import ORDER_STATUSES, PROGRAMMES, STAGE_MOVES
+from models.enums import EARLY_RETURN_REASONS, ORDER_STATUSES, PROGRAMMES, RETURN_KINDS, STAGE_MOVES
 from models.text import contains_words
 from web.audit import record, record_bulk_read
 from web.auth import current_user, require_form_version, role_required
@@ -93,11 +93,10 @@ def top_arg(default: int = 10) -> int:
 
 
 def new_worker_id() -> str:
-    s = get_session()
-    while True:
-        wid = "W-" + secrets.token_hex(4).upper()
-        if s.get(Worker, wid) is None:
-            return wid
+    """The next worker id in the form of the existing ones (``W02001`` after ``W02000``)."""
+    from data.repo import next_id
+
+    return next_id(get_session(), Worker.worker_id, "W")
 
 
 # ----------------------------------------------------------------------------- workers
@@ -156,8 +155,10 @@ def worker(wid: str):
     return _worker_page(wid)
 
 
-def _worker_page(wid: str, note: dict | None = None, note_errors: dict | None = None, status: int = 200):
-    """The worker's page; ``note``/``note_errors`` refill the note form after a refused entry."""
+def _worker_page(wid: str, note: dict | None = None, note_errors: dict | None = None, status: int = 200,
+                 after: dict | None = None):
+    """The worker's page; ``note``/``note_errors`` refill the note form after a refused entry,
+    ``after`` the after-departure form (``{"aid", "values", "errors"}``)."""
     from web.timeline import KIND_LABELS, worker_timeline
 
     s = get_session()
@@ -173,7 +174,8 @@ def _worker_page(wid: str, note: dict | None = None, note_errors: dict | None = 
     s.commit()
     return render_template("counsellor/worker.html", w=w, apps=apps, moves=STAGE_MOVES, day=today(),
                            duplicates=duplicates, merged_here=merged_here, timeline=worker_timeline(s, wid),
-                           note_kinds=KIND_LABELS, note=note or {}, note_errors=note_errors or {}), status
+                           note_kinds=KIND_LABELS, note=note or {}, note_errors=note_errors or {},
+                           after=after or {}, return_kinds=RETURN_KINDS, early_reasons=EARLY_RETURN_REASONS), status
 
 
 @bp.route("/workers/<wid>/notes", methods=["POST"])

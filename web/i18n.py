@@ -115,6 +115,14 @@ LABELS: dict[str, tuple[str, str]] = {
     # language training
     "basic": ("Cơ bản", "Basic"),
     "advanced": ("Nâng cao", "Advanced"),
+    # after departure (web.aftercare)
+    "at_term": ("Về đúng hạn", "At term"),
+    "early": ("Về trước hạn", "Early"),
+    "ill_treatment": ("Bị ngược đãi", "Ill-treatment"),
+    "unpaid_wages": ("Không được trả lương", "Unpaid wages"),
+    "health": ("Sức khỏe", "Health"),
+    "family": ("Gia đình", "Family"),
+    "absconded": ("Bỏ trốn", "Absconded"),
     # training records (web.training)
     "language": ("Ngoại ngữ", "Language"),
     "skill": ("Kỹ năng nghề", "Trade skill"),

@@ -158,7 +158,12 @@ def forecast():
         t("Số người xuất cảnh năm %d so với chỉ tiêu" % f.year, "Departures in %d against the target" % f.year),
         target=f.target,
     )
-    return render_template("intel/forecast.html", f=f, chart=chart, lo_pct=lo_pct, hi_pct=hi_pct)
+    s = get_session()
+    ending = stats.contracts_ending(s, day)
+    ending_chart = bar_chart([(m.strftime("%m/%Y"), n) for m, n in ending],
+                             t("Hợp đồng kết thúc theo tháng (12 tháng tới)", "Contracts ending by month (next 12 months)"))
+    return render_template("intel/forecast.html", f=f, chart=chart, lo_pct=lo_pct, hi_pct=hi_pct,
+                           ending=ending, ending_chart=ending_chart, abroad=stats.abroad_count(s))
 
 
 # ----------------------------------------------------------------------------- period report

@@ -10,7 +10,6 @@ centre moves the application to "sent" or later.
 
 from __future__ import annotations
 
-import secrets
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -91,11 +90,10 @@ def own_order(oid: str) -> JobOrder:
 
 
 def new_order_id() -> str:
-    s = get_session()
-    while True:
-        oid = "O-" + secrets.token_hex(4).upper()
-        if s.get(JobOrder, oid) is None:
-            return oid
+    """The next order id in the form of the existing ones (``O0301`` after ``O0300``)."""
+    from data.repo import next_id
+
+    return next_id(get_session(), JobOrder.order_id, "O")
 
 
 def gate_check(form: OrderForm, recruiter: Recruiter, order_id: str, places_filled: int = 0) -> list:
