@@ -384,6 +384,11 @@ class User(Base):
     # page and nothing else until the user has chosen a new password.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     api_token_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+    # When the API token stops working (setting token_lifetime_days). None only for a token
+    # issued before tokens expired: its first use gives it the lifetime (web.auth).
+    api_token_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Its last accepted use, written at most once a minute (web.auth.TOKEN_TOUCH_SECONDS).
+    api_token_last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -70,6 +70,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     store = Store(settings["database_url"])
     store.init_schema()
+    from web import uploads
+
+    uploads.remove_stale(app.instance_path)  # previews left by a previous run
 
     from web import auth, db, engine, errors, i18n, security
 

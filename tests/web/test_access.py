@@ -92,6 +92,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("counsellor.import_upload", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.import_upload", "POST"): (302, 422, 422, 403, 403),
     ("counsellor.import_commit", "POST"): (302, 404, 404, 403, 403),
+    ("counsellor.import_cancel", "POST"): (302, 302, 302, 403, 403),
     ("counsellor.allocation", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.allocation", "POST"): (302, 200, 200, 403, 403),
     ("counsellor.allocation_accept", "POST"): (302, 400, 400, 403, 403),
