@@ -115,6 +115,12 @@ LABELS: dict[str, tuple[str, str]] = {
     # language training
     "basic": ("Cơ bản", "Basic"),
     "advanced": ("Nâng cao", "Advanced"),
+    # documents (web.documents)
+    "passport": ("Hộ chiếu", "Passport"),
+    "language_certificate": ("Chứng chỉ ngoại ngữ", "Language certificate"),
+    "health_check": ("Giấy khám sức khỏe", "Health check"),
+    "criminal_record": ("Phiếu lý lịch tư pháp", "Criminal-record extract"),
+    "contract": ("Hợp đồng", "Contract"),
     # after departure (web.aftercare)
     "at_term": ("Về đúng hạn", "At term"),
     "early": ("Về trước hạn", "Early"),
