@@ -27,6 +27,8 @@ ARGS = {
     "cid": "999",
     "reg_id": "999",
     "doc_id": "999",
+    "kind": "workers",
+    "fmt": "xlsx",
 }
 
 #                                     anon admin couns reca recb
@@ -64,6 +66,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("documents.add", "POST"): (302, 422, 422, 403, 403),
     ("documents.download", "GET"): (302, 404, 404, 403, 403),
     ("documents.remove", "POST"): (302, 404, 404, 403, 403),
+    # import templates and web exports (counsellor)
+    ("counsellor.import_template", "GET"): (302, 200, 200, 403, 403),
+    ("counsellor.export", "GET"): (302, 200, 200, 403, 403),
     # a counsellor's to-do list (web.todo)
     ("todo.todo_list", "GET"): (302, 200, 200, 403, 403),
     # pipeline board (web.board)
