@@ -38,7 +38,9 @@ __all__ = [
     "MIN_MEAN_COSINE",
     "OnnxEncoder",
     "build_onnx",
+    "check_report",
     "onnx_model_file",
+    "token_batches",
 ]
 
 #: Subfolder of a sentence-transformers folder holding the exported files. Bump the suffix
@@ -89,14 +91,22 @@ def _max_seq_length(folder: Path) -> int:
         ) from exc
 
 
+def check_report(folder: Path) -> dict[str, Any] | None:
+    """The check written by :func:`build_onnx` (cosines of each file to torch, the file chosen),
+    or ``None`` when there is none or it cannot be read."""
+    try:
+        report = json.loads((_onnx_dir(folder) / CHECK_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) else None
+
+
 def onnx_model_file(folder: Path) -> Path | None:
     """The checked ONNX file chosen for ``folder``, or ``None`` when none was built."""
-    check = _onnx_dir(folder) / CHECK_FILE
-    try:
-        chosen = json.loads(check.read_text(encoding="utf-8"))["chosen"]
-    except (OSError, ValueError, KeyError, TypeError):
+    chosen = (check_report(folder) or {}).get("chosen")
+    if not isinstance(chosen, str):
         return None
-    path = _onnx_dir(folder) / str(chosen)
+    path = _onnx_dir(folder) / chosen
     return path if path.is_file() else None
 
 
@@ -260,7 +270,8 @@ class OnnxEncoder:
         tok = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
         tok.enable_truncation(max_length=self.max_seq_length)
         pad_id = tok.token_to_id("<pad>")
-        tok.enable_padding(pad_id=1 if pad_id is None else pad_id, pad_token="<pad>")
+        self.pad_id = 1 if pad_id is None else pad_id
+        tok.enable_padding(pad_id=self.pad_id, pad_token="<pad>")
         self.tokenizer = tok
         opts = ort.SessionOptions()
         if threads is not None:
@@ -279,19 +290,50 @@ class OnnxEncoder:
         prepared = prepared_texts(texts, batch_size, self.prefix)
         if not prepared:
             return np.zeros((0, self.dim), dtype=np.float32)
-        # Sort by length so that each batch pads little, as sentence-transformers does.
-        order = np.argsort([-len(t) for t in prepared], kind="stable")
+        # Tokenise once, longest first, then cut batches so that each pads little (as
+        # sentence-transformers sorts by length) and so that a batch of long texts stays small:
+        # attention needs batch x length^2 memory, which ONNX Runtime's arena keeps afterwards.
+        tok = self.tokenizer
+        tok.no_padding()
+        try:
+            encs = tok.encode_batch(prepared)
+        finally:
+            tok.enable_padding(pad_id=self.pad_id, pad_token="<pad>")
+        lengths = np.asarray([len(e.ids) for e in encs])
+        order = np.argsort(-lengths, kind="stable")
+        batches = token_batches(lengths[order].tolist(), batch_size)
         out = np.zeros((len(prepared), self.dim), dtype=np.float32)
-        starts = range(0, len(prepared), batch_size)
         if show_progress:
             from tqdm import tqdm
 
-            starts = tqdm(starts, desc="Encode", unit="batch")
-        for start in starts:
-            idx = order[start:start + batch_size]
-            encs = self.tokenizer.encode_batch([prepared[i] for i in idx])
-            ids = np.asarray([e.ids for e in encs], dtype=np.int64)
-            mask = np.asarray([e.attention_mask for e in encs], dtype=np.int64)
+            batches = tqdm(batches, desc="Encode", unit="batch")
+        for start, stop in batches:
+            idx = order[start:stop]
+            width = int(lengths[idx[0]])
+            ids = np.full((len(idx), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                ids[row, : lengths[i]] = encs[i].ids
+                mask[row, : lengths[i]] = 1
             (emb,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
             out[idx] = emb
         return l2_normalize(np.nan_to_num(out))
+
+
+#: A batch's ``count x length^2`` stays within ``batch_size x`` this squared: at most
+#: ``batch_size`` texts of up to 128 tokens, 4 of 512 at the default batch size of 64.
+BATCH_WIDTH = 128
+
+
+def token_batches(lengths: Sequence[int], batch_size: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` slices of ``lengths`` (token counts, longest first) into batches of at
+    most ``batch_size`` texts whose ``count x longest^2`` stays within ``batch_size x BATCH_WIDTH^2``."""
+    budget = batch_size * BATCH_WIDTH * BATCH_WIDTH
+    out: list[tuple[int, int]] = []
+    start = 0
+    while start < len(lengths):
+        longest = max(1, int(lengths[start]))
+        size = max(1, min(batch_size, budget // (longest * longest)))
+        out.append((start, min(len(lengths), start + size)))
+        start += size
+    return out
