@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -50,10 +51,11 @@ assert code == 0, code
 
 
 def _run(code: str, *args: str) -> tuple[dict, str]:
+    started = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("REPORT "))
-    return json.loads(line[len("REPORT "):]), out.stdout
+    return {**json.loads(line[len("REPORT "):]), "seconds": time.perf_counter() - started}, out.stdout
 
 
 @pytest.mark.model
@@ -72,11 +74,11 @@ def test_web_and_match_verb_serve_without_torch(tmp_path, db_url):
     worker_id = sorted(w.worker_id for w in data.workers)[0]
 
     web, out = _run(_WEB, str(inst), db_url)
-    print(f"\nweb process (app, engine built, one ranking): {web['rss_mb']} MB resident")
+    print(f"\nweb process (app, engine built, one ranking): {web['rss_mb']} MB resident, {web['seconds']:.1f} s")
     assert "ENCODER OnnxEncoder" in out
     assert web["heavy"] == []
 
     cli, out = _run(_CLI, str(inst), db_url, worker_id)  # reuses the vectors the web run saved
-    print(f"matcher match --worker {worker_id}: {cli['rss_mb']} MB resident")
+    print(f"matcher match --worker {worker_id}: {cli['rss_mb']} MB resident, {cli['seconds']:.1f} s")
     assert cli["heavy"] == []
     assert len([ln for ln in out.splitlines() if ln.strip()]) > 1  # printed a ranking
