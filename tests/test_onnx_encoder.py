@@ -188,3 +188,76 @@ def test_demo_prepares_the_model_in_a_child_process(tmp_path, capfd):
     prepare_in_child(args, "hashing-16 ")
     prepare_in_child(args, str(tmp_path / "an-st-model"))  # the child runs and has nothing to build
     assert "nothing to convert" in capfd.readouterr().out
+
+
+# ------------------------------------------------------ the SentencePiece tokenizer
+def _tiny_tokenizer(folder: Path, max_length: int = 8) -> Path:
+    """A small XLM-R-like tokenizer.json: Unigram, NFKC, Metaspace, ``<s> $A </s>``."""
+    from tokenizers import AddedToken, Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    words = ["▁thợ", "▁hàn", "▁điện", "▁welder", "▁tại", "▁nhật", "▁query", ":", "▁"]
+    chars = sorted((set("".join(words).replace("▁", "")) | set("abcdefghijklmnopqrstuvwxyz")) - {":"})
+    vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    vocab += [(w, -2.0 - i * 0.1) for i, w in enumerate(words)] + [(c, -8.0) for c in chars]
+    vocab += [("▁" + c, -7.0) for c in chars]
+    tok = Tokenizer(models.Unigram(vocab, unk_id=3, byte_fallback=False))
+    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
+    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in ("<s>", "<pad>", "</s>", "<unk>")])
+    folder.mkdir(parents=True, exist_ok=True)
+    tok.save(str(folder / "tokenizer.json"))
+    (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": max_length}))
+    return folder
+
+
+def test_piece_tokenizer_gives_the_ids_of_tokenizer_json(tmp_path):
+    from tokenizers import Tokenizer
+
+    folder = _tiny_tokenizer(tmp_path / "m")
+    out = tmp_path / "out"
+    out.mkdir()
+    onx._write_tokenizer(folder, out)  # checks CHECK_TEXTS itself (raises on a difference)
+    pieces = onx.PieceTokenizer(out, max_length=8)
+    full = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    full.enable_truncation(max_length=8)
+    texts = ["query: Thợ hàn điện", "WELDER  tại   Nhật", "", " ", "ﬁ ①", "日本 x", "thợ hàn điện tại nhật welder thợ"]
+    assert pieces.ids(texts) == [e.ids for e in full.encode_batch(texts)]
+    assert max(len(i) for i in pieces.ids(texts)) == 8 and pieces.pad == 1
+    assert (out / onx.NORMALIZER_FILE).stat().st_size < 10_000  # the normaliser without the vocabulary
+
+
+def test_tokenizer_of_another_kind_is_refused(tmp_path):
+    from tokenizers import Tokenizer, models
+
+    Tokenizer(models.WordLevel({"<unk>": 0}, unk_token="<unk>")).save(str(tmp_path / "tokenizer.json"))
+    with pytest.raises(ValueError, match="Unigram model with a Metaspace"):
+        onx._write_tokenizer(tmp_path, tmp_path)
+
+
+def test_an_export_without_tokenizer_files_is_not_used(tmp_path):
+    target = tmp_path / onx.ONNX_FOLDER
+    target.mkdir()
+    (target / onx.INT8_FILE).write_bytes(b"x")
+    (target / onx.CHECK_FILE).write_text(json.dumps({"chosen": onx.INT8_FILE}))
+    assert onx.onnx_model_file(tmp_path) is None
+    for name in (onx.SPM_FILE, onx.NORMALIZER_FILE):
+        (target / name).write_bytes(b"x")
+    assert onx.onnx_model_file(tmp_path) == target / onx.INT8_FILE
+
+
+@pytest.mark.model
+def test_piece_tokenizer_matches_the_default_models_tokenizer(default_folder):
+    from tokenizers import Tokenizer
+
+    from evaluation.perf.encode import job_sentences
+
+    full = Tokenizer.from_file(str(default_folder / "tokenizer.json"))
+    full.enable_truncation(max_length=512)
+    pieces = onx.PieceTokenizer(default_folder / onx.ONNX_FOLDER, 512)
+    texts = list(onx.CHECK_TEXTS) + job_sentences(200) + [
+        "  hai  khoảng   trắng ", "日本の首都は東京です。", "한국에서 일하고 싶습니다", "x\u200by", "emoji 😀 ok",
+        "tab\there", "ÀÁÂ ﬁ ①", "", " ", "\n", "Cộng hoà xã hội chủ nghĩa Việt Nam",
+    ]
+    texts += ["query: " + t for t in texts]
+    assert pieces.ids(texts) == [e.ids for e in full.encode_batch(texts)]
