@@ -261,3 +261,15 @@ def test_piece_tokenizer_matches_the_default_models_tokenizer(default_folder):
     ]
     texts += ["query: " + t for t in texts]
     assert pieces.ids(texts) == [e.ids for e in full.encode_batch(texts)]
+
+
+def test_an_earlier_export_gains_its_tokenizer_files_without_a_new_export(tmp_path):
+    folder = _tiny_tokenizer(tmp_path / "m")
+    target = folder / onx.ONNX_FOLDER
+    target.mkdir()
+    (target / onx.INT8_FILE).write_bytes(b"not read")
+    (target / onx.CHECK_FILE).write_text(json.dumps({"chosen": onx.INT8_FILE}))
+    assert onx.build_onnx(folder, progress=False) == target / onx.INT8_FILE  # no torch export ran
+    assert (target / onx.SPM_FILE).is_file() and (target / onx.NORMALIZER_FILE).is_file()
+    assert (target / onx.INT8_FILE).read_bytes() == b"not read"
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary folder left
