@@ -36,6 +36,13 @@ def _bool(value: str) -> bool:
     raise ValueError(f"expected true/false, got {value!r}")
 
 
+def _positive_int(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {n}")
+    return n
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("instance_path", "instance", "Folder for the SQLite file, the vector index and config.json."),
     Setting(
@@ -62,13 +69,43 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("today", "", "Override the date used for gates (YYYY-MM-DD); empty: the real date."),
     Setting("max_upload_mb", 10, "Largest spreadsheet a counsellor may upload, in MB.", int),
     Setting(
+        "max_xlsx_cells",
+        200_000,
+        "Largest first sheet of an .xlsx import (web upload or matcher import), in cells: rows x "
+        "columns. A bigger sheet is refused, naming its size, before and while it is read, so a "
+        "small file that expands to millions of cells cannot exhaust the server's memory.",
+        _positive_int,
+    ),
+    Setting(
         "rate_limit_storage",
         "memory://",
         "Where the per-address throttles count (Flask-Limiter storage URI). 'memory://' counts in "
         "each process; give a shared store such as redis://host:6379 so several gunicorn workers "
         "share one count.",
     ),
+    Setting(
+        "token_lifetime_days",
+        90,
+        "Days a personal API token (matcher user token NAME) works after it is issued; an "
+        "expired token is refused with 401 and a new one must be issued.",
+        _positive_int,
+    ),
+    Setting(
+        "session_lifetime_hours",
+        8,
+        "Hours a sign-in lasts, counted from the sign-in and never extended by use; then the user "
+        "signs in again.",
+        int,
+    ),
+    Setting(
+        "session_idle_minutes",
+        60,
+        "Minutes without a request after which a sign-in ends; 0: no idle limit (the lifetime still holds).",
+        int,
+    ),
     Setting("login_rate_limit", "20 per minute", "Sign-in attempts (POST /auth/login) allowed per client address."),
+    Setting("registration_rate_limit", "5 per hour",
+            "Self-registrations (POST /register) accepted per client address."),
     Setting(
         "token_failure_rate_limit",
         "10 per minute",

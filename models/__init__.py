@@ -1,6 +1,7 @@
 """The domain: mapped classes, closed vocabularies and reference tables (the leaf package)."""
 
 from models.entities import (
+    AfterDeparture,
     Application,
     AuditEvent,
     Base,
@@ -9,15 +10,21 @@ from models.entities import (
     JobOrder,
     LanguageCertificate,
     LicenceStatusChange,
+    Enrolment,
     Recruiter,
+    Registration,
     StageEvent,
+    TrainingCourse,
     User,
+    UserSession,
     Worker,
+    WorkerDocument,
     WorkerNote,
     is_active_worker,
 )
 
 __all__ = [
+    "AfterDeparture",
     "Application",
     "AuditEvent",
     "Base",
@@ -26,10 +33,15 @@ __all__ = [
     "JobOrder",
     "LanguageCertificate",
     "LicenceStatusChange",
+    "Enrolment",
     "Recruiter",
+    "Registration",
     "StageEvent",
+    "TrainingCourse",
     "User",
+    "UserSession",
     "Worker",
+    "WorkerDocument",
     "WorkerNote",
     "is_active_worker",
 ]

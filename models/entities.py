@@ -323,8 +323,33 @@ class Application(Base):
     events: Mapped[list[StageEvent]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="StageEvent.at"
     )
+    after: Mapped["AfterDeparture | None"] = relationship(
+        back_populates="application", cascade="all, delete-orphan", uselist=False
+    )
 
     __mapper_args__ = {"version_id_col": version_id}
+
+
+class AfterDeparture(Base):
+    """What happened after a worker left with an application: arrival confirmed, the contract's
+    end, the return (at term, or early with a reason from a closed list) and the referral to a
+    job at home (reintegration). Feeds the forecast, the period report and the enterprise's record."""
+
+    __tablename__ = "after_departure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), unique=True)
+    arrived_on: Mapped[dt.date | None] = mapped_column(Date)
+    contract_end: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    returned_on: Mapped[dt.date | None] = mapped_column(Date)
+    return_kind: Mapped[str | None] = mapped_column(String(10))  # models.enums.RETURN_KINDS
+    early_reason: Mapped[str | None] = mapped_column(String(20))  # models.enums.EARLY_RETURN_REASONS
+    note: Mapped[str | None] = mapped_column(Text)
+    reintegration: Mapped[str | None] = mapped_column(Text)  # the job at home the worker was referred to
+    by: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="after")
 
 
 class StageEvent(Base):
@@ -355,8 +380,34 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Set by an administrator's password reset: the next sign-in leads to the change-password
+    # page and nothing else until the user has chosen a new password.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     api_token_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+    # When the API token stops working (setting token_lifetime_days). None only for a token
+    # issued before tokens expired: its first use gives it the lifetime (web.auth).
+    api_token_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Its last accepted use, written at most once a minute (web.auth.TOKEN_TOUCH_SECONDS).
+    api_token_last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class UserSession(Base):
+    """One signed-in browser session, kept on the server (web.sessions). The cookie carries only
+    a random id; the table stores its SHA-256, so a copy of the table cannot be replayed. A
+    session ends at ``expires_at`` (absolute, never extended), after an idle time, or when
+    revoked (logout, password change or reset, deactivation)."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditEvent(Base):
@@ -414,3 +465,103 @@ class WorkerNote(Base):
     follow_up: Mapped[dt.date | None] = mapped_column(Date, index=True)
     by: Mapped[str | None] = mapped_column(String(100))
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TrainingCourse(Base):
+    """A language or skills class the centre runs or refers workers to: the language and the
+    level it aims at, its tier (basic or advanced, what Plan 1244's targets count), dates and
+    provider. Opened by hand or from a training need (``need_key``)."""
+
+    __tablename__ = "training_courses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # models.enums.COURSE_KINDS
+    language: Mapped[str | None] = mapped_column(String(8))  # ISO 639-1, language courses
+    target_level: Mapped[str | None] = mapped_column(String(60))  # "JLPT N4", "TOPIK 2", "A2"
+    tier: Mapped[str] = mapped_column(String(10), default="basic")  # models.enums.COURSE_TIERS
+    provider: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    need_key: Mapped[str | None] = mapped_column(String(60))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    enrolments: Mapped[list["Enrolment"]] = relationship(
+        back_populates="course", cascade="all, delete-orphan", order_by="Enrolment.id")
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class Enrolment(Base):
+    """A worker in a course and the result: completed (with the level reached and the
+    certificate), failed or dropped. Goes with the worker when the worker is erased."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("course_id", "worker_id", name="uq_enrolment_course_worker"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("training_courses.id", ondelete="CASCADE"), index=True)
+    worker_id: Mapped[str] = mapped_column(ForeignKey("workers.worker_id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="enrolled")  # models.enums.ENROLMENT_STATUSES
+    enrolled_on: Mapped[dt.date] = mapped_column(Date)
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    level_reached: Mapped[str | None] = mapped_column(String(60))
+    certificate: Mapped[str | None] = mapped_column(String(200))
+    by: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    course: Mapped[TrainingCourse] = relationship(back_populates="enrolments")
+
+
+class Registration(Base):
+    """A worker's own registration of interest from the public page, waiting for a counsellor:
+    it becomes a profile (``worker_id``) only when accepted. ``consent_version`` is the version of
+    the consent text the person agreed to (Decree 13/2023/ND-CP). A rejected registration keeps
+    no personal data beyond what the decision needs."""
+
+    __tablename__ = "registrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(8))
+    commune: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40), index=True)
+    national_id: Mapped[str | None] = mapped_column(String(12), index=True)
+    preferred_countries: Mapped[list | None] = mapped_column(JSON)
+    skills: Mapped[str | None] = mapped_column(Text)
+    consent_version: Mapped[str] = mapped_column(String(20))
+    share_consent: Mapped[bool] = mapped_column(Boolean, default=False)  # may be shown to licensed enterprises
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)  # pending, accepted, rejected
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    worker_id: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class WorkerDocument(Base):
+    """A document kept with the worker's file (passport, language certificate, health check,
+    criminal-record extract, contract...): its number and expiry, and the uploaded scan, stored
+    in the instance folder under ``stored_name`` (mode 600). Personal data: every upload and
+    view is audited, and it is erased with the worker."""
+
+    __tablename__ = "worker_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    worker_id: Mapped[str] = mapped_column(ForeignKey("workers.worker_id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # models.enums.DOCUMENT_KINDS
+    number: Mapped[str | None] = mapped_column(String(60))
+    issued_on: Mapped[dt.date | None] = mapped_column(Date)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    file_name: Mapped[str | None] = mapped_column(String(200))  # as uploaded, for the download
+    stored_name: Mapped[str | None] = mapped_column(String(80))
+    content_type: Mapped[str | None] = mapped_column(String(60))
+    size: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    uploaded_by: Mapped[str | None] = mapped_column(String(100))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

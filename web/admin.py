@@ -10,14 +10,16 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, JobOrder, LicenceStatusChange, Recruiter, User
 from models.enums import LICENCE_STATUSES, ROLES
+from web import sessions
 from web.audit import record
-from web.auth import AuthError, create_user, current_user, require_form_version, role_required
+from web.auth import AuthError, create_user, current_user, require_form_version, reset_user_password, role_required
 from web.db import get_session, today
 from web.engine import get_engine
 from web.errors import BadRequest, Conflict, NotFound
 from web.forms import RecruiterForm
 from web.i18n import t
 from web.params import date_arg, page_arg
+from web.passwords import MIN_LENGTH
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE = 50
@@ -39,7 +41,47 @@ def recruiters():
         s.execute(select(JobOrder.recruiter_id, func.count()).group_by(JobOrder.recruiter_id)).all()
     )
     queue = licence_queue(rows)
-    return render_template("admin/recruiters.html", recruiters=rows, counts=counts, day=today(), queue=queue)
+    from matcher import rules
+
+    return render_template("admin/recruiters.html", recruiters=rows, counts=counts, day=today(), queue=queue,
+                           signs=rules.find_look_alikes(rows))
+
+
+@bp.route("/recruiters/register", methods=["GET", "POST"])
+@role_required("admin")
+def licence_register():
+    """Upload the regulator's public list of licensed enterprises (CSV: licence_no, name,
+    licence_date, status): every enterprise found on it, active, under its name is verified
+    (audited, released in the next ranking); the others are listed with why. A file with any
+    error changes nothing (the same check as ``matcher licence-register``)."""
+    from web.counsellor import check_upload
+    from web.licences import check_register, read_register_bytes
+
+    if request.method == "GET":
+        return render_template("admin/register.html", result=None, errors=[], name=None)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return render_template("admin/register.html", result=None, name=None,
+                               errors=[t("Hãy chọn một tệp CSV.", "Choose a CSV file.")]), 422
+    name = upload.filename.rsplit("/", 1)[-1][:200]
+    data = upload.read()
+    problem = check_upload(name, data)
+    if problem or not name.lower().endswith(".csv"):
+        return render_template("admin/register.html", result=None, name=name, errors=[t(
+            "Chỉ nhận tệp .csv (UTF-8) có các cột licence_no, name, licence_date, status.",
+            "Only a .csv file (UTF-8) with the columns licence_no, name, licence_date, status is accepted.")]), 422
+    entries, errors = read_register_bytes(data, name)
+    if errors:
+        return render_template("admin/register.html", result=None, name=name, errors=errors), 422
+    s = get_session()
+    result = check_register(s, entries, today(), current_user().username)
+    record("licence_register_check", "recruiter", None, file=name, rows=len(entries), verified=result.verified,
+           mismatches=len(result.mismatches))
+    s.commit()
+    if result.verified:
+        get_engine().invalidate()  # several enterprises changed: rebuild the gates on next use
+    by_id = {r.recruiter_id: r for r in s.scalars(select(Recruiter))}
+    return render_template("admin/register.html", result=result, errors=[], name=name, by_id=by_id)
 
 
 def licence_queue(recruiters) -> list[tuple[Recruiter, list[Recruiter]]]:
@@ -120,6 +162,7 @@ def recruiter(rid: str):
         r=r,
         orders=orders,
         states=get_engine().order_states(s, orders),
+        signs=get_engine().recruiter_signs(s, r),
         users=users,
         statuses=LICENCE_STATUSES,
         day=today(),
@@ -193,9 +236,6 @@ def change_status(rid: str):
 @role_required("admin")
 def users():
     s = get_session()
-    error = None
-    form = {}
-    status = 200
     if request.method == "POST":
         form = request.form
         try:
@@ -208,28 +248,62 @@ def users():
                 form.get("full_name") or None,
             )
         except AuthError as exc:
-            error = str(exc)
-            status = 422
-        else:
-            record("create", "user", u.id, name=u.username, role=u.role, recruiter_id=u.recruiter_id)
-            s.commit()
-            flash(t(f"Đã tạo tài khoản {u.username}.", f"User {u.username} created."))
-            return redirect(url_for("admin.users"))
+            return _users_page(error=(exc.vi, exc.en), form=form, status=422)
+        record("create", "user", u.id, name=u.username, role=u.role, recruiter_id=u.recruiter_id)
+        s.commit()
+        flash(t(f"Đã tạo tài khoản {u.username}.", f"User {u.username} created."))
+        return redirect(url_for("admin.users"))
+    return _users_page()
+
+
+def _users_page(error: tuple[str, str] | None = None, form=None, status: int = 200, reset_error=None):
+    """The user list with the create form; ``error`` under the create form, ``reset_error``
+    (user id, (vi, en)) beside that user's reset form."""
+    s = get_session()
     rows = s.scalars(select(User).order_by(User.username)).all()
     recruiters = s.scalars(select(Recruiter).order_by(Recruiter.name)).all()
     return (
-        render_template("admin/users.html", users=rows, recruiters=recruiters, roles=ROLES, error=error, form=form, me=current_user().id, now=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)),
+        render_template("admin/users.html", users=rows, recruiters=recruiters, roles=ROLES, error=error,
+                        form=form or {}, me=current_user().id, reset_error=reset_error or (None, None),
+                        min_length=MIN_LENGTH, now=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)),
         status,
     )
+
+
+def _user(uid: int) -> User:
+    u = get_session().get(User, uid)
+    if u is None:
+        raise NotFound()
+    return u
+
+
+@bp.route("/users/<int:uid>/password", methods=["POST"])
+@role_required("admin")
+def reset_password(uid: int):
+    """Set a new password for another user (who forgot theirs): it must pass the policy, the
+    user has to change it at the next sign-in, every session of theirs ends, and a lock-out is
+    lifted. Audited, without the password."""
+    s = get_session()
+    u = _user(uid)
+    if u.id == current_user().id:
+        raise BadRequest("Hãy đổi mật khẩu của chính bạn ở trang «Đổi mật khẩu».",
+                         "Change your own password on the 'Change password' page.")
+    try:
+        ended = reset_user_password(s, u, request.form.get("password", ""))
+    except AuthError as exc:  # checked before anything changed
+        return _users_page(reset_error=(u.id, (exc.vi, exc.en)), status=422)
+    record("password_reset", "user", u.id, name=u.username, sessions_ended=ended)
+    s.commit()
+    flash(t(f"Đã đặt lại mật khẩu của {u.username}; người này phải đổi mật khẩu khi đăng nhập lần sau.",
+            f"{u.username}'s password was reset; they must change it at their next sign-in."))
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/users/<int:uid>/active", methods=["POST"])
 @role_required("admin")
 def set_active(uid: int):
     s = get_session()
-    u = s.get(User, uid)
-    if u is None:
-        raise NotFound()
+    u = _user(uid)
     wanted = request.form.get("active") == "true"
     if "active" not in request.form:
         raise BadRequest("Thiếu giá trị «active».", "The 'active' value is missing.")
@@ -239,7 +313,9 @@ def set_active(uid: int):
     if wanted:
         u.failed_logins = 0
         u.locked_until = None
-    record("activate" if wanted else "deactivate", "user", u.id, name=u.username)
+    ended = 0 if wanted else sessions.revoke(s, u.id, "deactivate")
+    record("activate" if wanted else "deactivate", "user", u.id, name=u.username,
+           **({} if wanted else {"sessions_ended": ended}))
     s.commit()
     flash(t("Đã cập nhật tài khoản.", "User updated."))
     return redirect(url_for("admin.users"))

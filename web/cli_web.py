@@ -1,4 +1,4 @@
-"""Web verbs of the ``matcher`` command: serve, demo, user add, user token.
+"""Web verbs of the ``matcher`` command: serve, demo, user add, user token, user password.
 
 ``matcher serve`` runs werkzeug's development server (threaded). For production use a WSGI
 server, e.g. ``gunicorn -w 4 -b 127.0.0.1:8000 "web:create_app()"`` with the settings in
@@ -71,6 +71,8 @@ def register_demo(subparsers) -> None:
     p.add_argument("--orders", type=int, default=None, help="number of orders (generator default)")
     p.add_argument("--recruiters", type=int, default=None, help="number of enterprises (generator default)")
     p.add_argument("--encoder", default=None, help="encoder spec for the demo (e.g. hashing for a fast start)")
+    p.add_argument("--history-years", type=int, default=3,
+                   help="years of synthetic history (past orders, applications, departures, classes); 0: none")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
     p.add_argument("--no-serve", action="store_true", help="prepare the database and users, do not serve")
@@ -112,8 +114,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         store.reset()
         data = generate(seed=args.seed, today=today, **sizes)
+        past = None
+        if args.history_years > 0:  # built before saving: completed classes raise the profiles
+            from data import history
+
+            past = history.build(data, seed=args.seed, years=args.history_years, today=today)
         with store.session() as s:
             save(s, data)
+            if past is not None:
+                history.save(s, past)
         passwords = {}
         with store.session() as s:
             recruiter = _demo_recruiter(s, today)
@@ -126,6 +135,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"demo database: {mask_url(url)}")
         print(f"loaded {len(data.recruiters)} enterprises, {len(data.orders)} job orders "
               f"({len(data.truth.illegal)} deliberately illegal), {len(data.workers)} workers")
+        if past is not None:
+            gone = sum(1 for a in past.applications if a.stage == "departed")
+            print(f"history of {args.history_years} years: {len(past.orders)} past orders, {len(past.applications)} "
+                  f"applications ({gone} departed), {len(past.courses)} training classes")
         print("demo users (the passwords are shown only now):")
         for name, role in DEMO_USERS:
             extra = f"  enterprise {recruiter.recruiter_id} ({recruiter.name})" if role == "recruiter" else ""
@@ -156,7 +169,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def register_user(subparsers) -> None:
-    p = subparsers.add_parser("user", help="manage users: add, token")
+    p = subparsers.add_parser("user", help="manage users: add, token, password")
     sub = p.add_subparsers(dest="user_command", metavar="ACTION")
     sub.required = True
     add = sub.add_parser("add", help="add a user; the password is read from standard input")
@@ -168,6 +181,11 @@ def register_user(subparsers) -> None:
     tok = sub.add_parser("token", help="issue a new personal API token (printed once; replaces the old one)")
     tok.add_argument("name", help="user name")
     tok.set_defaults(func=cmd_user_token)
+    pw = sub.add_parser("password", help="set a new password (read from standard input, checked by the password "
+                                         "policy); the user must change it at the next sign-in and every open "
+                                         "session of theirs ends")
+    pw.add_argument("name", help="user name")
+    pw.set_defaults(func=cmd_user_password)
 
 
 def _read_password() -> str:
@@ -202,23 +220,59 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_user_token(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from models import User
+    from models.formatting import format_datetime
     from web.auth import AuthError, issue_token
 
+    days = settings_from(args)["token_lifetime_days"]
     store = open_store(args)
     try:
         with store.session() as s:
             try:
-                token = issue_token(s, args.name)
+                token = issue_token(s, args.name, lifetime_days=days)
             except AuthError as exc:
                 print(f"matcher user token: error: {exc}", file=sys.stderr)
                 return EXIT_FAILED
             from data.repo import audit
 
-            audit(s, None, "token", "user", args.name, via="cli")
+            expires = s.scalar(select(User.api_token_expires_at).where(User.username == args.name))
+            audit(s, None, "token", "user", args.name, via="cli", expires_at=expires.isoformat() + "Z")
     finally:
         store.dispose()
     print(token)
-    print("(shown only once; send it as 'Authorization: Bearer <token>')", file=sys.stderr)
+    print(f"(shown only once; send it as 'Authorization: Bearer <token>'; valid {days} days, "
+          f"until {format_datetime(expires, 'en')})", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_user_password(args: argparse.Namespace) -> int:
+    """The administrator's reset from the command line (e.g. when no administrator can sign in)."""
+    from sqlalchemy import select
+
+    from models import User
+    from web.auth import AuthError, reset_user_password
+
+    password = _read_password()
+    store = open_store(args)
+    try:
+        store.init_schema()
+        with store.session() as s:
+            user = s.scalar(select(User).where(User.username == args.name))
+            try:
+                if user is None:
+                    raise AuthError(f"Không có tài khoản tên {args.name!r}.", f"No user named {args.name!r}.")
+                ended = reset_user_password(s, user, password)
+            except AuthError as exc:
+                print(f"matcher user password: error: {exc}", file=sys.stderr)
+                return EXIT_FAILED
+            from data.repo import audit
+
+            audit(s, None, "password_reset", "user", str(user.id), name=user.username, sessions_ended=ended, via="cli")
+    finally:
+        store.dispose()
+    print(f"password of {args.name} set; it must be changed at the next sign-in ({ended} open sessions ended)")
     return EXIT_OK
 
 

@@ -27,7 +27,31 @@ log = logging.getLogger(__name__)
 
 
 def fingerprint(s: Session) -> tuple:
-    """Counts and latest change times of the tables the engine is built from."""
+    """Counts and latest change times of the tables the engine is built from; memoised for the
+    request on ``g`` until the request's session commits or rolls back (five queries once per
+    request instead of once per engine call: a list of 50 orders asked the engine 50 times)."""
+    from flask import g, has_app_context
+
+    if has_app_context():
+        memo = g.get("matcher_fp")
+        if memo is not None and memo[0] is s:
+            return memo[1]
+    fp = _fingerprint(s)
+    if has_app_context():
+        if g.get("matcher_fp_listening") is not s:
+            from sqlalchemy import event
+
+            def forget(*_):
+                g.pop("matcher_fp", None)
+
+            event.listen(s, "after_commit", forget)
+            event.listen(s, "after_rollback", forget)
+            g.matcher_fp_listening = s
+        g.matcher_fp = (s, fp)
+    return fp
+
+
+def _fingerprint(s: Session) -> tuple:
     parts: list[Any] = []
     for model, col in (
         (Recruiter, Recruiter.updated_at),
@@ -189,6 +213,20 @@ class EngineHolder:
                 out[o.order_id] = engine.order_state(o.order_id, day)
             return out
 
+    def candidate_for(self, s: Session, worker_id: str, orders: list[JobOrder], consent_only: bool = True) -> str | None:
+        """The first of ``orders`` for which the worker is a candidate (``Matcher.is_candidate``:
+        a legal, open order whose ranking would list the worker, the top-k cut aside), or None."""
+        with self.lock:
+            engine = self.get(s)
+            day = today(self.app)
+            for o in orders:
+                if o.order_id not in engine.orders_:
+                    touch_for_engine(o)
+                    engine.upsert_order(o, o.recruiter)
+                if engine.is_candidate(worker_id, o.order_id, consent_only=consent_only, today=day):
+                    return o.order_id
+            return None
+
     def order_block_reasons(self, s: Session, order: JobOrder) -> list:
         return [r for r in self.order_reasons(s, order) if r.severity == "block"]
 
@@ -202,7 +240,19 @@ class EngineHolder:
             others = [o for oid, o in engine.orders_.items() if oid != order.order_id]
             recruiters = {**engine.recruiters_, recruiter.recruiter_id: recruiter}
             duplicates = rules.find_duplicate_codes(recruiters.values(), [*others, order])
-            return rules.order_gates(order, recruiter, today(self.app), engine.rates_, duplicates=duplicates)
+            signs = rules.find_look_alikes(recruiters.values())
+            return rules.order_gates(order, recruiter, today(self.app), engine.rates_, duplicates=duplicates,
+                                     signs=signs)
+
+    def recruiter_signs(self, s: Session, recruiter: Recruiter) -> list:
+        """Look-alike signs of an enterprise (a name close to a verified one's, a website
+        outside .vn), shown on its page and on its orders."""
+        with self.lock:
+            engine = self.get(s)
+            if recruiter.recruiter_id not in engine.recruiters_:
+                touch_for_engine(recruiter)
+                engine.set_recruiter(recruiter)
+            return engine.recruiter_signs(recruiter.recruiter_id)
 
     def allocate(
         self,

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from models import formatting
 from models.ethnicities import ETHNICITIES
+from models.reference import LANGUAGE_NAMES
 
 LANGS = ("vi", "en")
 
@@ -42,6 +43,11 @@ def bi(vi: str | None, en: str | None) -> Markup:
 def fmt_date(value: dt.date | dt.datetime | None) -> str:
     """A date in the UI language; datetimes (stored UTC) in Vietnam time. See models.formatting."""
     return formatting.format_date(value, current_lang())
+
+
+def fmt_datetime(value: dt.datetime | None) -> str:
+    """A stored UTC timestamp with its time, in Vietnam time (models.formatting)."""
+    return formatting.format_datetime(value, current_lang())
 
 
 def fmt_number(value: float | int | None, decimals: int = 0) -> str:
@@ -109,6 +115,27 @@ LABELS: dict[str, tuple[str, str]] = {
     # language training
     "basic": ("Cơ bản", "Basic"),
     "advanced": ("Nâng cao", "Advanced"),
+    # documents (web.documents)
+    "passport": ("Hộ chiếu", "Passport"),
+    "language_certificate": ("Chứng chỉ ngoại ngữ", "Language certificate"),
+    "health_check": ("Giấy khám sức khỏe", "Health check"),
+    "criminal_record": ("Phiếu lý lịch tư pháp", "Criminal-record extract"),
+    "contract": ("Hợp đồng", "Contract"),
+    # after departure (web.aftercare)
+    "at_term": ("Về đúng hạn", "At term"),
+    "early": ("Về trước hạn", "Early"),
+    "ill_treatment": ("Bị ngược đãi", "Ill-treatment"),
+    "unpaid_wages": ("Không được trả lương", "Unpaid wages"),
+    "health": ("Sức khỏe", "Health"),
+    "family": ("Gia đình", "Family"),
+    "absconded": ("Bỏ trốn", "Absconded"),
+    # training records (web.training)
+    "language": ("Ngoại ngữ", "Language"),
+    "skill": ("Kỹ năng nghề", "Trade skill"),
+    "enrolled": ("Đang học", "Enrolled"),
+    "completed": ("Hoàn thành", "Completed"),
+    "failed": ("Không đạt", "Failed"),
+    "dropped": ("Bỏ học", "Dropped"),
     # programmes
     "titp": ("Thực tập sinh kỹ năng (TITP)", "Technical intern (TITP)"),
     "ssw": ("Kỹ năng đặc định (SSW)", "Specified skilled worker (SSW)"),
@@ -145,6 +172,9 @@ COUNTRIES: dict[str, tuple[str, str]] = {
 }
 
 
+# language codes (course languages): the names matcher.insights gives them
+LABELS.update({code: names for code, names in LANGUAGE_NAMES.items() if code not in LABELS})
+
 # the 54 ethnic groups: the official Vietnamese name is the value, English its label in English
 LABELS.update({e.vi: (e.vi, e.en) for e in ETHNICITIES if e.vi not in LABELS})
 
@@ -173,5 +203,5 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals.update(t=t, bi=bi, label=label, country=country, mask=mask, current_lang=current_lang)
     app.jinja_env.filters.update(
-        date=fmt_date, number=fmt_number, money=fmt_money, percent=fmt_percent, mask=mask
+        date=fmt_date, datetime=fmt_datetime, number=fmt_number, money=fmt_money, percent=fmt_percent, mask=mask
     )

@@ -18,13 +18,14 @@ import datetime as dt
 import json
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session
 
 from data.repo import audit
 from models import formatting
-from models import Application, AuditEvent, ConsentEvent, LanguageCertificate, StageEvent, Worker, WorkerNote
+from models import (Application, AuditEvent, ConsentEvent, Enrolment, LanguageCertificate, StageEvent, Worker,
+                    WorkerDocument, WorkerNote)
 from web.auth import current_user, role_required
 from web.db import get_session, today
 from web.errors import BadRequest, NotFound
@@ -59,6 +60,7 @@ def worker_record(s: Session, wid: str) -> dict[str, Any] | None:
     consents = s.scalars(select(ConsentEvent).where(ConsentEvent.worker_id == wid).order_by(ConsentEvent.id)).all()
     merged = s.scalars(select(Worker.worker_id).where(Worker.merged_into == wid).order_by(Worker.worker_id)).all()
     notes = s.scalars(select(WorkerNote).where(WorkerNote.worker_id == wid).order_by(WorkerNote.id)).all()
+    enrolments = s.scalars(select(Enrolment).where(Enrolment.worker_id == wid).order_by(Enrolment.id)).all()
     return {
         "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "worker": _columns(w),
@@ -68,6 +70,9 @@ def worker_record(s: Session, wid: str) -> dict[str, Any] | None:
         ],
         "consent_events": [_columns(c, ("worker_id",)) for c in consents],
         "notes": [_columns(n, ("worker_id",)) for n in notes],
+        "training": [{**_columns(e, ("worker_id",)), "course": e.course.name} for e in enrolments],
+        "documents": [_columns(d, ("worker_id", "stored_name")) for d in
+                      s.scalars(select(WorkerDocument).where(WorkerDocument.worker_id == wid).order_by(WorkerDocument.id))],
         "audit_events": [_columns(e) for e in about],
         # duplicate profiles of the same person merged into this one (web.merge)
         "merged_profiles": [worker_record(s, m) for m in merged],
@@ -93,15 +98,16 @@ def record_consent(s: Session, w: Worker, action: str, by: str | None, scope: st
     return event
 
 
-def erase_worker(s: Session, wid: str, by: str | None) -> dict[str, int] | None:
+def erase_worker(s: Session, wid: str, by: str | None, instance_path: str | None = None) -> dict[str, int] | None:
     """Delete worker ``wid`` with its certificates, applications (and their stage events),
     consent history, timeline notes, and the duplicate profiles merged into it (the same person); audit the
-    erasure with counts only. ``None`` if there is no such worker."""
+    erasure with counts only. With ``instance_path``, every pending upload preview that holds
+    the worker's name or CCCĐ is deleted too (``web.uploads``). ``None`` if there is no such worker."""
     w = s.get(Worker, wid)
     if w is None:
         return None
     for merged in s.scalars(select(Worker.worker_id).where(Worker.merged_into == wid)).all():
-        erase_worker(s, merged, by)
+        erase_worker(s, merged, by, instance_path)
     app_ids = list(s.scalars(select(Application.id).where(Application.worker_id == wid)))
     counts = {
         "stage_events": s.execute(delete(StageEvent).where(StageEvent.application_id.in_(app_ids))).rowcount if app_ids else 0,
@@ -109,7 +115,16 @@ def erase_worker(s: Session, wid: str, by: str | None) -> dict[str, int] | None:
         "certificates": len(w.certificates),
         "consent_events": s.execute(delete(ConsentEvent).where(ConsentEvent.worker_id == wid)).rowcount,
         "notes": s.execute(delete(WorkerNote).where(WorkerNote.worker_id == wid)).rowcount,
+        "enrolments": s.execute(delete(Enrolment).where(Enrolment.worker_id == wid)).rowcount,
     }
+    if instance_path is not None:
+        from web.documents import erase_files
+        from web.uploads import remove_mentioning
+
+        counts["pending_uploads"] = remove_mentioning(instance_path, w.full_name, w.national_id)
+        counts["documents"] = erase_files(s, instance_path, wid)
+    else:
+        counts["documents"] = s.execute(delete(WorkerDocument).where(WorkerDocument.worker_id == wid)).rowcount
     s.delete(w)  # cascades to certificates and applications
     s.flush()
     audit(s, by, "erase", "worker", wid, **counts)
@@ -180,7 +195,7 @@ def erase(wid: str):
     _worker(wid)
     if request.form.get("confirm") != wid:
         raise BadRequest("Hãy gõ lại mã người lao động để xác nhận xoá.", "Type the worker id to confirm the erasure.")
-    erase_worker(s, wid, current_user().username)
+    erase_worker(s, wid, current_user().username, current_app.instance_path)
     s.commit()
     flash("Đã xoá toàn bộ dữ liệu của người lao động.")
     return redirect(url_for("counsellor.workers"))

@@ -101,6 +101,7 @@ class PeriodReport:
     blocked: dict
     advised: int
     breakdowns: dict[str, list[tuple[str, int, int, int, int, int]]]  # key, advised, selected, departed, basic+, advanced
+    returns: dict | None = None  # stats.returns_in: at term, early by reason and by enterprise
 
 
 def _breakdowns(s: Session, period: stats.Period) -> tuple[int, dict[str, list]]:
@@ -123,6 +124,9 @@ def _breakdowns(s: Session, period: stats.Period) -> tuple[int, dict[str, list]]
         if wid not in best or r > best[wid][0] or (r == best[wid][0] and (country, programme or "") < best[wid][1:]):
             best[wid] = (r, country or "", programme or "general")
     people = {w.worker_id: w for w in s.scalars(select(Worker).where(Worker.worker_id.in_(sorted(best))))} if best else {}
+    gone = stats.reached_with_orders(s, "departed", period)
+    standing = stats.training_standing(
+        s, {wid: set().union(*(stats.market_languages(o) for o in orders)) for wid, orders in gone.items()})
     tables: dict[str, dict[str, list[int]]] = {d: {} for d, _, _ in DIMENSIONS}
     for wid, (_, country, programme) in sorted(best.items()):
         w = people.get(wid)
@@ -137,9 +141,10 @@ def _breakdowns(s: Session, period: stats.Period) -> tuple[int, dict[str, list]]
         }
         stages = reached[wid]
         departed = "departed" in stages
-        training = (w.language_training if w else None) or "none"
+        trained = standing.get(wid)
         add = (1, int(bool(stages & {"selected", "departed"})), int(departed),
-               int(departed and training in ("basic", "advanced")), int(departed and training == "advanced"))
+               int(departed and trained is not None and trained.basic),
+               int(departed and trained is not None and trained.advanced))
         for dim, key in keys.items():
             acc = tables[dim].setdefault(key, [0, 0, 0, 0, 0])
             for i, v in enumerate(add):
@@ -160,6 +165,7 @@ def period_report(s: Session, period: stats.Period) -> PeriodReport:
         blocked=stats.blocked_orders(s, period),
         advised=advised,
         breakdowns=breakdowns,
+        returns=stats.early_returns(s, period.start, period.end),
     )
 
 
@@ -272,8 +278,9 @@ def period_workbook(r: PeriodReport):
     rows = [(vi, en, v, tgt, met) for vi, en, v, tgt, met in target_rows(r)]
     ws = _sheet(wb, "Chỉ tiêu", "So với chỉ tiêu Kế hoạch 1244/KH-UBND / Against Plan 1244/KH-UBND's targets",
                 [("Chỉ tiêu", "Target"), ("Target", "(English)"), ("Thực hiện", "Actual"), ("Chỉ tiêu", "Target value"),
-                 ("Đánh giá", "Assessment")], rows)
-    for row in ws.iter_rows(min_row=4, max_row=5):
+                 ("Đánh giá", "Assessment")], rows,
+                note=f"{r.language['rule'][0]} / {r.language['rule'][1]}")
+    for row in ws.iter_rows(min_row=5, max_row=6):  # title, rule note, header, departures, then the shares
         row[2].number_format = _PCT
         row[3].number_format = _PCT
     ws.column_dimensions["A"].width = 60
@@ -287,6 +294,15 @@ def period_workbook(r: PeriodReport):
                [(vi, en), ("Được tư vấn", "Advised"), ("Trúng tuyển", "Selected"), ("Xuất cảnh", "Departed"),
                 ("XC: đào tạo cơ bản+", "Departed: basic+"), ("XC: nâng cao", "Departed: advanced")],
                rows, {i: _INT for i in range(2, 7)})
+    if r.returns is not None:
+        from web.i18n import LABELS
+
+        ret = r.returns
+        rows = [("Về đúng hạn / At term", ret["at_term"]), ("Về trước hạn / Early", ret["early"])]
+        rows += [(f"  {' / '.join(LABELS.get(k, (k, k)))}", n) for k, n in ret["by_reason"]]
+        rows += [(f"  Doanh nghiệp / Enterprise {rid}", n) for rid, n in ret["by_enterprise"]]
+        _sheet(wb, "Về nước", "Người lao động về nước trong kỳ / Returns in the period",
+               [("Mục", "Item"), ("Số người", "Workers")], rows, {2: _INT})
     _sheet(wb, "Nhu cầu theo nước", "Chỗ còn trống hợp lệ theo nước / Open legal places by country",
            [("Nước", "Country"), ("Chỗ trống", "Places")], r.demand["by_country"], {2: _INT})
     _sheet(wb, "Nhu cầu theo nghề", "Chỗ còn trống hợp lệ theo nghề / Open legal places by occupation",

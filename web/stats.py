@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Application, ExchangeRate, JobOrder, Recruiter, StageEvent, Worker
+from models import AfterDeparture, Application, ExchangeRate, JobOrder, Recruiter, StageEvent, Worker
 
 TARGET_DEPARTURES = 150  # a year [Plan 1244/KH-UBND]
 TARGET_BASIC_SHARE = 1.00
@@ -83,29 +83,120 @@ def placements(s: Session, period: Period) -> dict:
     }
 
 
+# The rule behind the 100% and 15% indicators, shown on every page that shows them.
+TRAINING_RULE = (
+    "Tính trên người đã xuất cảnh trong kỳ (nếu chưa có ai, trên người đã trúng tuyển). Đạt «đào tạo ngoại "
+    "ngữ cơ bản» khi có ít nhất một khóa ngoại ngữ đã hoàn thành bằng ngôn ngữ của thị trường (ngôn ngữ đơn "
+    "hàng yêu cầu, hoặc ngôn ngữ chính của nước đến); đạt «đào tạo nâng cao» khi hoàn thành một khóa bậc nâng "
+    "cao (ngoại ngữ của thị trường hoặc kỹ năng nghề). Người chưa có hồ sơ đào tạo nào được tính theo mức "
+    "khai báo trên hồ sơ (cơ bản / nâng cao) và được đếm riêng.",
+    "Counted over the workers who departed in the period (when none has yet, those selected). «Basic "
+    "language training»: at least one completed language course in the market's language (the language "
+    "the order requires, else the destination's main language); «advanced training»: a completed "
+    "advanced-tier course (the market's language or a trade skill). Workers with no training record at all "
+    "count at the level declared on their profile (basic / advanced), shown separately.",
+)
+
+
+def reached_with_orders(s: Session, stage: str, period: Period) -> dict[str, list[JobOrder]]:
+    """Workers whose application entered ``stage`` within the period, with those orders."""
+    rows = s.execute(
+        select(Application.worker_id, JobOrder)
+        .join(StageEvent, StageEvent.application_id == Application.id)
+        .join(JobOrder, JobOrder.order_id == Application.order_id)
+        .where(StageEvent.to_stage == stage, StageEvent.at >= period.start_dt, StageEvent.at < period.end_dt)
+    ).all()
+    out: dict[str, list[JobOrder]] = {}
+    for wid, order in rows:
+        if order not in out.setdefault(wid, []):
+            out[wid].append(order)
+    return out
+
+
+def market_languages(order: JobOrder) -> set[str]:
+    """The languages a course may be in to count as training for ``order``'s market: the one
+    its requirement names and the destination's main language."""
+    from matcher.languages import language_of_country
+    from models.languages import CertificateError, parse_requirement
+
+    out = set()
+    try:
+        req = parse_requirement(order.language_requirement) if order.language_requirement else None
+    except CertificateError:
+        req = None
+    if req is not None and req.language:
+        out.add(req.language)
+    main = language_of_country(order.country)
+    if main:
+        out.add(main)
+    return out
+
+
+@dataclass(frozen=True)
+class Trained:
+    """One worker's standing against the two training targets, and where it comes from."""
+
+    basic: bool
+    advanced: bool
+    source: str  # "records" (the centre's training records) or "declared" (the profile's field)
+
+
+def training_standing(s: Session, markets: dict[str, set[str]]) -> dict[str, Trained]:
+    """:data:`TRAINING_RULE` for the workers in ``markets`` (worker id -> the languages of the
+    markets they go to). The one place the rule is applied: dashboard, period report, breakdowns."""
+    from models import Enrolment, TrainingCourse
+
+    ids = sorted(markets)
+    if not ids:
+        return {}
+    records: dict[str, list[tuple[str, str, str | None, str]]] = {}
+    for wid, status, kind, language, tier in s.execute(
+        select(Enrolment.worker_id, Enrolment.status, TrainingCourse.kind, TrainingCourse.language, TrainingCourse.tier)
+        .join(TrainingCourse, TrainingCourse.id == Enrolment.course_id)
+        .where(Enrolment.worker_id.in_(ids))
+    ):
+        records.setdefault(wid, []).append((status, kind, language, tier))
+    declared = dict(s.execute(select(Worker.worker_id, Worker.language_training).where(Worker.worker_id.in_(ids))).all())
+    out = {}
+    for wid in ids:
+        langs = markets[wid]
+        if wid in records:
+            done = [(kind, lang, tier) for status, kind, lang, tier in records[wid] if status == "completed"]
+            in_market = [tier for kind, lang, tier in done if kind == "language" and (not langs or lang in langs)]
+            skilled = [tier for kind, _, tier in done if kind == "skill"]
+            out[wid] = Trained(bool(in_market), "advanced" in in_market + skilled, "records")
+        else:
+            level = declared.get(wid) or "none"
+            out[wid] = Trained(level in ("basic", "advanced"), level == "advanced", "declared")
+    return out
+
+
 def language_training(s: Session, period: Period) -> dict:
     """Share of the workers who departed in the period (or, if none did yet, of those placed)
-    with basic or advanced language training, against the targets 100% and 15%."""
+    with basic language training and with advanced training (:data:`TRAINING_RULE`), against
+    the targets 100% and 15%."""
     basis = "departed"
-    ids = _workers_reaching(s, "departed", period)
-    if not ids:
+    reached = reached_with_orders(s, "departed", period)
+    if not reached:
         basis = "placed"
-        ids = _workers_reaching(s, "selected", period)
-    levels = Counter()
-    if ids:
-        for (level,) in s.execute(select(Worker.language_training).where(Worker.worker_id.in_(sorted(ids)))):
-            levels[level or "none"] += 1
-    total = len(ids)
-    at_least_basic = levels["basic"] + levels["advanced"]
+        reached = reached_with_orders(s, "selected", period)
+    markets = {wid: set().union(*(market_languages(o) for o in orders)) for wid, orders in reached.items()}
+    standing = training_standing(s, markets)
+    total = len(standing)
+    basic = sum(1 for x in standing.values() if x.basic)
+    advanced = sum(1 for x in standing.values() if x.advanced)
     return {
         "basis": basis,
         "total": total,
-        "basic_or_more": at_least_basic,
-        "advanced": levels["advanced"],
-        "share_basic": at_least_basic / total if total else None,
-        "share_advanced": levels["advanced"] / total if total else None,
+        "basic_or_more": basic,
+        "advanced": advanced,
+        "share_basic": basic / total if total else None,
+        "share_advanced": advanced / total if total else None,
         "target_basic": TARGET_BASIC_SHARE,
         "target_advanced": TARGET_ADVANCED_SHARE,
+        "from_records": sum(1 for x in standing.values() if x.source == "records"),
+        "declared": sum(1 for x in standing.values() if x.source == "declared"),
+        "rule": TRAINING_RULE,
     }
 
 
@@ -135,7 +226,9 @@ def _orders(s: Session, statuses: tuple[str, ...]) -> list[JobOrder]:
 
 def open_places(s: Session, period: Period) -> dict:
     """Places left on the orders open and legal on the period's last day, by destination
-    country and by occupation (the order's title)."""
+    country and by occupation (the vocabulary's trade named in the title, else the title)."""
+    from matcher.vocabulary import occupation_name
+
     orders = _orders(s, ("open",))
     gates = _gates(s, period.end, orders)
     by_country: Counter = Counter()
@@ -144,7 +237,8 @@ def open_places(s: Session, period: Period) -> dict:
         if gates[o.order_id] or o.places_left <= 0:
             continue
         by_country[o.country] += o.places_left
-        by_occupation[" ".join((o.title or "").split()).capitalize()] += o.places_left
+        name = occupation_name(o.title) or " ".join((o.title or "").split())
+        by_occupation[name[:1].upper() + name[1:]] += o.places_left
     return {
         "total": sum(by_country.values()),
         "by_country": by_country.most_common(),
@@ -200,3 +294,44 @@ def blocked_orders(s: Session, period: Period) -> dict:
 
 def count_workers(s: Session) -> int:
     return s.scalar(select(func.count()).select_from(Worker)) or 0
+
+
+# after departure (web.aftercare)
+
+
+def contracts_ending(s: Session, day: dt.date, months: int = 12) -> list[tuple[dt.date, int]]:
+    """(first day of the month, contracts ending that month) over the next ``months``, for the
+    workers still abroad: the returns to prepare reintegration for."""
+    end = dt.date(day.year + (day.month - 1 + months) // 12, (day.month - 1 + months) % 12 + 1, 1)
+    rows = s.execute(select(AfterDeparture.contract_end).join(Application, Application.id == AfterDeparture.application_id)
+                     .where(AfterDeparture.returned_on.is_(None), AfterDeparture.contract_end >= day,
+                            AfterDeparture.contract_end < end)).scalars().all()
+    counts: dict[dt.date, int] = {}
+    for d in rows:
+        m = dt.date(d.year, d.month, 1)
+        counts[m] = counts.get(m, 0) + 1
+    return sorted(counts.items())
+
+
+def early_returns(s: Session, start: dt.date, end: dt.date) -> dict:
+    """Returns recorded in the period: at term, early by reason, and by enterprise (early ones)."""
+    rows = s.execute(select(AfterDeparture.return_kind, AfterDeparture.early_reason, JobOrder.recruiter_id)
+                     .join(Application, Application.id == AfterDeparture.application_id)
+                     .join(JobOrder, JobOrder.order_id == Application.order_id)
+                     .where(AfterDeparture.returned_on >= start, AfterDeparture.returned_on <= end)).all()
+    by_reason: dict[str, int] = {}
+    by_enterprise: dict[str, int] = {}
+    at_term = 0
+    for kind, reason, rid in rows:
+        if kind == "early":
+            by_reason[reason or "other"] = by_reason.get(reason or "other", 0) + 1
+            by_enterprise[rid] = by_enterprise.get(rid, 0) + 1
+        else:
+            at_term += 1
+    return {"at_term": at_term, "early": sum(by_reason.values()), "by_reason": sorted(by_reason.items(), key=lambda x: -x[1]),
+            "by_enterprise": sorted(by_enterprise.items(), key=lambda x: -x[1])}
+
+
+def abroad_count(s: Session) -> int:
+    return s.scalar(select(func.count(Application.id)).outerjoin(AfterDeparture, AfterDeparture.application_id == Application.id)
+                    .where(Application.stage == "departed", AfterDeparture.returned_on.is_(None))) or 0

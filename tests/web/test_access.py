@@ -24,6 +24,11 @@ ARGS = {
     "token": "no-such-upload",
     "filename": "style.css",
     "key": "no-such-need",
+    "cid": "999",
+    "reg_id": "999",
+    "doc_id": "999",
+    "kind": "workers",
+    "fmt": "xlsx",
 }
 
 #                                     anon admin couns reca recb
@@ -33,6 +38,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("auth.login", "GET"): (200, 302, 302, 302, 302),
     ("auth.login", "POST"): (401, 401, 401, 401, 401),
     ("auth.logout", "POST"): (302, 302, 302, 302, 302),
+    ("auth.change_password", "GET"): (302, 200, 200, 200, 200),
+    ("auth.change_password", "POST"): (302, 422, 422, 422, 422),
     # administrator
     ("admin.recruiters", "GET"): (302, 200, 403, 403, 403),
     ("admin.new_recruiter", "GET"): (302, 200, 403, 403, 403),
@@ -40,10 +47,41 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("admin.recruiter", "GET"): (302, 200, 403, 403, 403),
     ("admin.change_status", "POST"): (302, 400, 403, 403, 403),
     ("admin.verify_licence", "POST"): (302, 400, 403, 403, 403),
+    ("admin.licence_register", "GET"): (302, 200, 403, 403, 403),
+    ("admin.licence_register", "POST"): (302, 422, 403, 403, 403),
     ("admin.users", "GET"): (302, 200, 403, 403, 403),
     ("admin.users", "POST"): (302, 422, 403, 403, 403),
     ("admin.set_active", "POST"): (302, 400, 403, 403, 403),
+    ("admin.reset_password", "POST"): (302, 422, 403, 403, 403),
     ("admin.audit", "GET"): (302, 200, 403, 403, 403),
+    # self-registration (web.registration): the public page and the review queue
+    ("registration.register", "GET"): (200, 200, 200, 200, 200),
+    ("registration.register", "POST"): (422, 422, 422, 422, 422),
+    ("registration.queue", "GET"): (302, 200, 200, 403, 403),
+    ("registration.accept", "POST"): (302, 404, 404, 403, 403),
+    ("registration.reject", "POST"): (302, 404, 404, 403, 403),
+    # after departure (web.aftercare): application 1 is at "sent"
+    ("aftercare.record_after", "POST"): (302, 409, 409, 403, 403),
+    # documents (web.documents)
+    ("documents.add", "POST"): (302, 422, 422, 403, 403),
+    ("documents.download", "GET"): (302, 404, 404, 403, 403),
+    ("documents.remove", "POST"): (302, 404, 404, 403, 403),
+    # import templates and web exports (counsellor)
+    ("counsellor.import_template", "GET"): (302, 200, 200, 403, 403),
+    ("counsellor.export", "GET"): (302, 200, 200, 403, 403),
+    # a counsellor's to-do list (web.todo)
+    ("todo.todo_list", "GET"): (302, 200, 200, 403, 403),
+    # pipeline board (web.board)
+    ("board.order_board", "GET"): (302, 200, 200, 403, 403),
+    ("board.order_board", "POST"): (302, 400, 400, 403, 403),
+    ("board.recruiter_result", "POST"): (302, 403, 403, 422, 404),
+    # training records (web.training)
+    ("training.courses", "GET"): (302, 200, 200, 403, 403),
+    ("training.new_course", "POST"): (302, 422, 422, 403, 403),
+    ("training.course", "GET"): (302, 404, 404, 403, 403),
+    ("training.enrol_workers", "POST"): (302, 404, 404, 403, 403),
+    ("training.results", "POST"): (302, 404, 404, 403, 403),
+    ("training.from_need", "POST"): (302, 404, 404, 403, 403),
     # counsellor (administrators too)
     ("counsellor.workers", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.new_worker", "GET"): (302, 200, 200, 403, 403),
@@ -64,6 +102,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("counsellor.import_upload", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.import_upload", "POST"): (302, 422, 422, 403, 403),
     ("counsellor.import_commit", "POST"): (302, 404, 404, 403, 403),
+    ("counsellor.import_cancel", "POST"): (302, 302, 302, 403, 403),
     ("counsellor.allocation", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.allocation", "POST"): (302, 200, 200, 403, 403),
     ("counsellor.allocation_accept", "POST"): (302, 400, 400, 403, 403),

@@ -66,7 +66,8 @@ def sign_in(page, username: str) -> None:
     page.goto(page.base + "/auth/login")
     page.fill("#username", username)
     page.fill("#password", PASSWORDS[username])
-    page.click("button[type=submit]")
+    with page.expect_navigation():  # the next step must not race the sign-in's redirect
+        page.click("form.narrow button[type=submit]")
 
 
 def test_counsellor_finds_a_worker_opens_matches_and_shortlists(page):
@@ -206,3 +207,116 @@ def test_counsellor_adds_a_note_and_sees_it_on_the_timeline(page):
     entry = page.locator("#timeline-entries li", has_text="Nhắn Zalo: hẹn nộp hộ chiếu tuần sau")
     assert entry.count() == 1
     assert "Tin nhắn Zalo" in entry.inner_text() and "09/03/2026" in entry.inner_text()
+
+
+def test_counsellor_opens_a_class_enrols_and_records_a_result(page):
+    """Training records (issue 17): a class, an enrolment, a result that raises the profile."""
+    sign_in(page, "counsellor")
+    page.goto(page.base + "/training/")
+    page.fill("#f-name", "Tiếng Nhật N3 – khóa 1")
+    page.select_option("#f-language", "ja")
+    page.fill("#f-target_level", "JLPT N3")
+    page.select_option("#f-tier", "advanced")
+    page.fill("#f-start_date", "2025-10-01")
+    page.fill("#f-end_date", "2026-02-27")
+    page.click("#course-form button[type=submit]")
+    assert "Tiếng Nhật N3 – khóa 1" in page.locator("h1").inner_text()
+    page.fill("#worker_ids", "W-CONSENT")
+    page.click("#enrol-form button[type=submit]")
+    row = page.locator("#enrolment-W-CONSENT")
+    assert row.count() == 1
+    row.locator("select").select_option("completed")
+    row.locator("input[name^=certificate]").fill("JLPT N3 (2026-02)")
+    row.locator("input[name^=completed_on]").fill("27/02/2026")
+    page.click("#save-results")
+    assert "Đã ghi kết quả cho 1 người" in page.content()
+    page.goto(page.base + "/counsellor/workers/W-CONSENT")
+    assert "JLPT N3 (2026-02)" in page.content()
+
+
+def test_a_worker_registers_and_a_counsellor_accepts_from_the_queue(page):
+    """Self-registration reaches the review queue and becomes a profile (issue 17)."""
+    page.goto(page.base + "/auth/login")
+    page.click("#self-register a")
+    page.fill("#full_name", "Lương Thị Hoa")
+    page.fill("#birth_date", "15/08/2001")
+    page.select_option("#gender", "female")
+    page.fill("#commune", "Xã Hà Quảng")
+    page.fill("#phone", "0912 345 678")
+    page.check("input[name=preferred_countries][value=JP]")
+    page.check("#consent")
+    page.click("#register-form button[type=submit]")
+    assert page.locator("#registered").count() == 1
+    sign_in(page, "counsellor")
+    page.goto(page.base + "/counsellor/registrations")
+    row = page.locator("#registrations tr", has_text="Lương Thị Hoa")
+    assert row.count() == 1
+    row.locator("button[id^=accept-]").click()
+    assert "/edit" in page.url and page.locator("#f-full_name").input_value() == "Lương Thị Hoa"
+
+
+def test_the_recruiter_records_an_interview_result(page):
+    """The enterprise records the interview on its own page; the counsellor's board shows it."""
+    sign_in(page, "reca")
+    page.goto(page.base + "/recruiter/orders/ORD-A1")
+    form = page.locator("#result-W-CONSENT")
+    form.locator("select").select_option("interviewed")
+    form.locator("input[name=note]").fill("đạt phỏng vấn vòng 1")
+    form.locator("button[type=submit]").click()
+    assert "Đã ghi kết quả" in page.content()
+    with page.expect_navigation():
+        page.click("form[action$='/auth/logout'] button")
+    sign_in(page, "counsellor")
+    page.goto(page.base + "/counsellor/orders/ORD-A1/board")
+    assert page.locator("#col-interviewed #card-W-CONSENT").count() == 1
+
+
+def test_chart_labels_are_readable_and_never_cut(page):
+    """Every bar label at 100% zoom is at least 11 px and inside its drawing (issue 18)."""
+    sign_in(page, "counsellor")
+    checked = 0
+    for path in ("/dashboard/", "/intel/trends?from=2025-01-01&to=2026-03-02", "/intel/needs"):
+        page.goto(page.base + path)
+        found = page.evaluate("""() => [...document.querySelectorAll('svg.bars')].flatMap(svg => {
+            const vb = svg.viewBox.baseVal, scale = svg.getBoundingClientRect().width / vb.width;
+            return [...svg.querySelectorAll('text')].map(t => {
+                const b = t.getBBox();
+                return {px: parseFloat(t.getAttribute('font-size')) * scale, left: b.x, right: b.x + b.width, width: vb.width,
+                        text: t.textContent};
+            });
+        })""")
+        for label in found:
+            assert label["px"] >= 11, (path, label)
+            assert label["left"] >= -0.5 and label["right"] <= label["width"] + 0.5, (path, label)
+        checked += len(found)
+    assert checked > 0
+
+
+def test_counsellor_moves_workers_on_the_board_and_records_the_return(page, tmp_path):
+    """The pipeline board moves a worker through selection to departure; the worker's page then
+    records the return; a document with its scan is kept (issue 17)."""
+    sign_in(page, "counsellor")
+    page.goto(page.base + "/counsellor/orders/ORD-A1/board")
+    for stage in ("interviewed", "selected", "departed"):
+        page.check("#card-W-CONSENT input[name=aid]")
+        page.select_option("#board-to", stage)
+        with page.expect_navigation():
+            page.click("#board-move")
+        assert page.locator(f"#col-{stage} #card-W-CONSENT").count() == 1
+    assert "còn 4" in page.locator("#capacity").inner_text()
+    page.goto(page.base + "/counsellor/workers/W-CONSENT")
+    form = page.locator("form[id^=after-]")
+    form.locator("input[name=contract_end]").fill("01/03/2029")
+    form.locator("input[name=reintegration]").fill("Sẽ giới thiệu Công ty May Cao Bằng khi về")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert "Đã ghi thông tin sau xuất cảnh" in page.content()
+    scan = tmp_path / "ho-chieu.pdf"
+    scan.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    page.select_option("#doc-kind", "passport")
+    page.fill("#doc-number", "C1234567")
+    page.fill("#doc-expires", "01/04/2026")
+    page.set_input_files("#doc-file", str(scan))
+    with page.expect_navigation():
+        page.click("#save-document")
+    assert "C1234567" in page.locator("#document-list").inner_text()
