@@ -128,6 +128,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("recruiter.edit_order", "GET"): (302, 403, 403, 200, 404),
     ("recruiter.edit_order", "POST"): (302, 403, 403, 400, 404),
     ("recruiter.close_order", "POST"): (302, 403, 403, 400, 404),
+    ("recruiter.reopen_order", "POST"): (302, 403, 403, 400, 404),
     # JSON API: 401 without credentials
     ("api.openapi", "GET"): (200, 200, 200, 200, 200),
     ("api.workers", "GET"): (401, 200, 200, 403, 403),
