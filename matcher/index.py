@@ -397,6 +397,16 @@ class VectorIndex:
         return np.ascontiguousarray(self._index.reconstruct_batch(np.ascontiguousarray(labels, dtype=np.int64)),
                                     dtype=np.float32)
 
+    def holds(self, ids: Sequence[str], vectors: np.ndarray) -> bool:
+        """True when the index holds exactly ``ids``, in this order, with ``vectors`` (up to the
+        rounding of the normalisation in :meth:`fit`): a saved index that passes can stand in for
+        a fresh :meth:`fit` on them."""
+        self._check_fitted("holds")
+        with self._lock:
+            if list(ids) != self._ids or vectors.shape != (len(self._ids), self._dim):
+                return False
+            return bool(np.allclose(self._vectors_at(), np.asarray(vectors, dtype=np.float32), rtol=0.0, atol=1e-5))
+
     def _exact_search(self, q: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[list[tuple[str, float]]]:
         """Brute force over ``rows`` (default all): scores sorted descending, ties by row."""
         base = self._vectors_at(rows)

@@ -25,7 +25,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matcher import languages, rules, scoring
-from matcher.index import VectorIndex
+from matcher.index import IndexVersionError, VectorIndex
 from matcher.outcomes import NO_OUTCOMES, Outcomes
 from matcher.similarity import lexical_weight_for
 from matcher.text import fold, prepare
@@ -164,8 +164,12 @@ class Engine:
         full_scan_below: int = 3000,
         candidates: int = 300,
         vector_cache: dict[str, np.ndarray] | None = None,
+        saved_indexes: dict[str, bytes] | None = None,
     ):
         self.encoder = encoder
+        #: faiss indexes saved by an earlier fit (``index_blobs``), used by the next fit for the
+        #: ids and vectors they hold exactly (a restart then trains and fills nothing)
+        self.saved_indexes = saved_indexes
         self.weights = weights
         self.exact_threshold = exact_threshold
         self.full_scan_below = full_scan_below
@@ -195,7 +199,10 @@ class Engine:
         self._certs: dict[str, list] = {}
         self._gate_cache: dict[tuple[str, dt.date], list] = {}
         self._day_cache: dict[tuple[str, dt.date], list] = {}
+        #: names of the saved indexes this fit used instead of building them
+        self.reused_indexes_: set[str] = set()
         self._rebuild()
+        self.saved_indexes = None  # later rebuilds (incremental changes) build afresh
         return self
 
     def set_outcomes(self, outcomes: Outcomes) -> "Engine":
@@ -251,8 +258,8 @@ class Engine:
         self._tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=1)
         self._tfidf.fit(corpus)
         self._lex_cache: dict[str, object] = {}
-        self._order_index = self._build_index(self._order_ids, self._order_texts)
-        self._worker_index = self._build_index(self._worker_ids, self._worker_texts)
+        self._order_index = self._build_index(self._order_ids, self._order_texts, saved="orders")
+        self._worker_index = self._build_index(self._worker_ids, self._worker_texts, saved="workers")
         self._order_lex = self._lex([self._order_texts[i] for i in self._order_ids])
         self._order_pos = {oid: n for n, oid in enumerate(self._order_ids)}
         self._worker_lex = self._lex([self._worker_texts[i] for i in self._worker_ids])
@@ -261,13 +268,36 @@ class Engine:
         self._invalidate()
         self._background()
 
-    def _build_index(self, ids: list[str], texts: dict[str, str]) -> VectorIndex | None:
+    def _build_index(self, ids: list[str], texts: dict[str, str], saved: str | None = None) -> VectorIndex | None:
         if not ids:
             return None
         vecs = self._encode([texts[i] for i in ids])
+        if saved is not None:
+            reused = self._saved_index(saved, ids, vecs)
+            if reused is not None:
+                return reused
         index = VectorIndex(exact_threshold=self.exact_threshold)
         index.fit(ids, vecs)
         index.encoder_name = getattr(self.encoder, "name", "")
+        return index
+
+    def _saved_index(self, name: str, ids: list[str], vecs: np.ndarray) -> VectorIndex | None:
+        """The saved index ``name`` when it holds exactly ``ids`` and ``vecs`` with the parameters
+        a fresh one would get, else ``None`` (anything unreadable is ignored: it is rebuilt)."""
+        blob = (self.saved_indexes or {}).get(name)
+        if blob is None:
+            return None
+        try:
+            index = VectorIndex.from_bytes(blob, dim=self.encoder.dim, encoder_name=getattr(self.encoder, "name", ""))
+        except IndexVersionError as exc:
+            log.info("saved %s index not used: %s", name, exc)
+            return None
+        fresh = VectorIndex(exact_threshold=self.exact_threshold, encoder_name=index.encoder_name).get_params()
+        if index.get_params() != fresh:
+            return None
+        if not index.holds(ids, vecs):
+            return None
+        self.reused_indexes_.add(name)
         return index
 
     def _lex(self, texts: Sequence[str]):
@@ -355,6 +385,12 @@ class Engine:
         """Text -> embedding of every text encoded so far (saved by the caller to skip re-encoding)."""
         self._check_fitted()
         return self._vectors
+
+    @property
+    def index_names_(self) -> set[str]:
+        """The names of the faiss indexes :meth:`index_blobs` returns (those not empty)."""
+        self._check_fitted()
+        return {name for name, idx in (("orders", self._order_index), ("workers", self._worker_index)) if idx is not None}
 
     def index_blobs(self) -> dict[str, bytes]:
         """The two faiss indexes as bytes (the caller stores them; the database stays the truth)."""

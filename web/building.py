@@ -3,6 +3,8 @@
 The saved vector cache in the instance folder (``data.vectorfile``) is used when it is sound
 and of the configured encoder; anything else is re-encoded from the database, and the cache is
 written back, so a lost or corrupt index heals itself at the next start without a manual step.
+The saved faiss indexes are used as they are when they hold exactly the current ids and vectors
+(a restart with unchanged data trains and fills no index); otherwise they are built and saved.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.repo import enterprise_returns, pair_outcomes, snapshot
-from data.vectorfile import index_dir, load_vectors_or_empty, save_vectors
+from data.vectorfile import index_dir, load_index_blobs, load_vectors_or_empty, save_vectors
 from matcher.encoder import load_encoder
 from matcher.outcomes import Outcomes
 from matcher.ranker import Engine
@@ -50,9 +52,11 @@ def build_engine(s: Session, settings: dict[str, Any], day: dt.date, save_cache:
         encoder,
         exact_threshold=int(settings.get("exact_index_threshold") or 20000),
         vector_cache=cache,
+        saved_indexes=load_index_blobs(folder) if cache else None,
     ).fit(recruiters, orders, workers, today=day, rates=exchange_rates(s))
     engine.set_outcomes(load_outcomes(s))
-    if save_cache and len(engine.vectors_) != len(cache):
+    rebuilt = engine.index_names_ - engine.reused_indexes_
+    if save_cache and (len(engine.vectors_) != len(cache) or rebuilt):
         try:
             save_vectors(folder, encoder.name, engine.vectors_, engine.index_blobs())
         except OSError as exc:  # a read-only instance folder must not stop the service

@@ -150,6 +150,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     overrides = {"demo": True, "database_url": url}
     if args.encoder:
         overrides["encoder"] = args.encoder
+    from web.cli_model import prepare_in_child
+
+    prepare_in_child(args, overrides.get("encoder") or settings["encoder"])
     app = _app(args, **overrides)
     # Build the match index before the first request (encoding every profile and order takes a
     # minute or two with the real model on two cores; it is saved and reused at the next start).

