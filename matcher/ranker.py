@@ -33,6 +33,7 @@ from matcher.vocabulary import display_name as vocab_display_name
 from matcher.vocabulary import expand
 from matcher.vocabulary import related as vocab_related
 from models import JobOrder, Recruiter, Worker, formatting, is_active_worker
+from models.labels import COUNTRIES
 from models.languages import CertificateError, parse_certificate, parse_requirement
 from models.reference import DEFAULT_RATES
 
@@ -577,15 +578,18 @@ class Engine:
             expl.append(Explanation("language_fit", "Đơn hàng không yêu cầu chứng chỉ ngoại ngữ.",
                                     "The order requires no language certificate."))
         prefs = [c.upper() for c in worker.preferred_countries or []]
+        here_vi, here_en = COUNTRIES.pair(order.country.upper())
         if order.country.upper() in prefs:
             rank = prefs.index(order.country.upper()) + 1
             expl.append(Explanation("country_preference",
-                                    f"{order.country} là nước mong muốn thứ {rank} của người lao động.",
-                                    f"{order.country} is the worker's choice number {rank}."))
+                                    f"{here_vi} là nước mong muốn thứ {rank} của người lao động.",
+                                    f"{here_en} is the worker's choice number {rank}."))
         elif prefs:
+            wished_vi = ", ".join(COUNTRIES.label(c) for c in prefs)
+            wished_en = ", ".join(COUNTRIES.label(c, "en") for c in prefs)
             expl.append(Explanation("country_preference",
-                                    f"{order.country} không nằm trong các nước mong muốn ({', '.join(prefs)}).",
-                                    f"{order.country} is not among the preferred countries ({', '.join(prefs)})."))
+                                    f"{here_vi} không nằm trong các nước mong muốn ({wished_vi}).",
+                                    f"{here_en} is not among the preferred countries ({wished_en})."))
         if wage_vnd is not None:
             if worker.min_wage_vnd:
                 cmp_vi = "đạt" if wage_vnd >= worker.min_wage_vnd else "thấp hơn"

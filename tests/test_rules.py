@@ -87,7 +87,7 @@ def test_licence_revoked_by_status_column():
     r = recruiter(status="revoked", status_date=dt.date(2025, 12, 1))
     [reason] = order_gates(order(), r, DAY)
     assert (reason.code, reason.severity) == ("licence_revoked", "block")
-    assert "thu hồi giấy phép" in reason.vi and "[Luật 69/2020/QH14 Điều 16]" in reason.vi
+    assert "thu hồi giấy phép" in reason.vi and "[Luật 69/2020/QH14, Điều 16]" in reason.vi
 
 
 def test_licence_suspended():
@@ -150,11 +150,11 @@ def test_fee_cap_message_japan_12_months():
     assert r.code == "service_fee_over_cap" and r.severity == "block"
     assert r.vi == (
         "Phí dịch vụ 45.000.000 đ vượt mức trần 30.600.000 đ (1 tháng lương cho mỗi 12 tháng hợp đồng, "
-        "tối đa 3 tháng lương: 1 × 30.600.000 đ) [Luật 69/2020/QH14 Điều 23(4)(a)]"
+        "tối đa 3 tháng lương: 1 × 30.600.000 đ) [Luật 69/2020/QH14, Điều 23(4)(a)]"
     )
     assert r.en == (
         "Service fee 45,000,000 VND is above the cap of 30,600,000 VND (1 month's salary per 12 months "
-        "of contract, at most 3: 1 × 30,600,000 VND) [Law 69/2020/QH14 Art 23(4)(a)]"
+        "of contract, at most 3: 1 × 30,600,000 VND) [Law 69/2020/QH14, Art 23(4)(a)]"
     )
     assert r.detail["cap_vnd"] == 30_600_000
 
@@ -206,7 +206,7 @@ def test_zero_cap_message():
     [r] = order_gates(o, recruiter(), DAY)
     assert r.code == "service_fee_over_cap"
     assert r.vi.startswith("Phí dịch vụ 5.000.000 đ không được thu: mức trần là 0 đ")
-    assert r.vi.endswith("[Thông tư 02/2024/TT-BLĐTBXH Phụ lục XI]")
+    assert r.vi.endswith("[Thông tư 02/2024/TT-BLĐTBXH, Phụ lục XI]")
 
 
 def test_fee_cap_unknown_is_a_warning():
@@ -226,7 +226,7 @@ def test_brokerage_fee():
     [r] = order_gates(order(brokerage_fee_vnd=5_000_000), recruiter(), DAY)
     assert (r.code, r.severity) == ("brokerage_fee", "block")
     assert r.vi == ("Thu tiền môi giới 5.000.000 đ của người lao động là hành vi bị nghiêm cấm "
-                    "[Luật 69/2020/QH14 Điều 7(8)]")
+                    "[Luật 69/2020/QH14, Điều 7(8)]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def test_deposit_caps(kw, expected):
 def test_deposit_message_japan():
     [r] = order_gates(order(deposit_vnd=20_000_000), recruiter(), DAY)
     assert r.vi == ("Yêu cầu ký quỹ 20.000.000 đ trái quy định: không được ký quỹ tại Nhật Bản, châu Mỹ, "
-                    "Đông Nam Á, Trung Đông [Nghị định 112/2021/NĐ-CP Phụ lục II]")
+                    "Đông Nam Á, Trung Đông [Nghị định 112/2021/NĐ-CP, Phụ lục II]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -377,7 +377,7 @@ def test_wage_floors(kw, expected):
 def test_wage_floor_message():
     [r] = order_gates(order(**{**KR, "monthly_wage": 2_000_000}), recruiter(recruiter_type="public_agency"), DAY)
     assert r.vi == ("Lương 2.000.000 KRW/tháng thấp hơn mức sàn 2.156.880 KRW/tháng (lương tối thiểu Hàn Quốc) "
-                    "[Thông tư 02/2024/TT-BLĐTBXH Phụ lục IV]")
+                    "[Thông tư 02/2024/TT-BLĐTBXH, Phụ lục IV]")
 
 
 def test_suspicious_wage_is_a_warning():

@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, JobOrder, LicenceStatusChange, Recruiter, User
 from models.enums import LICENCE_STATUSES, ROLES
-from web.audit import record
+from web.audit import detail_items, record
 from web.auth import AuthError, create_user, current_user, require_form_version, role_required
 from web.db import get_session, today
 from web.engine import get_engine
 from web.errors import BadRequest, Conflict, NotFound
 from web.forms import RecruiterForm
-from web.i18n import t
+from web.i18n import current_lang, t
 from web.params import date_arg, page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -293,6 +293,7 @@ def audit():
             pages=pages,
             total=total,
             page_args=page_args,
+            audit_detail=lambda detail: detail_items(detail, current_lang()),
         ),
         422 if errors else 200,
     )

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, g, request, session
 from markupsafe import Markup
 
-from models import formatting
+from models import formatting, labels, reference
 from models.ethnicities import ETHNICITIES
 
 LANGS = ("vi", "en")
@@ -66,92 +66,26 @@ def mask(value: str | None, keep: int = 3) -> str:
     return "*" * (len(text) - keep) + text[-keep:]
 
 
-# Labels of closed vocabularies (models.enums), Vietnamese then English.
-LABELS: dict[str, tuple[str, str]] = {
-    # roles
-    "admin": ("Quản trị viên", "Administrator"),
-    "counsellor": ("Tư vấn viên", "Counsellor"),
-    "recruiter": ("Doanh nghiệp", "Recruiter"),
-    # licence statuses
-    "active": ("Đang hoạt động", "Active"),
-    "suspended": ("Bị đình chỉ", "Suspended"),
-    "revoked": ("Bị thu hồi", "Revoked"),
-    "unlicensed": ("Chưa có giấy phép", "Unlicensed"),
-    # order statuses
-    "open": ("Đang tuyển", "Open"),
-    "draft": ("Nháp / bị chặn", "Draft / blocked"),
-    "closed": ("Đã đóng", "Closed"),
-    # stages
-    "suggested": ("Được gợi ý", "Suggested"),
-    "shortlisted": ("Trong danh sách ngắn", "Shortlisted"),
-    "sent": ("Đã giới thiệu cho doanh nghiệp", "Sent to recruiter"),
-    "interviewed": ("Đã phỏng vấn", "Interviewed"),
-    "selected": ("Trúng tuyển", "Selected"),
-    "departed": ("Đã xuất cảnh", "Departed"),
-    "rejected": ("Không đạt", "Rejected"),
-    "withdrawn": ("Rút hồ sơ", "Withdrew"),
-    # genders
-    "male": ("Nam", "Male"),
-    "female": ("Nữ", "Female"),
-    "other": ("Khác", "Other"),
-    "any": ("Không yêu cầu", "Any"),
-    # education
-    "none": ("Không", "None"),
-    "primary": ("Tiểu học", "Primary"),
-    "lower_secondary": ("THCS", "Lower secondary"),
-    "upper_secondary": ("THPT", "Upper secondary"),
-    "vocational": ("Trung cấp nghề", "Vocational"),
-    "college": ("Cao đẳng", "College"),
-    "university": ("Đại học", "University"),
-    # households
-    "poor": ("Hộ nghèo", "Poor household"),
-    "near_poor": ("Hộ cận nghèo", "Near-poor household"),
-    # language training
-    "basic": ("Cơ bản", "Basic"),
-    "advanced": ("Nâng cao", "Advanced"),
-    # programmes
-    "titp": ("Thực tập sinh kỹ năng (TITP)", "Technical intern (TITP)"),
-    "ssw": ("Kỹ năng đặc định (SSW)", "Specified skilled worker (SSW)"),
-    "esd": ("Phát triển kỹ năng (ESD)", "Employment for skill development (ESD)"),
-    "eps": ("Chương trình EPS", "EPS (E-9)"),
-    "seasonal": ("Lao động thời vụ", "Seasonal work"),
-    "nursing": ("Điều dưỡng", "Nursing"),
-    "general": ("Chung", "General"),
-    # recruiter kinds
-    "enterprise": ("Doanh nghiệp", "Enterprise"),
-    "local_government": ("Chính quyền địa phương", "Local government"),
-    "public_agency": ("Đơn vị sự nghiệp công", "Public agency"),
-}
-
-COUNTRIES: dict[str, tuple[str, str]] = {
-    "JP": ("Nhật Bản", "Japan"),
-    "KR": ("Hàn Quốc", "Korea"),
-    "TW": ("Đài Loan", "Taiwan"),
-    "DE": ("Đức", "Germany"),
-    "RO": ("Romania", "Romania"),
-    "HU": ("Hungary", "Hungary"),
-    "PL": ("Ba Lan", "Poland"),
-    "SA": ("Ả Rập Xê Út", "Saudi Arabia"),
-    "AE": ("UAE", "UAE"),
-    "QA": ("Qatar", "Qatar"),
-    "AU": ("Úc", "Australia"),
-    "CZ": ("Séc", "Czechia"),
-    "SK": ("Slovakia", "Slovakia"),
-    "BG": ("Bulgaria", "Bulgaria"),
-    "RU": ("Nga", "Russia"),
-    "SG": ("Singapore", "Singapore"),
-    "MY": ("Malaysia", "Malaysia"),
-    "KW": ("Kuwait", "Kuwait"),
-}
-
-
+# Names of the closed vocabularies' codes (models.labels), Vietnamese then English: one flat
+# table for ``label(code)`` where a code says which vocabulary it is from (earlier vocabularies
+# win a shared code: "none" is the education level's name).
+LABELS: dict[str, tuple[str, str]] = {}
+for _vocab in (labels.ROLES, labels.LICENCE_STATUSES, labels.ORDER_STATUSES, labels.STAGES, labels.GENDERS,
+               labels.EDUCATION, labels.HOUSEHOLDS, labels.LANGUAGE_TRAINING, labels.PROGRAMMES,
+               labels.ROUTES, labels.RECRUITER_KINDS):
+    for _code, _pair in _vocab.names.items():
+        LABELS.setdefault(_code, _pair)
 # the 54 ethnic groups: the official Vietnamese name is the value, English its label in English
 LABELS.update({e.vi: (e.vi, e.en) for e in ETHNICITIES if e.vi not in LABELS})
 
 
-def label(value: Any) -> str:
+def label(value: Any, vocabulary: str | None = None) -> str:
+    """The name of a code in the UI language; ``vocabulary`` (a key of
+    ``models.labels.VOCABULARIES``: "audit_action", "note_kind"...) picks the table."""
     if value is None or value == "":
         return ""
+    if vocabulary is not None:
+        return labels.VOCABULARIES[vocabulary].label(str(value), current_lang())
     pair = LABELS.get(str(value))
     return t(*pair) if pair else str(value)
 
@@ -159,8 +93,12 @@ def label(value: Any) -> str:
 def country(code: str | None) -> str:
     if not code:
         return ""
-    pair = COUNTRIES.get(code.upper())
-    return t(*pair) if pair else code
+    return labels.COUNTRIES.label(code.strip().upper(), current_lang())
+
+
+def cite(source: str | None) -> str:
+    """A legal source ("L69 Art 7(12)") as a person reads it: "Luật 69/2020/QH14, Điều 7(12)"."""
+    return reference.cite(source or "")[1 if current_lang() == "en" else 0]
 
 
 def init_app(app: Flask) -> None:
@@ -171,7 +109,8 @@ def init_app(app: Flask) -> None:
             session["lang"] = asked
         g.lang = session.get("lang", "vi") if asked not in LANGS else asked
 
-    app.jinja_env.globals.update(t=t, bi=bi, label=label, country=country, mask=mask, current_lang=current_lang)
+    app.jinja_env.globals.update(t=t, bi=bi, label=label, country=country, cite=cite, mask=mask,
+                                  current_lang=current_lang)
     app.jinja_env.filters.update(
         date=fmt_date, number=fmt_number, money=fmt_money, percent=fmt_percent, mask=mask
     )

@@ -16,17 +16,11 @@ from sqlalchemy.orm import Session
 
 from models import Application, AuditEvent, ConsentEvent, StageEvent, Worker, WorkerNote
 from models.enums import NOTE_KINDS
-from web.i18n import LABELS
+from models import labels
 
 MAX_BODY = 4000
 # note kind -> (Vietnamese, English)
-KIND_LABELS = {
-    "note": ("Ghi chú", "Note"),
-    "call": ("Gọi điện", "Phone call"),
-    "visit": ("Đến thăm", "Visit"),
-    "zalo": ("Tin nhắn Zalo", "Zalo message"),
-    "other": ("Liên hệ khác", "Other contact"),
-}
+KIND_LABELS = dict(labels.NOTE_KINDS.names)
 # audited actions on a worker shown on the timeline -> (Vietnamese, English)
 AUDIT_LABELS = {
     "create": ("Tạo hồ sơ", "Profile created"),
@@ -105,7 +99,7 @@ def worker_timeline(s: Session, wid: str) -> list[Entry]:
         .where(Application.worker_id == wid)
     ).all()
     for e, order_id in rows:
-        (from_vi, from_en), (to_vi, to_en) = (LABELS.get(x or "", (x or "—", x or "—")) for x in (e.from_stage, e.to_stage))
+        (from_vi, from_en), (to_vi, to_en) = (labels.STAGES.pair(x) if x else ("—", "—") for x in (e.from_stage, e.to_stage))
         entries.append(Entry(e.at, "stage", f"Giai đoạn {from_vi} → {to_vi} (đơn hàng {order_id})",
                              f"Stage {from_en} → {to_en} (order {order_id})", e.by, e.note))
     for c in s.scalars(select(ConsentEvent).where(ConsentEvent.worker_id == wid)):
