@@ -59,7 +59,9 @@ SOURCES: Mapping[str, tuple[str, str]] = MappingProxyType({
     "TT46": ("Thông tư 46/2022/TT-BTC", "Circular 46/2022/TT-BTC"),
     "D338": ("Nghị định 338/2025/NĐ-CP", "Decree 338/2025/ND-CP"),
     "D13": ("Nghị định 13/2023/NĐ-CP", "Decree 13/2023/ND-CP"),
-    # not a citation of one article: what the counsellor checks (DOMAIN.md)
+    # not a citation of one article: a programme's terms, or what the counsellor checks (DOMAIN.md)
+    "TRIPLEWIN": ("Điều kiện của chương trình Triple Win (Việt Nam – Đức)",
+                  "Terms of the Triple Win programme (Vietnam–Germany)"),
     "VBSP": ("Quy định cho vay của Ngân hàng Chính sách xã hội (kiểm tra văn bản đang có hiệu lực)",
              "Social Policy Bank lending rules (check the decree in force)"),
     "KH1244": ("Kế hoạch 1244/KH-UBND tỉnh Cao Bằng (ưu tiên xã đặc biệt khó khăn) và quy chế tuyển chọn "
@@ -225,7 +227,7 @@ FEE_CAP_RULES: tuple[FeeCapRule, ...] = (
     # Germany's Triple Win nursing programme charges trainees nothing (DOMAIN.md, markets table);
     # a programme term, not a cap of the law: the rules still cite it.
     FeeCapRule("de_nursing_triple_win", _fs("europe"), _fs("DE"), None, _fs("nursing"), 0.0, 0.0,
-               "DOMAIN.md: Triple Win",
+               "TRIPLEWIN",
                "0 đồng với chương trình điều dưỡng Triple Win tại Đức",
                "0 for the Triple Win nursing programme in Germany"),
     FeeCapRule("seafarer", None, None, _fs("seafarer"), None, 1.5, 3.0, "L69 Art 23(4)(a)",

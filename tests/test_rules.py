@@ -596,3 +596,37 @@ def test_two_verified_holders_stay_held():
     genuine, fake = _holders(licence_verified_on=dt.date(2026, 1, 1))
     genuine.licence_verified_on = dt.date(2026, 2, 1)
     assert set(rules.find_duplicate_codes([genuine, fake], [])) == {"GEN", "FAKE"}
+
+
+def test_gender_and_education_sentences_use_the_vocabulary_names():
+    """The sentences name the values as the forms do ("nữ", "THPT", "cao đẳng"), never the
+    codes ("female", "upper_secondary")."""
+    certs = [parse_certificate("JLPT N5")]
+    [r] = worker_gates(worker(), order(gender="female"), DAY, certs)
+    assert r.vi == "Đơn hàng tuyển lao động nữ; hồ sơ ghi giới tính nam"
+    assert r.en == "The order asks for female workers; the profile records male"
+    [r] = worker_gates(worker(), order(min_education="college"), DAY, certs)
+    assert r.vi == "Trình độ THPT thấp hơn yêu cầu cao đẳng"
+    assert r.en == "Education upper secondary is below the required college"
+    [r] = worker_gates(worker(education=None), order(min_education="vocational"), DAY, certs)
+    assert "trình độ trung cấp nghề;" in r.vi and "vocational" not in r.vi
+
+
+def test_legal_sources_are_cited_by_name():
+    from models.reference import cite
+
+    assert cite("L69 Art 7") == ("Luật 69/2020/QH14, Điều 7", "Law 69/2020/QH14, Art 7")
+    assert cite("L69 Art 26(2)(dd)") == ("Luật 69/2020/QH14, Điều 26(2)(đ)", "Law 69/2020/QH14, Art 26(2)(đ)")
+    assert cite("D112 App II") == ("Nghị định 112/2021/NĐ-CP, Phụ lục II", "Decree 112/2021/ND-CP, App II")
+    assert cite("TT46") == ("Thông tư 46/2022/TT-BTC", "Circular 46/2022/TT-BTC")
+    assert cite("") == ("", "")
+    [r] = consent_gate(worker(consent_share=False))
+    assert r.vi.endswith("[Nghị định 13/2023/NĐ-CP, Điều 11]") and r.en.endswith("[Decree 13/2023/ND-CP, Art 11]")
+    # every source a gate may cite names a known document
+    from models.reference import DEPOSIT_RULES, FEE_CAP_RULES, MIN_WAGES, PROHIBITED_AREA_KEYWORDS, PROHIBITED_JOB_KEYWORDS
+
+    sources = {x.source for x in (*FEE_CAP_RULES, *DEPOSIT_RULES, *MIN_WAGES)}
+    sources |= set(PROHIBITED_JOB_KEYWORDS.values()) | set(PROHIBITED_AREA_KEYWORDS.values())
+    for source in sources:
+        vi, en = cite(source)
+        assert vi != source and "Art" not in vi and "App" not in vi, source

@@ -1,0 +1,69 @@
+"""Pages name the codes a person reads (issue 18): countries, stages, audit actions and their
+detail, legal sources; the code stays visible only as small text or a tooltip."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+@pytest.fixture
+def admin(auth, client):
+    auth.login("admin")
+    return client
+
+
+def _audit_rows(client, query: str = "") -> str:
+    return client.get(f"/admin/audit{query}").get_data(as_text=True).split('id="audit-table"', 1)[1]
+
+
+def test_audit_page_names_actions_records_and_detail(admin):
+    admin.get("/counsellor/workers/W-PRIVATE")
+    admin.get("/counsellor/workers")  # a bulk read, audited with the list of ids
+    rows = _audit_rows(admin)
+    # the action by its name, the code kept as small text and as a tooltip
+    assert re.search(r'<span title="login">Đăng nhập</span> <small class="code">login</small>', rows)
+    assert re.search(r'<span title="view">Xem</span>', rows)
+    assert '<span title="worker">Người lao động</span> W-PRIVATE' in rows
+    assert '<span title="page">trang</span>: profile' in rows
+    # a list is shown as a list, shortened, never as a Python repr
+    assert "['" not in rows and "view_list" not in rows.replace('title="view_list"', "").replace(
+        '<small class="code">view_list</small>', "")
+    assert "Xem danh sách" in rows
+    # the filter offers the names too, with the codes as values
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert re.search(r'<option value="login"\s*>Đăng nhập</option>', page)
+    assert "Thời điểm (giờ Việt Nam)" in page and "UTC" not in page.split('id="audit-table"', 1)[1].split("</thead>")[0]
+    english = _audit_rows(admin, "?lang=en")
+    assert "Signed in" in english and '<span title="page">page</span>: profile' in english
+
+
+def test_audit_detail_names_stage_codes(admin):
+    from web.audit import detail_items
+
+    items = detail_items({"from_stage": "sent", "to_stage": "selected", "workers": [f"W{i}" for i in range(8)],
+                          "partial": False, "via": None})
+    assert items == [
+        ("from_stage", "từ giai đoạn", "Đã giới thiệu cho doanh nghiệp"),
+        ("to_stage", "sang giai đoạn", "Trúng tuyển"),
+        ("workers", "người lao động", "W0, W1, W2, W3, W4 … (+3)"),
+        ("partial", "nhập một phần", "không"),
+        ("via", "qua", "—"),
+    ]
+    assert detail_items({"to_stage": "selected"}, "en") == [("to_stage", "to stage", "Selected")]
+
+
+def test_match_reasons_name_the_countries(auth, client):
+    auth.login("counsellor")
+    html = client.get("/counsellor/workers/W-CONSENT/matches").get_data(as_text=True)
+    assert "Nhật Bản là nước mong muốn thứ 1" in html
+    assert not re.search(r"\b(JP|TW) (là|không nằm)", html)
+
+
+def test_support_sources_are_cited_in_vietnamese(auth, client):
+    auth.login("counsellor")
+    html = client.get("/intel/needs").get_data(as_text=True)
+    assert "Thông tư 46/2022/TT-BTC" in html and "Nghị định 338/2025/NĐ-CP, Điều 30" in html
+    for english in ("Circular 46", "Decree 338", "DOMAIN.md", "check the decree"):
+        assert english not in html
