@@ -69,6 +69,7 @@ class Vocabulary:
     variants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     common_noun: bool = False
     _keys: dict[str, str] = field(init=False, repr=False, compare=False)
+    ambiguous: frozenset[str] = field(init=False, repr=False, compare=False)  # keys of two codes
 
     def __post_init__(self):
         keys: dict[str, str] = {}
@@ -84,6 +85,7 @@ class Vocabulary:
         for k in ambiguous:
             del keys[k]
         object.__setattr__(self, "_keys", keys)
+        object.__setattr__(self, "ambiguous", frozenset(ambiguous))
 
     def _spellings(self) -> Iterable[tuple[str, tuple[str, ...]]]:
         for code, (vi, en) in self.names.items():
@@ -123,6 +125,12 @@ class Vocabulary:
             if candidate in self.names:
                 return candidate
         return self._keys.get(key(text))
+
+    def typed(self, code: str, lang: str = "vi") -> str:
+        """What to put in a field a person edits: the name when it reads back as ``code``
+        (:meth:`read`), else the code."""
+        name = self.label(code, lang)
+        return name if self.read(name) == code else code
 
     def accepted(self, codes: Iterable[str] | None = None, lang: str = "vi") -> str:
         """The names a person may type, for a message: "Nam, Nữ, Khác"."""
@@ -178,8 +186,8 @@ GENDERS = _vocab("gender", (*enums.GENDERS, "any"), {
     "other": ("Khác", "Other"),
     "any": ("Không yêu cầu", "Any"),
 }, {
-    "male": ("M", "nam giới", "trai", "man"),
-    "female": ("F", "nữ giới", "gái", "woman"),
+    "male": ("M", "nam giới"),
+    "female": ("F", "nữ giới"),
     "any": ("bất kỳ", "nam nữ", "nam/nữ", "cả hai", "both"),
 }, common_noun=True)
 
@@ -288,7 +296,7 @@ AUDIT_ENTITIES = _vocab("audit_entity", (), {
     "application": ("Hồ sơ ứng tuyển", "Application"),
     "allocation": ("Phân bổ", "Allocation"),
     "training_need": ("Nhu cầu đào tạo", "Training need"),
-    "training_needs": ("Nhu cầu đào tạo", "Training needs"),
+    "training_needs": ("Bảng nhu cầu đào tạo", "Training needs table"),
     "period_report": ("Báo cáo định kỳ", "Periodic report"),
     "worker_list": ("Danh sách người lao động", "Worker list"),
 })

@@ -78,7 +78,8 @@ BAD = [
     ("workers", "workers.csv", WORKERS_CSV.replace("1999-12-31", "31/02/1999"), "utf-8-sig",
      "workers.csv row 3, birth_date: '31/02/1999' is not a date (dd/mm/yyyy or YYYY-MM-DD)"),
     ("workers", "workers.csv", WORKERS_CSV.replace(",female,", ",woman,"), "utf-8-sig",
-     "workers.csv row 3, gender: 'woman' is not one of male, female, other"),
+     "workers.csv row 3, gender: 'woman' không hợp lệ; hãy ghi một trong: Nam, Nữ, Khác (hoặc mã male, female, "
+     "other) / 'woman' is not one of male, female, other (or Male, Female, Other)"),
     ("workers", "workers.csv", WORKERS_CSV.replace("full_name", "name"), "utf-8-sig",
      "workers.csv, full_name: missing required column 'full_name'"),
     ("workers", "workers.csv", WORKERS_CSV.replace("W2,", "W1,"), "utf-8-sig",

@@ -252,13 +252,16 @@ BAD_CASES = [
         "workers",
         "workers.csv",
         WORKERS_CSV.replace(",poor,", ",rich,").encode("utf-8-sig"),
-        ["workers.csv row 2, household: 'rich' is not one of poor, near_poor"],
+        ["workers.csv row 2, household: 'rich' không hợp lệ; hãy ghi một trong: Hộ nghèo, Hộ cận nghèo "
+         "(hoặc mã poor, near_poor) / 'rich' is not one of poor, near_poor (or Poor household, Near-poor household)"],
     ),
     (
         "recruiters",
         "recruiters.csv",
         RECRUITERS_CSV.replace(",revoked,", ",closed,").encode("utf-8-sig"),
-        ["recruiters.csv row 3, status: 'closed' is not one of active, suspended, revoked"],
+        ["recruiters.csv row 3, status: 'closed' không hợp lệ; hãy ghi một trong: Đang hoạt động, Bị đình chỉ, "
+         "Bị thu hồi (hoặc mã active, suspended, revoked) / 'closed' is not one of active, suspended, revoked "
+         "(or Active, Suspended, Revoked)"],
     ),
     (
         "workers",
@@ -325,8 +328,10 @@ BAD_CASES = [
     (
         "orders",
         "job_orders.csv",
-        ORDERS_CSV.replace(",JP,ssw,", ",Japan,ssw,").replace("18,35,", "40,35,").encode("utf-8-sig"),
-        ["job_orders.csv row 2, country: 'Japan' is not a country code (ISO 3166 alpha-2, e.g. JP, KR, TW, DE)",
+        ORDERS_CSV.replace(",JP,ssw,", ",Japon,ssw,").replace("18,35,", "40,35,").encode("utf-8-sig"),
+        ["job_orders.csv row 2, country: 'Japon' không phải mã hay tên một nước (ví dụ JP, Nhật Bản, Hàn Quốc, "
+         "Đài Loan, Đức; có dấu hay không dấu đều được) / 'Japon' is not a country code (ISO 3166 alpha-2, "
+         "e.g. JP, KR, TW, DE) or a country's name (e.g. Japan, Nhật Bản)",
          "job_orders.csv row 2, max_age: 35 is below min_age 40"],
     ),
     (

@@ -67,3 +67,29 @@ def test_support_sources_are_cited_in_vietnamese(auth, client):
     assert "Thông tư 46/2022/TT-BTC" in html and "Nghị định 338/2025/NĐ-CP, Điều 30" in html
     for english in ("Circular 46", "Decree 338", "DOMAIN.md", "check the decree"):
         assert english not in html
+
+
+def test_forms_show_country_names_and_read_them_back(app, auth, client):
+    """The edit form shows "Nhật Bản; Đài Loan" (not "JP; TW"); saving it, or typing names, stores
+    the codes."""
+    from models import Worker
+    from web.db import get_store
+    from webtesting import csrf_of
+
+    auth.login("counsellor")
+    page = client.get("/counsellor/workers/W-CONSENT/edit").get_data(as_text=True)
+    assert 'value="Nhật Bản; Đài Loan"' in page
+    assert "Tên hoặc mã nước" in page
+    fields = dict(re.findall(r'<input id="f-[^"]+" name="([^"]+)" value="([^"]*)"', page))
+    fields.update({k: v for k, v in re.findall(r'<textarea id="f-[^"]+" name="([^"]+)"[^>]*>([^<]*)</textarea>', page)})
+    for name in ("gender", "education", "household", "language_training", "ethnicity"):
+        options = re.search(rf'<select id="f-{name}" name="{name}"[^>]*>(.*?)</select>', page, re.S).group(1)
+        m = re.search(r'<option value="([^"]*)" selected', options)
+        fields[name] = m.group(1) if m else ""
+    fields["consent_share"] = "true"
+    version = re.search(r'name="version_id" value="(\d+)"', page).group(1)
+    fields.update({"preferred_countries": "Hàn Quốc; dai loan; Đức", "version_id": version, "csrf_token": csrf_of(page)})
+    saved = client.post("/counsellor/workers/W-CONSENT/edit", data=fields)
+    assert saved.status_code == 302, re.findall(r"class=\"error\" id=\"e-[^\"]+\"[^>]*>[^<]*", saved.get_data(as_text=True))
+    with get_store(app).session() as s:
+        assert s.get(Worker, "W-CONSENT").preferred_countries == ["KR", "TW", "DE"]
