@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from models import formatting
+
 
 class SettingsError(ValueError):
     """A setting is unknown or has a value of the wrong kind."""
@@ -130,6 +132,7 @@ def load_settings(
 
 
 def gate_date(settings: dict[str, Any]) -> dt.date:
-    """The date the gates use: the ``today`` setting when set, else the real date."""
+    """The date the gates use: the ``today`` setting when set, else the real date in Cao Bằng
+    (Asia/Ho_Chi_Minh, not the server's time zone)."""
     fixed = settings.get("today")
-    return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
+    return dt.date.fromisoformat(fixed) if fixed else formatting.local_today()

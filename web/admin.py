@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from models import AuditEvent, JobOrder, LicenceStatusChange, Recruiter, User
+from models import AuditEvent, JobOrder, LicenceStatusChange, Recruiter, User, formatting
 from models.enums import LICENCE_STATUSES, ROLES
 from web.audit import detail_items, record
 from web.auth import AuthError, create_user, current_user, require_form_version, role_required
@@ -267,7 +267,8 @@ def audit():
     for key, op in (("date_from", "ge"), ("date_to", "lt")):
         day = date_arg(key, errors)
         if day is not None:
-            start = dt.datetime.combine(day if op == "ge" else day + dt.timedelta(days=1), dt.time())
+            # the days are Cao Bằng's, the stored times UTC
+            start = formatting.utc_at_local(day if op == "ge" else day + dt.timedelta(days=1))
             q = q.where(AuditEvent.at >= start if op == "ge" else AuditEvent.at < start)
     total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
     pages = max(1, -(-total // AUDIT_PAGE))

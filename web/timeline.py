@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import Application, AuditEvent, ConsentEvent, StageEvent, Worker, WorkerNote
 from models.enums import NOTE_KINDS
-from models import labels
+from models import formatting, labels
 
 MAX_BODY = 4000
 # note kind -> (Vietnamese, English)
@@ -84,8 +84,9 @@ def add_note(s: Session, wid: str, values: dict[str, Any], by: str | None) -> Wo
 
 
 def _noon(day: dt.date, at: dt.datetime) -> dt.datetime:
-    """When a note sorts: its day, at the time it was written if written that day."""
-    return at if at.date() == day else dt.datetime.combine(day, dt.time(12))
+    """When a note sorts and shows: the time it was written if written on its day (in Cao
+    Bằng), else noon of its day in Cao Bằng (stored times are UTC)."""
+    return at if formatting.local_date(at) == day else formatting.utc_at_local(day, dt.time(12))
 
 
 def worker_timeline(s: Session, wid: str) -> list[Entry]:
