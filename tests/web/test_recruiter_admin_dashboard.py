@@ -80,11 +80,11 @@ def test_missing_approval_warns(reca):
 
 
 def test_form_validation_messages(reca):
-    response = _post_order(reca, {**LEGAL, "positions": "", "country": "Japan", "min_age": "40", "max_age": "20"})
+    response = _post_order(reca, {**LEGAL, "positions": "", "country": "Japon", "min_age": "40", "max_age": "20"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert re.search(r'id="e-positions"[^>]*>Bắt buộc nhập', html)
-    assert re.search(r'id="e-country"[^>]*>Cần mã nước 2 chữ cái', html)
+    assert re.search(r'id="e-country"[^>]*>&#39;Japon&#39; không phải mã hay tên một nước', html)  # "Japan" would be read as JP
     assert re.search(r'id="e-max_age"[^>]*>Tuổi tối đa phải lớn hơn', html)
 
 
