@@ -17,7 +17,7 @@ from web.engine import get_engine
 from web.errors import BadRequest, Conflict, NotFound
 from web.forms import RecruiterForm
 from web.i18n import current_lang, t
-from web.params import date_arg, page_arg
+from web.params import date_arg, page_of
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE = 50
@@ -271,8 +271,7 @@ def audit():
             start = formatting.utc_at_local(day if op == "ge" else day + dt.timedelta(days=1))
             q = q.where(AuditEvent.at >= start if op == "ge" else AuditEvent.at < start)
     total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
-    pages = max(1, -(-total // AUDIT_PAGE))
-    page = min(page_arg(), pages)  # past the last page: the last page
+    page, pages = page_of(total, AUDIT_PAGE)
     rows = s.scalars(q.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE)).all()
     actions = s.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     entities = s.scalars(select(AuditEvent.entity).distinct().order_by(AuditEvent.entity)).all()

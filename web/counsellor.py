@@ -22,7 +22,7 @@ from models.text import contains_words
 from web.audit import record, record_bulk_read
 from web.auth import current_user, require_form_version, role_required
 from web.db import get_session, today
-from web.params import page_arg
+from web.params import page_of
 from web.engine import get_engine
 from web.errors import BadRequest, Conflict, NotFound, Unprocessable
 from web.forms import WorkerForm
@@ -110,10 +110,9 @@ def workers():
 
     s = get_session()
     q = (request.args.get("q") or "").strip()[:200]
-    page = page_arg()
-    rows = list_workers(s, q or None, limit=PAGE, offset=(page - 1) * PAGE)
     total = count_workers(s, q or None)
-    pages = max(1, -(-total // PAGE))
+    page, pages = page_of(total, PAGE)
+    rows = list_workers(s, q or None, limit=PAGE, offset=(page - 1) * PAGE)
     record_bulk_read("workers", "worker", [w.worker_id for w in rows], q=q or None, page_no=page)
     return render_template(
         "counsellor/workers.html",
@@ -402,8 +401,8 @@ def orders():
     states = get_engine().order_states(s, rows)
     if args["legality"] != "all":
         rows = [o for o in rows if states[o.order_id][0] == args["legality"]]
-    page, total = page_arg(), len(rows)
-    pages = max(1, -(-total // PAGE))
+    total = len(rows)
+    page, pages = page_of(total, PAGE)
     countries = s.scalars(select(JobOrder.country).distinct().order_by(JobOrder.country)).all()
     return render_template(
         "counsellor/orders.html",

@@ -27,6 +27,14 @@ def page_arg(name: str = "page") -> int:
         return 1
 
 
+def page_of(total: int, size: int, name: str = "page") -> tuple[int, int]:
+    """``(page, pages)`` for a list of ``total`` rows shown ``size`` a page: the page asked
+    (:func:`page_arg`), but at most the last one, so a page past the end shows the last page
+    instead of an empty table under a non-zero count."""
+    pages = max(1, -(-total // size))
+    return min(page_arg(name), pages), pages
+
+
 def parse_day(raw: str) -> dt.date:
     """A typed date (:func:`models.formatting.parse_date`: dd/mm/yyyy or ISO) within
     MIN_DAY..MAX_DAY; ValueError otherwise."""
