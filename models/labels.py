@@ -29,6 +29,7 @@ from models.text import fold
 _CODE_SPACING = re.compile(r"[\s\-]+")
 
 __all__ = [
+    "ALLOCATION_METHODS",
     "AUDIT_ACTIONS",
     "AUDIT_ENTITIES",
     "COUNTRIES",
@@ -302,6 +303,15 @@ AUDIT_ENTITIES = _vocab("audit_entity", (), {
 })
 
 
+# How an allocation was computed (matcher.allocate.Allocation.method).
+ALLOCATION_METHODS = _vocab("allocation_method", (), {
+    "exact-lp (totally unimodular)": ("Tối ưu chính xác (quy hoạch tuyến tính)",
+                                      "Exact optimum (linear programme)"),
+    "exact-milp (priority share)": ("Tối ưu chính xác có tỷ lệ tối thiểu người thuộc diện ưu tiên (quy hoạch nguyên)",
+                                    "Exact optimum with a minimum share of priority workers (integer programme)"),
+})
+
+
 # ---------------------------------------------------------------------------------------------
 # Countries: CLDR territory names (Babel), the centre's own spelling where it differs.
 
@@ -347,5 +357,5 @@ VOCABULARIES: Mapping[str, Vocabulary] = MappingProxyType({
     v.name: v
     for v in (ROLES, LICENCE_STATUSES, ORDER_STATUSES, STAGES, GENDERS, EDUCATION, HOUSEHOLDS,
               LANGUAGE_TRAINING, PROGRAMMES, ROUTES, RECRUITER_KINDS, NOTE_KINDS, AUDIT_ACTIONS,
-              AUDIT_ENTITIES, COUNTRIES)
+              AUDIT_ENTITIES, ALLOCATION_METHODS, COUNTRIES)
 })

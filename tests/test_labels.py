@@ -66,3 +66,9 @@ def test_names_inside_sentences():
     assert labels.EDUCATION.phrase("upper_secondary") == "THPT"  # an abbreviation keeps its capitals
     assert labels.GENDERS.phrase("female") == "nữ" and labels.GENDERS.phrase("female", "en") == "female"
     assert labels.COUNTRIES.phrase("JP") == "Nhật Bản"  # a proper name keeps its capitals
+
+
+def test_every_allocation_method_has_a_name():
+    source = (ROOT / "matcher" / "allocate.py").read_text(encoding="utf-8")
+    methods = set(re.findall(r'method = "([^"]+)"', source))
+    assert len(methods) == 2 and methods <= set(labels.ALLOCATION_METHODS.names)

@@ -18,11 +18,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models import Application, JobOrder, Recruiter, Worker, is_active_worker
 from models.enums import ORDER_STATUSES, PROGRAMMES, STAGE_MOVES
+from models.labels import COUNTRIES
 from models.text import contains_words
 from web.audit import record, record_bulk_read
 from web.auth import current_user, require_form_version, role_required
 from web.db import get_session, today
-from web.params import page_of
+from web.params import country_code, page_of
 from web.engine import get_engine
 from web.errors import BadRequest, Conflict, NotFound, Unprocessable
 from web.forms import WorkerForm
@@ -268,7 +269,7 @@ def edit_worker(wid: str):
 def matches(wid: str):
     s = get_session()
     w = load_worker(wid)
-    country = (request.args.get("country") or "").strip().upper() or None
+    country = country_code(request.args.get("country"))
     programme = request.args.get("programme") or None
     if programme and programme not in PROGRAMMES:
         raise BadRequest("Chương trình không hợp lệ.", "Unknown programme.")
@@ -285,7 +286,7 @@ def matches(wid: str):
         ranking=ranking,
         orders=orders,
         apps=apps,
-        country_filter=country or "",
+        country_filter=COUNTRIES.typed(country) if country else "",
         programme=programme or "",
         programmes=PROGRAMMES,
         top=top,
@@ -574,7 +575,7 @@ def allocation():
     args = request.form
     errors = {}
     q = (args.get("q") or "").strip()[:200]
-    country = (args.get("country") or "").strip().upper()
+    country = country_code(args.get("country"))
     try:
         size = int(args.get("size") or 50)
         if not 1 <= size <= 500:

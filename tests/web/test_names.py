@@ -93,3 +93,25 @@ def test_forms_show_country_names_and_read_them_back(app, auth, client):
     assert saved.status_code == 302, re.findall(r"class=\"error\" id=\"e-[^\"]+\"[^>]*>[^<]*", saved.get_data(as_text=True))
     with get_store(app).session() as s:
         assert s.get(Worker, "W-CONSENT").preferred_countries == ["KR", "TW", "DE"]
+
+
+def test_country_filters_read_names(auth, client):
+    """The matches page's country filter takes "Đài Loan" as well as "TW" and shows the name back."""
+    auth.login("counsellor")
+    by_code = client.get("/counsellor/workers/W-CONSENT/matches?country=TW&top=100").get_data(as_text=True)
+    by_name = client.get("/counsellor/workers/W-CONSENT/matches?country=dai+loan&top=100").get_data(as_text=True)
+    ids = lambda html: re.findall(r'id="match-([^"]+)"', html)  # noqa: E731
+    assert ids(by_code) == ids(by_name) and "ORD-A2" in ids(by_name) and "ORD-A1" not in ids(by_name)
+    assert 'name="country" value="Đài Loan"' in by_name
+    nowhere = client.get("/counsellor/workers/W-CONSENT/matches?country=Atlantis").get_data(as_text=True)
+    assert ids(nowhere) == []  # an unknown name filters to nothing, never to another country
+
+
+def test_allocation_names_its_method(auth, client):
+    from webtesting import csrf_of
+
+    auth.login("counsellor")
+    page = client.get("/counsellor/allocation").get_data(as_text=True)
+    html = client.post("/counsellor/allocation", data={"size": "10", "country": "Nhật Bản",
+                                                        "csrf_token": csrf_of(page)}).get_data(as_text=True)
+    assert "Tối ưu chính xác (quy hoạch tuyến tính)" in html and ">exact-lp" not in html
