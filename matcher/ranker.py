@@ -255,7 +255,7 @@ class Engine:
         self._order_pos = {oid: n for n, oid in enumerate(self._order_ids)}
         self._worker_lex = self._lex([self._worker_texts[i] for i in self._worker_ids])
         self._worker_pos = {wid: n for n, wid in enumerate(self._worker_ids)}
-        self._duplicates = rules.find_duplicate_codes(self.recruiters_.values(), self.orders_.values())
+        self._recheck_codes()
         self._invalidate()
         self._background()
 
@@ -306,7 +306,7 @@ class Engine:
         for o in self.orders_.values():
             if o.recruiter_id == recruiter.recruiter_id:
                 o.recruiter = recruiter
-        self._duplicates = rules.find_duplicate_codes(self.recruiters_.values(), self.orders_.values())
+        self._recheck_codes()
         self._invalidate()
 
     def upsert_worker(self, worker: Worker) -> None:
@@ -329,7 +329,7 @@ class Engine:
         self._order_index = self._build_index(self._order_ids, self._order_texts)
         self._order_lex = self._lex([self._order_texts[i] for i in self._order_ids])
         self._order_pos = {oid: n for n, oid in enumerate(self._order_ids)}
-        self._duplicates = rules.find_duplicate_codes(self.recruiters_.values(), self.orders_.values())
+        self._recheck_codes()
         self._invalidate()
 
     def _refresh_workers(self) -> None:
@@ -373,9 +373,21 @@ class Engine:
         if key not in self._gate_cache:
             order = self.orders_[order_id]
             recruiter = self.recruiters_.get(order.recruiter_id) or order.recruiter
-            reasons = rules.order_gates(order, recruiter, day, self.rates_, duplicates=self._duplicates)
+            reasons = rules.order_gates(order, recruiter, day, self.rates_, duplicates=self._duplicates,
+                                        signs=self._signs)
             self._gate_cache[key] = reasons
         return self._gate_cache[key]
+
+    def _recheck_codes(self) -> None:
+        """Shared licence/approval numbers and look-alike signs, after any change of
+        recruiters or orders (they depend on every enterprise, not only the changed one)."""
+        self._duplicates = rules.find_duplicate_codes(self.recruiters_.values(), self.orders_.values())
+        self._signs = rules.find_look_alikes(self.recruiters_.values())
+
+    def recruiter_signs(self, recruiter_id: str) -> list:
+        """The look-alike signs (warnings) of one enterprise, as its orders show them."""
+        self._check_fitted()
+        return list(self._signs.get(recruiter_id, ()))
 
     def _invalidate(self) -> None:
         """Forget gate results after any change of orders, recruiters or rates."""

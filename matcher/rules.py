@@ -15,12 +15,13 @@ no files and open no database. Exchange rates are a mapping of currency -> VND p
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, Sequence
 
 from matcher.languages import LanguageAssessment, assess
-from matcher.text import fold, normalise_id_code
+from matcher.text import fold, name_similarity, normalise_id_code
 from models import formatting
 from models.entities import is_active_worker
 from models.enums import education_rank
@@ -104,6 +105,8 @@ REASON_CODES: Mapping[str, Severity] = {
     "seasonal_private_sender": "block",
     "eps_private_sender": "block",
     "lure_wording": "warn",
+    "look_alike_name": "warn",
+    "website_not_vn": "warn",
     "long_wait_before_departure": "warn",
     # worker x order
     "worker_inactive": "fail",
@@ -611,12 +614,14 @@ def order_gates(
     day: dt.date,
     rates: Mapping[str, float] | None = None,
     duplicates: Mapping[str, Reason] | Iterable[str] = frozenset(),
+    signs: Mapping[str, list[Reason]] | None = None,
 ) -> list[Reason]:
     """Every reason why ``order`` is illegal, not open, or suspicious on ``day``.
 
     ``recruiter`` is the enterprise that posts it (licence status taken on ``day``);
     ``rates`` overrides the default exchange rates (currency -> VND per unit); ``duplicates``
-    is :func:`find_duplicate_codes`' result (or a set of recruiter/order ids held out).
+    is :func:`find_duplicate_codes`' result (or a set of recruiter/order ids held out);
+    ``signs`` is :func:`find_look_alikes`' result (warnings about the recruiter).
     An order with any "block" reason must not be ranked for anyone.
     """
     rates = merged_rates(rates)
@@ -628,6 +633,7 @@ def order_gates(
         *_money_reasons(order, rates, classes),
         *_wage_reasons(order, rates, classes),
         *_content_reasons(order, recruiter),
+        *(signs or {}).get(recruiter.recruiter_id if recruiter is not None else order.recruiter_id, ()),
     ]
 
 
@@ -688,6 +694,61 @@ def find_duplicate_codes(recruiters: Iterable[Recruiter], orders: Iterable[JobOr
             f"Approval number {o.approval_no} is also on order {shown}: at least one is forged; "
             "both are held out until an administrator confirms",
             "L69 Art 20", normalised=key, shared_with=others))
+    return out
+
+
+# A name this close to a verified enterprise's (matcher.text.name_similarity of the distinctive
+# parts) is a look-alike sign (DOMAIN.md, fraud sign 3): shown, never blocking on its own.
+LOOK_ALIKE_SIMILARITY = 0.85
+
+
+def website_host(url: str | None) -> str:
+    """The host of a website address, lower case, without "www." ("" when none is given)."""
+    text = (url or "").strip().lower()
+    if not text:
+        return ""
+    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text)
+    host = re.split(r"[/?#:]", text, maxsplit=1)[0].strip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def find_look_alikes(recruiters: Iterable[Recruiter]) -> dict[str, list[Reason]]:
+    """Look-alike signs per recruiter id (DOMAIN.md, fraud sign 3), severity "warn":
+
+    - ``look_alike_name``: an enterprise not itself verified whose name is the same or nearly
+      the same (:data:`LOOK_ALIKE_SIMILARITY`) as a verified enterprise's (``licence_verified_on``);
+    - ``website_not_vn``: a website outside the .vn domain, which a licensed enterprise must
+      have [L69 Art 10].
+    Public bodies are judged like anyone else: theirs end in .gov.vn.
+    """
+    recruiters = list(recruiters)
+    verified = [r for r in recruiters if getattr(r, "licence_verified_on", None)]
+    out: dict[str, list[Reason]] = {}
+    for r in recruiters:
+        signs: list[Reason] = []
+        if not getattr(r, "licence_verified_on", None):
+            for v in verified:
+                if v.recruiter_id == r.recruiter_id:
+                    continue
+                similarity = name_similarity(r.name, v.name)
+                if similarity >= LOOK_ALIKE_SIMILARITY:
+                    signs.append(_reason(
+                        "look_alike_name",
+                        f"Tên «{r.name}» gần giống tên doanh nghiệp đã xác minh «{v.name}» ({v.recruiter_id}, "
+                        f"số giấy phép {v.licence_no}): dấu hiệu mạo danh, hãy đối chiếu trước khi giới thiệu",
+                        f"The name '{r.name}' is close to that of the verified enterprise '{v.name}' "
+                        f"({v.recruiter_id}, licence {v.licence_no}): a look-alike sign, check before referring anyone",
+                        look_alike_of=v.recruiter_id, similarity=round(similarity, 3)))
+                    break
+        host = website_host(getattr(r, "website", None))
+        if host and not (host == "vn" or host.endswith(".vn")):
+            signs.append(_reason(
+                "website_not_vn",
+                f"Trang web {host} không thuộc tên miền .vn, trong khi doanh nghiệp được cấp phép phải có trang web .vn",
+                f"The website {host} is outside the .vn domain, which a licensed enterprise must have",
+                "L69 Art 10", website=host))
+        if signs:
+            out[r.recruiter_id] = signs
     return out
 
 

@@ -181,3 +181,50 @@ def normalise_id_code(s: str | None) -> str:
     t = re.sub(r"\s+", "", t).upper()
     t = re.sub(r"([/\-.])[/\-.]*", r"\1", t)  # "//" -> "/", "-/-" -> "-"
     return t.strip("/-.")
+
+
+# Enterprise names: the legal form and trade words every labour-export company shares, so that
+# "Công ty CP Nhân lực Quốc tế Bản Giốc" and "Công ty TNHH Nhân lực Quốc tế Hà Thành" are not
+# look-alikes merely because their first six words agree.
+_NAME_ABBREVIATIONS = {"cp": "co phan", "tnhh": "trach nhiem huu han", "ctcp": "cong ty co phan",
+                       "cty": "cong ty", "mtv": "mot thanh vien", "jsc": "co phan"}
+_NAME_GENERIC = frozenset(
+    "cong ty co phan trach nhiem huu han mot thanh vien tap doan chi nhanh nhan luc quoc te lao dong "
+    "xuat khau hop tac dich vu cung ung thuong mai dau tu viec lam va phat trien giao duc dao tao "
+    "ky thuat xay dung viet jsc ltd co company joint stock limited group hr manpower human resources "
+    "international labour labor".split()
+)
+
+
+def enterprise_name_key(name: str | None) -> str:
+    """An enterprise's name folded (case, diacritics, punctuation) with the legal-form
+    abbreviations expanded ("CP" = "Cổ phần"): two names with the same key are the same name."""
+    return " ".join(_NAME_ABBREVIATIONS.get(w, w) for w in fold(name or "").split())
+
+
+def distinctive_name(name: str | None) -> str:
+    """The part of an enterprise's name that tells it apart (the brand), without the legal form
+    and the trade words every such company uses."""
+    words = enterprise_name_key(name).split()
+    kept = [w for i, w in enumerate(words)
+            if w not in _NAME_GENERIC and not (w == "nam" and i and words[i - 1] == "viet")]
+    return " ".join(kept)
+
+
+def name_similarity(a: str | None, b: str | None) -> float:
+    """How close two enterprise names are, 0 to 1: the similarity of their distinctive parts
+    (difflib ratio), 1.0 when they are the same name once folded or when one brand is the other's
+    with words added ("An Bình" and "An Bình Việt", "Hà Thành 2")."""
+    import difflib
+
+    ka, kb = enterprise_name_key(a), enterprise_name_key(b)
+    if ka and ka == kb:
+        return 1.0
+    da, db = distinctive_name(a), distinctive_name(b)
+    if not da or not db:
+        return difflib.SequenceMatcher(None, ka, kb).ratio()
+    wa, wb = da.split(), db.split()
+    short, long_ = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    if long_[:len(short)] == short:
+        return 1.0
+    return difflib.SequenceMatcher(None, da, db).ratio()

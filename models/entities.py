@@ -414,3 +414,52 @@ class WorkerNote(Base):
     follow_up: Mapped[dt.date | None] = mapped_column(Date, index=True)
     by: Mapped[str | None] = mapped_column(String(100))
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TrainingCourse(Base):
+    """A language or skills class the centre runs or refers workers to: the language and the
+    level it aims at, its tier (basic or advanced, what Plan 1244's targets count), dates and
+    provider. Opened by hand or from a training need (``need_key``)."""
+
+    __tablename__ = "training_courses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # models.enums.COURSE_KINDS
+    language: Mapped[str | None] = mapped_column(String(8))  # ISO 639-1, language courses
+    target_level: Mapped[str | None] = mapped_column(String(60))  # "JLPT N4", "TOPIK 2", "A2"
+    tier: Mapped[str] = mapped_column(String(10), default="basic")  # models.enums.COURSE_TIERS
+    provider: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    need_key: Mapped[str | None] = mapped_column(String(60))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    enrolments: Mapped[list["Enrolment"]] = relationship(
+        back_populates="course", cascade="all, delete-orphan", order_by="Enrolment.id")
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+
+class Enrolment(Base):
+    """A worker in a course and the result: completed (with the level reached and the
+    certificate), failed or dropped. Goes with the worker when the worker is erased."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("course_id", "worker_id", name="uq_enrolment_course_worker"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("training_courses.id", ondelete="CASCADE"), index=True)
+    worker_id: Mapped[str] = mapped_column(ForeignKey("workers.worker_id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="enrolled")  # models.enums.ENROLMENT_STATUSES
+    enrolled_on: Mapped[dt.date] = mapped_column(Date)
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    level_reached: Mapped[str | None] = mapped_column(String(60))
+    certificate: Mapped[str | None] = mapped_column(String(200))
+    by: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    course: Mapped[TrainingCourse] = relationship(back_populates="enrolments")

@@ -26,6 +26,11 @@ LANGUAGE_TRAINING = ("none", "basic", "advanced")
 ROLES = ("admin", "counsellor", "recruiter")
 # kinds of a note on a worker's timeline (models.WorkerNote): a free note or a contact
 NOTE_KINDS = ("note", "call", "visit", "zalo", "other")
+# training records (models.TrainingCourse, models.Enrolment): a language or a skills course; its
+# tier is what Plan 1244's targets count (basic: every departing worker; advanced: 15%)
+COURSE_KINDS = ("language", "skill")
+COURSE_TIERS = ("basic", "advanced")
+ENROLMENT_STATUSES = ("enrolled", "completed", "failed", "dropped")
 
 # The application pipeline, in order; the last three are terminal.
 STAGES = (

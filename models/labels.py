@@ -33,7 +33,9 @@ __all__ = [
     "AUDIT_ACTIONS",
     "AUDIT_ENTITIES",
     "COUNTRIES",
+    "COURSE_KINDS",
     "EDUCATION",
+    "ENROLMENT_STATUSES",
     "GENDERS",
     "HOUSEHOLDS",
     "LANGUAGE_TRAINING",
@@ -249,6 +251,19 @@ RECRUITER_KINDS = _vocab("recruiter_kind", enums.RECRUITER_KINDS, {
     "public_agency": ("Đơn vị sự nghiệp công", "Public agency"),
 })
 
+# training records (models.TrainingCourse, models.Enrolment)
+COURSE_KINDS = _vocab("course_kind", enums.COURSE_KINDS, {
+    "language": ("Ngoại ngữ", "Language"),
+    "skill": ("Kỹ năng nghề", "Trade skill"),
+})
+
+ENROLMENT_STATUSES = _vocab("enrolment_status", enums.ENROLMENT_STATUSES, {
+    "enrolled": ("Đang học", "Enrolled"),
+    "completed": ("Hoàn thành", "Completed"),
+    "failed": ("Không đạt", "Failed"),
+    "dropped": ("Bỏ học", "Dropped"),
+}, common_noun=True)
+
 NOTE_KINDS = _vocab("note_kind", enums.NOTE_KINDS, {
     "note": ("Ghi chú", "Note"),
     "call": ("Gọi điện", "Phone call"),
@@ -281,6 +296,9 @@ AUDIT_ACTIONS = _vocab("audit_action", (), {
     "allocation_accept": ("Chấp nhận phương án phân bổ", "Allocation accepted"),
     "licence_status": ("Thay đổi trạng thái giấy phép", "Licence status changed"),
     "licence_verified": ("Xác minh giấy phép", "Licence verified"),
+    "licence_register_check": ("Đối chiếu danh sách giấy phép của cơ quan quản lý", "Licence register checked"),
+    "enrol": ("Ghi danh vào lớp đào tạo", "Enrolled in a course"),
+    "training_result": ("Ghi kết quả đào tạo", "Training result recorded"),
     "consent_grant": ("Ghi nhận đồng ý chia sẻ hồ sơ", "Consent recorded"),
     "consent_revoke": ("Ghi nhận rút lại sự đồng ý", "Consent withdrawn"),
     "erase": ("Xóa vĩnh viễn hồ sơ", "Profile erased"),
@@ -300,6 +318,8 @@ AUDIT_ENTITIES = _vocab("audit_entity", (), {
     "training_needs": ("Bảng nhu cầu đào tạo", "Training needs table"),
     "period_report": ("Báo cáo định kỳ", "Periodic report"),
     "worker_list": ("Danh sách người lao động", "Worker list"),
+    "training_course": ("Lớp đào tạo", "Training course"),
+    "enrolment": ("Ghi danh đào tạo", "Enrolment"),
 })
 
 
@@ -356,6 +376,7 @@ COUNTRIES = Vocabulary("country", MappingProxyType(_countries()), MappingProxyTy
 VOCABULARIES: Mapping[str, Vocabulary] = MappingProxyType({
     v.name: v
     for v in (ROLES, LICENCE_STATUSES, ORDER_STATUSES, STAGES, GENDERS, EDUCATION, HOUSEHOLDS,
-              LANGUAGE_TRAINING, PROGRAMMES, ROUTES, RECRUITER_KINDS, NOTE_KINDS, AUDIT_ACTIONS,
+              LANGUAGE_TRAINING, PROGRAMMES, ROUTES, RECRUITER_KINDS, COURSE_KINDS, ENROLMENT_STATUSES,
+              NOTE_KINDS, AUDIT_ACTIONS,
               AUDIT_ENTITIES, ALLOCATION_METHODS, COUNTRIES)
 })

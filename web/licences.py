@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import difflib
+import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,19 +22,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.repo import audit
-from matcher.text import normalise_id_code
+from matcher.rules import LOOK_ALIKE_SIMILARITY
+from matcher.text import enterprise_name_key, name_similarity, normalise_id_code
 from models import Recruiter
 from models.formatting import parse_date
-from models.text import fold
+from models.text import fold, nfc
 
 REGISTER_COLUMNS = ("licence_no", "name", "licence_date", "status")
 # Status words of the published list, folded: anything else is refused with the row.
 ACTIVE_WORDS = frozenset({"active", "con hieu luc", "hieu luc", "dang hoat dong", "hoat dong"})
 INACTIVE_WORDS = frozenset({"revoked", "suspended", "thu hoi", "da thu hoi", "dinh chi", "het hieu luc", "inactive"})
-# A name this similar to the listed one (difflib ratio of the folded names) without being the
-# same is a look-alike sign (DOMAIN.md, fraud sign 3): reported, never verified.
-LOOK_ALIKE = 0.85
-_ABBREVIATIONS = {"cp": "co phan", "tnhh": "trach nhiem huu han", "ctcp": "cong ty co phan", "cty": "cong ty"}
 
 
 @dataclass(frozen=True)
@@ -53,29 +51,29 @@ class RegisterCheck:
     errors: list[str] = field(default_factory=list)  # problems of the file, one per row/column
 
 
-def _name_key(name: str) -> str:
-    return " ".join(_ABBREVIATIONS.get(w, w) for w in fold(name).split())
-
-
 def same_name(a: str, b: str) -> bool:
     """Whether two enterprise names are the same once folded (case, diacritics, punctuation) and
     abbreviations expanded ("CP" = "Cổ phần")."""
-    return _name_key(a) == _name_key(b)
+    return enterprise_name_key(a) == enterprise_name_key(b)
 
 
 def look_alike(a: str, b: str) -> bool:
-    """Nearly the same name but not the same: a look-alike sign."""
-    ka, kb = _name_key(a), _name_key(b)
-    return ka != kb and difflib.SequenceMatcher(None, ka, kb).ratio() >= LOOK_ALIKE
+    """Nearly the same name but not the same: a look-alike sign (the engine's own threshold)."""
+    return not same_name(a, b) and name_similarity(a, b) >= LOOK_ALIKE_SIMILARITY
 
 
 def read_register(path: Path) -> tuple[list[RegisterEntry], list[str]]:
     """The entries of the CSV at ``path`` and the problems found, each naming the file, the row
     and the column (Vietnamese, then English)."""
+    return read_register_bytes(path.read_bytes(), str(path))
+
+
+def read_register_bytes(data: bytes, path: str) -> tuple[list[RegisterEntry], list[str]]:
+    """:func:`read_register` for an uploaded file's bytes; ``path`` names it in the messages."""
     entries: list[RegisterEntry] = []
     errors: list[str] = []
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
+        with io.StringIO(data.decode("utf-8-sig"), newline="") as fh:
             reader = csv.DictReader(fh)
             missing = [c for c in REGISTER_COLUMNS if c not in (reader.fieldnames or [])]
             if missing:
@@ -102,7 +100,56 @@ def read_register(path: Path) -> tuple[list[RegisterEntry], list[str]]:
                     entries.append(RegisterEntry(n, licence, name, day, status in ACTIVE_WORDS))
     except UnicodeDecodeError:
         errors.append(f"{path}: tệp không phải UTF-8 / the file is not UTF-8")
+    except csv.Error as exc:
+        errors.append(f"{path}: tệp CSV không đọc được ({exc}) / the CSV file cannot be read ({exc})")
     return entries, errors
+
+
+_EXACT_ABBREVIATIONS = {"cp": "cổ phần", "tnhh": "trách nhiệm hữu hạn", "ctcp": "công ty cổ phần", "cty": "công ty",
+                        "mtv": "một thành viên"}
+
+
+def _exact(name: str) -> str:
+    """A name compared exactly: diacritics kept; case, punctuation, spacing and the legal-form
+    abbreviations ("CP" = "Cổ phần") ignored."""
+    words = re.findall(r"\w+", nfc(name).casefold())
+    return " ".join(_EXACT_ABBREVIATIONS.get(w, w) for w in words)
+
+
+def _claimants_left_out(recruiters: list[Recruiter], by_key: dict[str, list[RegisterEntry]]) -> dict[str, tuple[str, str]]:
+    """Several enterprises holding one listed number under the listed name once folded (a forger
+    copies the name without diacritics): only one may be verified. The one spelled exactly as on
+    the list (or already verified) wins; when none or several are, nobody is verified and the
+    administrator decides in the queue. Returns recruiter id -> (vi, en) for those left out."""
+    claims: dict[str, list[tuple[Recruiter, RegisterEntry]]] = {}
+    for r in recruiters:
+        key = normalise_id_code(r.licence_no)
+        entry = next((e for e in by_key.get(key, []) if same_name(e.name, r.name)), None)
+        if entry is not None:
+            claims.setdefault(key, []).append((r, entry))
+    out: dict[str, tuple[str, str]] = {}
+    for group in claims.values():
+        if len(group) < 2:
+            continue
+        winners = [r for r, _ in group if r.licence_verified_on] or [r for r, e in group if _exact(r.name) == _exact(e.name)]
+        winner = winners[0] if len(winners) == 1 else None
+        for r, e in group:
+            if r is winner:
+                continue
+            if winner is not None:
+                out[r.recruiter_id] = (
+                    f"số giấy phép {r.licence_no} và tên viết khác của {winner.name} ({winner.recruiter_id}), đúng như trong "
+                    "danh sách: dấu hiệu mạo danh, không xác minh",
+                    f"licence number {r.licence_no} under another spelling of {winner.name} ({winner.recruiter_id}), "
+                    "which matches the list exactly: a look-alike sign, not verified")
+            else:
+                others = ", ".join(x.recruiter_id for x, _ in group if x is not r)
+                out[r.recruiter_id] = (
+                    f"cùng số giấy phép {r.licence_no} và cùng tên với {others}: không tự xác minh, quản trị viên cần chọn "
+                    "doanh nghiệp thật trong mục «Cần xác minh giấy phép»",
+                    f"the same licence number {r.licence_no} and name as {others}: not verified automatically; an "
+                    "administrator must pick the genuine one under 'Licences to verify'")
+    return out
 
 
 def check_register(session: Session, entries: list[RegisterEntry], day: dt.date, user: str | None) -> RegisterCheck:
@@ -113,8 +160,11 @@ def check_register(session: Session, entries: list[RegisterEntry], day: dt.date,
         by_key.setdefault(normalise_id_code(e.licence_no), []).append(e)
     out = RegisterCheck()
     recruiters = session.scalars(select(Recruiter).order_by(Recruiter.recruiter_id)).all()
-    for r in recruiters:
-        if (r.status or "active") == "revoked":
+    live = [r for r in recruiters if (r.status or "active") != "revoked"]
+    losers = _claimants_left_out(live, by_key)
+    for r in live:
+        if r.recruiter_id in losers:
+            out.mismatches.append((r.recruiter_id, *losers[r.recruiter_id]))
             continue
         listed = by_key.get(normalise_id_code(r.licence_no), [])
         if not listed:

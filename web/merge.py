@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from data.formats import WORKERS
 from data.repo import audit
-from models import Application, AuditEvent, ConsentEvent, LanguageCertificate, StageEvent, Worker, WorkerNote
+from models import Application, AuditEvent, ConsentEvent, Enrolment, LanguageCertificate, StageEvent, Worker, WorkerNote
 from models.entities import utcnow
 
 
@@ -42,13 +42,14 @@ class MergeResult:
     stage_events: int = 0
     consent_events: int = 0
     notes: int = 0
+    enrolments: int = 0
     certificates: int = 0
     audit_events: int = 0
     filled: list[str] = field(default_factory=list)  # fields of the kept profile filled in
 
     def counts(self) -> dict[str, Any]:
         return {"applications": self.applications, "joined_orders": self.joined, "stage_events": self.stage_events,
-                "consent_events": self.consent_events, "notes": self.notes, "certificates": self.certificates,
+                "consent_events": self.consent_events, "notes": self.notes, "enrolments": self.enrolments, "certificates": self.certificates,
                 "audit_events": self.audit_events, "filled_fields": self.filled}
 
 
@@ -97,6 +98,21 @@ def _move_applications(s: Session, keep: Worker, other: Worker, result: MergeRes
         result.joined.append(a.order_id)
 
 
+def _move_enrolments(s: Session, keep_id: str, other_id: str) -> int:
+    """The duplicate's training records join the kept profile; where both were enrolled in the
+    same course, the kept profile's record stays and the duplicate's is dropped."""
+    taken = set(s.scalars(select(Enrolment.course_id).where(Enrolment.worker_id == keep_id)))
+    moved = 0
+    for e in s.scalars(select(Enrolment).where(Enrolment.worker_id == other_id)).all():
+        if e.course_id in taken:
+            s.delete(e)
+        else:
+            e.worker_id = keep_id
+            moved += 1
+    s.flush()
+    return moved
+
+
 def _move_certificates(s: Session, keep: Worker, other: Worker, result: MergeResult) -> None:
     """Certificates the kept profile lacks (by the text as written) move to it; identical ones
     stay on the duplicate, so nothing is lost."""
@@ -139,6 +155,7 @@ def merge_workers(s: Session, keep_id: str, other_id: str, by: str | None) -> Me
         update(ConsentEvent).where(ConsentEvent.worker_id == other_id).values(worker_id=keep_id)
     ).rowcount
     result.notes = s.execute(update(WorkerNote).where(WorkerNote.worker_id == other_id).values(worker_id=keep_id)).rowcount
+    result.enrolments = _move_enrolments(s, keep_id, other_id)
     events = list(s.scalars(select(AuditEvent).where(AuditEvent.entity == "worker", AuditEvent.entity_id == other_id)))
     for e in events:
         e.entity_id, e.detail = keep_id, {**(e.detail or {}), "merged_from": other_id}

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from data.repo import audit
 from models import formatting
-from models import Application, AuditEvent, ConsentEvent, LanguageCertificate, StageEvent, Worker, WorkerNote
+from models import Application, AuditEvent, ConsentEvent, Enrolment, LanguageCertificate, StageEvent, Worker, WorkerNote
 from web.auth import current_user, role_required
 from web.db import get_session, today
 from web.errors import BadRequest, NotFound
@@ -59,6 +59,7 @@ def worker_record(s: Session, wid: str) -> dict[str, Any] | None:
     consents = s.scalars(select(ConsentEvent).where(ConsentEvent.worker_id == wid).order_by(ConsentEvent.id)).all()
     merged = s.scalars(select(Worker.worker_id).where(Worker.merged_into == wid).order_by(Worker.worker_id)).all()
     notes = s.scalars(select(WorkerNote).where(WorkerNote.worker_id == wid).order_by(WorkerNote.id)).all()
+    enrolments = s.scalars(select(Enrolment).where(Enrolment.worker_id == wid).order_by(Enrolment.id)).all()
     return {
         "exported_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "worker": _columns(w),
@@ -68,6 +69,7 @@ def worker_record(s: Session, wid: str) -> dict[str, Any] | None:
         ],
         "consent_events": [_columns(c, ("worker_id",)) for c in consents],
         "notes": [_columns(n, ("worker_id",)) for n in notes],
+        "training": [{**_columns(e, ("worker_id",)), "course": e.course.name} for e in enrolments],
         "audit_events": [_columns(e) for e in about],
         # duplicate profiles of the same person merged into this one (web.merge)
         "merged_profiles": [worker_record(s, m) for m in merged],
@@ -109,6 +111,7 @@ def erase_worker(s: Session, wid: str, by: str | None) -> dict[str, int] | None:
         "certificates": len(w.certificates),
         "consent_events": s.execute(delete(ConsentEvent).where(ConsentEvent.worker_id == wid)).rowcount,
         "notes": s.execute(delete(WorkerNote).where(WorkerNote.worker_id == wid)).rowcount,
+        "enrolments": s.execute(delete(Enrolment).where(Enrolment.worker_id == wid)).rowcount,
     }
     s.delete(w)  # cascades to certificates and applications
     s.flush()

@@ -124,6 +124,9 @@ def _breakdowns(s: Session, period: stats.Period) -> tuple[int, dict[str, list]]
         if wid not in best or r > best[wid][0] or (r == best[wid][0] and (country, programme or "") < best[wid][1:]):
             best[wid] = (r, country or "", programme or "general")
     people = {w.worker_id: w for w in s.scalars(select(Worker).where(Worker.worker_id.in_(sorted(best))))} if best else {}
+    gone = stats.reached_with_orders(s, "departed", period)
+    standing = stats.training_standing(
+        s, {wid: set().union(*(stats.market_languages(o) for o in orders)) for wid, orders in gone.items()})
     tables: dict[str, dict[str, list[int]]] = {d: {} for d, _, _ in DIMENSIONS}
     for wid, (_, country, programme) in sorted(best.items()):
         w = people.get(wid)
@@ -138,9 +141,10 @@ def _breakdowns(s: Session, period: stats.Period) -> tuple[int, dict[str, list]]
         }
         stages = reached[wid]
         departed = "departed" in stages
-        training = (w.language_training if w else None) or "none"
+        trained = standing.get(wid)
         add = (1, int(bool(stages & {"selected", "departed"})), int(departed),
-               int(departed and training in ("basic", "advanced")), int(departed and training == "advanced"))
+               int(departed and trained is not None and trained.basic),
+               int(departed and trained is not None and trained.advanced))
         for dim, key in keys.items():
             acc = tables[dim].setdefault(key, [0, 0, 0, 0, 0])
             for i, v in enumerate(add):
@@ -281,8 +285,9 @@ def period_workbook(r: PeriodReport):
     rows = [(vi, en, v, tgt, met) for vi, en, v, tgt, met in target_rows(r)]
     ws = _sheet(wb, "Chỉ tiêu", "So với chỉ tiêu Kế hoạch 1244/KH-UBND / Against Plan 1244/KH-UBND's targets",
                 [("Chỉ tiêu", "Target"), ("Target", "(English)"), ("Thực hiện", "Actual"), ("Chỉ tiêu", "Target value"),
-                 ("Đánh giá", "Assessment")], rows)
-    for row in ws.iter_rows(min_row=4, max_row=5):
+                 ("Đánh giá", "Assessment")], rows,
+                note=f"{r.language['rule'][0]} / {r.language['rule'][1]}")
+    for row in ws.iter_rows(min_row=5, max_row=6):  # title, rule note, header, departures, then the shares
         row[2].number_format = _PCT
         row[3].number_format = _PCT
     ws.column_dimensions["A"].width = 60

@@ -24,6 +24,7 @@ ARGS = {
     "token": "no-such-upload",
     "filename": "style.css",
     "key": "no-such-need",
+    "cid": "999",
 }
 
 #                                     anon admin couns reca recb
@@ -40,10 +41,19 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("admin.recruiter", "GET"): (302, 200, 403, 403, 403),
     ("admin.change_status", "POST"): (302, 400, 403, 403, 403),
     ("admin.verify_licence", "POST"): (302, 400, 403, 403, 403),
+    ("admin.licence_register", "GET"): (302, 200, 403, 403, 403),
+    ("admin.licence_register", "POST"): (302, 422, 403, 403, 403),
     ("admin.users", "GET"): (302, 200, 403, 403, 403),
     ("admin.users", "POST"): (302, 422, 403, 403, 403),
     ("admin.set_active", "POST"): (302, 400, 403, 403, 403),
     ("admin.audit", "GET"): (302, 200, 403, 403, 403),
+    # training records (web.training)
+    ("training.courses", "GET"): (302, 200, 200, 403, 403),
+    ("training.new_course", "POST"): (302, 422, 422, 403, 403),
+    ("training.course", "GET"): (302, 404, 404, 403, 403),
+    ("training.enrol_workers", "POST"): (302, 404, 404, 403, 403),
+    ("training.results", "POST"): (302, 404, 404, 403, 403),
+    ("training.from_need", "POST"): (302, 404, 404, 403, 403),
     # counsellor (administrators too)
     ("counsellor.workers", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.new_worker", "GET"): (302, 200, 200, 403, 403),

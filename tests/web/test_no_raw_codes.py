@@ -23,7 +23,8 @@ PAGES = {
               "/counsellor/workers/W-CONSENT/summary", "/counsellor/orders", "/counsellor/orders/ORD-A1",
               "/counsellor/orders/ORD-A2", "/counsellor/blocked", "/admin/audit", "/admin/recruiters",
               "/admin/recruiters/REC-A", "/dashboard/", "/intel/needs", "/intel/trends", "/intel/report",
-              "/counsellor/workers/W-CONSENT/edit", "/privacy/workers/W-CONSENT", "/counsellor/workers/new"],
+              "/counsellor/workers/W-CONSENT/edit", "/privacy/workers/W-CONSENT", "/counsellor/workers/new",
+              "/training/"],
     "reca": ["/recruiter/orders", "/recruiter/orders/ORD-A1"],
 }
 
