@@ -20,6 +20,8 @@ def test_destructive_forms_carry_a_question_and_the_script_is_served(staff, auth
     assert re.search(r'id="revoke-consent" data-confirm="[^"]*rút lại sự đồng ý', privacy)
     assert '<script src="/static/confirm.js" defer></script>' in privacy
     profile = staff.get("/counsellor/workers/W-CONSENT").get_data(as_text=True)
+    assert "confirm.js" in profile
+    assert "<script" not in staff.get("/counsellor/workers").get_data(as_text=True)  # no JavaScript elsewhere
     assert re.search(r'<select id="to-1"[^>]*data-confirm-values="rejected withdrawn" data-confirm="Kết thúc', profile)
     with staff.get("/static/confirm.js") as script:
         assert script.status_code == 200 and b"window.confirm" in script.data and b"data-confirm-values" in script.data
