@@ -447,6 +447,39 @@ def number_text(value: float | int) -> str:
 # Parsing: cell text -> value
 
 
+# Vietnamese message for each way a cell can be wrong, when the parser gives none (the English
+# one is FieldError's): the same text beside a form field and in an import's error list.
+VI_BY_TYPE = {
+    "date": "Cần một ngày dạng NN/TT/NNNN hoặc NNNN-TT-NN, ví dụ 01/07/2025.",
+    "int": "Cần một số nguyên, ví dụ 12.",
+    "float": "Cần một số (chỉ chữ số, ví dụ 170000 hoặc 1.5).",
+    "enum": "Hãy chọn một giá trị trong danh sách.",
+    "bool": "Chỉ được là có hoặc không (có/không, true/false, 1/0).",
+    "experience": "Viết dạng «nghề: số năm», cách nhau bằng dấu chấm phẩy, ví dụ «thợ hàn: 3; xây dựng: 1.5».",
+    "certificates": "Không đọc được chứng chỉ; ví dụ «JLPT N4 (2024-07)», «EPS-TOPIK 152 (2025)», «TOPIK 2».",
+    "list": "Danh sách cách nhau bằng dấu chấm phẩy (;).",
+    "str": "Giá trị không hợp lệ.",
+}
+VI_BY_FMT = {
+    "country": "Cần tên hoặc mã nước, ví dụ Nhật Bản, Hàn Quốc, TW, DE.",
+    "currency": "Cần mã tiền tệ 3 chữ cái, ví dụ JPY, KRW, TWD, EUR, USD.",
+}
+
+def vi_problem(column: Column, exc: FieldError) -> str:
+    """The Vietnamese message of a cell error that carries none of its own."""
+    if exc.problem and "required" in exc.problem:
+        return "Bắt buộc nhập."
+    if exc.expected.startswith("a number of at least"):
+        return "Không được là số âm."
+    if exc.expected.startswith("text of at most") or "too long" in (exc.problem or ""):
+        return f"Quá dài (tối đa {column.max_length} ký tự)."
+    if "control character" in (exc.expected or ""):
+        return "Có ký tự điều khiển không hợp lệ."
+    if column.fmt == "money" and exc.expected == "a plain number":
+        return "Chỉ viết chữ số, không dùng dấu phân cách nghìn."
+    return VI_BY_FMT.get(column.fmt or "", VI_BY_TYPE.get(column.type, VI_BY_TYPE["str"]))
+
+
 def parse_cell(column: Column, text: str, *, file: str = "", row: int | None = None) -> Any:
     """Convert one cleaned cell (see :func:`clean_cell`) into the column's Python value.
 
@@ -455,7 +488,10 @@ def parse_cell(column: Column, text: str, *, file: str = "", row: int | None = N
     """
 
     def fail(expected: str, problem: str | None = None, value: Any = text, vi: str | None = None) -> FieldError:
-        return FieldError(file, row, column.name, value, expected, problem, vi)
+        err = FieldError(file, row, column.name, value, expected, problem, vi)
+        if vi is None:
+            err.vi = vi_problem(column, err)  # Vietnamese first, in imports as in forms
+        return err
 
     bad = _control_char(text)
     if bad is not None:

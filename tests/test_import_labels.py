@@ -135,3 +135,25 @@ def test_a_batch_of_orders_with_names(session, tmp_path):
     o = session.get(JobOrder, "O1")
     assert (o.country, o.programme, o.gender, o.min_education, o.status) == ("JP", "titp", "male", "upper_secondary", "open")
     assert session.get(Recruiter, "R1").markets == ["JP", "TW"]
+
+
+@pytest.mark.parametrize(
+    "column, typed, vietnamese",
+    [
+        (WORKERS.by_name["birth_date"], "31/02/1999", "Cần một ngày dạng NN/TT/NNNN hoặc NNNN-TT-NN"),
+        (WORKERS.by_name["consent_share"], "maybe", "Chỉ được là có hoặc không"),
+        (WORKERS.by_name["min_wage_vnd"], "15.000.000", "không dùng dấu phân cách nghìn"),
+        (ORDERS.by_name["positions"], "năm", "Cần một số nguyên"),
+        (WORKERS.by_name["experience"], "thợ hàn", "Viết dạng «nghề: số năm»"),
+        (ORDERS.by_name["wage_currency"], "yên Nhật", "Cần mã tiền tệ 3 chữ cái"),
+        (WORKERS.by_name["full_name"], "", "Bắt buộc nhập"),
+    ],
+)
+def test_every_cell_error_reads_vietnamese_first(column, typed, vietnamese):
+    """An import's errors speak Vietnamese first, then English, as the forms do (one table,
+    data.formats.VI_BY_TYPE)."""
+    with pytest.raises(FieldError) as err:
+        parse_cell(column, typed, file="tep.csv", row=4)
+    vi, _, en = err.value.message.partition(" / ")
+    assert vi.startswith(f"tep.csv row 4, {column.name}: ") and vietnamese in vi
+    assert en and vietnamese not in en

@@ -28,22 +28,6 @@ from models import LanguageCertificate
 from models.identity import national_id_problem
 from models.labels import COUNTRIES
 
-# Vietnamese message for each way a cell can be wrong (the English one comes from FieldError).
-_VI_BY_TYPE = {
-    "date": "Cần một ngày dạng NN/TT/NNNN hoặc NNNN-TT-NN, ví dụ 01/07/2025.",
-    "int": "Cần một số nguyên, ví dụ 12.",
-    "float": "Cần một số (chỉ chữ số, ví dụ 170000 hoặc 1.5).",
-    "enum": "Hãy chọn một giá trị trong danh sách.",
-    "bool": "Chỉ được chọn có hoặc không.",
-    "experience": "Viết dạng «nghề: số năm», cách nhau bằng dấu chấm phẩy, ví dụ «thợ hàn: 3; xây dựng: 1.5».",
-    "certificates": "Không đọc được chứng chỉ; ví dụ «JLPT N4 (2024-07)», «EPS-TOPIK 152 (2025)», «TOPIK 2».",
-    "list": "Danh sách cách nhau bằng dấu chấm phẩy (;).",
-    "str": "Giá trị không hợp lệ.",
-}
-_VI_BY_FMT = {
-    "country": "Cần tên hoặc mã nước, ví dụ Nhật Bản, Hàn Quốc, TW, DE.",
-    "currency": "Cần mã tiền tệ 3 chữ cái, ví dụ JPY, KRW, TWD, EUR, USD.",
-}
 _THOUSANDS_DOTS = re.compile(r"\d{1,3}(?:\.\d{3})+")
 
 
@@ -131,7 +115,7 @@ class Form:
             try:
                 self.values[f.name] = parse_cell(f.column, text, file="form")
             except FieldError as exc:
-                self.error(f.name, exc.vi or _vi_message(f.column, exc), exc.problem or f"Expected {exc.expected}.")
+                self.error(f.name, exc.vi or "Giá trị không hợp lệ.", exc.problem or f"Expected {exc.expected}.")
         self.check()
         return not self.errors
 
@@ -146,20 +130,6 @@ def _shown(column: Column, value: Any) -> str:
         codes = value if isinstance(value, list) else [value]
         return LIST_JOINER.join(COUNTRIES.typed(str(c)) for c in codes)
     return format_cell(column, value)
-
-
-def _vi_message(column: Column, exc: FieldError) -> str:
-    if exc.problem and "required" in exc.problem:
-        return "Bắt buộc nhập."
-    if exc.expected.startswith("a number of at least"):
-        return "Không được là số âm."
-    if exc.expected.startswith("text of at most") or "too long" in (exc.problem or ""):
-        return f"Quá dài (tối đa {column.max_length} ký tự)."
-    if "control character" in (exc.expected or ""):
-        return "Có ký tự điều khiển không hợp lệ."
-    if column.fmt == "money" and exc.expected == "a plain number":
-        return "Chỉ viết chữ số, không dùng dấu phân cách nghìn."
-    return _VI_BY_FMT.get(column.fmt or "", _VI_BY_TYPE.get(column.type, _VI_BY_TYPE["str"]))
 
 
 def _col(spec, name: str) -> Column:
