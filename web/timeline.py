@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from models import Application, AuditEvent, ConsentEvent, StageEvent, Worker, WorkerNote
 from models.enums import NOTE_KINDS
 from models import formatting, labels
+from web.params import parse_day
 
 MAX_BODY = 4000
 # note kind -> (Vietnamese, English)
@@ -61,11 +62,11 @@ def parse_note(form: Mapping[str, str], day: dt.date) -> tuple[dict[str, Any], d
     for name, default in (("day", day), ("follow_up", None)):
         raw = (form.get(name) or "").strip()
         try:
-            values[name] = dt.date.fromisoformat(raw) if raw else default
+            values[name] = parse_day(raw) if raw else default  # dd/mm/yyyy or ISO
         except ValueError:
             values[name] = raw
-            errors[name] = ("Ngày không hợp lệ, hãy ghi theo dạng YYYY-MM-DD.",
-                            f"The '{name}' must be a date YYYY-MM-DD. Got {raw!r} instead.")
+            errors[name] = ("Ngày không hợp lệ, hãy ghi theo dạng NN/TT/NNNN (ví dụ 20/02/2026) hoặc NNNN-TT-NN.",
+                            f"The '{name}' must be a date dd/mm/yyyy or YYYY-MM-DD. Got {raw!r} instead.")
     if isinstance(values["day"], dt.date) and values["day"] > day:
         errors["day"] = ("Ngày ghi chú không được ở tương lai.", "The note's date may not be in the future.")
     if (isinstance(values["day"], dt.date) and isinstance(values["follow_up"], dt.date)
