@@ -115,3 +115,28 @@ def test_allocation_names_its_method(auth, client):
     html = client.post("/counsellor/allocation", data={"size": "10", "country": "Nhật Bản",
                                                         "csrf_token": csrf_of(page)}).get_data(as_text=True)
     assert "Tối ưu chính xác (quy hoạch tuyến tính)" in html and ">exact-lp" not in html
+
+
+def test_import_preview_lists_errors_vietnamese_first(auth, client):
+    import io
+
+    from webtesting import csrf_of
+
+    auth.login("counsellor")
+    token = csrf_of(client.get("/counsellor/import").get_data(as_text=True))
+    data = ("worker_id,full_name,birth_date,gender,education,preferred_countries\n"
+            "W-IMP1,Bế Thị Hoa,28/02/1999,Nữ,THPT,Nhật Bản\n"
+            "W-IMP2,Đàm Văn Quý,30/02/1998,Nam,Tiến sĩ,Atlantis\n").encode()
+    html = client.post("/counsellor/import", data={"kind": "workers", "csrf_token": token,
+                                                   "file": (io.BytesIO(data), "nguoi.csv")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    errors = html.split('id="import-errors"', 1)[1].split("</ul>", 1)[0]
+    assert errors.count("<li>") == 3  # row 2 (the labels people type) has none
+    for column, vietnamese, english in (("birth_date", "Cần một ngày dạng NN/TT/NNNN", "a date (dd/mm/yyyy"),
+                                        ("education", "không hợp lệ; hãy ghi một trong", "one of none, primary"),
+                                        ("preferred_countries", "không phải mã hay tên một nước", "a country code")):
+        item = next(li for li in errors.split("<li>") if f"Dòng 3, {column}:" in li)
+        assert vietnamese in item and english in item and item.index(vietnamese) < item.index(english), column
+    client.get("/privacy/workers/W-CONSENT")
+    privacy = client.get("/privacy/workers/W-CONSENT").get_data(as_text=True)
+    assert re.search(r"Đã đồng ý \(\d\d/\d\d/\d{4}\)", privacy)  # the consent day as dd/mm/yyyy
