@@ -111,6 +111,24 @@ class Ranking:
         }
 
 
+def _country_sentence(worker: Worker, order: JobOrder) -> Explanation | None:
+    """The country-preference sentence, naming the countries ("Nhật Bản là nước mong muốn thứ 1"),
+    or None when the worker gave no preference."""
+    prefs = [c.upper() for c in worker.preferred_countries or []]
+    here = order.country.upper()
+    here_vi, here_en = COUNTRIES.pair(here)
+    if here in prefs:
+        rank = prefs.index(here) + 1
+        return Explanation("country_preference", f"{here_vi} là nước mong muốn thứ {rank} của người lao động.",
+                           f"{here_en} is the worker's choice number {rank}.")
+    if not prefs:
+        return None
+    wished_vi = ", ".join(COUNTRIES.label(c) for c in prefs)
+    wished_en = ", ".join(COUNTRIES.label(c, "en") for c in prefs)
+    return Explanation("country_preference", f"{here_vi} không nằm trong các nước mong muốn ({wished_vi}).",
+                       f"{here_en} is not among the preferred countries ({wished_en}).")
+
+
 def reason_dict(r) -> dict:
     return {"code": r.code, "severity": r.severity, "vi": r.vi, "en": r.en}
 
@@ -589,19 +607,9 @@ class Engine:
         elif la.status == "none_required":
             expl.append(Explanation("language_fit", "Đơn hàng không yêu cầu chứng chỉ ngoại ngữ.",
                                     "The order requires no language certificate."))
-        prefs = [c.upper() for c in worker.preferred_countries or []]
-        here_vi, here_en = COUNTRIES.pair(order.country.upper())
-        if order.country.upper() in prefs:
-            rank = prefs.index(order.country.upper()) + 1
-            expl.append(Explanation("country_preference",
-                                    f"{here_vi} là nước mong muốn thứ {rank} của người lao động.",
-                                    f"{here_en} is the worker's choice number {rank}."))
-        elif prefs:
-            wished_vi = ", ".join(COUNTRIES.label(c) for c in prefs)
-            wished_en = ", ".join(COUNTRIES.label(c, "en") for c in prefs)
-            expl.append(Explanation("country_preference",
-                                    f"{here_vi} không nằm trong các nước mong muốn ({wished_vi}).",
-                                    f"{here_en} is not among the preferred countries ({wished_en})."))
+        country = _country_sentence(worker, order)
+        if country is not None:
+            expl.append(country)
         if wage_vnd is not None:
             if worker.min_wage_vnd:
                 cmp_vi = "đạt" if wage_vnd >= worker.min_wage_vnd else "thấp hơn"

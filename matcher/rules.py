@@ -839,6 +839,38 @@ def _language_reasons(a: LanguageAssessment) -> list[Reason]:
                     need_level=a.need_level, have_level=a.have_level)]
 
 
+def _gender_education_reasons(worker: Worker, order: JobOrder) -> list[Reason]:
+    """The order's gender and minimum education against the profile's, named as the forms name
+    them ("nữ", "THPT")."""
+    out: list[Reason] = []
+    wanted = (order.gender or "any").strip().lower()
+    if wanted in ("male", "female"):
+        g = (worker.gender or "").strip().lower()
+        if not g:
+            out.append(_reason("gender_unknown",
+                               f"Đơn hàng tuyển lao động {_gender(wanted)}; hồ sơ chưa ghi giới tính",
+                               f"The order asks for {_gender(wanted, 'en')} workers; the profile records no gender"))
+        elif g != wanted:
+            out.append(_reason("gender_mismatch",
+                               f"Đơn hàng tuyển lao động {_gender(wanted)}; hồ sơ ghi giới tính {_gender(g)}",
+                               f"The order asks for {_gender(wanted, 'en')} workers; the profile records {_gender(g, 'en')}",
+                               gender=g, wanted=wanted))
+
+    need_edu = (order.min_education or "none").strip().lower()
+    if education_rank(need_edu) > 0:
+        have_edu = (worker.education or "").strip().lower()
+        if not have_edu:
+            out.append(_reason("education_unknown",
+                               f"Đơn hàng yêu cầu trình độ {_edu(need_edu)}; hồ sơ chưa ghi trình độ học vấn",
+                               f"The order requires {_edu(need_edu, 'en')} education; the profile records none"))
+        elif education_rank(have_edu) < education_rank(need_edu):
+            out.append(_reason("education_below_min",
+                               f"Trình độ {_edu(have_edu)} thấp hơn yêu cầu {_edu(need_edu)}",
+                               f"Education {_edu(have_edu, 'en')} is below the required {_edu(need_edu, 'en')}",
+                               education=have_edu, min_education=need_edu))
+    return out
+
+
 def worker_gates(
     worker: Worker,
     order: JobOrder,
@@ -875,31 +907,7 @@ def worker_gates(
                            f"The worker is {age} on {at_en}, above the maximum age of {order.max_age}",
                            "L69 Art 19(2)", age=age, max_age=order.max_age))
 
-    wanted = (order.gender or "any").strip().lower()
-    if wanted in ("male", "female"):
-        g = (worker.gender or "").strip().lower()
-        if not g:
-            out.append(_reason("gender_unknown",
-                               f"Đơn hàng tuyển lao động {_gender(wanted)}; hồ sơ chưa ghi giới tính",
-                               f"The order asks for {_gender(wanted, 'en')} workers; the profile records no gender"))
-        elif g != wanted:
-            out.append(_reason("gender_mismatch",
-                               f"Đơn hàng tuyển lao động {_gender(wanted)}; hồ sơ ghi giới tính {_gender(g)}",
-                               f"The order asks for {_gender(wanted, 'en')} workers; the profile records {_gender(g, 'en')}",
-                               gender=g, wanted=wanted))
-
-    need_edu = (order.min_education or "none").strip().lower()
-    if education_rank(need_edu) > 0:
-        have_edu = (worker.education or "").strip().lower()
-        if not have_edu:
-            out.append(_reason("education_unknown",
-                               f"Đơn hàng yêu cầu trình độ {_edu(need_edu)}; hồ sơ chưa ghi trình độ học vấn",
-                               f"The order requires {_edu(need_edu, 'en')} education; the profile records none"))
-        elif education_rank(have_edu) < education_rank(need_edu):
-            out.append(_reason("education_below_min",
-                               f"Trình độ {_edu(have_edu)} thấp hơn yêu cầu {_edu(need_edu)}",
-                               f"Education {_edu(have_edu, 'en')} is below the required {_edu(need_edu, 'en')}",
-                               education=have_edu, min_education=need_edu))
+    out.extend(_gender_education_reasons(worker, order))
 
     if order.min_experience_years:
         years = _experience_years(worker)
