@@ -28,11 +28,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from models import Application, JobOrder, StageEvent
+from models import Application, Enrolment, JobOrder, StageEvent, TrainingCourse
+from models.languages import CertificateError, parse_requirement
+from models.reference import LANGUAGE_NAMES, LANGUAGE_OF_COUNTRY
 
 log = logging.getLogger(__name__)
 
-__all__ = ["History", "Process", "Trajectory", "build", "departures_in", "save", "simulate"]
+__all__ = ["History", "Process", "Schooling", "Trajectory", "build", "departures_in", "save", "simulate"]
 
 PIPELINE = ("suggested", "shortlisted", "sent", "interviewed", "selected", "departed")
 
@@ -135,6 +137,85 @@ class History:
     applications: list[Application] = field(default_factory=list)
     process: Process = field(default_factory=Process)
     today: dt.date | None = None
+    courses: list[TrainingCourse] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Schooling:
+    """How the simulated centre trains its workers (the known truth of the demo's indicators):
+    ``basic``: share of departing workers who completed a basic class in the market's language
+    before leaving; ``advanced``: share who also completed an advanced class (the market's
+    language or a trade skill); ``others``: share of the other applicants who took a basic class,
+    of whom ``passed`` completed it (the rest failed or dropped out)."""
+
+    basic: float = 0.93
+    advanced: float = 0.17
+    others: float = 0.45
+    passed: float = 0.7
+
+
+def _market_language(order: JobOrder) -> str:
+    try:
+        req = parse_requirement(order.language_requirement) if order.language_requirement else None
+    except CertificateError:
+        req = None
+    return (req.language if req is not None and req.language else None) or LANGUAGE_OF_COUNTRY.get(
+        (order.country or "").upper(), "en")
+
+
+def _training(apps: list[Application], orders: dict[str, JobOrder], workers: dict[str, Any], today: dt.date,
+              rng: np.random.Generator, school: Schooling) -> list[TrainingCourse]:
+    """Classes of the simulated past (one per language, tier and quarter) and the enrolments of
+    the applicants, finishing before each one's departure or interview. A completed class raises
+    the worker's declared ``language_training`` as the web app does."""
+    courses: dict[tuple[str, str, str, int, int], TrainingCourse] = {}  # one class per month and kind
+    enrolled: set[tuple[int, str]] = set()
+
+    def course(kind: str, lang: str | None, tier: str, end: dt.date) -> TrainingCourse:
+        key = (kind, lang or "", tier, end.year, end.month)
+        if key not in courses:
+            last = min(dt.date(end.year, end.month, 28), today)
+            name = (f"{LANGUAGE_NAMES.get(lang or '', (lang or '',))[0]} {'nâng cao' if tier == 'advanced' else 'cơ bản'}"
+                    if kind == "language" else "Kỹ năng nghề nâng cao (thi tay nghề)")
+            courses[key] = TrainingCourse(
+                name=f"{name} – khóa {end.month:02d}/{end.year}", kind=kind, language=lang, tier=tier,
+                target_level=None, provider="Trung tâm Dịch vụ việc làm tỉnh Cao Bằng",
+                start_date=last - dt.timedelta(days=90), end_date=last, created_by="history",
+                created_at=dt.datetime.combine(last - dt.timedelta(days=100), dt.time(9)))
+        return courses[key]
+
+    rank = ("none", "basic", "advanced")
+
+    def enrol(c: TrainingCourse, wid: str, status: str) -> None:
+        if (id(c), wid) in enrolled:
+            return
+        enrolled.add((id(c), wid))
+        c.enrolments.append(Enrolment(worker_id=wid, status=status, enrolled_on=c.start_date,
+                                      completed_on=c.end_date if status in ("completed", "failed") else None,
+                                      by="history"))
+        w = workers.get(wid)
+        if status == "completed" and c.kind == "language" and w is not None and \
+                rank.index(c.tier) > rank.index(w.language_training or "none"):
+            w.language_training = c.tier
+
+    for app in apps:
+        entered = {e.to_stage: e.at.date() for e in app.events}
+        order = orders.get(app.order_id)
+        if order is None:
+            continue
+        lang = _market_language(order)
+        if "departed" in entered:
+            end = entered["departed"] - dt.timedelta(days=int(rng.integers(40, 100)))  # class ends >= 12 days before
+            if rng.random() < school.basic:
+                enrol(course("language", lang, "basic", end), app.worker_id, "completed")
+            if rng.random() < school.advanced:
+                kind = "language" if rng.random() < 0.6 else "skill"
+                enrol(course(kind, lang if kind == "language" else None, "advanced", end), app.worker_id, "completed")
+        elif rng.random() < school.others:
+            end = min(app.created_at.date() + dt.timedelta(days=int(rng.integers(30, 120))), today)
+            status = "completed" if rng.random() < school.passed else str(rng.choice(["failed", "dropped"]))
+            enrol(course("language", lang, "basic", end), app.worker_id, status)
+    return list(courses.values())
 
 
 _CLONED = ("title", "description", "country", "programme", "required_skills", "language_requirement", "min_age",
@@ -143,11 +224,13 @@ _CLONED = ("title", "description", "country", "programme", "required_skills", "l
 
 
 def build(data: Any, seed: int = 1244, years: int = 3, process: Process | None = None,
-          today: dt.date | None = None) -> History:
+          today: dt.date | None = None, schooling: Schooling | None = None) -> History:
     """Past orders and applications for ``data`` (a ``data.synthetic.SyntheticData``) over the
     ``years`` before ``today`` (default ``data.today``). Events after ``today`` are dropped, so
     the applications still open on ``today`` are the current pipeline. Each application gets a
-    worker who has no application to the same order and has not departed before.
+    worker who has no application to the same order and has not departed before. Training
+    classes and enrolments follow (:class:`Schooling`): the workers' declared
+    ``language_training`` rises with the classes they completed, so build before saving ``data``.
     """
     pr = process or Process()
     today = today or data.today
@@ -226,9 +309,12 @@ def build(data: Any, seed: int = 1244, years: int = 3, process: Process | None =
                                          at=dt.datetime.combine(day, dt.time(10 if i else 8, 0))))
             prev = stage
         apps.append(app)
-    log.info("history: %d past orders, %d applications (%d departed) from %s to %s",
-             len(orders), len(apps), len(departed), start, today)
-    return History(orders, apps, pr, today)
+    by_id = {o.order_id: o for o in [*orders, *data.orders]}
+    courses = _training(apps, by_id, {w.worker_id: w for w in workers}, today, np.random.default_rng(seed + 2),
+                        schooling or Schooling())
+    log.info("history: %d past orders, %d applications (%d departed), %d classes from %s to %s",
+             len(orders), len(apps), len(departed), len(courses), start, today)
+    return History(orders, apps, pr, today, courses)
 
 
 def save(session: Any, history: History) -> None:
@@ -237,6 +323,8 @@ def save(session: Any, history: History) -> None:
     session.add_all(history.orders)
     session.flush()
     session.add_all(history.applications)
+    session.flush()
+    session.add_all(history.courses)
     session.flush()
 
 

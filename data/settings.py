@@ -69,6 +69,8 @@ SETTINGS: tuple[Setting, ...] = (
         "share one count.",
     ),
     Setting("login_rate_limit", "20 per minute", "Sign-in attempts (POST /auth/login) allowed per client address."),
+    Setting("registration_rate_limit", "5 per hour",
+            "Self-registrations (POST /register) accepted per client address."),
     Setting(
         "token_failure_rate_limit",
         "10 per minute",

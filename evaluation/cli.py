@@ -161,3 +161,6 @@ def _register_train(subparsers) -> None:
 
 
 VERBS.append(_register_train)
+
+
+VERBS.append(lambda subparsers: __import__("evaluation.forecast_backtest", fromlist=["register"]).register(subparsers))

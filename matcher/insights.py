@@ -48,6 +48,7 @@ from models.entities import is_active_worker
 from models import labels
 from models.enums import PROGRAMMES, STAGES
 from models.languages import CEFR_LABELS, Certificate, CertificateError, parse_requirement
+from models.reference import LANGUAGE_NAMES
 
 __all__ = [
     "Forecast",
@@ -152,14 +153,6 @@ def support_for(worker: Any) -> list[Support]:
 # ---------------------------------------------------------------------------------------------
 # Training needs
 
-LANGUAGE_NAMES: Mapping[str, tuple[str, str]] = {
-    "ja": ("Tiếng Nhật", "Japanese"),
-    "ko": ("Tiếng Hàn", "Korean"),
-    "zh": ("Tiếng Trung", "Chinese"),
-    "de": ("Tiếng Đức", "German"),
-    "en": ("Tiếng Anh", "English"),
-    "fr": ("Tiếng Pháp", "French"),
-}
 # EPS-TOPIK assessments a worker can fix by sitting the next round (an undated pass needs the
 # record completed instead: not a course).
 EPS_TRAINABLE = frozenset({"eps_topik_missing", "eps_topik_expired", "eps_topik_score_low"})

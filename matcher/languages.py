@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
+from models.reference import LANGUAGE_OF_COUNTRY
 from models.languages import (
     EPS_TOPIK_PASS,
     Certificate,
@@ -33,28 +34,13 @@ __all__ = [
 
 Status = Literal["ok", "gap", "fail", "none_required"]
 
-_LANGUAGE_OF_COUNTRY = {
-    "JP": "ja", "KR": "ko", "TW": "zh", "CN": "zh", "MO": "zh", "HK": "zh", "SG": "en",
-    "DE": "de", "AT": "de", "CH": "de", "LI": "de", "LU": "de",
-    "GB": "en", "IE": "en", "US": "en", "CA": "en", "AU": "en", "NZ": "en", "MT": "en",
-    "FR": "fr", "BE": "fr", "RO": "ro", "HU": "hu", "PL": "pl", "CZ": "cs", "SK": "sk",
-    "BG": "bg", "HR": "hr", "SI": "sl", "RS": "sr", "LT": "lt", "LV": "lv", "EE": "et",
-    "FI": "fi", "SE": "sv", "NO": "no", "DK": "da", "NL": "nl", "IT": "it", "ES": "es",
-    "PT": "pt", "GR": "el", "CY": "el", "RU": "ru", "UA": "uk", "TR": "tr",
-    "SA": "ar", "AE": "ar", "QA": "ar", "KW": "ar", "OM": "ar", "BH": "ar", "JO": "ar",
-    "LB": "ar", "IQ": "ar", "EG": "ar", "DZ": "ar", "MA": "ar", "LY": "ar", "TN": "ar",
-    "MY": "ms", "BN": "ms", "ID": "id", "TH": "th", "LA": "lo", "KH": "km", "MM": "my",
-    "PH": "en", "IL": "he", "MX": "es", "BR": "pt",
-}
-
-
 def language_of_country(country: str | None) -> str | None:
     """The main working language of a destination (ISO 639-1), ``None`` when unknown.
 
     >>> language_of_country("jp"), language_of_country("AT"), language_of_country("TW")
     ('ja', 'de', 'zh')
     """
-    return _LANGUAGE_OF_COUNTRY.get((country or "").strip().upper())
+    return LANGUAGE_OF_COUNTRY.get((country or "").strip().upper())
 
 
 # Months of full-time pre-departure training to climb one level, by language and by the level

@@ -463,3 +463,30 @@ class Enrolment(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     course: Mapped[TrainingCourse] = relationship(back_populates="enrolments")
+
+
+class Registration(Base):
+    """A worker's own registration of interest from the public page, waiting for a counsellor:
+    it becomes a profile (``worker_id``) only when accepted. ``consent_version`` is the version of
+    the consent text the person agreed to (Decree 13/2023/ND-CP). A rejected registration keeps
+    no personal data beyond what the decision needs."""
+
+    __tablename__ = "registrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(8))
+    commune: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40), index=True)
+    national_id: Mapped[str | None] = mapped_column(String(12), index=True)
+    preferred_countries: Mapped[list | None] = mapped_column(JSON)
+    skills: Mapped[str | None] = mapped_column(Text)
+    consent_version: Mapped[str] = mapped_column(String(20))
+    share_consent: Mapped[bool] = mapped_column(Boolean, default=False)  # may be shown to licensed enterprises
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)  # pending, accepted, rejected
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    worker_id: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)

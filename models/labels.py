@@ -298,6 +298,9 @@ AUDIT_ACTIONS = _vocab("audit_action", (), {
     "licence_verified": ("Xác minh giấy phép", "Licence verified"),
     "licence_register_check": ("Đối chiếu danh sách giấy phép của cơ quan quản lý", "Licence register checked"),
     "enrol": ("Ghi danh vào lớp đào tạo", "Enrolled in a course"),
+    "self_register": ("Tự đăng ký trực tuyến", "Self-registration"),
+    "accept": ("Chấp nhận đăng ký", "Registration accepted"),
+    "reject": ("Từ chối đăng ký", "Registration declined"),
     "training_result": ("Ghi kết quả đào tạo", "Training result recorded"),
     "consent_grant": ("Ghi nhận đồng ý chia sẻ hồ sơ", "Consent recorded"),
     "consent_revoke": ("Ghi nhận rút lại sự đồng ý", "Consent withdrawn"),
@@ -319,6 +322,8 @@ AUDIT_ENTITIES = _vocab("audit_entity", (), {
     "period_report": ("Báo cáo định kỳ", "Periodic report"),
     "worker_list": ("Danh sách người lao động", "Worker list"),
     "training_course": ("Lớp đào tạo", "Training course"),
+    "registration": ("Đăng ký trực tuyến", "Online registration"),
+    "registration_queue": ("Danh sách chờ duyệt đăng ký", "Registration queue"),
     "enrolment": ("Ghi danh đào tạo", "Enrolment"),
 })
 

@@ -112,6 +112,40 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "oceania": ("AU", "NZ", "FJ", "PG"),
     "americas": ("US", "CA", "MX", "BR", "AR", "CL", "CO", "PE", "UY", "PY", "BO", "EC", "VE", "PA", "CR", "CU", "DO"),
 }
+# The main working language of each destination (ISO 639-1): what a training course must teach
+# to count as the market's language (web.stats), and what the engine assumes when an order
+# names no language (matcher.languages.language_of_country).
+LANGUAGE_OF_COUNTRY: Mapping[str, str] = MappingProxyType({
+    "JP": "ja", "KR": "ko", "TW": "zh", "CN": "zh", "MO": "zh", "HK": "zh", "SG": "en",
+    "DE": "de", "AT": "de", "CH": "de", "LI": "de", "LU": "de",
+    "GB": "en", "IE": "en", "US": "en", "CA": "en", "AU": "en", "NZ": "en", "MT": "en",
+    "FR": "fr", "BE": "fr", "RO": "ro", "HU": "hu", "PL": "pl", "CZ": "cs", "SK": "sk",
+    "BG": "bg", "HR": "hr", "SI": "sl", "RS": "sr", "LT": "lt", "LV": "lv", "EE": "et",
+    "FI": "fi", "SE": "sv", "NO": "no", "DK": "da", "NL": "nl", "IT": "it", "ES": "es",
+    "PT": "pt", "GR": "el", "CY": "el", "RU": "ru", "UA": "uk", "TR": "tr",
+    "SA": "ar", "AE": "ar", "QA": "ar", "KW": "ar", "OM": "ar", "BH": "ar", "JO": "ar",
+    "LB": "ar", "IQ": "ar", "EG": "ar", "DZ": "ar", "MA": "ar", "LY": "ar", "TN": "ar",
+    "MY": "ms", "BN": "ms", "ID": "id", "TH": "th", "LA": "lo", "KH": "km", "MM": "my",
+    "PH": "en", "IL": "he", "MX": "es", "BR": "pt",
+})
+
+
+# Vietnamese and English names of the languages courses and requirements name.
+LANGUAGE_NAMES: Mapping[str, tuple[str, str]] = MappingProxyType({
+    "ja": ("Tiếng Nhật", "Japanese"),
+    "ko": ("Tiếng Hàn", "Korean"),
+    "zh": ("Tiếng Trung", "Chinese"),
+    "de": ("Tiếng Đức", "German"),
+    "en": ("Tiếng Anh", "English"),
+    "fr": ("Tiếng Pháp", "French"),
+    "ar": ("Tiếng Ả Rập", "Arabic"),
+    "ro": ("Tiếng Romania", "Romanian"),
+    "hu": ("Tiếng Hungary", "Hungarian"),
+    "pl": ("Tiếng Ba Lan", "Polish"),
+    "cs": ("Tiếng Séc", "Czech"),
+    "ru": ("Tiếng Nga", "Russian"),
+})
+
 MARKET_OF_COUNTRY: Mapping[str, str] = MappingProxyType(
     {cc: group for group, ccs in _GROUPS.items() for cc in ccs}
 )

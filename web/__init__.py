@@ -106,6 +106,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(intel_bp)
     from web.privacy import bp as privacy_bp; app.register_blueprint(privacy_bp)  # noqa: E702  (consent, access, erasure)
     from web.training import bp as training_bp; app.register_blueprint(training_bp)  # noqa: E702  (classes, results)
+    from web.board import bp as board_bp; app.register_blueprint(board_bp)  # noqa: E702  (pipeline board)
+    from web.todo import bp as todo_bp; app.register_blueprint(todo_bp)  # noqa: E702  (a counsellor's to-do list)
+    from web.registration import bp as reg_bp; app.register_blueprint(reg_bp)  # noqa: E702  (self-registration)
 
     @app.route("/")
     def index():

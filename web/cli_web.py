@@ -71,6 +71,8 @@ def register_demo(subparsers) -> None:
     p.add_argument("--orders", type=int, default=None, help="number of orders (generator default)")
     p.add_argument("--recruiters", type=int, default=None, help="number of enterprises (generator default)")
     p.add_argument("--encoder", default=None, help="encoder spec for the demo (e.g. hashing for a fast start)")
+    p.add_argument("--history-years", type=int, default=3,
+                   help="years of synthetic history (past orders, applications, departures, classes); 0: none")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
     p.add_argument("--no-serve", action="store_true", help="prepare the database and users, do not serve")
@@ -112,8 +114,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         store.reset()
         data = generate(seed=args.seed, today=today, **sizes)
+        past = None
+        if args.history_years > 0:  # built before saving: completed classes raise the profiles
+            from data import history
+
+            past = history.build(data, seed=args.seed, years=args.history_years, today=today)
         with store.session() as s:
             save(s, data)
+            if past is not None:
+                history.save(s, past)
         passwords = {}
         with store.session() as s:
             recruiter = _demo_recruiter(s, today)
@@ -126,6 +135,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"demo database: {mask_url(url)}")
         print(f"loaded {len(data.recruiters)} enterprises, {len(data.orders)} job orders "
               f"({len(data.truth.illegal)} deliberately illegal), {len(data.workers)} workers")
+        if past is not None:
+            gone = sum(1 for a in past.applications if a.stage == "departed")
+            print(f"history of {args.history_years} years: {len(past.orders)} past orders, {len(past.applications)} "
+                  f"applications ({gone} departed), {len(past.courses)} training classes")
         print("demo users (the passwords are shown only now):")
         for name, role in DEMO_USERS:
             extra = f"  enterprise {recruiter.recruiter_id} ({recruiter.name})" if role == "recruiter" else ""

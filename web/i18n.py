@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from models import formatting, labels, reference
 from models.ethnicities import ETHNICITIES
-from matcher.insights import LANGUAGE_NAMES
+from models.reference import LANGUAGE_NAMES
 
 LANGS = ("vi", "en")
 
@@ -76,6 +76,10 @@ for _vocab in (labels.ROLES, labels.LICENCE_STATUSES, labels.ORDER_STATUSES, lab
                labels.ROUTES, labels.RECRUITER_KINDS, labels.COURSE_KINDS, labels.ENROLMENT_STATUSES):
     for _code, _pair in _vocab.names.items():
         LABELS.setdefault(_code, _pair)
+
+# code -> (Vietnamese, English) for every country (models.labels.COUNTRIES), for callers that
+# want the table itself; pages call country(code)
+COUNTRIES = labels.COUNTRIES.names
 
 # language codes (course languages): the names matcher.insights gives them
 LABELS.update({code: names for code, names in LANGUAGE_NAMES.items() if code not in LABELS})

@@ -101,6 +101,18 @@ def move(s: Session, app: Application, to: str, by: str, note: str | None = None
     return app
 
 
+def move_many(s: Session, moves: list[tuple[Application, int | None]], to: str, by: str,
+              note: str | None = None) -> list[Application]:
+    """Move several applications (each with its form's version) to ``to``, all or none: the
+    first refusal (a stale page, a move the pipeline does not allow, no place left) is raised
+    and the caller rolls back. Each move is audited like a single one."""
+    return [move(s, app, to, by, note=note, version=version) for app, version in moves]
+
+
+# What a recruiter records in its own pages: the interview and the selection, nothing else.
+RECRUITER_MOVES = {"sent": ("interviewed", "rejected"), "interviewed": ("selected", "rejected")}
+
+
 def _take_place(s: Session, order: JobOrder) -> None:
     """Fill one place of ``order`` atomically, or refuse (409) when none is left.
 

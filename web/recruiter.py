@@ -26,7 +26,7 @@ from web.engine import get_engine
 from web.errors import Conflict, NotFound
 from web.forms import OrderForm
 from web.i18n import t
-from web.pipeline import CONTACT_STAGES
+from web.pipeline import CONTACT_STAGES, RECRUITER_MOVES
 
 bp = Blueprint("recruiter", __name__, url_prefix="/recruiter")
 
@@ -212,6 +212,7 @@ def order(oid: str):
         workers=workers,
         apps=apps,
         contact_stages=CONTACT_STAGES,
+        recruiter_moves=RECRUITER_MOVES,
         top=top,
         day=today(),
     )

@@ -21,7 +21,8 @@ from limits import parse
 from data.settings import SettingsError
 from web.errors import TooManyRequests
 
-KINDS = {"login": "login_rate_limit", "token_failure": "token_failure_rate_limit"}
+KINDS = {"login": "login_rate_limit", "token_failure": "token_failure_rate_limit",
+         "register": "registration_rate_limit"}
 
 
 def init_app(app: Flask, settings: dict) -> None:

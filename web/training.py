@@ -20,7 +20,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from data.formats import Column
-from matcher.insights import LANGUAGE_NAMES
+from models.reference import LANGUAGE_NAMES
 from models import Enrolment, LanguageCertificate, TrainingCourse, Worker, is_active_worker
 from models.enums import COURSE_KINDS, COURSE_TIERS, ENROLMENT_STATUSES, LANGUAGE_TRAINING
 from models.languages import CertificateError, parse_certificate

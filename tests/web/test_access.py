@@ -25,6 +25,7 @@ ARGS = {
     "filename": "style.css",
     "key": "no-such-need",
     "cid": "999",
+    "reg_id": "999",
 }
 
 #                                     anon admin couns reca recb
@@ -47,6 +48,18 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("admin.users", "POST"): (302, 422, 403, 403, 403),
     ("admin.set_active", "POST"): (302, 400, 403, 403, 403),
     ("admin.audit", "GET"): (302, 200, 403, 403, 403),
+    # self-registration (web.registration): the public page and the review queue
+    ("registration.register", "GET"): (200, 200, 200, 200, 200),
+    ("registration.register", "POST"): (422, 422, 422, 422, 422),
+    ("registration.queue", "GET"): (302, 200, 200, 403, 403),
+    ("registration.accept", "POST"): (302, 404, 404, 403, 403),
+    ("registration.reject", "POST"): (302, 404, 404, 403, 403),
+    # a counsellor's to-do list (web.todo)
+    ("todo.todo_list", "GET"): (302, 200, 200, 403, 403),
+    # pipeline board (web.board)
+    ("board.order_board", "GET"): (302, 200, 200, 403, 403),
+    ("board.order_board", "POST"): (302, 400, 400, 403, 403),
+    ("board.recruiter_result", "POST"): (302, 403, 403, 422, 404),
     # training records (web.training)
     ("training.courses", "GET"): (302, 200, 200, 403, 403),
     ("training.new_course", "POST"): (302, 422, 422, 403, 403),

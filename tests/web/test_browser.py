@@ -264,3 +264,66 @@ def test_printed_summary_keeps_every_section_on_at_most_two_a4_pages(page):
     pdf = page.pdf(format="A4", print_background=False)
     pages = len(_re.findall(rb"/Type\s*/Page(?!s)", pdf))
     assert 1 <= pages <= 2, pages
+
+
+def test_counsellor_opens_a_class_enrols_and_records_a_result(page):
+    """Training records (issue 17): a class, an enrolment, a result that raises the profile."""
+    sign_in(page, "counsellor")
+    page.goto(page.base + "/training/")
+    page.fill("#f-name", "Tiếng Nhật N3 – khóa 1")
+    page.select_option("#f-language", "ja")
+    page.fill("#f-target_level", "JLPT N3")
+    page.select_option("#f-tier", "advanced")
+    page.fill("#f-start_date", "2025-10-01")
+    page.fill("#f-end_date", "2026-02-27")
+    page.click("#course-form button[type=submit]")
+    assert "Tiếng Nhật N3 – khóa 1" in page.locator("h1").inner_text()
+    page.fill("#worker_ids", "W-CONSENT")
+    page.click("#enrol-form button[type=submit]")
+    row = page.locator("#enrolment-W-CONSENT")
+    assert row.count() == 1
+    row.locator("select").select_option("completed")
+    row.locator("input[name^=certificate]").fill("JLPT N3 (2026-02)")
+    row.locator("input[name^=completed_on]").fill("27/02/2026")
+    page.click("#save-results")
+    assert "Đã ghi kết quả cho 1 người" in page.content()
+    page.goto(page.base + "/counsellor/workers/W-CONSENT")
+    assert "JLPT N3 (2026-02)" in page.content()
+
+
+def test_a_worker_registers_and_a_counsellor_accepts_from_the_queue(page):
+    """Self-registration reaches the review queue and becomes a profile (issue 17)."""
+    page.goto(page.base + "/auth/login")
+    page.click("#self-register a")
+    page.fill("#full_name", "Lương Thị Hoa")
+    page.fill("#birth_date", "15/08/2001")
+    page.select_option("#gender", "female")
+    page.fill("#commune", "Xã Hà Quảng")
+    page.fill("#phone", "0912 345 678")
+    page.check("input[name=preferred_countries][value=JP]")
+    page.check("#consent")
+    page.click("#register-form button[type=submit]")
+    assert page.locator("#registered").count() == 1
+    sign_in(page, "counsellor")
+    page.goto(page.base + "/counsellor/registrations")
+    row = page.locator("#registrations tr", has_text="Lương Thị Hoa")
+    assert row.count() == 1
+    row.locator("button[id^=accept-]").click()
+    assert "/edit" in page.url and page.locator("#f-full_name").input_value() == "Lương Thị Hoa"
+
+
+def test_the_recruiter_records_an_interview_result(page):
+    """The enterprise records the interview on its own page; the counsellor's board shows it."""
+    sign_in(page, "reca")
+    page.goto(page.base + "/recruiter/orders/ORD-A1")
+    form = page.locator("#result-W-CONSENT")
+    form.locator("select").select_option("interviewed")
+    form.locator("input[name=note]").fill("đạt phỏng vấn vòng 1")
+    form.locator("button[type=submit]").click()
+    assert "Đã ghi kết quả" in page.content()
+    page.wait_for_load_state()
+    page.context.clear_cookies()
+    page.goto(page.base + "/auth/login")
+    sign_in(page, "counsellor")
+    page.goto(page.base + "/counsellor/orders/ORD-A1/board")
+    assert page.locator("#col-interviewed #card-W-CONSENT").count() == 1

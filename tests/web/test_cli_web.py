@@ -71,8 +71,19 @@ def test_demo_creates_data_and_users_without_serving(tmp_path, db_url, capsys):
             roles = {u.username: (u.role, u.recruiter_id) for u in s.scalars(select(User))}
             assert roles["admin"] == ("admin", None) and roles["recruiter"][0] == "recruiter"
             assert roles["recruiter"][1] is not None
+            # three years of history: departures, and the classes behind the training indicators
+            import datetime as dt
+
+            from models import TrainingCourse
+            from web import stats
+
+            period = stats.Period(dt.date(2000, 1, 1), dt.date(2100, 1, 1))
+            assert stats.placements(s, period)["departed"] > 0
+            assert s.query(TrainingCourse).count() > 0
+            assert stats.language_training(s, period)["from_records"] > 0
     finally:
         store.dispose()
+    assert "history of 3 years" in out
     app = create_app({"instance_path": inst, "demo": True, "encoder": "hashing"})
     try:
         client = app.test_client()

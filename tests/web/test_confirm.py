@@ -30,10 +30,14 @@ def test_destructive_forms_carry_a_question_and_the_script_is_served(staff, auth
     auth.login("admin")
     recruiter = client.get("/admin/recruiters/REC-A").get_data(as_text=True)
     assert re.search(r'<select id="status" name="status" data-confirm-values="suspended revoked" data-confirm="Đình chỉ', recruiter)
+    board = client.get("/counsellor/orders/ORD-A1/board").get_data(as_text=True)
+    assert re.search(r'<select id="board-to" name="to" data-confirm-values="rejected withdrawn" data-confirm="Kết thúc', board)
+    assert "confirm.js" in board
     auth.logout()
     auth.login("reca")
     order = client.get("/recruiter/orders/ORD-A1").get_data(as_text=True)
     assert re.search(r'id="close-order" data-confirm="Đóng đơn hàng\?', order)
+    assert re.search(r'<select id="to-1" name="to" data-confirm-values="rejected withdrawn" data-confirm="Kết thúc', order)
 
 
 def test_print_stylesheet_lets_the_summary_flow(client):

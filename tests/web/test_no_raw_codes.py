@@ -24,7 +24,7 @@ PAGES = {
               "/counsellor/orders/ORD-A2", "/counsellor/blocked", "/admin/audit", "/admin/recruiters",
               "/admin/recruiters/REC-A", "/dashboard/", "/intel/needs", "/intel/trends", "/intel/report",
               "/counsellor/workers/W-CONSENT/edit", "/privacy/workers/W-CONSENT", "/counsellor/workers/new",
-              "/training/"],
+              "/training/", "/counsellor/registrations", "/counsellor/todo", "/counsellor/orders/ORD-A1/board"],
     "reca": ["/recruiter/orders", "/recruiter/orders/ORD-A1"],
 }
 
