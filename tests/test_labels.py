@@ -49,7 +49,7 @@ def test_every_audited_action_has_a_name():
     found |= {"import", "consent_grant", "consent_revoke", "deactivate"}  # built from parts
     assert {"login", "view", "view_candidates", "stage", "erase"} <= found
     missing = sorted(a for a in found if a not in labels.AUDIT_ACTIONS)
-    assert missing == []
+    assert missing == [], "give these audit actions a Vietnamese and an English name in models.labels.AUDIT_ACTIONS"
 
 
 def test_country_names_come_from_cldr_with_the_centres_spelling():
@@ -72,3 +72,14 @@ def test_every_allocation_method_has_a_name():
     source = (ROOT / "matcher" / "allocate.py").read_text(encoding="utf-8")
     methods = set(re.findall(r'method = "([^"]+)"', source))
     assert len(methods) == 2 and methods <= set(labels.ALLOCATION_METHODS.names)
+
+
+def test_every_audited_record_type_has_a_name():
+    pattern = re.compile(r'(?:\brecord|\baudit)\(\s*(?:[\w.()]+\s*,\s*){0,2}f?"[a-z_{}]+"\s*(?:if [^,]+)?,\s*"([a-z_]+)"')
+    found: set[str] = set()
+    for package in ("web", "data"):
+        for path in (ROOT / package).rglob("*.py"):
+            found |= set(pattern.findall(path.read_text(encoding="utf-8")))
+    assert {"worker", "order", "user", "application"} <= found
+    missing = sorted(e for e in found if e not in labels.AUDIT_ENTITIES)
+    assert missing == [], "give these record types a name in models.labels.AUDIT_ENTITIES"
