@@ -68,6 +68,19 @@ SETTINGS: tuple[Setting, ...] = (
         "each process; give a shared store such as redis://host:6379 so several gunicorn workers "
         "share one count.",
     ),
+    Setting(
+        "session_lifetime_hours",
+        8,
+        "Hours a sign-in lasts, counted from the sign-in and never extended by use; then the user "
+        "signs in again.",
+        int,
+    ),
+    Setting(
+        "session_idle_minutes",
+        60,
+        "Minutes without a request after which a sign-in ends; 0: no idle limit (the lifetime still holds).",
+        int,
+    ),
     Setting("login_rate_limit", "20 per minute", "Sign-in attempts (POST /auth/login) allowed per client address."),
     Setting("registration_rate_limit", "5 per hour",
             "Self-registrations (POST /register) accepted per client address."),

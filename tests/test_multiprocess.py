@@ -220,9 +220,8 @@ def test_concurrent_wrong_passwords_on_two_workers_stay_within_the_lockout(db_ur
             t.join(300)
         last = _login(base, "counsellor", PASSWORDS["counsellor"])
     assert len(statuses) == LOGIN_ATTEMPTS and 302 not in statuses
-    assert set(statuses) <= {401, 429}
-    assert statuses.count(401) <= MAX_FAILURES  # 401: a wrong password checked and not yet locking
-    assert last == 429  # refused: locked (or throttled), never signed in
+    assert set(statuses) <= {401, 429}  # 401: every refused sign-in alike; 429: the address throttle
+    assert last in (401, 429)  # refused: locked (or throttled), never signed in
     store = Store(db_url)
     with store.session() as s:
         checked = s.scalars(select(AuditEvent).where(AuditEvent.action == "login_failed")).all()

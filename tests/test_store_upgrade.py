@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
-from models import JobOrder, Recruiter, Worker
+from models import JobOrder, Recruiter, User, Worker
 
 OLD_COLUMNS = {"recruiters": ["licence_verified_on"], "job_orders": ["route"],
-               "workers": ["merged_into", "merged_at", "search_text"]}
+               "workers": ["merged_into", "merged_at", "search_text"], "users": ["must_change_password"]}
+OLD_TABLES = ["user_sessions"]  # tables this version adds
 
 
 def test_init_adds_new_columns_to_an_old_database_and_keeps_the_data(store):
@@ -20,7 +21,10 @@ def test_init_adds_new_columns_to_an_old_database_and_keeps_the_data(store):
         s.add(JobOrder(order_id="O1", recruiter_id="R1", title="Thợ hàn", country="JP", positions=3, extra={}))
         s.add(Worker(worker_id="W1", full_name="Nông Thị Ánh", birth_date=dt.date(2000, 1, 2), national_id="004300001234",
                      extra={}))
+        s.add(User(username="lan", password_hash="x", role="counsellor", active=True, failed_logins=0))
     with store.engine.begin() as conn:  # back to the previous schema
+        for table in OLD_TABLES:
+            conn.execute(text(f"DROP TABLE {table}"))
         conn.execute(text("DROP INDEX IF EXISTS uq_workers_national_id_unmerged"))
         conn.execute(text("DROP INDEX IF EXISTS ix_workers_merged_into"))
         for table, cols in OLD_COLUMNS.items():
@@ -31,6 +35,7 @@ def test_init_adds_new_columns_to_an_old_database_and_keeps_the_data(store):
 
     added = store.init_schema()
     assert {f"{t}.{c}" for t, cols in OLD_COLUMNS.items() for c in cols} <= set(added)
+    assert set(OLD_TABLES) <= set(added)
     assert "workers.uq_workers_national_id_unmerged" in added
     assert store.init_schema() == []  # idempotent
     with store.session() as s:
@@ -38,6 +43,7 @@ def test_init_adds_new_columns_to_an_old_database_and_keeps_the_data(store):
         assert (w.full_name, w.national_id, w.merged_into) == ("Nông Thị Ánh", "004300001234", None)
         assert s.get(JobOrder, "O1").route is None and s.get(JobOrder, "O1").title == "Thợ hàn"
         assert s.get(Recruiter, "R1").licence_verified_on is None
+        assert s.scalar(select(User.must_change_password).where(User.username == "lan")) is False
 
 
 def test_a_new_sqlite_database_is_private_and_erases_for_good(tmp_path):

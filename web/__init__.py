@@ -11,19 +11,29 @@ Production: ``gunicorn "web:create_app()"`` (settings from MATCHER_* variables o
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Flask, redirect
+from werkzeug.routing import IntegerConverter
 
 from data.settings import BY_NAME, SettingsError, load_settings
 from data.store import Store
 from matcher.index import serve_single_threaded
 
 
+class DatabaseInt(IntegerConverter):
+    """``<int:...>`` in a URL: an id that fits a database INTEGER, so a larger one is a 404
+    instead of an overflow error from PostgreSQL."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app. See the module docstring for ``test_config``."""
     app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseInt  # before any route is added
     test_config = dict(test_config or {})
     flask_config = {k: v for k, v in test_config.items() if k.isupper()}
     overrides = {k: v for k, v in test_config.items() if not k.isupper()}
@@ -38,7 +48,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not settings["demo"],
         SESSION_COOKIE_NAME="matcher_session",
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
         JSON_SORT_KEYS=False,
     )
     app.config.update(flask_config)
@@ -54,6 +63,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web import throttle
 
     throttle.init_app(app, settings)  # before the store opens: a bad limit setting leaks nothing
+    from web import sessions
+
+    sessions.init_app(app, settings)
     serve_single_threaded()  # one query per request: faiss threads would only contend
 
     store = Store(settings["database_url"])
@@ -74,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         refuse_nul_bytes()
         auth.load_user()
         security.check_csrf()
+        return auth.password_change_gate()
 
     from matcher.insights import support_for
 

@@ -10,14 +10,16 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, JobOrder, LicenceStatusChange, Recruiter, User, formatting
 from models.enums import LICENCE_STATUSES, ROLES
+from web import sessions
 from web.audit import detail_items, record
-from web.auth import AuthError, create_user, current_user, require_form_version, role_required
+from web.auth import AuthError, create_user, current_user, require_form_version, reset_user_password, role_required
 from web.db import get_session, today
 from web.engine import get_engine
 from web.errors import BadRequest, Conflict, NotFound
 from web.forms import RecruiterForm
 from web.i18n import current_lang, t
 from web.params import date_arg, page_of
+from web.passwords import MIN_LENGTH
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE = 50
@@ -234,9 +236,6 @@ def change_status(rid: str):
 @role_required("admin")
 def users():
     s = get_session()
-    error = None
-    form = {}
-    status = 200
     if request.method == "POST":
         form = request.form
         try:
@@ -249,28 +248,62 @@ def users():
                 form.get("full_name") or None,
             )
         except AuthError as exc:
-            error = str(exc)
-            status = 422
-        else:
-            record("create", "user", u.id, name=u.username, role=u.role, recruiter_id=u.recruiter_id)
-            s.commit()
-            flash(t(f"Đã tạo tài khoản {u.username}.", f"User {u.username} created."))
-            return redirect(url_for("admin.users"))
+            return _users_page(error=(exc.vi, exc.en), form=form, status=422)
+        record("create", "user", u.id, name=u.username, role=u.role, recruiter_id=u.recruiter_id)
+        s.commit()
+        flash(t(f"Đã tạo tài khoản {u.username}.", f"User {u.username} created."))
+        return redirect(url_for("admin.users"))
+    return _users_page()
+
+
+def _users_page(error: tuple[str, str] | None = None, form=None, status: int = 200, reset_error=None):
+    """The user list with the create form; ``error`` under the create form, ``reset_error``
+    (user id, (vi, en)) beside that user's reset form."""
+    s = get_session()
     rows = s.scalars(select(User).order_by(User.username)).all()
     recruiters = s.scalars(select(Recruiter).order_by(Recruiter.name)).all()
     return (
-        render_template("admin/users.html", users=rows, recruiters=recruiters, roles=ROLES, error=error, form=form, me=current_user().id, now=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)),
+        render_template("admin/users.html", users=rows, recruiters=recruiters, roles=ROLES, error=error,
+                        form=form or {}, me=current_user().id, reset_error=reset_error or (None, None),
+                        min_length=MIN_LENGTH, now=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)),
         status,
     )
+
+
+def _user(uid: int) -> User:
+    u = get_session().get(User, uid)
+    if u is None:
+        raise NotFound()
+    return u
+
+
+@bp.route("/users/<int:uid>/password", methods=["POST"])
+@role_required("admin")
+def reset_password(uid: int):
+    """Set a new password for another user (who forgot theirs): it must pass the policy, the
+    user has to change it at the next sign-in, every session of theirs ends, and a lock-out is
+    lifted. Audited, without the password."""
+    s = get_session()
+    u = _user(uid)
+    if u.id == current_user().id:
+        raise BadRequest("Hãy đổi mật khẩu của chính bạn ở trang «Đổi mật khẩu».",
+                         "Change your own password on the 'Change password' page.")
+    try:
+        ended = reset_user_password(s, u, request.form.get("password", ""))
+    except AuthError as exc:  # checked before anything changed
+        return _users_page(reset_error=(u.id, (exc.vi, exc.en)), status=422)
+    record("password_reset", "user", u.id, name=u.username, sessions_ended=ended)
+    s.commit()
+    flash(t(f"Đã đặt lại mật khẩu của {u.username}; người này phải đổi mật khẩu khi đăng nhập lần sau.",
+            f"{u.username}'s password was reset; they must change it at their next sign-in."))
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/users/<int:uid>/active", methods=["POST"])
 @role_required("admin")
 def set_active(uid: int):
     s = get_session()
-    u = s.get(User, uid)
-    if u is None:
-        raise NotFound()
+    u = _user(uid)
     wanted = request.form.get("active") == "true"
     if "active" not in request.form:
         raise BadRequest("Thiếu giá trị «active».", "The 'active' value is missing.")
@@ -280,7 +313,9 @@ def set_active(uid: int):
     if wanted:
         u.failed_logins = 0
         u.locked_until = None
-    record("activate" if wanted else "deactivate", "user", u.id, name=u.username)
+    ended = 0 if wanted else sessions.revoke(s, u.id, "deactivate")
+    record("activate" if wanted else "deactivate", "user", u.id, name=u.username,
+           **({} if wanted else {"sessions_ended": ended}))
     s.commit()
     flash(t("Đã cập nhật tài khoản.", "User updated."))
     return redirect(url_for("admin.users"))

@@ -3,8 +3,10 @@
 - Passwords are stored as werkzeug hashes; API tokens as SHA-256 of a random 256-bit token
   (a token is high-entropy, so a fast hash is enough and lets us look it up by its hash).
 - After ``MAX_FAILURES`` wrong passwords in a row an account is locked for ``LOCK_MINUTES``;
-  while locked even the right password is refused. Unknown names cost the same hash work.
-- Pages use the session cookie; the API accepts the session or ``Authorization: Bearer TOKEN``.
+  while locked even the right password is refused. Every failed sign-in gets the same answer
+  (``LOGIN_FAILED``, 401) and costs the same hash work, whatever the reason.
+- Pages use the session cookie, which carries only a server-side session's random id
+  (``web.sessions``); the API accepts the session or ``Authorization: Bearer TOKEN``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import secrets
 from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -25,14 +27,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from models import Recruiter, User
 from models.entities import utcnow
 from models.enums import ROLES
-from web import throttle
+from web import sessions, throttle
 from web.audit import record
 from web.db import get_session
 from web.errors import BadRequest, Forbidden, Unauthorized, wants_json
+from web.i18n import t
+from web.passwords import MIN_LENGTH, password_problem
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
-MIN_PASSWORD = 8
 # Hash compared against when the user name is unknown, so both paths cost the same.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
 
@@ -40,7 +43,12 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 class AuthError(ValueError):
-    """A user cannot be created or found (bad name, role, recruiter or password)."""
+    """A user cannot be created or found, or a password cannot be set. ``vi`` and ``en`` say
+    why; ``str()`` gives both, Vietnamese first (the CLI prints it)."""
+
+    def __init__(self, vi: str, en: str | None = None):
+        self.vi, self.en = vi, en or vi
+        super().__init__(vi if en is None else f"{vi} {en}")
 
 
 # --------------------------------------------------------------------------- users
@@ -61,20 +69,23 @@ def create_user(
     """Add a user (not committed). Raises ``AuthError`` saying what is wrong and what is allowed."""
     username = (username or "").strip()
     if not username or len(username) > 100 or any(c.isspace() for c in username):
-        raise AuthError(f"The user name must be 1-100 characters without spaces; got {username!r}.")
+        raise AuthError(f"Tên đăng nhập phải có 1-100 ký tự, không có khoảng trắng; nhận được {username!r}.",
+                        f"The user name must be 1-100 characters without spaces; got {username!r}.")
     if role not in ROLES:
-        raise AuthError(f"The role must be one of {', '.join(ROLES)}; got {role!r}.")
-    if len(password or "") < MIN_PASSWORD:
-        raise AuthError(f"The password must have at least {MIN_PASSWORD} characters.")
+        raise AuthError(f"Vai trò phải là một trong {', '.join(ROLES)}; nhận được {role!r}.",
+                        f"The role must be one of {', '.join(ROLES)}; got {role!r}.")
+    check_new_password(password, username)
     if role == "recruiter":
         if not recruiter_id:
-            raise AuthError("A recruiter user must be linked to an enterprise: give --recruiter ID.")
+            raise AuthError("Tài khoản doanh nghiệp phải gắn với một doanh nghiệp (--recruiter ID).",
+                            "A recruiter user must be linked to an enterprise: give --recruiter ID.")
         if s.get(Recruiter, recruiter_id) is None:
-            raise AuthError(f"No enterprise with id {recruiter_id!r}.")
+            raise AuthError(f"Không có doanh nghiệp mã {recruiter_id!r}.", f"No enterprise with id {recruiter_id!r}.")
     elif recruiter_id:
-        raise AuthError(f"Only recruiter users are linked to an enterprise; {role!r} is not.")
+        raise AuthError(f"Chỉ tài khoản doanh nghiệp mới gắn với doanh nghiệp; vai trò {role!r} thì không.",
+                        f"Only recruiter users are linked to an enterprise; {role!r} is not.")
     if s.scalar(select(User).where(User.username == username)) is not None:
-        raise AuthError(f"A user named {username!r} already exists.")
+        raise AuthError(f"Đã có tài khoản tên {username!r}.", f"A user named {username!r} already exists.")
     user = User(
         username=username,
         password_hash=generate_password_hash(password),
@@ -87,6 +98,33 @@ def create_user(
     s.add(user)
     s.flush()
     return user
+
+
+def check_new_password(password: str, username: str) -> None:
+    """Raise ``AuthError`` when ``password`` breaks the policy (web.passwords)."""
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise AuthError(*problem)
+
+
+def set_password(s: Session, user: User, password: str, *, must_change: bool) -> None:
+    """Give ``user`` a new password that passes the policy (else ``AuthError``, nothing changed);
+    ``must_change`` makes the next sign-in lead to the change-password page (an administrator's
+    reset). Clears a lock-out. Not committed; the caller ends sessions and audits."""
+    check_new_password(password, user.username)
+    user.password_hash = generate_password_hash(password)
+    user.must_change_password = must_change
+    user.failed_logins = 0
+    user.locked_until = None
+    s.flush()
+
+
+def reset_user_password(s: Session, user: User, password: str) -> int:
+    """An administrator's reset (web page or ``matcher user password``): the password must pass
+    the policy (else ``AuthError``), the user must change it at the next sign-in, a lock-out is
+    lifted and every session of the user ends. Returns how many ended; the caller audits."""
+    set_password(s, user, password, must_change=True)
+    return sessions.revoke(s, user.id, "password_reset")
 
 
 def issue_token(s: Session, username: str) -> str:
@@ -114,12 +152,16 @@ def _lock(s: Session, user: User, now: dt.datetime) -> None:
 
 def check_login(s: Session, username: str, password: str, now: dt.datetime | None = None) -> tuple[User | None, str]:
     """Verify a sign-in. Returns ``(user, "ok")`` or ``(None, reason)`` with reason one of
-    ``bad`` (wrong name or password), ``locked``, ``inactive``. Updates the failure counter."""
+    ``bad`` (wrong name or password), ``locked``, ``inactive``; the reason is for the audit log
+    only, the person signing in gets one answer for all (``LOGIN_FAILED``). A disabled or locked
+    account's password is never checked, so the answer cannot confirm it; every path does the
+    same hashing work once, so the time taken does not tell them apart either. Updates the
+    failure counter."""
     now = now or utcnow()
     user = s.scalar(select(User).where(User.username == (username or "").strip()))
-    if user is None:
+    if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, password or "")
-        return None, "bad"
+        return None, "bad" if user is None else "inactive"
     # Reserve this attempt atomically before the password is checked: one conditional UPDATE
     # that holds the row until the request commits, so concurrent attempts queue and each sees
     # the count of the others; past MAX_FAILURES no password is checked at all.
@@ -140,8 +182,6 @@ def check_login(s: Session, username: str, password: str, now: dt.datetime | Non
             _lock(s, user, now)
             return None, "locked"
         return None, "bad"
-    if not user.active:
-        return None, "inactive"
     _set_counter(s, user, 0, None)
     return user, "ok"
 
@@ -164,6 +204,7 @@ def load_user() -> None:
     """Before each request: find the user from the bearer token (API) or the session cookie."""
     g.user = None
     g.via_token = False
+    g.session_id = None
     token = _bearer_token() if wants_json() else None
     s = None
     if token:
@@ -178,14 +219,15 @@ def load_user() -> None:
         g.user = user
         g.via_token = True
         return
-    uid = session.get("uid")
-    if uid is not None:
-        s = s or get_session()
-        user = s.get(User, uid)
-        if user is None or not user.active or user.password_hash[-16:] != session.get("pw"):
-            session.clear()
+    for legacy in ("uid", "pw"):  # an older version's cookie: the id and the end of the hash
+        session.pop(legacy, None)
+    raw = session.get(sessions.COOKIE_KEY)
+    if raw:
+        found = sessions.session_user(s or get_session(), str(raw))
+        if found is None:
+            _fresh_cookie()
             return
-        g.user = user
+        g.user, g.session_id = found
 
 
 def role_required(*roles: str) -> Callable:
@@ -239,14 +281,15 @@ def _safe_next(target: str | None) -> str | None:
 
 # --------------------------------------------------------------------------- views
 
-MESSAGES = {
-    "bad": ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password."),
-    "locked": (
-        f"Tài khoản tạm khóa {LOCK_MINUTES} phút vì nhập sai mật khẩu nhiều lần.",
-        f"The account is locked for {LOCK_MINUTES} minutes after repeated wrong passwords.",
-    ),
-    "inactive": ("Tài khoản đã bị vô hiệu hóa.", "The account is disabled."),
-}
+# The one answer to every failed sign-in (unknown name, wrong password, locked or disabled
+# account): it says what may be wrong without saying which, so it reveals neither which names
+# exist nor whether a password was right.
+LOGIN_FAILED = (
+    f"Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang bị khóa. Sau {MAX_FAILURES} lần nhập sai, "
+    f"tài khoản tạm khóa {LOCK_MINUTES} phút; nếu vẫn không đăng nhập được, hãy liên hệ quản trị viên.",
+    f"Wrong user name or password, or the account is locked. After {MAX_FAILURES} wrong passwords an "
+    f"account is locked for {LOCK_MINUTES} minutes; if signing in still fails, ask the administrator.",
+)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -263,32 +306,103 @@ def login():
     if user is None:
         record("login_failed", "user", None, username_tried=username[:100], reason=outcome, by=username[:100])
         s.commit()
-        status = 429 if outcome == "locked" else 401
-        return render_template("auth/login.html", error=MESSAGES[outcome], username=username), status
+        return render_template("auth/login.html", error=LOGIN_FAILED, username=username), 401
     record("login", "user", str(user.id), by=user.username)
+    if g.get("session_id") is not None:  # signing in over an open session ends that one
+        sessions.revoke(s, current_user().id, "replaced", only=g.session_id)
+    raw = sessions.open_session(s, user)
     s.commit()
-    lang = session.get("lang")
-    session.clear()  # a fresh session on sign-in (no fixation)
+    _fresh_cookie()  # a new session id on sign-in (no fixation)
     session.permanent = True
-    session["uid"] = user.id
-    session["pw"] = user.password_hash[-16:]  # a password change ends other sessions
-    if lang:
-        session["lang"] = lang
+    session[sessions.COOKIE_KEY] = raw
     g.user = user
     return redirect(_safe_next(request.args.get("next")) or home_for(user))
+
+
+def _fresh_cookie() -> None:
+    """Empty the cookie (signed out), keeping only the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
     user = current_user()
     if user is not None:
+        s = get_session()
+        if g.get("session_id") is not None:
+            sessions.revoke(s, user.id, "logout", only=g.session_id)
         record("logout", "user", str(user.id))
-        get_session().commit()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+        s.commit()
+    _fresh_cookie()
     return redirect(url_for("auth.login"))
+
+
+# --------------------------------------------------------------------------- passwords
+
+# Where a user who must change the password (after an administrator's reset) may still go.
+_OPEN_WHILE_MUST_CHANGE = {"auth.change_password", "auth.logout", "auth.login", "static", "index"}
+
+
+def password_change_gate():
+    """Before each request: a user whose password was reset by an administrator sees only the
+    change-password page (the API answers 403) until a new password is chosen."""
+    user = current_user()
+    if user is None or g.get("via_token") or not user.must_change_password:
+        return None
+    if request.endpoint in _OPEN_WHILE_MUST_CHANGE:
+        return None
+    if wants_json():
+        raise Forbidden("Bạn phải đổi mật khẩu (tại /auth/password) trước khi tiếp tục.",
+                        "You must change your password (at /auth/password) before going on.")
+    return redirect(url_for("auth.change_password"))
+
+
+PASSWORD_ERRORS = {
+    "current": ("Mật khẩu hiện tại không đúng.", "The current password is wrong."),
+    "confirm": ("Hai lần nhập mật khẩu mới không khớp.", "The two new passwords differ."),
+    "same": ("Mật khẩu mới phải khác mật khẩu hiện tại.", "The new password must differ from the current one."),
+}
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Every signed-in user changes their own password: the current one is checked like a
+    sign-in (it counts towards the lock-out and the per-address throttle), the new one must pass
+    the policy; the user's other sessions end. Audited, without the passwords."""
+    user = current_user()
+    errors: dict[str, tuple[str, str]] = {}
+    if request.method == "POST":
+        throttle.hit("login")  # guessing the current password is throttled like signing in
+        current = request.form.get("current_password", "")
+        new = request.form.get("new_password", "")
+        s = get_session()
+        checked, _ = check_login(s, user.username, current)
+        if checked is None:
+            errors["current_password"] = PASSWORD_ERRORS["current"]
+        elif new != request.form.get("confirm_password", ""):
+            errors["confirm_password"] = PASSWORD_ERRORS["confirm"]
+        elif new == current:
+            errors["new_password"] = PASSWORD_ERRORS["same"]
+        else:
+            try:
+                set_password(s, user, new, must_change=False)
+            except AuthError as exc:
+                errors["new_password"] = (exc.vi, exc.en)
+        if errors:
+            record("password_change_refused", "user", user.id, field=next(iter(errors)))
+            s.commit()
+            return render_template("auth/password.html", errors=errors, min_length=MIN_LENGTH), 422
+        ended = sessions.revoke(s, user.id, "password_change", keep=g.get("session_id"))
+        record("password_change", "user", user.id, sessions_ended=ended)
+        s.commit()
+        flash(t("Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc.",
+                "Password changed. Your other sessions have ended."))
+        return redirect(home_for(user))
+    return render_template("auth/password.html", errors=errors, min_length=MIN_LENGTH)
 
 
 def require_form_version(form) -> int:

@@ -193,8 +193,26 @@ def register_restore(subparsers) -> None:
 def cmd_restore(args: argparse.Namespace) -> int:
     url = settings_from(args)["database_url"]
     restore(url, args.file)
-    print(f"restored {mask_url(url)} from {args.file}")
+    ended = _end_restored_sessions(args)
+    print(f"restored {mask_url(url)} from {args.file}; {ended} sign-in sessions of the snapshot ended")
     return EXIT_OK
+
+
+def _end_restored_sessions(args: argparse.Namespace) -> int:
+    """A snapshot holds the sign-in sessions open when it was taken, some of them ended since
+    (logout, password change): after a restore every session ends and everyone signs in again."""
+    from sqlalchemy import inspect
+
+    from web import sessions
+
+    store = open_store(args)
+    try:
+        if "user_sessions" not in inspect(store.engine).get_table_names():
+            return 0  # a snapshot of a version without server-side sessions
+        with store.session() as s:
+            return sessions.revoke(s, None, "restore")
+    finally:
+        store.dispose()
 
 
 # ---- worker export / erase -----------------------------------------------------------------

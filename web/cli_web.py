@@ -1,4 +1,4 @@
-"""Web verbs of the ``matcher`` command: serve, demo, user add, user token.
+"""Web verbs of the ``matcher`` command: serve, demo, user add, user token, user password.
 
 ``matcher serve`` runs werkzeug's development server (threaded). For production use a WSGI
 server, e.g. ``gunicorn -w 4 -b 127.0.0.1:8000 "web:create_app()"`` with the settings in
@@ -166,7 +166,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def register_user(subparsers) -> None:
-    p = subparsers.add_parser("user", help="manage users: add, token")
+    p = subparsers.add_parser("user", help="manage users: add, token, password")
     sub = p.add_subparsers(dest="user_command", metavar="ACTION")
     sub.required = True
     add = sub.add_parser("add", help="add a user; the password is read from standard input")
@@ -178,6 +178,11 @@ def register_user(subparsers) -> None:
     tok = sub.add_parser("token", help="issue a new personal API token (printed once; replaces the old one)")
     tok.add_argument("name", help="user name")
     tok.set_defaults(func=cmd_user_token)
+    pw = sub.add_parser("password", help="set a new password (read from standard input, checked by the password "
+                                         "policy); the user must change it at the next sign-in and every open "
+                                         "session of theirs ends")
+    pw.add_argument("name", help="user name")
+    pw.set_defaults(func=cmd_user_password)
 
 
 def _read_password() -> str:
@@ -229,6 +234,35 @@ def cmd_user_token(args: argparse.Namespace) -> int:
         store.dispose()
     print(token)
     print("(shown only once; send it as 'Authorization: Bearer <token>')", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_user_password(args: argparse.Namespace) -> int:
+    """The administrator's reset from the command line (e.g. when no administrator can sign in)."""
+    from sqlalchemy import select
+
+    from models import User
+    from web.auth import AuthError, reset_user_password
+
+    password = _read_password()
+    store = open_store(args)
+    try:
+        store.init_schema()
+        with store.session() as s:
+            user = s.scalar(select(User).where(User.username == args.name))
+            try:
+                if user is None:
+                    raise AuthError(f"Không có tài khoản tên {args.name!r}.", f"No user named {args.name!r}.")
+                ended = reset_user_password(s, user, password)
+            except AuthError as exc:
+                print(f"matcher user password: error: {exc}", file=sys.stderr)
+                return EXIT_FAILED
+            from data.repo import audit
+
+            audit(s, None, "password_reset", "user", str(user.id), name=user.username, sessions_ended=ended, via="cli")
+    finally:
+        store.dispose()
+    print(f"password of {args.name} set; it must be changed at the next sign-in ({ended} open sessions ended)")
     return EXIT_OK
 
 

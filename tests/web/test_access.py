@@ -35,6 +35,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("auth.login", "GET"): (200, 302, 302, 302, 302),
     ("auth.login", "POST"): (401, 401, 401, 401, 401),
     ("auth.logout", "POST"): (302, 302, 302, 302, 302),
+    ("auth.change_password", "GET"): (302, 200, 200, 200, 200),
+    ("auth.change_password", "POST"): (302, 422, 422, 422, 422),
     # administrator
     ("admin.recruiters", "GET"): (302, 200, 403, 403, 403),
     ("admin.new_recruiter", "GET"): (302, 200, 403, 403, 403),
@@ -47,6 +49,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("admin.users", "GET"): (302, 200, 403, 403, 403),
     ("admin.users", "POST"): (302, 422, 403, 403, 403),
     ("admin.set_active", "POST"): (302, 400, 403, 403, 403),
+    ("admin.reset_password", "POST"): (302, 422, 403, 403, 403),
     ("admin.audit", "GET"): (302, 200, 403, 403, 403),
     # self-registration (web.registration): the public page and the review queue
     ("registration.register", "GET"): (200, 200, 200, 200, 200),

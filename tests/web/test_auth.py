@@ -61,10 +61,10 @@ def test_lockout_after_five_failures_for_fifteen_minutes(app, auth, client):
     for _ in range(MAX_FAILURES - 1):
         assert auth.login("counsellor", "wrong-password").status_code == 401
     locked = auth.login("counsellor", "wrong-password")
-    assert locked.status_code == 429
+    assert locked.status_code == 401
     assert "tạm khóa 15 phút" in locked.get_data(as_text=True)
     # Even the right password is refused while locked.
-    assert auth.login("counsellor").status_code == 429
+    assert auth.login("counsellor").status_code == 401
     user = _user(app, "counsellor")
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     assert dt.timedelta(minutes=14) < user.locked_until - now <= dt.timedelta(minutes=15)
@@ -75,6 +75,70 @@ def test_lockout_after_five_failures_for_fifteen_minutes(app, auth, client):
     assert _user(app, "counsellor").failed_logins == 0
     with get_store(app).session() as s:
         assert s.scalar(select(AuditEvent).where(AuditEvent.action == "lock")) is not None
+
+
+def _failure(auth, username, password):
+    """Status and error paragraph of a failed sign-in."""
+    import re
+
+    response = auth.login(username, password)
+    html = response.get_data(as_text=True)
+    return response.status_code, re.search(r'<p class="error"[^>]*id="login-error">(.*?)</p>', html, re.S).group(1)
+
+
+def _lock_out(auth, username):
+    for _ in range(MAX_FAILURES):
+        auth.login(username, "wrong-password")
+
+
+def _disable(app, username):
+    with get_store(app).session() as s:
+        s.scalar(select(User).where(User.username == username)).active = False
+
+
+def test_every_failed_sign_in_gets_the_same_answer(app, auth):
+    """Issue 14, item 13: an unknown name, a wrong password, a locked account (with its right
+    password) and a disabled account (with its right or a wrong password) are answered alike."""
+    answers = {"unknown": _failure(auth, "nobody-here", "whatever-123"),
+               "wrong": _failure(auth, "counsellor", "wrong-password")}
+    _lock_out(auth, "reca")
+    answers["locked, right password"] = _failure(auth, "reca", PASSWORDS["reca"])
+    answers["locked, wrong password"] = _failure(auth, "reca", "wrong-password")
+    _disable(app, "recb")
+    answers["disabled, right password"] = _failure(auth, "recb", PASSWORDS["recb"])
+    answers["disabled, wrong password"] = _failure(auth, "recb", "wrong-password")
+    assert len(set(answers.values())) == 1, answers
+    status, message = answers["unknown"]
+    assert status == 401 and "Sai tên đăng nhập hoặc mật khẩu" in message
+    with get_store(app).session() as s:  # the audit log keeps the real reason
+        reasons = [e.detail["reason"] for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "login_failed")
+                                                          .order_by(AuditEvent.id))]
+    assert reasons[:2] == ["bad", "bad"] and reasons[-4:] == ["locked", "locked", "inactive", "inactive"]
+
+
+def test_a_locked_or_disabled_account_never_has_its_password_checked(app, auth, monkeypatch):
+    """Its own hash is never compared (so a right password cannot be told from a wrong one),
+    yet every failure does the same hashing work once (the dummy hash)."""
+    import web.auth as auth_mod
+
+    real = auth_mod.check_password_hash
+    calls = []
+
+    def counting(hash_, password):
+        calls.append("dummy" if hash_ == auth_mod._DUMMY_HASH else "real")
+        return real(hash_, password)
+
+    _lock_out(auth, "reca")
+    _disable(app, "recb")
+    monkeypatch.setattr(auth_mod, "check_password_hash", counting)
+    for username in ("reca", "recb", "nobody-here"):
+        for password in (PASSWORDS.get(username, "x-password-1"), "wrong-password"):
+            calls.clear()
+            assert auth.login(username, password).status_code == 401
+            assert calls == ["dummy"], (username, password)
+    calls.clear()
+    auth.login("counsellor", "wrong-password")
+    assert calls == ["real"]
 
 
 def test_a_success_resets_the_failure_count(app, auth):
@@ -166,8 +230,10 @@ def test_create_user_validates(app):
     with get_store(app).session() as s:
         with pytest.raises(AuthError, match="role must be one of admin, counsellor, recruiter; got 'boss'"):
             create_user(s, "x1", "long-enough-1", "boss")
-        with pytest.raises(AuthError, match="at least 8 characters"):
+        with pytest.raises(AuthError, match="ít nhất 10 ký tự.*at least 10 characters"):
             create_user(s, "x2", "short", "counsellor")
+        with pytest.raises(AuthError, match="quá phổ biến.*too common"):
+            create_user(s, "x2", "matkhau123", "counsellor")
         with pytest.raises(AuthError, match="--recruiter ID"):
             create_user(s, "x3", "long-enough-1", "recruiter")
         with pytest.raises(AuthError, match="No enterprise with id 'NOPE'"):

@@ -66,7 +66,8 @@ def sign_in(page, username: str) -> None:
     page.goto(page.base + "/auth/login")
     page.fill("#username", username)
     page.fill("#password", PASSWORDS[username])
-    page.click("button[type=submit]")
+    with page.expect_navigation():  # the next step must not race the sign-in's redirect
+        page.click("form.narrow button[type=submit]")
 
 
 def test_counsellor_finds_a_worker_opens_matches_and_shortlists(page):
@@ -321,9 +322,8 @@ def test_the_recruiter_records_an_interview_result(page):
     form.locator("input[name=note]").fill("đạt phỏng vấn vòng 1")
     form.locator("button[type=submit]").click()
     assert "Đã ghi kết quả" in page.content()
-    page.wait_for_load_state()
-    page.context.clear_cookies()
-    page.goto(page.base + "/auth/login")
+    with page.expect_navigation():
+        page.click("form[action$='/auth/logout'] button")
     sign_in(page, "counsellor")
     page.goto(page.base + "/counsellor/orders/ORD-A1/board")
     assert page.locator("#col-interviewed #card-W-CONSENT").count() == 1

@@ -31,7 +31,11 @@ def test_user_add_reads_the_password_from_stdin_and_token_works(tmp_path, db_url
     assert "user lan added" in capsys.readouterr().out
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["--instance", inst, "user", "add", "lan2", "--role", "counsellor"]) == 1
-    assert "at least 8 characters" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.index("ít nhất 10 ký tự") < err.index("at least 10 characters")
+    monkeypatch.setattr("sys.stdin", io.StringIO("caobang2026\n"))
+    assert main(["--instance", inst, "user", "add", "lan2", "--role", "counsellor"]) == 1
+    assert "too common" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO("a-good-password\n"))
     assert main(["--instance", inst, "user", "add", "rec", "--role", "recruiter"]) == 1
     assert "--recruiter ID" in capsys.readouterr().err
@@ -94,3 +98,36 @@ def test_demo_creates_data_and_users_without_serving(tmp_path, db_url, capsys):
         assert "Chế độ trình diễn" in client.get("/counsellor/workers").get_data(as_text=True)
     finally:
         get_store(app).dispose()
+
+
+def test_user_password_resets_with_the_policy_and_ends_sessions(tmp_path, db_url, monkeypatch, capsys):
+    from models import AuditEvent, UserSession
+    from web import sessions
+
+    inst = _instance(tmp_path, db_url)
+    app = create_app({"instance_path": inst, "TESTING": True})
+    store = get_store(app)
+    try:
+        store.reset()
+        with app.app_context(), store.session() as s:
+            from web.auth import create_user
+
+            user = create_user(s, "lan", "a-good-password", "counsellor")
+            sessions.open_session(s, user)
+        monkeypatch.setattr("sys.stdin", io.StringIO("matkhau1234\n"))
+        assert main(["--instance", inst, "user", "password", "lan"]) == 1
+        assert "quá phổ biến" in capsys.readouterr().err
+        monkeypatch.setattr("sys.stdin", io.StringIO("a-good-password\n"))
+        assert main(["--instance", inst, "user", "password", "nobody"]) == 1
+        assert "No user named 'nobody'" in capsys.readouterr().err
+        monkeypatch.setattr("sys.stdin", io.StringIO("mây trắng trên núi\n"))
+        assert main(["--instance", inst, "user", "password", "lan"]) == 0
+        assert "1 open sessions ended" in capsys.readouterr().out
+        with store.session() as s:
+            user = s.scalar(select(User).where(User.username == "lan"))
+            assert user.must_change_password is True
+            assert s.scalar(select(UserSession.revoked_reason)) == "password_reset"
+            event = s.scalar(select(AuditEvent).where(AuditEvent.action == "password_reset"))
+            assert event.detail["via"] == "cli" and "mây" not in json.dumps(event.detail)
+    finally:
+        store.dispose()

@@ -110,3 +110,19 @@ def test_a_nul_character_is_refused_with_400(app):
     response = client.get("/counsellor/orders", query_string={"q": "a\x00b"})
     assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
     assert client.get("/counsellor/orders", query_string={"q": "ab"}).status_code == 200
+
+
+def test_an_id_past_the_database_integer_is_404_on_every_route(app_no_csrf):
+    """``<int:...>`` ids too large for a database INTEGER (PostgreSQL raised an overflow: 500)."""
+    from webtesting import AuthActions
+
+    client = app_no_csrf.test_client()
+    AuthActions(client).as_user("admin")
+    rules = [r for r in app_no_csrf.url_map.iter_rules() if "<int:" in r.rule]
+    assert len(rules) >= 4
+    for rule in rules:
+        arg = next(a for a in rule.arguments if f"<int:{a}>" in rule.rule)
+        url = rule.rule.replace(f"<int:{arg}>", "99999999999999999999")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(url, method=method, data={"active": "false", "password": "x", "stage": "sent"})
+            assert response.status_code == 404, (method, url, response.status_code)

@@ -22,7 +22,7 @@ PAGES = {
     "admin": ["/counsellor/workers", "/counsellor/workers/W-CONSENT", "/counsellor/workers/W-CONSENT/matches?top=100",
               "/counsellor/workers/W-CONSENT/summary", "/counsellor/orders", "/counsellor/orders/ORD-A1",
               "/counsellor/orders/ORD-A2", "/counsellor/blocked", "/admin/audit", "/admin/recruiters",
-              "/admin/recruiters/REC-A", "/dashboard/", "/intel/needs", "/intel/trends", "/intel/report",
+              "/admin/recruiters/REC-A", "/admin/users", "/dashboard/", "/intel/needs", "/intel/trends", "/intel/report",
               "/counsellor/workers/W-CONSENT/edit", "/privacy/workers/W-CONSENT", "/counsellor/workers/new",
               "/training/", "/counsellor/registrations", "/counsellor/todo", "/counsellor/orders/ORD-A1/board"],
     "reca": ["/recruiter/orders", "/recruiter/orders/ORD-A1"],

@@ -164,7 +164,10 @@ def test_admin_creates_users_and_disables_them(app, admin, auth):
     page = admin.get("/admin/users").get_data(as_text=True)
     bad = admin.post("/admin/users", data={"csrf_token": csrf_of(page), "username": "hoa", "password": "short",
                                            "role": "counsellor"})
-    assert bad.status_code == 422 and "at least 8" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "ít nhất 10 ký tự" in bad.get_data(as_text=True)
+    common = admin.post("/admin/users", data={"csrf_token": csrf_of(page), "username": "hoa", "password": "Password2026",
+                                              "role": "counsellor"})
+    assert common.status_code == 422 and "quá phổ biến" in common.get_data(as_text=True)
     ok = admin.post("/admin/users", data={"csrf_token": csrf_of(page), "username": "hoa", "password": "long-password-1",
                                           "role": "recruiter", "recruiter_id": "REC-B", "full_name": "Đinh Thị Hoa"})
     assert ok.status_code == 302

@@ -189,17 +189,20 @@ class AuthActions:
                   "csrf_token": token},
         )
 
-    def as_user(self, username: str) -> None:
+    def as_user(self, username: str) -> str:
+        """Open a server-side session for ``username`` and put its id in the cookie; returns the id."""
         from sqlalchemy import select
 
+        from web import sessions
+
         app = self.client.application
-        with get_store(app).session() as s:
+        with app.app_context(), get_store(app).session() as s:
             user = s.scalar(select(User).where(User.username == username))
-            uid, pw = user.id, user.password_hash[-16:]
+            raw = sessions.open_session(s, user)
         with self.client.session_transaction() as sess:
             sess.clear()
-            sess["uid"] = uid
-            sess["pw"] = pw
+            sess[sessions.COOKIE_KEY] = raw
+        return raw
 
     def logout(self):
         token = self.csrf_token("/")  # any page with the sign-out form
