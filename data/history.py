@@ -28,7 +28,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from models import Application, Enrolment, JobOrder, StageEvent, TrainingCourse
+from models import AfterDeparture, Application, Enrolment, JobOrder, StageEvent, TrainingCourse
 from models.languages import CertificateError, parse_requirement
 from models.reference import LANGUAGE_NAMES, LANGUAGE_OF_COUNTRY
 
@@ -152,6 +152,34 @@ class Schooling:
     advanced: float = 0.17
     others: float = 0.45
     passed: float = 0.7
+
+
+# Early returns in the simulated past: the share of departures, and the reasons' weights.
+EARLY_RETURN_SHARE = 0.07
+_EARLY_REASONS = {"health": 0.3, "family": 0.25, "unpaid_wages": 0.15, "ill_treatment": 0.1, "absconded": 0.1, "other": 0.1}
+
+
+def _after_departure(apps: list[Application], orders: dict[str, JobOrder], today: dt.date,
+                     rng: np.random.Generator) -> None:
+    """Arrival, contract end and return of every simulated departure: back at term when the
+    contract has ended by ``today``, early (:data:`EARLY_RETURN_SHARE`, with a reason) otherwise."""
+    reasons, weights = list(_EARLY_REASONS), np.asarray(list(_EARLY_REASONS.values()))
+    for app in apps:
+        gone = next((e.at.date() for e in app.events if e.to_stage == "departed"), None)
+        order = orders.get(app.order_id)
+        if gone is None or order is None:
+            continue
+        arrived = gone + dt.timedelta(days=int(rng.integers(1, 4)))
+        end = arrived + dt.timedelta(days=int(30.44 * (order.contract_months or 36)))
+        rec = AfterDeparture(arrived_on=min(arrived, today), contract_end=end, by="history")
+        if rng.random() < EARLY_RETURN_SHARE:
+            back = arrived + dt.timedelta(days=int(rng.integers(30, max(31, (end - arrived).days))))
+            if back <= today:
+                rec.returned_on, rec.return_kind = back, "early"
+                rec.early_reason = str(rng.choice(reasons, p=weights / weights.sum()))
+        elif end <= today:
+            rec.returned_on, rec.return_kind = end, "at_term"
+        app.after = rec
 
 
 def _market_language(order: JobOrder) -> str:
@@ -310,6 +338,7 @@ def build(data: Any, seed: int = 1244, years: int = 3, process: Process | None =
             prev = stage
         apps.append(app)
     by_id = {o.order_id: o for o in [*orders, *data.orders]}
+    _after_departure(apps, by_id, today, np.random.default_rng(seed + 3))
     courses = _training(apps, by_id, {w.worker_id: w for w in workers}, today, np.random.default_rng(seed + 2),
                         schooling or Schooling())
     log.info("history: %d past orders, %d applications (%d departed), %d classes from %s to %s",

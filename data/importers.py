@@ -25,6 +25,7 @@ import datetime as dt
 import io
 import logging
 import os
+import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from data.formats import (
     number_text,
     parse_cell,
 )
+from data.settings import BY_NAME
 from models import AuditEvent, LanguageCertificate, LicenceStatusChange, Recruiter, Worker
 from models.identity import national_id_problem
 
@@ -53,6 +55,11 @@ log = logging.getLogger(__name__)
 Source = Union[str, os.PathLike, bytes, bytearray, BinaryIO]
 
 CHUNK = 500  # ids per IN (...) query
+MAX_XLSX_CELLS = BY_NAME["max_xlsx_cells"].default  # rows x columns of a workbook's first sheet
+# Bytes of uncompressed workbook XML allowed per cell of the budget: a zip that inflates far past
+# what that many cells need (a "zip bomb" of shared strings) is refused before it is parsed.
+XML_BYTES_PER_CELL = 250
+XML_FIXED_BYTES = 1_000_000  # styles, theme and the other parts every workbook carries
 MAX_ERRORS_IN_AUDIT = 50
 
 
@@ -148,24 +155,26 @@ def _read_bytes(source: Source) -> tuple[bytes, str | None]:
     return path.read_bytes(), path.name
 
 
-def read_table(source: Source, filename: str | None = None) -> tuple[list[str], list[TableRow]]:
+def read_table(source: Source, filename: str | None = None, *,
+               max_cells: int = MAX_XLSX_CELLS) -> tuple[list[str], list[TableRow]]:
     """Read a CSV or .xlsx file into ``(header, rows)``; cells are text.
 
     ``source`` is a path, bytes or a binary file; ``filename`` (needed for bytes) decides
     the format by its extension and names the file in messages. Only the first sheet of a
-    workbook is read; merged cells read as their top-left value (the others are empty);
-    numbers that are whole are read as ``912345678``, never ``9.12e8``; date cells as
-    ``YYYY-MM-DD``. Entirely empty rows are skipped (row numbers still count them).
+    workbook is read, streamed (openpyxl's read-only mode), and refused once it is larger
+    than ``max_cells`` (rows x columns); merged cells read as their top-left value (the others
+    are empty); numbers that are whole are read as ``912345678``, never ``9.12e8``; date cells
+    as ``YYYY-MM-DD``. Entirely empty rows are skipped (row numbers still count them).
 
     Raises:
-        FieldError: the file is empty, not UTF-8, not a workbook, or not parseable.
+        FieldError: the file is empty, not UTF-8, not a workbook, too large, or not parseable.
         OSError: the path cannot be read.
     """
     data, name = _read_bytes(source)
     file = Path(filename or name or "upload.csv").name
     ext = Path(file).suffix.lower()
     if ext == ".xlsx" or ext == ".xlsm":
-        return _read_xlsx(data, file)
+        return _read_xlsx(data, file, max_cells)
     if ext == ".xls":
         raise _file_error(file, "is an old Excel .xls workbook; save it as .xlsx or as CSV UTF-8")
     if ext not in (".csv", ".txt", ".tsv", ""):
@@ -230,28 +239,110 @@ def _xlsx_text(value: Any) -> str:
     return str(value)
 
 
-def _read_xlsx(data: bytes, file: str) -> tuple[list[str], list[TableRow]]:
+def _vi_int(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _budget_error(file: str, max_cells: int, en: str, vi: str) -> FieldError:
+    """A workbook refused for its size: what was found (``en``/``vi``), then the one limit."""
+    return FieldError(
+        file, None, None, None, f"a workbook of at most {max_cells:,} cells",
+        f"{en}; the limit is {max_cells:,} cells (setting max_xlsx_cells). Split the file, or delete "
+        "the empty or unneeded rows, columns and sheets.",
+        vi=f"{vi}; giới hạn là {_vi_int(max_cells)} ô (thiết lập max_xlsx_cells). Hãy chia nhỏ tệp hoặc "
+        "xóa các dòng, cột, trang tính trống hay không cần.",
+    )
+
+
+def _too_large(file: str, what_vi: str, what_en: str, rows: int, columns: int, max_cells: int) -> FieldError:
+    return _budget_error(
+        file, max_cells,
+        f"the first sheet is too large: it {what_en} {rows:,} rows × {columns:,} columns = {rows * columns:,} cells",
+        f"trang tính đầu tiên quá lớn: {what_vi} {_vi_int(rows)} dòng × {_vi_int(columns)} cột = "
+        f"{_vi_int(rows * columns)} ô",
+    )
+
+
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,15}:)?c[\s/>]")  # a cell element, any namespace prefix
+_TAG_OVERLAP = 32  # longer than any match of _CELL_TAG
+
+
+def _check_archive(data: bytes, file: str, max_cells: int) -> None:
+    """Refuse a workbook before openpyxl parses it: its parts inflate past what ``max_cells``
+    cells need, or its worksheets hold more cell elements than that (counted on the raw XML,
+    chunk by chunk, stopping at the limit: openpyxl scans a whole sheet that lacks a dimension
+    even in read-only mode, so an oversized one must never reach it)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        inflated = sum(i.file_size for i in archive.infolist())
+        allowed = XML_FIXED_BYTES + max_cells * XML_BYTES_PER_CELL
+        if inflated > allowed:
+            raise _budget_error(
+                file, max_cells,
+                f"the workbook expands to {inflated:,} bytes, more than {max_cells:,} cells can need ({allowed:,})",
+                f"tệp giải nén ra {_vi_int(inflated)} byte, nhiều hơn mức {_vi_int(max_cells)} ô cần "
+                f"({_vi_int(allowed)})",
+            )
+        cells = 0
+        for info in archive.infolist():
+            if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                continue
+            with archive.open(info) as part:
+                tail = b""
+                while cells <= max_cells:
+                    chunk = part.read(1 << 20)
+                    block = tail + chunk
+                    # A tag starting in the last _TAG_OVERLAP bytes is counted with the next chunk.
+                    end = len(block) - _TAG_OVERLAP if chunk else len(block)
+                    cells += len(_CELL_TAG.findall(block)) - len(_CELL_TAG.findall(block, end))
+                    tail = block[end:]
+                    if not chunk:
+                        break
+            if cells > max_cells:
+                raise _budget_error(file, max_cells, f"the workbook's sheets hold more than {max_cells:,} cells",
+                                    f"các trang tính của tệp có hơn {_vi_int(max_cells)} ô")
+
+
+def _read_xlsx(data: bytes, file: str, max_cells: int) -> tuple[list[str], list[TableRow]]:
+    """The first sheet, streamed, within ``max_cells``: refused first by the workbook's inflated
+    size and its cell count (``_check_archive``), then by the size the sheet declares (its
+    dimension), then, since a dimension can lie or be missing, by the rows and columns actually
+    met while streaming."""
     import openpyxl
 
     if not data:
         raise _file_error(file, "the file is empty; expected an .xlsx workbook with a header row")
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        _check_archive(data, file, max_cells)
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        if isinstance(exc, FieldError):
+            raise
         hint = " (it looks like CSV text: name it .csv)" if not data.startswith(b"PK") else ""
         raise _file_error(file, f"is not a readable .xlsx workbook{hint}: {exc}") from None
     try:
         ws = wb.worksheets[0]
+        rows, columns = ws.max_row, ws.max_column
+        if rows and columns and rows * columns > max_cells:
+            raise _too_large(file, "khai báo", "declares", rows, columns, max_cells)
+        ws.reset_dimensions()  # read every row there is, not only the declared ones
         records = []
-        for row in ws.iter_rows():
-            if not row:
-                continue
-            cells = [_xlsx_text(c.value) for c in row]  # MergedCell.value is None
-            records.append((row[0].row, cells))
+        width = 0
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            width = max(width, len(values))
+            if number * max(width, 1) > max_cells:
+                raise _too_large(file, "có ít nhất", "has at least", number, max(width, 1), max_cells)
+            if values:  # merged cells other than the top-left one read as None
+                records.append((number, [_xlsx_text(v) for v in values]))
+    except FieldError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, TypeError, ValueError, SyntaxError) as exc:
+        raise _file_error(file, f"is not a readable .xlsx workbook: {exc}") from None  # XML errors are SyntaxError
     finally:
         wb.close()
     if not records:
         raise _file_error(file, "the first sheet is empty; expected a header row")
+    for _, cells in records:  # every row as wide as the sheet, as in a full read
+        cells.extend([""] * (width - len(cells)))
     return _split_header(records, file)
 
 
@@ -334,11 +425,12 @@ def _check(
     source: Source,
     filename: str | None,
     batch_recruiters: set[str] | None = None,
+    max_cells: int = MAX_XLSX_CELLS,
 ) -> _Checked:
     data, name = _read_bytes(source)
     file = Path(filename or name or spec.filename).name
     try:
-        header, table_rows = read_table(data, file)
+        header, table_rows = read_table(data, file, max_cells=max_cells)
     except FieldError as exc:
         return _Checked(spec, file, [], [], [], [], [exc])
     positions, file_errors = _map_header(spec, header, file, table_rows)
@@ -664,14 +756,15 @@ def _audit(session: Session, report: ImportReport, user: str | None) -> None:
 # Public API
 
 
-def preview(session: Session, kind: str, source: Source, filename: str | None = None) -> Preview:
+def preview(session: Session, kind: str, source: Source, filename: str | None = None, *,
+            max_cells: int = MAX_XLSX_CELLS) -> Preview:
     """Parse and validate ``source`` against the database without writing anything.
 
     Each row gets an ``action`` (``create``/``update``/``unchanged``/``error``) and, for
-    updates, the names of the columns that would change.
+    updates, the names of the columns that would change. ``max_cells``: see :func:`read_table`.
     """
     spec = get_spec(kind)
-    checked = _check(session, spec, source, filename)
+    checked = _check(session, spec, source, filename, max_cells=max_cells)
     return Preview(
         kind=spec.kind,
         file=checked.file,
@@ -691,15 +784,17 @@ def import_file(
     *,
     filename: str | None = None,
     commit: bool = True,
+    max_cells: int = MAX_XLSX_CELLS,
 ) -> ImportReport:
     """Validate and store one file of ``kind`` (``recruiters``, ``orders``, ``workers``).
 
     All-or-nothing unless ``partial``: with any error nothing is written. An order's
     ``recruiter_id`` must exist in the database. With ``commit`` (default) the session is
     committed when rows were stored, and an AuditEvent (action ``import``) records it.
+    ``max_cells`` bounds a workbook's first sheet (:func:`read_table`).
     """
     return import_batch(session, [(kind, source)], partial=partial, user=user,
-                        filenames=[filename], commit=commit)[0]
+                        filenames=[filename], commit=commit, max_cells=max_cells)[0]
 
 
 def import_batch(
@@ -710,6 +805,7 @@ def import_batch(
     *,
     filenames: list[str | None] | None = None,
     commit: bool = True,
+    max_cells: int = MAX_XLSX_CELLS,
 ) -> list[ImportReport]:
     """Import several files as one batch in one transaction.
 
@@ -724,7 +820,7 @@ def import_batch(
     checked: dict[int, _Checked] = {}
     batch_recruiters: set[str] = set()
     for i in order:
-        c = _check(session, specs[i], items[i][1], names[i], batch_recruiters)
+        c = _check(session, specs[i], items[i][1], names[i], batch_recruiters, max_cells=max_cells)
         checked[i] = c
         if specs[i].kind == "recruiters":
             batch_recruiters.update(r.id for r in c.good if r.id)

@@ -7,13 +7,14 @@ They take a :class:`~sqlalchemy.orm.Session` and never commit: the caller's
 from __future__ import annotations
 
 import datetime as dt
+import re
 import enum
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Application, AuditEvent, JobOrder, Recruiter, Worker
+from models import AfterDeparture, Application, AuditEvent, JobOrder, Recruiter, Worker
 from models.text import fold
 
 # --------------------------------------------------------------------------------------
@@ -280,22 +281,67 @@ CLOSING_STAGES = ("rejected", "withdrawn")
 
 
 def pair_outcomes(session: Session) -> tuple[dict[tuple[str, str], tuple[str, dt.date | None]], set[str]]:
-    """Closed pairs ((worker_id, order_id) -> (stage, day it ended)) and departed worker ids,
-    read from the applications. The day is the application's last change."""
+    """Closed pairs ((worker_id, order_id) -> (stage, day it ended)) and the ids of the workers
+    still abroad (departed, not yet recorded back), read from the applications. The day is the
+    application's last change."""
     closed: dict[tuple[str, str], tuple[str, dt.date | None]] = {}
-    departed: set[str] = set()
     rows = session.execute(
         select(Application.worker_id, Application.order_id, Application.stage, Application.updated_at)
-        .where(Application.stage.in_((*CLOSING_STAGES, "departed")))
+        .where(Application.stage.in_(CLOSING_STAGES))
     )
     for wid, oid, stage, at in rows:
-        if stage == "departed":
-            departed.add(wid)
-        else:
-            closed[(wid, oid)] = (stage, at.date() if at else None)
+        closed[(wid, oid)] = (stage, at.date() if at else None)
+    # a worker back home (at term or early, AfterDeparture.returned_on) is in the pool again
+    departed = set(session.scalars(
+        select(Application.worker_id).outerjoin(AfterDeparture, AfterDeparture.application_id == Application.id)
+        .where(Application.stage == "departed", AfterDeparture.returned_on.is_(None))))
     return closed, departed
 
 
+def enterprise_returns(session: Session) -> dict[str, tuple[int, dict[str, int]]]:
+    """Per enterprise: the number of workers who departed with its orders and the early returns
+    by reason (``models.enums.EARLY_RETURN_REASONS``), from the after-departure records."""
+    out: dict[str, tuple[int, dict[str, int]]] = {}
+    for rid, n in session.execute(
+        select(JobOrder.recruiter_id, func.count(Application.id)).join(Application, Application.order_id == JobOrder.order_id)
+        .where(Application.stage == "departed").group_by(JobOrder.recruiter_id)):
+        out[rid] = (int(n), {})
+    for rid, reason, n in session.execute(
+        select(JobOrder.recruiter_id, AfterDeparture.early_reason, func.count(AfterDeparture.id))
+        .join(Application, Application.id == AfterDeparture.application_id)
+        .join(JobOrder, JobOrder.order_id == Application.order_id)
+        .where(AfterDeparture.return_kind == "early").group_by(JobOrder.recruiter_id, AfterDeparture.early_reason)):
+        out.setdefault(rid, (0, {}))[1][reason or "other"] = int(n)
+    return out
+
+
 def outcomes_version(session: Session) -> tuple:
-    """A cheap fingerprint of the applications (count and latest change)."""
-    return tuple(session.execute(select(func.count(), func.max(Application.updated_at)).select_from(Application)).one())
+    """A cheap fingerprint of the applications and the after-departure records (counts and
+    latest changes)."""
+    apps = tuple(session.execute(select(func.count(), func.max(Application.updated_at)).select_from(Application)).one())
+    after = tuple(session.execute(select(func.count(), func.max(AfterDeparture.at)).select_from(AfterDeparture)).one())
+    return apps + after
+
+
+_ID_FORM = re.compile(r"^(.*?)(\d+)$")
+
+
+def next_id(session: Session, column, fallback_prefix: str, width: int = 5) -> str:
+    """The next id in the form most ids of ``column`` already have (``W00017`` after ``W00016``):
+    the most common prefix followed by digits, one more than the largest number under it, padded
+    like the others. ``fallback_prefix`` + ``1`` padded to ``width`` when there are none yet."""
+    forms: dict[str, list[tuple[int, int]]] = {}
+    for (value,) in session.execute(select(column)):
+        m = _ID_FORM.match(value or "")
+        if m:
+            forms.setdefault(m.group(1), []).append((int(m.group(2)), len(m.group(2))))
+    if forms:
+        prefix, numbers = max(forms.items(), key=lambda kv: (len(kv[1]), kv[0] == fallback_prefix))
+        top, pad = max(n for n, _ in numbers), max(w for _, w in numbers)
+    else:
+        prefix, top, pad = fallback_prefix, 0, width
+    taken = set(session.scalars(select(column).where(column.like(f"{prefix}%"))))
+    n = top + 1
+    while f"{prefix}{n:0{pad}d}" in taken:
+        n += 1
+    return f"{prefix}{n:0{pad}d}"

@@ -38,6 +38,13 @@ def _bool(value: str) -> bool:
     raise ValueError(f"expected true/false, got {value!r}")
 
 
+def _positive_int(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {n}")
+    return n
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("instance_path", "instance", "Folder for the SQLite file, the vector index and config.json."),
     Setting(
@@ -62,11 +69,26 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("today", "", "Override the date used for gates (YYYY-MM-DD); empty: the real date."),
     Setting("max_upload_mb", 10, "Largest spreadsheet a counsellor may upload, in MB.", int),
     Setting(
+        "max_xlsx_cells",
+        200_000,
+        "Largest first sheet of an .xlsx import (web upload or matcher import), in cells: rows x "
+        "columns. A bigger sheet is refused, naming its size, before and while it is read, so a "
+        "small file that expands to millions of cells cannot exhaust the server's memory.",
+        _positive_int,
+    ),
+    Setting(
         "rate_limit_storage",
         "memory://",
         "Where the per-address throttles count (Flask-Limiter storage URI). 'memory://' counts in "
         "each process; give a shared store such as redis://host:6379 so several gunicorn workers "
         "share one count.",
+    ),
+    Setting(
+        "token_lifetime_days",
+        90,
+        "Days a personal API token (matcher user token NAME) works after it is issued; an "
+        "expired token is refused with 401 and a new one must be issued.",
+        _positive_int,
     ),
     Setting(
         "session_lifetime_hours",

@@ -20,6 +20,13 @@ CLOSING_STAGES = ("rejected", "withdrawn")
 DEPARTED_STAGE = "departed"
 
 _STAGE_VI = {"rejected": "không đạt", "withdrawn": "đã rút"}
+# Early returns that speak of the enterprise (DOMAIN.md's fraud signs: ill-treatment, unpaid
+# wages), and when an enterprise's record flags its orders: that many such returns, or that many
+# early returns of any kind making that share of its departures.
+ABUSE_REASONS = ("ill_treatment", "unpaid_wages")
+EARLY_RETURN_FLAG = {"abuse": 2, "early": 3, "share": 0.2}
+_REASON_VI = {"ill_treatment": "bị ngược đãi", "unpaid_wages": "không được trả lương", "health": "sức khỏe",
+              "family": "gia đình", "absconded": "bỏ trốn", "other": "lý do khác"}
 _STAGE_EN = {"rejected": "rejected", "withdrawn": "withdrawn"}
 
 
@@ -29,6 +36,8 @@ class Outcomes:
 
     closed: Mapping[tuple[str, str], tuple[str, dt.date | None]] = field(default_factory=dict)
     departed: frozenset[str] = frozenset()
+    # recruiter id -> (workers departed with its orders, early returns by reason)
+    returns: Mapping[str, tuple[int, Mapping[str, int]]] = field(default_factory=dict)
 
     def closed_reason(self, worker_id: str, order_id: str) -> rules.Reason | None:
         """The reason a pair may not be proposed, or None when it may."""
@@ -49,6 +58,25 @@ class Outcomes:
 
     def has_departed(self, worker_id: str) -> bool:
         return worker_id in self.departed
+
+    def recruiter_signs(self, recruiter_id: str) -> list[rules.Reason]:
+        """A warning on every order of an enterprise whose workers came back early too often
+        (:data:`EARLY_RETURN_FLAG`): shown, never blocking on its own."""
+        sent, early = self.returns.get(recruiter_id, (0, {}))
+        total = sum(early.values())
+        abuse = sum(early.get(r, 0) for r in ABUSE_REASONS)
+        if not (abuse >= EARLY_RETURN_FLAG["abuse"]
+                or (total >= EARLY_RETURN_FLAG["early"] and sent and total / sent >= EARLY_RETURN_FLAG["share"])):
+            return []
+        parts_vi = ", ".join(f"{_REASON_VI.get(r, r)} {n}" for r, n in sorted(early.items(), key=lambda x: -x[1]))
+        parts_en = ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in sorted(early.items(), key=lambda x: -x[1]))
+        return [rules._reason(
+            "early_returns",
+            f"Doanh nghiệp có {total} lao động về nước trước hạn trong số {sent} người đã xuất cảnh ({parts_vi}): "
+            "hãy hỏi rõ điều kiện làm việc trước khi giới thiệu",
+            f"{total} of the {sent} workers this enterprise sent came back early ({parts_en}): ask about the "
+            "working conditions before referring anyone",
+            early=total, departed=sent, abuse=abuse)]
 
 
 NO_OUTCOMES = Outcomes()

@@ -220,7 +220,10 @@ class Engine:
     def set_outcomes(self, outcomes: Outcomes) -> "Engine":
         """Adopt the recorded outcomes (closed pairs, departed workers) every ranking obeys."""
         self._check_fitted()
+        changed = outcomes.returns != self.outcomes_.returns
         self.outcomes_ = outcomes
+        if changed:
+            self._invalidate()  # an enterprise's record of early returns warns on its orders
         return self
 
     def _check_fitted(self) -> None:
@@ -393,6 +396,7 @@ class Engine:
             recruiter = self.recruiters_.get(order.recruiter_id) or order.recruiter
             reasons = rules.order_gates(order, recruiter, day, self.rates_, duplicates=self._duplicates,
                                         signs=self._signs)
+            reasons += self.outcomes_.recruiter_signs(order.recruiter_id)
             self._gate_cache[key] = reasons
         return self._gate_cache[key]
 
@@ -403,9 +407,10 @@ class Engine:
         self._signs = rules.find_look_alikes(self.recruiters_.values())
 
     def recruiter_signs(self, recruiter_id: str) -> list:
-        """The look-alike signs (warnings) of one enterprise, as its orders show them."""
+        """The warnings about one enterprise, as its orders show them: look-alike signs and its
+        record of early returns."""
         self._check_fitted()
-        return list(self._signs.get(recruiter_id, ()))
+        return [*self._signs.get(recruiter_id, ()), *self.outcomes_.recruiter_signs(recruiter_id)]
 
     def _invalidate(self) -> None:
         """Forget gate results after any change of orders, recruiters or rates."""
@@ -758,11 +763,7 @@ class Engine:
         reasons = [r for r in self.order_reasons(order.order_id, day) if r.severity == "block"]
         if reasons:
             return Ranking(order.order_id, "j2w", [], [Blocked(order.order_id, reasons)], [])
-        pool_ids = [
-            w for w in self._worker_ids
-            if is_active_worker(self.workers_[w]) and not self.outcomes_.has_departed(w)
-            and (not consent_only or self.workers_[w].consent_share)
-        ]
+        pool_ids = [w for w in self._worker_ids if self._in_worker_pool(w, consent_only)]
         ineligible = []
         closed = {w: r for w in pool_ids if (r := self.outcomes_.closed_reason(w, order.order_id))}
         if closed:
@@ -788,6 +789,31 @@ class Engine:
             matches.append(m)
         matches.sort(key=lambda m: (-m.score, m.item_id))
         return Ranking(order.order_id, "j2w", self._explain(matches[:top_k]), [], ineligible)
+
+    def _in_worker_pool(self, worker_id: str, consent_only: bool) -> bool:
+        """Whether ``rank_workers`` considers the worker at all: an active profile, not departed,
+        and (for a recruiter's view) consenting to share."""
+        w = self.workers_.get(worker_id)
+        return (w is not None and is_active_worker(w) and not self.outcomes_.has_departed(worker_id)
+                and (not consent_only or bool(w.consent_share)))
+
+    def is_candidate(self, worker_id: str, order_id: str, consent_only: bool = False,
+                     today: dt.date | None = None) -> bool:
+        """Whether ``rank_workers(order, consent_only=...)`` counts the worker among the order's
+        matches, the ``top_k`` cut aside: the order is legal and open, the worker is in the pool,
+        the pair was not closed by an outcome and passes every eligibility gate. The one
+        candidate rule, also used to decide which single profile a recruiter may read."""
+        self._check_fitted()
+        day = today or self.today_
+        if order_id not in self.orders_ or not self.is_rankable(order_id, day):
+            return False
+        if not self._in_worker_pool(worker_id, consent_only):
+            return False
+        if self.outcomes_.closed_reason(worker_id, order_id) is not None:
+            return False
+        order = self.orders_[order_id]
+        m, _ = self._score_pair(self.workers_[worker_id], order, self._order_side(order, [worker_id])[worker_id], day)
+        return m is not None
 
     def pair_scores(
         self,

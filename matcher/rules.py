@@ -127,6 +127,7 @@ REASON_CODES: Mapping[str, Severity] = {
     "no_consent": "fail",
     # recorded outcomes (matcher.outcomes)
     "pair_closed": "fail",
+    "early_returns": "warn",
 }
 
 
@@ -397,6 +398,13 @@ def _licence_reasons(recruiter: Recruiter | None, order: JobOrder, day: dt.date)
         return [_reason("no_recruiter",
                         f"Đơn hàng {order.order_id} không gắn với doanh nghiệp nào có giấy phép",
                         f"Order {order.order_id} is not linked to any licensed enterprise", "L69 Art 8(1)")]
+    return licence_reasons(recruiter, day)
+
+
+def licence_reasons(recruiter: Recruiter, day: dt.date) -> list[Reason]:
+    """Why the enterprise may not operate on ``day`` (revoked, suspended, unlicensed); empty
+    when its licence is in force. Its orders are blocked for these reasons and its users lose
+    access to workers' profiles."""
     status = recruiter.status_on(day)
     name = recruiter.name
     d_vi, d_en = _date_vi(day), day.isoformat()

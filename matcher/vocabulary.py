@@ -43,6 +43,7 @@ __all__ = [
     "Concept",
     "Vocabulary",
     "display_name",
+    "occupation_name",
     "expand",
     "lookup",
     "related",
@@ -341,6 +342,16 @@ def related(occupation: str | None, order_texts: Iterable[str | None]) -> bool |
     if not mine or not theirs:
         return None
     return bool(mine & theirs)
+
+
+def occupation_name(text: str | None) -> str | None:
+    """The Vietnamese name of the first trade the vocabulary finds in ``text`` (an order title:
+    "溶接 Thợ hàn bán tự động CO2" -> "thợ hàn"), ``None`` when it names none. What the statistics
+    group by, so that orders for the same trade add up whatever their titles say."""
+    trades = [c for c in _packaged().lookup(text) if c.key.split(".", 1)[0] not in _NO_TRADE_DOMAINS and c.vi]
+    # "misc" also holds programme words ("thực tập sinh", "kỹ năng đặc định"): a real trade first
+    best = next((c for c in trades if not c.key.startswith("misc.")), trades[0] if trades else None)
+    return best.vi if best is not None else None
 
 
 def display_name(text: str) -> str:

@@ -1,6 +1,7 @@
 """The domain: mapped classes, closed vocabularies and reference tables (the leaf package)."""
 
 from models.entities import (
+    AfterDeparture,
     Application,
     AuditEvent,
     Base,
@@ -22,6 +23,7 @@ from models.entities import (
 )
 
 __all__ = [
+    "AfterDeparture",
     "Application",
     "AuditEvent",
     "Base",

@@ -323,8 +323,33 @@ class Application(Base):
     events: Mapped[list[StageEvent]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="StageEvent.at"
     )
+    after: Mapped["AfterDeparture | None"] = relationship(
+        back_populates="application", cascade="all, delete-orphan", uselist=False
+    )
 
     __mapper_args__ = {"version_id_col": version_id}
+
+
+class AfterDeparture(Base):
+    """What happened after a worker left with an application: arrival confirmed, the contract's
+    end, the return (at term, or early with a reason from a closed list) and the referral to a
+    job at home (reintegration). Feeds the forecast, the period report and the enterprise's record."""
+
+    __tablename__ = "after_departure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), unique=True)
+    arrived_on: Mapped[dt.date | None] = mapped_column(Date)
+    contract_end: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    returned_on: Mapped[dt.date | None] = mapped_column(Date)
+    return_kind: Mapped[str | None] = mapped_column(String(10))  # models.enums.RETURN_KINDS
+    early_reason: Mapped[str | None] = mapped_column(String(20))  # models.enums.EARLY_RETURN_REASONS
+    note: Mapped[str | None] = mapped_column(Text)
+    reintegration: Mapped[str | None] = mapped_column(Text)  # the job at home the worker was referred to
+    by: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="after")
 
 
 class StageEvent(Base):
@@ -359,6 +384,11 @@ class User(Base):
     # page and nothing else until the user has chosen a new password.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     api_token_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+    # When the API token stops working (setting token_lifetime_days). None only for a token
+    # issued before tokens expired: its first use gives it the lifetime (web.auth).
+    api_token_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Its last accepted use, written at most once a minute (web.auth.TOKEN_TOUCH_SECONDS).
+    api_token_last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

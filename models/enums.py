@@ -29,6 +29,9 @@ NOTE_KINDS = ("note", "call", "visit", "zalo", "other")
 # training records (models.TrainingCourse, models.Enrolment): a language or a skills course; its
 # tier is what Plan 1244's targets count (basic: every departing worker; advanced: 15%)
 COURSE_KINDS = ("language", "skill")
+# after departure (models.AfterDeparture): how a worker came back, and why when early
+RETURN_KINDS = ("at_term", "early")
+EARLY_RETURN_REASONS = ("ill_treatment", "unpaid_wages", "health", "family", "absconded", "other")
 COURSE_TIERS = ("basic", "advanced")
 ENROLMENT_STATUSES = ("enrolled", "completed", "failed", "dropped")
 

@@ -34,6 +34,7 @@ __all__ = [
     "AUDIT_ENTITIES",
     "COUNTRIES",
     "COURSE_KINDS",
+    "EARLY_RETURN_REASONS",
     "EDUCATION",
     "ENROLMENT_STATUSES",
     "GENDERS",
@@ -45,6 +46,7 @@ __all__ = [
     "PROGRAMMES",
     "RECRUITER_KINDS",
     "ROLES",
+    "RETURN_KINDS",
     "ROUTES",
     "STAGES",
     "VOCABULARIES",
@@ -251,6 +253,21 @@ RECRUITER_KINDS = _vocab("recruiter_kind", enums.RECRUITER_KINDS, {
     "public_agency": ("Đơn vị sự nghiệp công", "Public agency"),
 })
 
+# after departure (models.AfterDeparture): how a worker came home, and why early
+RETURN_KINDS = _vocab("return_kind", enums.RETURN_KINDS, {
+    "at_term": ("Về đúng hạn", "At term"),
+    "early": ("Về trước hạn", "Early"),
+})
+
+EARLY_RETURN_REASONS = _vocab("early_return_reason", enums.EARLY_RETURN_REASONS, {
+    "ill_treatment": ("Bị ngược đãi", "Ill-treatment"),
+    "unpaid_wages": ("Không được trả lương", "Unpaid wages"),
+    "health": ("Sức khỏe", "Health"),
+    "family": ("Gia đình", "Family"),
+    "absconded": ("Bỏ trốn", "Absconded"),
+    "other": ("Lý do khác", "Other reason"),
+}, common_noun=True)
+
 # training records (models.TrainingCourse, models.Enrolment)
 COURSE_KINDS = _vocab("course_kind", enums.COURSE_KINDS, {
     "language": ("Ngoại ngữ", "Language"),
@@ -297,6 +314,7 @@ AUDIT_ACTIONS = _vocab("audit_action", (), {
     "reopen": ("Mở lại hồ sơ ứng tuyển", "Application reopened"),
     "close": ("Đóng đơn hàng", "Order closed"),
     "allocation_accept": ("Chấp nhận phương án phân bổ", "Allocation accepted"),
+    "after_departure": ("Ghi nhận sau xuất cảnh (về nước, tái hòa nhập)", "After departure recorded (return, reintegration)"),
     "licence_status": ("Thay đổi trạng thái giấy phép", "Licence status changed"),
     "licence_verified": ("Xác minh giấy phép", "Licence verified"),
     "licence_register_check": ("Đối chiếu danh sách giấy phép của cơ quan quản lý", "Licence register checked"),
@@ -384,7 +402,8 @@ COUNTRIES = Vocabulary("country", MappingProxyType(_countries()), MappingProxyTy
 VOCABULARIES: Mapping[str, Vocabulary] = MappingProxyType({
     v.name: v
     for v in (ROLES, LICENCE_STATUSES, ORDER_STATUSES, STAGES, GENDERS, EDUCATION, HOUSEHOLDS,
-              LANGUAGE_TRAINING, PROGRAMMES, ROUTES, RECRUITER_KINDS, COURSE_KINDS, ENROLMENT_STATUSES,
+              LANGUAGE_TRAINING, PROGRAMMES, ROUTES, RECRUITER_KINDS, RETURN_KINDS, EARLY_RETURN_REASONS,
+              COURSE_KINDS, ENROLMENT_STATUSES,
               NOTE_KINDS, AUDIT_ACTIONS,
               AUDIT_ENTITIES, ALLOCATION_METHODS, COUNTRIES)
 })

@@ -426,3 +426,23 @@ def test_access_shows_and_erasure_removes_the_merged_profile_too(duplicates):
     s.flush()
     s.expire_all()
     assert s.get(Worker, "W1") is None and s.get(Worker, "W2") is None
+
+
+def test_new_ids_continue_the_form_of_the_existing_ones(db_url):
+    from data.repo import next_id
+    from data.store import Store
+    from models import Worker
+
+    st = Store(db_url)
+    st.reset()
+    try:
+        with st.session() as s:
+            assert next_id(s, Worker.worker_id, "W") == "W00001"
+            import datetime as dt
+
+            for wid in ("W00009", "W00010", "W-60500E5B", "X7"):
+                s.add(Worker(worker_id=wid, full_name="A", birth_date=dt.date(2000, 1, 1), extra={}))
+            s.flush()
+            assert next_id(s, Worker.worker_id, "W") == "W00011"
+    finally:
+        st.dispose()

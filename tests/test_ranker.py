@@ -118,6 +118,21 @@ def test_rank_workers_both_ways_and_consent(world):
     assert world.rank_workers(world.orders_["O-REVOKED"]).matches == []
 
 
+def test_is_candidate_is_the_ranking_membership_without_the_top_k_cut(world):
+    """One candidate rule: ``is_candidate`` says yes exactly for the workers ``rank_workers``
+    lists (with or without consent), and no for an illegal order."""
+    world.workers_["W-SEW"].consent_share = False
+    for oid in world.orders_:
+        for consent_only in (False, True):
+            listed = {m.item_id for m in world.rank_workers(world.orders_[oid], top_k=100, consent_only=consent_only).matches}
+            said = {w for w in world.workers_ if world.is_candidate(w, oid, consent_only=consent_only)}
+            assert said == listed, (oid, consent_only)
+    assert world.is_candidate("W-WELD", "O-WELD") and not world.is_candidate("W-OLD", "O-WELD")  # age
+    assert not world.is_candidate("W-SEW", "O-SEW", consent_only=True) and world.is_candidate("W-SEW", "O-SEW")
+    assert not world.is_candidate("W-WELD", "O-REVOKED") and not world.is_candidate("W-WELD", "O-FEE")
+    assert not world.is_candidate("NOPE", "O-WELD") and not world.is_candidate("W-WELD", "NOPE")
+
+
 def test_filters_and_top_k(world):
     w = world.workers_["W-WELD"]
     assert world.rank_orders(w, top_k=1).matches.__len__() == 1

@@ -10,7 +10,8 @@ from sqlalchemy import inspect, select, text
 from models import JobOrder, Recruiter, User, Worker
 
 OLD_COLUMNS = {"recruiters": ["licence_verified_on"], "job_orders": ["route"],
-               "workers": ["merged_into", "merged_at", "search_text"], "users": ["must_change_password"]}
+               "workers": ["merged_into", "merged_at", "search_text"],
+               "users": ["must_change_password", "api_token_expires_at", "api_token_last_used_at"]}
 OLD_TABLES = ["user_sessions"]  # tables this version adds
 
 
@@ -21,7 +22,8 @@ def test_init_adds_new_columns_to_an_old_database_and_keeps_the_data(store):
         s.add(JobOrder(order_id="O1", recruiter_id="R1", title="Thợ hàn", country="JP", positions=3, extra={}))
         s.add(Worker(worker_id="W1", full_name="Nông Thị Ánh", birth_date=dt.date(2000, 1, 2), national_id="004300001234",
                      extra={}))
-        s.add(User(username="lan", password_hash="x", role="counsellor", active=True, failed_logins=0))
+        s.add(User(username="lan", password_hash="x", role="counsellor", active=True, failed_logins=0,
+                   api_token_hash="ab" * 32))
     with store.engine.begin() as conn:  # back to the previous schema
         for table in OLD_TABLES:
             conn.execute(text(f"DROP TABLE {table}"))
@@ -44,6 +46,8 @@ def test_init_adds_new_columns_to_an_old_database_and_keeps_the_data(store):
         assert s.get(JobOrder, "O1").route is None and s.get(JobOrder, "O1").title == "Thợ hàn"
         assert s.get(Recruiter, "R1").licence_verified_on is None
         assert s.scalar(select(User.must_change_password).where(User.username == "lan")) is False
+        u = s.scalar(select(User).where(User.username == "lan"))
+        assert (u.api_token_hash, u.api_token_expires_at, u.api_token_last_used_at) == ("ab" * 32, None, None)
 
 
 def test_a_new_sqlite_database_is_private_and_erases_for_good(tmp_path):

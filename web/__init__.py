@@ -70,6 +70,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     store = Store(settings["database_url"])
     store.init_schema()
+    from web import uploads
+
+    uploads.remove_stale(app.instance_path)  # previews left by a previous run
 
     from web import auth, db, engine, errors, i18n, security
 
@@ -122,6 +125,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.board import bp as board_bp; app.register_blueprint(board_bp)  # noqa: E702  (pipeline board)
     from web.todo import bp as todo_bp; app.register_blueprint(todo_bp)  # noqa: E702  (a counsellor's to-do list)
     from web.registration import bp as reg_bp; app.register_blueprint(reg_bp)  # noqa: E702  (self-registration)
+    from web.aftercare import bp as after_bp; app.register_blueprint(after_bp)  # noqa: E702  (after departure)
 
     @app.route("/")
     def index():

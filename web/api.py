@@ -2,10 +2,12 @@
 
 Authentication: ``Authorization: Bearer TOKEN`` (``matcher user token NAME``) or the session
 cookie of a signed-in user (unsafe methods then need the CSRF token in ``X-CSRFToken``).
-A recruiter sees only its own enterprise's orders and only workers who consented to share,
-with phone and national ID masked until the application reaches "sent"; anything else is a
-404 (not found) rather than a hint that it exists. The document ``/api/openapi.json`` says
-exactly what each endpoint returns (``web.openapi``).
+A recruiter sees only its own enterprise's orders and, one profile at a time, only consenting
+workers who are candidates for one of those orders that is legal and open
+(``web.recruiter.may_read_worker``), with phone and national ID masked until the application
+reaches "sent"; anything else is a 404 (not found) rather than a hint that it exists. A
+recruiter whose enterprise is not active (licence revoked or suspended) reads no worker: 403.
+The document ``/api/openapi.json`` says exactly what each endpoint returns (``web.openapi``).
 """
 
 from __future__ import annotations
@@ -212,14 +214,17 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
 def visible_worker(wid: str) -> tuple[Worker, bool]:
     """The worker and whether contacts are visible, as the current user may see it."""
     from data.repo import get_worker
+    from web.recruiter import active_enterprise, may_read_worker
 
+    user = current_user()
+    if user.role == "recruiter":
+        active_enterprise()  # 403 before anything is looked up
     w = get_worker(get_session(), wid)
     if w is None:
         raise NotFound("Không tìm thấy người lao động.", "No such worker.")
-    user = current_user()
     if user.role != "recruiter":
         return w, True
-    if not w.consent_share:
+    if not may_read_worker(w):
         raise NotFound("Không tìm thấy người lao động.", "No such worker.")
     sent = get_session().scalar(
         select(Application.id)
@@ -342,9 +347,13 @@ def order(oid: str):
 @bp.route("/orders/<oid>/matches")
 @role_required(*ALL)
 def order_matches(oid: str):
+    from web.recruiter import active_enterprise
+
     s = get_session()
-    o = visible_order(oid)
     recruiter = current_user().role == "recruiter"
+    if recruiter:
+        active_enterprise()  # a recruiter whose enterprise is not active reads no worker
+    o = visible_order(oid)
     ranking = get_engine().rank_workers(s, o, top_k=_top(), consent_only=recruiter)
     matches = ranking.matches
     if recruiter:

@@ -7,6 +7,8 @@
   (``LOGIN_FAILED``, 401) and costs the same hash work, whatever the reason.
 - Pages use the session cookie, which carries only a server-side session's random id
   (``web.sessions``); the API accepts the session or ``Authorization: Bearer TOKEN``.
+  A token expires ``token_lifetime_days`` after it is issued (401 with a message after that);
+  its last use is kept, written at most once a minute.
 """
 
 from __future__ import annotations
@@ -24,18 +26,22 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from data.settings import BY_NAME
 from models import Recruiter, User
 from models.entities import utcnow
 from models.enums import ROLES
+from models.formatting import format_datetime
 from web import sessions, throttle
 from web.audit import record
-from web.db import get_session
+from web.db import get_session, settings
 from web.errors import BadRequest, Forbidden, Unauthorized, wants_json
 from web.i18n import t
 from web.passwords import MIN_LENGTH, password_problem
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
+TOKEN_LIFETIME_DAYS = BY_NAME["token_lifetime_days"].default
+TOKEN_TOUCH_SECONDS = 60  # a token's last use is written at most this often
 # Hash compared against when the user name is unknown, so both paths cost the same.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
 
@@ -127,15 +133,61 @@ def reset_user_password(s: Session, user: User, password: str) -> int:
     return sessions.revoke(s, user.id, "password_reset")
 
 
-def issue_token(s: Session, username: str) -> str:
-    """Give ``username`` a new API token (replacing any old one); returns it, stores its hash."""
+def issue_token(s: Session, username: str, lifetime_days: int | None = None, now: dt.datetime | None = None) -> str:
+    """Give ``username`` a new API token (replacing any old one) that works for ``lifetime_days``
+    (default: the ``token_lifetime_days`` setting's default); returns it, stores its hash."""
     user = s.scalar(select(User).where(User.username == username))
     if user is None:
         raise AuthError(f"No user named {username!r}.")
     token = secrets.token_urlsafe(32)
     user.api_token_hash = token_hash(token)
+    user.api_token_expires_at = (now or utcnow()) + dt.timedelta(days=lifetime_days or TOKEN_LIFETIME_DAYS)
+    user.api_token_last_used_at = None
     s.flush()
     return token
+
+
+def _token_user(s: Session, token: str, lifetime_days: int, now: dt.datetime) -> User:
+    """The user whose token this is, or 401 (counted by the per-address throttle): unknown,
+    disabled or locked account, or expired token. An accepted use is recorded (``_touch_token``)."""
+    digest = token_hash(token)
+    user = s.scalar(select(User).where(User.api_token_hash == digest))
+    if (user is None or not user.active or not hmac.compare_digest(user.api_token_hash or "", digest)
+            or (user.locked_until is not None and user.locked_until > now)):
+        throttle.hit("token_failure")
+        raise Unauthorized("Mã truy cập (token) không hợp lệ.", "The API token is not valid.")
+    expires = user.api_token_expires_at
+    if expires is not None and expires <= now:
+        throttle.hit("token_failure")
+        raise Unauthorized(
+            f"Mã truy cập (token) đã hết hạn lúc {format_datetime(expires, 'vi')}; hãy xin quản trị viên cấp mã mới.",
+            f"The API token expired at {format_datetime(expires, 'en')}; ask an administrator for a new one "
+            "(matcher user token NAME).",
+            reason="token_expired",
+        )
+    _touch_token(s, user, lifetime_days, now)
+    return user
+
+
+def _touch_token(s: Session, user: User, lifetime_days: int, now: dt.datetime) -> None:
+    """Record the token's use, at most once every ``TOKEN_TOUCH_SECONDS`` (one conditional
+    UPDATE, committed at once, so a busy client does not write on every call). A token from
+    before expiry existed gets its lifetime from this first use."""
+    last = user.api_token_last_used_at
+    cutoff = now - dt.timedelta(seconds=TOKEN_TOUCH_SECONDS)
+    if last is not None and last > cutoff and user.api_token_expires_at is not None:
+        return
+    values: dict = {"api_token_last_used_at": now}
+    if user.api_token_expires_at is None:
+        values["api_token_expires_at"] = now + dt.timedelta(days=lifetime_days)
+    s.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.api_token_last_used_at.is_(None), User.api_token_last_used_at <= cutoff,
+                                       User.api_token_expires_at.is_(None)))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    s.commit()
 
 
 def _set_counter(s: Session, user: User, failed: int, locked_until: dt.datetime | None) -> None:
@@ -210,13 +262,7 @@ def load_user() -> None:
     if token:
         throttle.check("token_failure")  # an address over the limit gets no token looked up
         s = get_session()
-        digest = token_hash(token)
-        user = s.scalar(select(User).where(User.api_token_hash == digest))
-        if (user is None or not user.active or not hmac.compare_digest(user.api_token_hash or "", digest)
-                or (user.locked_until is not None and user.locked_until > utcnow())):
-            throttle.hit("token_failure")
-            raise Unauthorized("Mã truy cập (token) không hợp lệ.", "The API token is not valid.")
-        g.user = user
+        g.user = _token_user(s, token, settings()["token_lifetime_days"], utcnow())
         g.via_token = True
         return
     for legacy in ("uid", "pw"):  # an older version's cookie: the id and the end of the hash

@@ -89,9 +89,10 @@ def order_board(oid: str):
 def recruiter_result(oid: str, aid: int):
     """The enterprise records an interview result or a selection for a candidate the centre
     sent it (consenting workers of its own order only)."""
-    from web.recruiter import own_order
+    from web.recruiter import active_enterprise, own_order
 
     s = get_session()
+    active_enterprise()  # an enterprise whose licence ended processes no candidate
     o = own_order(oid)
     app = s.get(Application, aid)
     if app is None or app.order_id != o.order_id or not app.worker.consent_share:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.repo import pair_outcomes, snapshot
+from data.repo import enterprise_returns, pair_outcomes, snapshot
 from data.vectorfile import index_dir, load_vectors_or_empty, save_vectors
 from matcher.encoder import load_encoder
 from matcher.outcomes import Outcomes
@@ -30,9 +30,10 @@ def exchange_rates(s: Session) -> dict[str, float]:
 
 
 def load_outcomes(s: Session) -> Outcomes:
-    """The recorded outcomes (closed pairs, departed workers) as the engine takes them."""
+    """The recorded outcomes (closed pairs, workers abroad, enterprises' early returns) as the
+    engine takes them."""
     closed, departed = pair_outcomes(s)
-    return Outcomes(closed, frozenset(departed))
+    return Outcomes(closed, frozenset(departed), enterprise_returns(s))
 
 
 def build_engine(s: Session, settings: dict[str, Any], day: dt.date, save_cache: bool = True) -> Engine:

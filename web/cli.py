@@ -162,7 +162,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not _require_schema(store):
             return EXIT_FAILED
         with store.session() as session:
-            report = import_file(session, args.kind, path, partial=args.partial, user=args.user)
+            report = import_file(session, args.kind, path, partial=args.partial, user=args.user,
+                                 max_cells=settings_from(args)["max_xlsx_cells"])
     finally:
         store.dispose()
     _print_table(_summary(report))

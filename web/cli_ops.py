@@ -266,7 +266,7 @@ def cmd_worker_erase(args: argparse.Namespace) -> int:
     store = open_store(args)
     try:
         with store.session() as s:
-            counts = erase_worker(s, args.worker_id, args.user or "cli")
+            counts = erase_worker(s, args.worker_id, args.user or "cli", settings_from(args)["instance_path"])
     finally:
         store.dispose()
     if counts is None:

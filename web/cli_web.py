@@ -217,23 +217,30 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_user_token(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from models import User
+    from models.formatting import format_datetime
     from web.auth import AuthError, issue_token
 
+    days = settings_from(args)["token_lifetime_days"]
     store = open_store(args)
     try:
         with store.session() as s:
             try:
-                token = issue_token(s, args.name)
+                token = issue_token(s, args.name, lifetime_days=days)
             except AuthError as exc:
                 print(f"matcher user token: error: {exc}", file=sys.stderr)
                 return EXIT_FAILED
             from data.repo import audit
 
-            audit(s, None, "token", "user", args.name, via="cli")
+            expires = s.scalar(select(User.api_token_expires_at).where(User.username == args.name))
+            audit(s, None, "token", "user", args.name, via="cli", expires_at=expires.isoformat() + "Z")
     finally:
         store.dispose()
     print(token)
-    print("(shown only once; send it as 'Authorization: Bearer <token>')", file=sys.stderr)
+    print(f"(shown only once; send it as 'Authorization: Bearer <token>'; valid {days} days, "
+          f"until {format_datetime(expires, 'en')})", file=sys.stderr)
     return EXIT_OK
 
 

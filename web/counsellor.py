@@ -17,18 +17,18 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import Application, JobOrder, Recruiter, Worker, is_active_worker
-from models.enums import ORDER_STATUSES, PROGRAMMES, STAGE_MOVES
+from models.enums import EARLY_RETURN_REASONS, ORDER_STATUSES, PROGRAMMES, RETURN_KINDS, STAGE_MOVES
 from models.labels import COUNTRIES
 from models.text import contains_words
 from web.audit import record, record_bulk_read
 from web.auth import current_user, require_form_version, role_required
-from web.db import get_session, today
+from web.db import get_session, settings, today
 from web.params import country_code, page_of
 from web.engine import get_engine
 from web.errors import BadRequest, Conflict, NotFound, Unprocessable
 from web.forms import WorkerForm
 from web.i18n import t
-from web import pipeline
+from web import pipeline, uploads
 
 bp = Blueprint("counsellor", __name__, url_prefix="/counsellor")
 STAFF = ("counsellor", "admin")
@@ -94,11 +94,10 @@ def top_arg(default: int = 10) -> int:
 
 
 def new_worker_id() -> str:
-    s = get_session()
-    while True:
-        wid = "W-" + secrets.token_hex(4).upper()
-        if s.get(Worker, wid) is None:
-            return wid
+    """The next worker id in the form of the existing ones (``W02001`` after ``W02000``)."""
+    from data.repo import next_id
+
+    return next_id(get_session(), Worker.worker_id, "W")
 
 
 # ----------------------------------------------------------------------------- workers
@@ -156,8 +155,10 @@ def worker(wid: str):
     return _worker_page(wid)
 
 
-def _worker_page(wid: str, note: dict | None = None, note_errors: dict | None = None, status: int = 200):
-    """The worker's page; ``note``/``note_errors`` refill the note form after a refused entry."""
+def _worker_page(wid: str, note: dict | None = None, note_errors: dict | None = None, status: int = 200,
+                 after: dict | None = None):
+    """The worker's page; ``note``/``note_errors`` refill the note form after a refused entry,
+    ``after`` the after-departure form (``{"aid", "values", "errors"}``)."""
     from web.timeline import KIND_LABELS, worker_timeline
 
     s = get_session()
@@ -173,7 +174,8 @@ def _worker_page(wid: str, note: dict | None = None, note_errors: dict | None = 
     s.commit()
     return render_template("counsellor/worker.html", w=w, apps=apps, moves=STAGE_MOVES, day=today(),
                            duplicates=duplicates, merged_here=merged_here, timeline=worker_timeline(s, wid),
-                           note_kinds=KIND_LABELS, note=note or {}, note_errors=note_errors or {}), status
+                           note_kinds=KIND_LABELS, note=note or {}, note_errors=note_errors or {},
+                           after=after or {}, return_kinds=RETURN_KINDS, early_reasons=EARLY_RETURN_REASONS), status
 
 
 @bp.route("/workers/<wid>/notes", methods=["POST"])
@@ -462,12 +464,6 @@ def blocked():
 # ----------------------------------------------------------------------------- import
 
 
-def _upload_dir() -> Path:
-    d = Path(current_app.instance_path) / "uploads"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
 def _import_kinds() -> tuple[str, ...]:
     return ("workers", "orders", "recruiters") if current_user().role == "admin" else ("workers",)
 
@@ -520,19 +516,35 @@ def import_upload():
     problem = check_upload(upload.filename, data)
     if problem:
         return render_template("counsellor/import.html", kinds=kinds, error=UPLOAD_ERRORS[problem], kind=kind), 415 if problem in ("type", "content") else 422
+    name = Path(upload.filename).name[:200]
+    s = get_session()
+    result = preview(s, kind, data, filename=name, max_cells=settings()["max_xlsx_cells"])
+    s.rollback()
+    if result.errors and not result.rows:  # refused as a whole (unreadable, too large ...): nothing to keep
+        return render_template("counsellor/import_preview.html", p=result, token=None, name=name, kind=kind), 422
+    inst = current_app.instance_path
+    uploads.remove_stale(inst)  # previews nobody stored or cancelled within the hour
     token = secrets.token_urlsafe(16)
     ext = Path(upload.filename).suffix.lower()
-    path = _upload_dir() / f"{token}{ext}"
-    path.write_bytes(data)
-    name = Path(upload.filename).name[:200]
+    uploads.save_upload(inst, token, ext, data)
     pending = session.get("imports", {})
-    pending = {k: v for k, v in pending.items() if (_upload_dir() / f"{k}{v['ext']}").exists()}
+    pending = {k: v for k, v in pending.items() if uploads.upload_path(inst, k, v["ext"]).exists()}
     pending[token] = {"kind": kind, "name": name, "ext": ext, "uid": current_user().id}
     session["imports"] = pending
-    s = get_session()
-    result = preview(s, kind, data, filename=name)
-    s.rollback()
-    return render_template("counsellor/import_preview.html", p=result, token=token, name=name, kind=kind)
+    return render_template("counsellor/import_preview.html", p=result, token=token, name=name, kind=kind,
+                           minutes=int(uploads.PREVIEW_LIFETIME.total_seconds() // 60))
+
+
+def _pending_upload(token: str) -> dict | None:
+    """The signed-in user's pending upload ``token`` (kind, name, ext), or None."""
+    info = session.get("imports", {}).get(token)
+    return info if info is not None and info.get("uid") == current_user().id else None
+
+
+def _forget_upload(token: str) -> None:
+    pending = session.get("imports", {})
+    pending.pop(token, None)
+    session["imports"] = pending
 
 
 @bp.route("/import/<token>", methods=["POST"])
@@ -540,23 +552,33 @@ def import_upload():
 def import_commit(token: str):
     from data.importers import import_file
 
-    pending = session.get("imports", {})
-    info = pending.get(token)
-    if info is None or info.get("uid") != current_user().id:
-        raise NotFound("Không tìm thấy tệp đã tải lên; hãy tải lại.", "The uploaded file is gone; upload it again.")
-    path = _upload_dir() / f"{token}{info['ext']}"
-    if not path.exists():
-        raise NotFound("Không tìm thấy tệp đã tải lên; hãy tải lại.", "The uploaded file is gone; upload it again.")
+    info = _pending_upload(token)
+    path = uploads.upload_path(current_app.instance_path, token, info["ext"]) if info else None
+    if path is None or not path.exists():
+        raise NotFound("Không tìm thấy tệp đã tải lên (đã lưu, đã hủy hoặc quá hạn); hãy tải lại.",
+                       "The uploaded file is gone (stored, cancelled or expired); upload it again.")
     partial = request.form.get("partial") == "true"
     s = get_session()
-    report = import_file(s, info["kind"], path.read_bytes(), partial=partial, user=current_user().username, filename=info["name"])
+    report = import_file(s, info["kind"], path.read_bytes(), partial=partial, user=current_user().username,
+                         filename=info["name"], max_cells=settings()["max_xlsx_cells"])
     s.commit()
     path.unlink(missing_ok=True)
-    pending.pop(token, None)
-    session["imports"] = pending
+    _forget_upload(token)
     if report.committed:
         get_engine().invalidate()  # many rows changed: rebuild on next use
     return render_template("counsellor/import_done.html", report=report, kind=info["kind"]), (200 if report.committed or not report.errors else 422)
+
+
+@bp.route("/import/<token>/cancel", methods=["POST"])
+@role_required(*STAFF)
+def import_cancel(token: str):
+    """Drop a previewed upload: its saved file is deleted at once (idempotent)."""
+    info = _pending_upload(token)
+    if info is not None:
+        uploads.discard(current_app.instance_path, token, info["ext"])
+        _forget_upload(token)
+    flash(t("Đã hủy nhập; tệp tải lên đã được xóa.", "Import cancelled; the uploaded file was deleted."))
+    return redirect(url_for("counsellor.import_upload"))
 
 
 # ----------------------------------------------------------------------------- allocation

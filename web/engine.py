@@ -189,6 +189,20 @@ class EngineHolder:
                 out[o.order_id] = engine.order_state(o.order_id, day)
             return out
 
+    def candidate_for(self, s: Session, worker_id: str, orders: list[JobOrder], consent_only: bool = True) -> str | None:
+        """The first of ``orders`` for which the worker is a candidate (``Matcher.is_candidate``:
+        a legal, open order whose ranking would list the worker, the top-k cut aside), or None."""
+        with self.lock:
+            engine = self.get(s)
+            day = today(self.app)
+            for o in orders:
+                if o.order_id not in engine.orders_:
+                    touch_for_engine(o)
+                    engine.upsert_order(o, o.recruiter)
+                if engine.is_candidate(worker_id, o.order_id, consent_only=consent_only, today=day):
+                    return o.order_id
+            return None
+
     def order_block_reasons(self, s: Session, order: JobOrder) -> list:
         return [r for r in self.order_reasons(s, order) if r.severity == "block"]
 

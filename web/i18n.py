@@ -45,6 +45,11 @@ def fmt_date(value: dt.date | dt.datetime | None) -> str:
     return formatting.format_date(value, current_lang())
 
 
+def fmt_datetime(value: dt.datetime | None) -> str:
+    """A stored UTC timestamp with its time, in Vietnam time (models.formatting)."""
+    return formatting.format_datetime(value, current_lang())
+
+
 def fmt_number(value: float | int | None, decimals: int = 0) -> str:
     return formatting.format_number(value, decimals, current_lang())
 
@@ -73,7 +78,8 @@ def mask(value: str | None, keep: int = 3) -> str:
 LABELS: dict[str, tuple[str, str]] = {}
 for _vocab in (labels.ROLES, labels.LICENCE_STATUSES, labels.ORDER_STATUSES, labels.STAGES, labels.GENDERS,
                labels.EDUCATION, labels.HOUSEHOLDS, labels.LANGUAGE_TRAINING, labels.PROGRAMMES,
-               labels.ROUTES, labels.RECRUITER_KINDS, labels.COURSE_KINDS, labels.ENROLMENT_STATUSES):
+               labels.ROUTES, labels.RECRUITER_KINDS, labels.RETURN_KINDS, labels.EARLY_RETURN_REASONS,
+               labels.COURSE_KINDS, labels.ENROLMENT_STATUSES):
     for _code, _pair in _vocab.names.items():
         LABELS.setdefault(_code, _pair)
 
@@ -121,5 +127,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(t=t, bi=bi, label=label, country=country, cite=cite, mask=mask,
                                   current_lang=current_lang)
     app.jinja_env.filters.update(
-        date=fmt_date, number=fmt_number, money=fmt_money, percent=fmt_percent, mask=mask
+        date=fmt_date, datetime=fmt_datetime, number=fmt_number, money=fmt_money, percent=fmt_percent, mask=mask
     )

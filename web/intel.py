@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, render_template
 from web import reports, stats
 from web.audit import record
 from web.auth import role_required
-from web.charts import bar_chart
+from web.charts import bar_chart, month_rows
 from web.counsellor import PAGE
 from web.params import page_of
 from web.dashboard import period_from_request
@@ -124,7 +124,7 @@ def trends():
     for _, code, n in data["blocked"]["by_month_reason"]:
         reason_totals[code] = reason_totals.get(code, 0) + n
     charts = {
-        "months": bar_chart(list(months.items()), t("Số chỗ theo tháng đăng", "Places by month posted")),
+        "months": bar_chart(month_rows(months, period.start, period.end), t("Số chỗ theo tháng đăng", "Places by month posted")),
         "country": bar_chart([(country(k), v) for k, v in totals["by_country"].items()],
                              t("Số chỗ theo nước", "Places by country")),
         "programme": bar_chart([(label(k), v) for k, v in totals["by_programme"].items()],
@@ -136,7 +136,7 @@ def trends():
                                 t("Đơn hàng vi phạm theo doanh nghiệp", "Orders breaking the law by enterprise")),
     }
     return render_template("intel/trends.html", period=period, errors=errors, data=data, totals=totals,
-                           months=months, reason_totals=reason_totals, charts=charts,
+                           months=month_rows(months, period.start, period.end), reason_totals=reason_totals, charts=charts,
                            reason_labels=stats.REASON_LABELS), (422 if errors else 200)
 
 
@@ -157,7 +157,12 @@ def forecast():
         t("Số người xuất cảnh năm %d so với chỉ tiêu" % f.year, "Departures in %d against the target" % f.year),
         target=f.target,
     )
-    return render_template("intel/forecast.html", f=f, chart=chart, lo_pct=lo_pct, hi_pct=hi_pct)
+    s = get_session()
+    ending = stats.contracts_ending(s, day)
+    ending_chart = bar_chart([(m.strftime("%m/%Y"), n) for m, n in ending],
+                             t("Hợp đồng kết thúc theo tháng (12 tháng tới)", "Contracts ending by month (next 12 months)"))
+    return render_template("intel/forecast.html", f=f, chart=chart, lo_pct=lo_pct, hi_pct=hi_pct,
+                           ending=ending, ending_chart=ending_chart, abroad=stats.abroad_count(s))
 
 
 # ----------------------------------------------------------------------------- period report

@@ -328,7 +328,8 @@ def _document() -> dict:
             "/api/workers/{worker_id}": {
                 "get": {
                     "operationId": "getWorker",
-                    "summary": "A worker profile (recruiters: consenting workers only, contacts masked until sent)",
+                    "summary": "A worker profile (recruiters: consenting candidates of their own legal open orders only, "
+                               "else 404; 403 once the enterprise's licence is revoked or suspended; contacts masked until sent)",
                     "parameters": [_path_param("worker_id", "worker id")],
                     "responses": {"200": _resp("The profile", "Worker"), **_errors(401, 403, 404)},
                 }
@@ -419,7 +420,9 @@ def _document() -> dict:
             "schemas": SCHEMAS,
             "responses": {"Error": _resp("An error with a code and a message", "Error")},
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "personal token from `matcher user token NAME`"},
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "personal token from `matcher user token NAME`; it expires after "
+                                          "`token_lifetime_days` (401 with the time it expired)"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "matcher_session"},
             },
         },

@@ -18,7 +18,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm import Session
 
@@ -95,15 +95,16 @@ def record_consent(s: Session, w: Worker, action: str, by: str | None, scope: st
     return event
 
 
-def erase_worker(s: Session, wid: str, by: str | None) -> dict[str, int] | None:
+def erase_worker(s: Session, wid: str, by: str | None, instance_path: str | None = None) -> dict[str, int] | None:
     """Delete worker ``wid`` with its certificates, applications (and their stage events),
     consent history, timeline notes, and the duplicate profiles merged into it (the same person); audit the
-    erasure with counts only. ``None`` if there is no such worker."""
+    erasure with counts only. With ``instance_path``, every pending upload preview that holds
+    the worker's name or CCCĐ is deleted too (``web.uploads``). ``None`` if there is no such worker."""
     w = s.get(Worker, wid)
     if w is None:
         return None
     for merged in s.scalars(select(Worker.worker_id).where(Worker.merged_into == wid)).all():
-        erase_worker(s, merged, by)
+        erase_worker(s, merged, by, instance_path)
     app_ids = list(s.scalars(select(Application.id).where(Application.worker_id == wid)))
     counts = {
         "stage_events": s.execute(delete(StageEvent).where(StageEvent.application_id.in_(app_ids))).rowcount if app_ids else 0,
@@ -113,6 +114,10 @@ def erase_worker(s: Session, wid: str, by: str | None) -> dict[str, int] | None:
         "notes": s.execute(delete(WorkerNote).where(WorkerNote.worker_id == wid)).rowcount,
         "enrolments": s.execute(delete(Enrolment).where(Enrolment.worker_id == wid)).rowcount,
     }
+    if instance_path is not None:
+        from web.uploads import remove_mentioning
+
+        counts["pending_uploads"] = remove_mentioning(instance_path, w.full_name, w.national_id)
     s.delete(w)  # cascades to certificates and applications
     s.flush()
     audit(s, by, "erase", "worker", wid, **counts)
@@ -183,7 +188,7 @@ def erase(wid: str):
     _worker(wid)
     if request.form.get("confirm") != wid:
         raise BadRequest("Hãy gõ lại mã người lao động để xác nhận xoá.", "Type the worker id to confirm the erasure.")
-    erase_worker(s, wid, current_user().username)
+    erase_worker(s, wid, current_user().username, current_app.instance_path)
     s.commit()
     flash("Đã xoá toàn bộ dữ liệu của người lao động.")
     return redirect(url_for("counsellor.workers"))

@@ -10,20 +10,20 @@ centre moves the application to "sent" or later.
 
 from __future__ import annotations
 
-import secrets
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from models import Application, JobOrder, Recruiter
+from matcher.rules import licence_reasons
+from models import Application, JobOrder, Recruiter, Worker, is_active_worker
 from web.audit import record
 from web.auth import current_user, require_form_version, role_required
 from web.counsellor import top_arg, workers_by_id
 from web.db import get_session, today
 from web.engine import get_engine
-from web.errors import Conflict, NotFound
+from web.errors import Conflict, Forbidden, NotFound
 from web.forms import OrderForm
 from web.i18n import t
 from web.pipeline import CONTACT_STAGES, RECRUITER_MOVES
@@ -38,6 +38,47 @@ def own_recruiter() -> Recruiter:
     return r
 
 
+def active_enterprise() -> Recruiter:
+    """The user's enterprise while its licence is in force today; otherwise 403. A recruiter
+    whose enterprise is revoked, suspended, unlicensed or gone reads no worker at all (issue 14,
+    item 4), through the pages or the API."""
+    r = get_session().get(Recruiter, current_user().recruiter_id)
+    if r is None:
+        raise Forbidden("Doanh nghiệp của tài khoản không còn trong hệ thống: không được xem hồ sơ người lao động.",
+                        "The account's enterprise no longer exists: it may not read workers' profiles.")
+    reasons = licence_reasons(r, today())
+    if reasons:
+        raise Forbidden(
+            f"{reasons[0].vi}. Doanh nghiệp không còn hoạt động nên tài khoản không được xem hồ sơ người lao động.",
+            f"{reasons[0].en}. The enterprise is not active, so the account may not read workers' profiles.",
+            reason=reasons[0].code,
+        )
+    return r
+
+
+def may_read_worker(worker: Worker) -> bool:
+    """Whether the signed-in recruiter may read this one profile (403 first if its enterprise is
+    not active). Only a consenting worker who is a candidate for one of the enterprise's own
+    legal, open orders: one its ranking lists (``Matcher.is_candidate``, the rule behind the
+    order's candidate list) or one the centre sent to it. Walking the ids finds nobody else."""
+    s = get_session()
+    r = active_enterprise()
+    if not worker.consent_share or not is_active_worker(worker):
+        return False
+    orders = s.scalars(select(JobOrder).where(JobOrder.recruiter_id == r.recruiter_id).order_by(JobOrder.order_id)).all()
+    holder = get_engine()
+    states = holder.order_states(s, orders)
+    open_orders = [o for o in orders if states[o.order_id][0] == "open"]
+    if not open_orders:
+        return False
+    sent = s.scalar(select(Application.id).where(
+        Application.worker_id == worker.worker_id,
+        Application.order_id.in_([o.order_id for o in open_orders]),
+        Application.stage.in_(sorted(CONTACT_STAGES)),
+    ).limit(1))
+    return sent is not None or holder.candidate_for(s, worker.worker_id, open_orders) is not None
+
+
 def own_order(oid: str) -> JobOrder:
     """The order if it belongs to the user's enterprise; otherwise 404 (never reveal others')."""
     from data.repo import get_order
@@ -49,11 +90,10 @@ def own_order(oid: str) -> JobOrder:
 
 
 def new_order_id() -> str:
-    s = get_session()
-    while True:
-        oid = "O-" + secrets.token_hex(4).upper()
-        if s.get(JobOrder, oid) is None:
-            return oid
+    """The next order id in the form of the existing ones (``O0301`` after ``O0300``)."""
+    from data.repo import next_id
+
+    return next_id(get_session(), JobOrder.order_id, "O")
 
 
 def gate_check(form: OrderForm, recruiter: Recruiter, order_id: str, places_filled: int = 0) -> list:
@@ -185,6 +225,7 @@ def close_order(oid: str):
 def order(oid: str):
     """The order, why it is blocked if it is, and its ranked candidates (consenting workers only)."""
     s = get_session()
+    active_enterprise()
     o = own_order(oid)
     holder = get_engine()
     reasons = holder.order_reasons(s, o)

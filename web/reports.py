@@ -102,6 +102,7 @@ class PeriodReport:
     blocked: dict
     advised: int
     breakdowns: dict[str, list[tuple[str, int, int, int, int, int]]]  # key, advised, selected, departed, basic+, advanced
+    returns: dict | None = None  # stats.returns_in: at term, early by reason and by enterprise
 
 
 def _breakdowns(s: Session, period: stats.Period) -> tuple[int, dict[str, list]]:
@@ -165,6 +166,7 @@ def period_report(s: Session, period: stats.Period) -> PeriodReport:
         blocked=stats.blocked_orders(s, period),
         advised=advised,
         breakdowns=breakdowns,
+        returns=stats.early_returns(s, period.start, period.end),
     )
 
 
@@ -301,6 +303,15 @@ def period_workbook(r: PeriodReport):
                [(vi, en), ("Được tư vấn", "Advised"), ("Trúng tuyển", "Selected"), ("Xuất cảnh", "Departed"),
                 ("XC: đào tạo cơ bản+", "Departed: basic+"), ("XC: nâng cao", "Departed: advanced")],
                rows, {i: _INT for i in range(2, 7)})
+    if r.returns is not None:
+        from web.i18n import LABELS
+
+        ret = r.returns
+        rows = [("Về đúng hạn / At term", ret["at_term"]), ("Về trước hạn / Early", ret["early"])]
+        rows += [(f"  {' / '.join(LABELS.get(k, (k, k)))}", n) for k, n in ret["by_reason"]]
+        rows += [(f"  Doanh nghiệp / Enterprise {rid}", n) for rid, n in ret["by_enterprise"]]
+        _sheet(wb, "Về nước", "Người lao động về nước trong kỳ / Returns in the period",
+               [("Mục", "Item"), ("Số người", "Workers")], rows, {2: _INT})
     _sheet(wb, "Nhu cầu theo nước", "Chỗ còn trống hợp lệ theo nước / Open legal places by country",
            [("Nước", "Country"), ("Chỗ trống", "Places")], [(_name("market", k), v) for k, v in r.demand["by_country"]],
            {2: _INT})

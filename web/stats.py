@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Application, ExchangeRate, JobOrder, Recruiter, StageEvent, Worker, formatting
+from models import AfterDeparture, Application, ExchangeRate, JobOrder, Recruiter, StageEvent, Worker, formatting
 
 TARGET_DEPARTURES = 150  # a year [Plan 1244/KH-UBND]
 TARGET_BASIC_SHARE = 1.00
@@ -227,7 +227,9 @@ def _orders(s: Session, statuses: tuple[str, ...]) -> list[JobOrder]:
 
 def open_places(s: Session, period: Period) -> dict:
     """Places left on the orders open and legal on the period's last day, by destination
-    country and by occupation (the order's title)."""
+    country and by occupation (the vocabulary's trade named in the title, else the title)."""
+    from matcher.vocabulary import occupation_name
+
     orders = _orders(s, ("open",))
     gates = _gates(s, period.end, orders)
     by_country: Counter = Counter()
@@ -236,7 +238,8 @@ def open_places(s: Session, period: Period) -> dict:
         if gates[o.order_id] or o.places_left <= 0:
             continue
         by_country[o.country] += o.places_left
-        by_occupation[" ".join((o.title or "").split()).capitalize()] += o.places_left
+        name = occupation_name(o.title) or " ".join((o.title or "").split())
+        by_occupation[name[:1].upper() + name[1:]] += o.places_left
     return {
         "total": sum(by_country.values()),
         "by_country": by_country.most_common(),
@@ -292,3 +295,44 @@ def blocked_orders(s: Session, period: Period) -> dict:
 
 def count_workers(s: Session) -> int:
     return s.scalar(select(func.count()).select_from(Worker)) or 0
+
+
+# after departure (web.aftercare)
+
+
+def contracts_ending(s: Session, day: dt.date, months: int = 12) -> list[tuple[dt.date, int]]:
+    """(first day of the month, contracts ending that month) over the next ``months``, for the
+    workers still abroad: the returns to prepare reintegration for."""
+    end = dt.date(day.year + (day.month - 1 + months) // 12, (day.month - 1 + months) % 12 + 1, 1)
+    rows = s.execute(select(AfterDeparture.contract_end).join(Application, Application.id == AfterDeparture.application_id)
+                     .where(AfterDeparture.returned_on.is_(None), AfterDeparture.contract_end >= day,
+                            AfterDeparture.contract_end < end)).scalars().all()
+    counts: dict[dt.date, int] = {}
+    for d in rows:
+        m = dt.date(d.year, d.month, 1)
+        counts[m] = counts.get(m, 0) + 1
+    return sorted(counts.items())
+
+
+def early_returns(s: Session, start: dt.date, end: dt.date) -> dict:
+    """Returns recorded in the period: at term, early by reason, and by enterprise (early ones)."""
+    rows = s.execute(select(AfterDeparture.return_kind, AfterDeparture.early_reason, JobOrder.recruiter_id)
+                     .join(Application, Application.id == AfterDeparture.application_id)
+                     .join(JobOrder, JobOrder.order_id == Application.order_id)
+                     .where(AfterDeparture.returned_on >= start, AfterDeparture.returned_on <= end)).all()
+    by_reason: dict[str, int] = {}
+    by_enterprise: dict[str, int] = {}
+    at_term = 0
+    for kind, reason, rid in rows:
+        if kind == "early":
+            by_reason[reason or "other"] = by_reason.get(reason or "other", 0) + 1
+            by_enterprise[rid] = by_enterprise.get(rid, 0) + 1
+        else:
+            at_term += 1
+    return {"at_term": at_term, "early": sum(by_reason.values()), "by_reason": sorted(by_reason.items(), key=lambda x: -x[1]),
+            "by_enterprise": sorted(by_enterprise.items(), key=lambda x: -x[1])}
+
+
+def abroad_count(s: Session) -> int:
+    return s.scalar(select(func.count(Application.id)).outerjoin(AfterDeparture, AfterDeparture.application_id == Application.id)
+                    .where(Application.stage == "departed", AfterDeparture.returned_on.is_(None))) or 0

@@ -11,7 +11,6 @@ The dashboard's and the period report's 100% / 15% indicators are computed from 
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from urllib.parse import urlencode
 

@@ -57,6 +57,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("registration.queue", "GET"): (302, 200, 200, 403, 403),
     ("registration.accept", "POST"): (302, 404, 404, 403, 403),
     ("registration.reject", "POST"): (302, 404, 404, 403, 403),
+    # after departure (web.aftercare): application 1 is at "sent"
+    ("aftercare.record_after", "POST"): (302, 409, 409, 403, 403),
     # a counsellor's to-do list (web.todo)
     ("todo.todo_list", "GET"): (302, 200, 200, 403, 403),
     # pipeline board (web.board)
@@ -90,6 +92,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("counsellor.import_upload", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.import_upload", "POST"): (302, 422, 422, 403, 403),
     ("counsellor.import_commit", "POST"): (302, 404, 404, 403, 403),
+    ("counsellor.import_cancel", "POST"): (302, 302, 302, 403, 403),
     ("counsellor.allocation", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.allocation", "POST"): (302, 200, 200, 403, 403),
     ("counsellor.allocation_accept", "POST"): (302, 400, 400, 403, 403),

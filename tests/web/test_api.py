@@ -214,3 +214,15 @@ def test_staff_order_matches_summarise_the_ineligible_by_reason_and_page_them(cl
     assert total_listed == summary["total"]
     bad = call(client, tokens, "counsellor", "GET", "/api/orders/ORD-A1/matches?ineligible_page=0")
     assert bad.status_code == 400
+
+
+def test_an_unauthenticated_api_post_is_401_and_a_cookie_post_still_needs_csrf(client, auth, spec):
+    """Issue 14, item 14 (found again by schemathesis): without any credentials an unsafe API call
+    answers 401 as documented, not the CSRF check's 400; signed in by cookie it still needs the token."""
+    for path, body in (("/api/orders", {"title": "x"}), ("/api/applications/1/stage", {"to": "sent"})):
+        template = "/api/orders" if path == "/api/orders" else "/api/applications/{application_id}/stage"
+        refused = check(spec, template, "POST", client.post(path, json=body), 401)
+        assert refused["error"]["code"] == "unauthorized"
+    auth.as_user("reca")
+    no_token = client.post("/api/orders", json={"title": "x"})
+    assert no_token.status_code == 400 and "CSRF" in no_token.get_data(as_text=True)

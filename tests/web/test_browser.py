@@ -327,3 +327,24 @@ def test_the_recruiter_records_an_interview_result(page):
     sign_in(page, "counsellor")
     page.goto(page.base + "/counsellor/orders/ORD-A1/board")
     assert page.locator("#col-interviewed #card-W-CONSENT").count() == 1
+
+
+def test_chart_labels_are_readable_and_never_cut(page):
+    """Every bar label at 100% zoom is at least 11 px and inside its drawing (issue 18)."""
+    sign_in(page, "counsellor")
+    checked = 0
+    for path in ("/dashboard/", "/intel/trends?from=2025-01-01&to=2026-03-02", "/intel/needs"):
+        page.goto(page.base + path)
+        found = page.evaluate("""() => [...document.querySelectorAll('svg.bars')].flatMap(svg => {
+            const vb = svg.viewBox.baseVal, scale = svg.getBoundingClientRect().width / vb.width;
+            return [...svg.querySelectorAll('text')].map(t => {
+                const b = t.getBBox();
+                return {px: parseFloat(t.getAttribute('font-size')) * scale, left: b.x, right: b.x + b.width, width: vb.width,
+                        text: t.textContent};
+            });
+        })""")
+        for label in found:
+            assert label["px"] >= 11, (path, label)
+            assert label["left"] >= -0.5 and label["right"] <= label["width"] + 0.5, (path, label)
+        checked += len(found)
+    assert checked > 0
