@@ -18,6 +18,7 @@ from models.entities import (
     User,
     UserSession,
     Worker,
+    WorkerDocument,
     WorkerNote,
     is_active_worker,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "User",
     "UserSession",
     "Worker",
+    "WorkerDocument",
     "WorkerNote",
     "is_active_worker",
 ]

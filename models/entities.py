@@ -541,3 +541,27 @@ class Registration(Base):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     worker_id: Mapped[str | None] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class WorkerDocument(Base):
+    """A document kept with the worker's file (passport, language certificate, health check,
+    criminal-record extract, contract...): its number and expiry, and the uploaded scan, stored
+    in the instance folder under ``stored_name`` (mode 600). Personal data: every upload and
+    view is audited, and it is erased with the worker."""
+
+    __tablename__ = "worker_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    worker_id: Mapped[str] = mapped_column(ForeignKey("workers.worker_id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # models.enums.DOCUMENT_KINDS
+    number: Mapped[str | None] = mapped_column(String(60))
+    issued_on: Mapped[dt.date | None] = mapped_column(Date)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    file_name: Mapped[str | None] = mapped_column(String(200))  # as uploaded, for the download
+    stored_name: Mapped[str | None] = mapped_column(String(80))
+    content_type: Mapped[str | None] = mapped_column(String(60))
+    size: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    uploaded_by: Mapped[str | None] = mapped_column(String(100))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -29,6 +29,8 @@ NOTE_KINDS = ("note", "call", "visit", "zalo", "other")
 # training records (models.TrainingCourse, models.Enrolment): a language or a skills course; its
 # tier is what Plan 1244's targets count (basic: every departing worker; advanced: 15%)
 COURSE_KINDS = ("language", "skill")
+# documents kept with a worker's file (models.WorkerDocument)
+DOCUMENT_KINDS = ("passport", "language_certificate", "health_check", "criminal_record", "contract", "other")
 # after departure (models.AfterDeparture): how a worker came back, and why when early
 RETURN_KINDS = ("at_term", "early")
 EARLY_RETURN_REASONS = ("ill_treatment", "unpaid_wages", "health", "family", "absconded", "other")

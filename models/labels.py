@@ -34,6 +34,7 @@ __all__ = [
     "AUDIT_ENTITIES",
     "COUNTRIES",
     "COURSE_KINDS",
+    "DOCUMENT_KINDS",
     "EARLY_RETURN_REASONS",
     "EDUCATION",
     "ENROLMENT_STATUSES",
@@ -253,6 +254,16 @@ RECRUITER_KINDS = _vocab("recruiter_kind", enums.RECRUITER_KINDS, {
     "public_agency": ("Đơn vị sự nghiệp công", "Public agency"),
 })
 
+# a worker's documents (models.WorkerDocument)
+DOCUMENT_KINDS = _vocab("document_kind", enums.DOCUMENT_KINDS, {
+    "passport": ("Hộ chiếu", "Passport"),
+    "language_certificate": ("Chứng chỉ ngoại ngữ", "Language certificate"),
+    "health_check": ("Giấy khám sức khỏe", "Health check"),
+    "criminal_record": ("Phiếu lý lịch tư pháp", "Criminal-record extract"),
+    "contract": ("Hợp đồng", "Contract"),
+    "other": ("Giấy tờ khác", "Other document"),
+})
+
 # after departure (models.AfterDeparture): how a worker came home, and why early
 RETURN_KINDS = _vocab("return_kind", enums.RETURN_KINDS, {
     "at_term": ("Về đúng hạn", "At term"),
@@ -314,6 +325,9 @@ AUDIT_ACTIONS = _vocab("audit_action", (), {
     "reopen": ("Mở lại hồ sơ ứng tuyển", "Application reopened"),
     "close": ("Đóng đơn hàng", "Order closed"),
     "allocation_accept": ("Chấp nhận phương án phân bổ", "Allocation accepted"),
+    "document_upload": ("Tải lên giấy tờ", "Document uploaded"),
+    "document_view": ("Xem giấy tờ", "Document viewed"),
+    "document_delete": ("Xóa giấy tờ", "Document deleted"),
     "after_departure": ("Ghi nhận sau xuất cảnh (về nước, tái hòa nhập)", "After departure recorded (return, reintegration)"),
     "licence_status": ("Thay đổi trạng thái giấy phép", "Licence status changed"),
     "licence_verified": ("Xác minh giấy phép", "Licence verified"),
@@ -402,7 +416,8 @@ COUNTRIES = Vocabulary("country", MappingProxyType(_countries()), MappingProxyTy
 VOCABULARIES: Mapping[str, Vocabulary] = MappingProxyType({
     v.name: v
     for v in (ROLES, LICENCE_STATUSES, ORDER_STATUSES, STAGES, GENDERS, EDUCATION, HOUSEHOLDS,
-              LANGUAGE_TRAINING, PROGRAMMES, ROUTES, RECRUITER_KINDS, RETURN_KINDS, EARLY_RETURN_REASONS,
+              LANGUAGE_TRAINING, PROGRAMMES, ROUTES, RECRUITER_KINDS, DOCUMENT_KINDS, RETURN_KINDS,
+              EARLY_RETURN_REASONS,
               COURSE_KINDS, ENROLMENT_STATUSES,
               NOTE_KINDS, AUDIT_ACTIONS,
               AUDIT_ENTITIES, ALLOCATION_METHODS, COUNTRIES)

@@ -126,6 +126,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.todo import bp as todo_bp; app.register_blueprint(todo_bp)  # noqa: E702  (a counsellor's to-do list)
     from web.registration import bp as reg_bp; app.register_blueprint(reg_bp)  # noqa: E702  (self-registration)
     from web.aftercare import bp as after_bp; app.register_blueprint(after_bp)  # noqa: E702  (after departure)
+    from web.documents import bp as doc_bp; app.register_blueprint(doc_bp)  # noqa: E702  (documents with expiry)
 
     @app.route("/")
     def index():

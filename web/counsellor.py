@@ -6,6 +6,7 @@ Administrators may use these pages too. Every view of a personal profile is audi
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from pathlib import Path
 from urllib.parse import urlencode
@@ -17,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import Application, JobOrder, Recruiter, Worker, is_active_worker
-from models.enums import EARLY_RETURN_REASONS, ORDER_STATUSES, PROGRAMMES, RETURN_KINDS, STAGE_MOVES
+from models.enums import DOCUMENT_KINDS, EARLY_RETURN_REASONS, ORDER_STATUSES, PROGRAMMES, RETURN_KINDS, STAGE_MOVES
 from models.labels import COUNTRIES
 from models.text import contains_words
 from web.audit import record, record_bulk_read
@@ -156,9 +157,11 @@ def worker(wid: str):
 
 
 def _worker_page(wid: str, note: dict | None = None, note_errors: dict | None = None, status: int = 200,
-                 after: dict | None = None):
+                 after: dict | None = None, document: dict | None = None):
     """The worker's page; ``note``/``note_errors`` refill the note form after a refused entry,
-    ``after`` the after-departure form (``{"aid", "values", "errors"}``)."""
+    ``after`` the after-departure form (``{"aid", "values", "errors"}``), ``document`` the
+    document form (``{"values", "errors"}``)."""
+    from models import WorkerDocument
     from web.timeline import KIND_LABELS, worker_timeline
 
     s = get_session()
@@ -175,7 +178,11 @@ def _worker_page(wid: str, note: dict | None = None, note_errors: dict | None = 
     return render_template("counsellor/worker.html", w=w, apps=apps, moves=STAGE_MOVES, day=today(),
                            duplicates=duplicates, merged_here=merged_here, timeline=worker_timeline(s, wid),
                            note_kinds=KIND_LABELS, note=note or {}, note_errors=note_errors or {},
-                           after=after or {}, return_kinds=RETURN_KINDS, early_reasons=EARLY_RETURN_REASONS), status
+                           after=after or {}, return_kinds=RETURN_KINDS, early_reasons=EARLY_RETURN_REASONS,
+                           documents=s.scalars(select(WorkerDocument).where(WorkerDocument.worker_id == wid)
+                                               .order_by(WorkerDocument.expires_on, WorkerDocument.id)).all(),
+                           document=document or {}, document_kinds=DOCUMENT_KINDS,
+                           soon=today() + dt.timedelta(days=60)), status
 
 
 @bp.route("/workers/<wid>/notes", methods=["POST"])

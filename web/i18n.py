@@ -78,7 +78,8 @@ def mask(value: str | None, keep: int = 3) -> str:
 LABELS: dict[str, tuple[str, str]] = {}
 for _vocab in (labels.ROLES, labels.LICENCE_STATUSES, labels.ORDER_STATUSES, labels.STAGES, labels.GENDERS,
                labels.EDUCATION, labels.HOUSEHOLDS, labels.LANGUAGE_TRAINING, labels.PROGRAMMES,
-               labels.ROUTES, labels.RECRUITER_KINDS, labels.RETURN_KINDS, labels.EARLY_RETURN_REASONS,
+               labels.ROUTES, labels.RECRUITER_KINDS, labels.DOCUMENT_KINDS, labels.RETURN_KINDS,
+               labels.EARLY_RETURN_REASONS,
                labels.COURSE_KINDS, labels.ENROLMENT_STATUSES):
     for _code, _pair in _vocab.names.items():
         LABELS.setdefault(_code, _pair)

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from data.formats import WORKERS
 from data.repo import audit
-from models import Application, AuditEvent, ConsentEvent, Enrolment, LanguageCertificate, StageEvent, Worker, WorkerNote
+from models import (Application, AuditEvent, ConsentEvent, Enrolment, LanguageCertificate, StageEvent, Worker,
+                    WorkerDocument, WorkerNote)
 from models.entities import utcnow
 
 
@@ -43,13 +44,14 @@ class MergeResult:
     consent_events: int = 0
     notes: int = 0
     enrolments: int = 0
+    documents: int = 0
     certificates: int = 0
     audit_events: int = 0
     filled: list[str] = field(default_factory=list)  # fields of the kept profile filled in
 
     def counts(self) -> dict[str, Any]:
         return {"applications": self.applications, "joined_orders": self.joined, "stage_events": self.stage_events,
-                "consent_events": self.consent_events, "notes": self.notes, "enrolments": self.enrolments, "certificates": self.certificates,
+                "consent_events": self.consent_events, "notes": self.notes, "enrolments": self.enrolments, "documents": self.documents, "certificates": self.certificates,
                 "audit_events": self.audit_events, "filled_fields": self.filled}
 
 
@@ -156,6 +158,8 @@ def merge_workers(s: Session, keep_id: str, other_id: str, by: str | None) -> Me
     ).rowcount
     result.notes = s.execute(update(WorkerNote).where(WorkerNote.worker_id == other_id).values(worker_id=keep_id)).rowcount
     result.enrolments = _move_enrolments(s, keep_id, other_id)
+    result.documents = s.execute(
+        update(WorkerDocument).where(WorkerDocument.worker_id == other_id).values(worker_id=keep_id)).rowcount
     events = list(s.scalars(select(AuditEvent).where(AuditEvent.entity == "worker", AuditEvent.entity_id == other_id)))
     for e in events:
         e.entity_id, e.detail = keep_id, {**(e.detail or {}), "merged_from": other_id}

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from data.repo import audit
 from models import formatting
-from models import Application, AuditEvent, ConsentEvent, Enrolment, LanguageCertificate, StageEvent, Worker, WorkerNote
+from models import (Application, AuditEvent, ConsentEvent, Enrolment, LanguageCertificate, StageEvent, Worker,
+                    WorkerDocument, WorkerNote)
 from web.auth import current_user, role_required
 from web.db import get_session, today
 from web.errors import BadRequest, NotFound
@@ -70,6 +71,8 @@ def worker_record(s: Session, wid: str) -> dict[str, Any] | None:
         "consent_events": [_columns(c, ("worker_id",)) for c in consents],
         "notes": [_columns(n, ("worker_id",)) for n in notes],
         "training": [{**_columns(e, ("worker_id",)), "course": e.course.name} for e in enrolments],
+        "documents": [_columns(d, ("worker_id", "stored_name")) for d in
+                      s.scalars(select(WorkerDocument).where(WorkerDocument.worker_id == wid).order_by(WorkerDocument.id))],
         "audit_events": [_columns(e) for e in about],
         # duplicate profiles of the same person merged into this one (web.merge)
         "merged_profiles": [worker_record(s, m) for m in merged],
@@ -115,9 +118,13 @@ def erase_worker(s: Session, wid: str, by: str | None, instance_path: str | None
         "enrolments": s.execute(delete(Enrolment).where(Enrolment.worker_id == wid)).rowcount,
     }
     if instance_path is not None:
+        from web.documents import erase_files
         from web.uploads import remove_mentioning
 
         counts["pending_uploads"] = remove_mentioning(instance_path, w.full_name, w.national_id)
+        counts["documents"] = erase_files(s, instance_path, wid)
+    else:
+        counts["documents"] = s.execute(delete(WorkerDocument).where(WorkerDocument.worker_id == wid)).rowcount
     s.delete(w)  # cascades to certificates and applications
     s.flush()
     audit(s, by, "erase", "worker", wid, **counts)

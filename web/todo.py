@@ -3,7 +3,8 @@ already keeps, newest-due first:
 
 - call-backs: follow-up dates on the counsellor's own timeline notes, overdue or due within a week;
 - expiries: EPS-TOPIK passes of active workers that expire within 60 days (a pass is valid two
-  years: after that the worker cannot be placed under EPS);
+  years: after that the worker cannot be placed under EPS) and documents (passport, health check...)
+  expiring within 60 days;
 - stuck applications: an application still in one stage longer than that stage's limit
   (:data:`STUCK_DAYS`);
 - orders closing: legal open orders whose application deadline is within 14 days with places left;
@@ -22,7 +23,8 @@ from flask import Blueprint, render_template
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Application, Enrolment, JobOrder, LanguageCertificate, StageEvent, TrainingCourse, Worker, WorkerNote
+from models import (Application, Enrolment, JobOrder, LanguageCertificate, StageEvent, TrainingCourse, Worker,
+                    WorkerDocument, WorkerNote)
 from models.languages import CertificateError, expiry_date, parse_certificate
 from web.auth import current_user, role_required
 from web.db import get_session, today
@@ -75,6 +77,16 @@ def expiries(s: Session, day: dt.date) -> list[Item]:
         if ends is not None and day <= ends <= day + dt.timedelta(days=EXPIRY_AHEAD):
             out.append(Item("expiry", ends, f"Chứng chỉ {c.raw} của {name} hết hiệu lực ngày {ends.strftime('%d/%m/%Y')}",
                             f"{name}'s {c.raw} expires on {ends.isoformat()}", "counsellor.worker", {"wid": c.worker_id}))
+    docs = s.execute(
+        select(WorkerDocument, Worker.full_name).join(Worker, Worker.worker_id == WorkerDocument.worker_id)
+        .where(WorkerDocument.expires_on >= day, WorkerDocument.expires_on <= day + dt.timedelta(days=EXPIRY_AHEAD),
+               Worker.active.is_not(False), Worker.merged_into.is_(None))).all()
+    for d, name in docs:
+        vi_kind, en_kind = LABELS.get(d.kind, (d.kind, d.kind))
+        out.append(Item("expiry", d.expires_on, f"{vi_kind} {d.number or ''} của {name} hết hạn ngày "
+                        f"{d.expires_on.strftime('%d/%m/%Y')}".replace("  ", " "),
+                        f"{name}'s {en_kind.lower()} {d.number or ''} expires on {d.expires_on.isoformat()}".replace("  ", " "),
+                        "counsellor.worker", {"wid": d.worker_id}))
     return sorted(out, key=lambda i: i.due)[:LIMIT]
 
 
@@ -125,7 +137,7 @@ def classes_to_close(s: Session, day: dt.date) -> list[Item]:
 
 SECTIONS = (
     ("call_back", "Hẹn liên hệ lại", "Call-backs"),
-    ("expiry", "Chứng chỉ sắp hết hiệu lực (60 ngày)", "Certificates expiring within 60 days"),
+    ("expiry", "Giấy tờ, chứng chỉ sắp hết hạn (60 ngày)", "Documents and certificates expiring within 60 days"),
     ("stuck", "Hồ sơ dừng lâu ở một giai đoạn", "Applications stuck in one stage"),
     ("deadline", "Đơn hàng sắp hết hạn còn chỗ trống", "Orders closing soon with places left"),
     ("class_results", "Lớp đã kết thúc chưa ghi kết quả", "Ended courses without results"),

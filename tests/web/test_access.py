@@ -26,6 +26,7 @@ ARGS = {
     "key": "no-such-need",
     "cid": "999",
     "reg_id": "999",
+    "doc_id": "999",
 }
 
 #                                     anon admin couns reca recb
@@ -59,6 +60,10 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("registration.reject", "POST"): (302, 404, 404, 403, 403),
     # after departure (web.aftercare): application 1 is at "sent"
     ("aftercare.record_after", "POST"): (302, 409, 409, 403, 403),
+    # documents (web.documents)
+    ("documents.add", "POST"): (302, 422, 422, 403, 403),
+    ("documents.download", "GET"): (302, 404, 404, 403, 403),
+    ("documents.remove", "POST"): (302, 404, 404, 403, 403),
     # a counsellor's to-do list (web.todo)
     ("todo.todo_list", "GET"): (302, 200, 200, 403, 403),
     # pipeline board (web.board)

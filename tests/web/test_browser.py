@@ -348,3 +348,33 @@ def test_chart_labels_are_readable_and_never_cut(page):
             assert label["left"] >= -0.5 and label["right"] <= label["width"] + 0.5, (path, label)
         checked += len(found)
     assert checked > 0
+
+
+def test_counsellor_moves_workers_on_the_board_and_records_the_return(page, tmp_path):
+    """The pipeline board moves a worker through selection to departure; the worker's page then
+    records the return; a document with its scan is kept (issue 17)."""
+    sign_in(page, "counsellor")
+    page.goto(page.base + "/counsellor/orders/ORD-A1/board")
+    for stage in ("interviewed", "selected", "departed"):
+        page.check("#card-W-CONSENT input[name=aid]")
+        page.select_option("#board-to", stage)
+        with page.expect_navigation():
+            page.click("#board-move")
+        assert page.locator(f"#col-{stage} #card-W-CONSENT").count() == 1
+    assert "còn 4" in page.locator("#capacity").inner_text()
+    page.goto(page.base + "/counsellor/workers/W-CONSENT")
+    form = page.locator("form[id^=after-]")
+    form.locator("input[name=contract_end]").fill("01/03/2029")
+    form.locator("input[name=reintegration]").fill("Sẽ giới thiệu Công ty May Cao Bằng khi về")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert "Đã ghi thông tin sau xuất cảnh" in page.content()
+    scan = tmp_path / "ho-chieu.pdf"
+    scan.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    page.select_option("#doc-kind", "passport")
+    page.fill("#doc-number", "C1234567")
+    page.fill("#doc-expires", "01/04/2026")
+    page.set_input_files("#doc-file", str(scan))
+    with page.expect_navigation():
+        page.click("#save-document")
+    assert "C1234567" in page.locator("#document-list").inner_text()

@@ -90,7 +90,7 @@ def test_erase_deletes_the_worker_and_children_and_audits_without_personal_data(
         erasure = s.scalars(select(AuditEvent).where(AuditEvent.action == "erase")).one()
         assert (erasure.entity, erasure.entity_id, erasure.username) == ("worker", "W-CONSENT", "counsellor")
         assert erasure.detail == {"stage_events": 2, "applications": 1, "certificates": 1, "consent_events": 1, "notes": 0,
-                                  "enrolments": 0, "pending_uploads": 0}
+                                  "enrolments": 0, "pending_uploads": 0, "documents": 0}
         text = json.dumps(erasure.detail, ensure_ascii=False)
         assert "Nguyễn" not in text and PHONE not in text and NID not in text
     assert staff.get("/counsellor/workers/W-CONSENT").status_code == 404

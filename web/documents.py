@@ -1,0 +1,177 @@
+"""Documents with expiry (issue 17): passport, language certificate, health check,
+criminal-record extract, contract, each with its number, dates and an optional scan.
+
+Scans are personal data kept with the centre (Decree 13/2023/ND-CP): a PDF, JPEG or PNG
+(checked by content, not by the name the browser gives) of at most ``MAX_BYTES``, written under
+``INSTANCE/documents`` (folder 700, file 600) with a random name; served only to staff, as a
+download, audited at upload, view and removal, and erased with the worker (``erase_files``).
+Documents expiring within 60 days appear in the to-do list (``web.todo``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import secrets
+from pathlib import Path
+
+from flask import Blueprint, current_app, flash, redirect, request, send_file, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import WorkerDocument
+from models.enums import DOCUMENT_KINDS
+from models.formatting import parse_date
+from web.audit import record
+from web.auth import current_user, role_required
+from web.db import get_session, today
+from web.errors import NotFound
+from web.i18n import t
+
+bp = Blueprint("documents", __name__, url_prefix="/counsellor")
+STAFF = ("counsellor", "admin")
+MAX_BYTES = 5 * 1024 * 1024
+# content signature -> (extension, MIME type)
+SIGNATURES = ((b"%PDF-", ".pdf", "application/pdf"), (b"\xff\xd8\xff", ".jpg", "image/jpeg"),
+              (b"\x89PNG\r\n\x1a\n", ".png", "image/png"))
+DIR_MODE, FILE_MODE = 0o700, 0o600
+
+
+def document_dir(instance_path: str | os.PathLike) -> Path:
+    d = Path(instance_path) / "documents"
+    d.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    if (d.stat().st_mode & 0o777) != DIR_MODE:
+        d.chmod(DIR_MODE)
+    return d
+
+
+def sniff(data: bytes) -> tuple[str, str] | None:
+    """(extension, MIME type) of a PDF, JPEG or PNG by its first bytes; ``None`` otherwise."""
+    for magic, ext, mime in SIGNATURES:
+        if data.startswith(magic):
+            return ext, mime
+    return None
+
+
+def parse_document(form, files) -> tuple[dict, bytes | None, dict[str, tuple[str, str]]]:
+    """The document's fields, the scan's bytes (or None) and the errors by field."""
+    errors: dict[str, tuple[str, str]] = {}
+    values: dict = {}
+    kind = form.get("kind") or ""
+    if kind not in DOCUMENT_KINDS:
+        errors["kind"] = ("Hãy chọn loại giấy tờ.", "Choose the kind of document.")
+    values["kind"] = kind
+    values["number"] = (form.get("number") or "").strip()[:60] or None
+    for name in ("issued_on", "expires_on"):
+        raw = (form.get(name) or "").strip()
+        try:
+            values[name] = parse_date(raw) if raw else None
+        except ValueError:
+            values[name] = None
+            errors[name] = ("Cần một ngày dạng NN/TT/NNNN.", "A date as dd/mm/yyyy is expected.")
+    if values.get("issued_on") and values["issued_on"] > today():
+        errors["issued_on"] = ("Ngày cấp không được ở tương lai.", "The issue date cannot be in the future.")
+    if values.get("issued_on") and values.get("expires_on") and values["expires_on"] <= values["issued_on"]:
+        errors["expires_on"] = ("Ngày hết hạn phải sau ngày cấp.", "The expiry must be after the issue date.")
+    values["note"] = (form.get("note") or "").strip()[:500] or None
+    upload = files.get("file")
+    data = None
+    if upload is not None and upload.filename:
+        data = upload.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            errors["file"] = (f"Tệp quá lớn (tối đa {MAX_BYTES // (1024 * 1024)} MB).",
+                              f"The file is too large (at most {MAX_BYTES // (1024 * 1024)} MB).")
+        elif not data:
+            errors["file"] = ("Tệp rỗng.", "The file is empty.")
+        elif sniff(data) is None:
+            errors["file"] = ("Chỉ nhận bản chụp PDF, JPEG hoặc PNG.", "Only a PDF, JPEG or PNG scan is accepted.")
+        values["file_name"] = Path(upload.filename).name[:200]
+    if data is None and not values["number"] and not values.get("expires_on") and "kind" not in errors:
+        errors["file"] = ("Hãy tải lên bản chụp hoặc nhập số và ngày hết hạn.", "Upload a scan or enter the number and expiry.")
+    return values, data, errors
+
+
+def store(s: Session, wid: str, values: dict, data: bytes | None, by: str) -> WorkerDocument:
+    doc = WorkerDocument(worker_id=wid, kind=values["kind"], number=values["number"], issued_on=values["issued_on"],
+                         expires_on=values["expires_on"], note=values["note"], uploaded_by=by)
+    if data is not None:
+        ext, mime = sniff(data)
+        doc.stored_name = f"{secrets.token_hex(16)}{ext}"
+        path = document_dir(current_app.instance_path) / doc.stored_name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        doc.file_name, doc.content_type, doc.size = values.get("file_name"), mime, len(data)
+        doc.sha256 = hashlib.sha256(data).hexdigest()
+    s.add(doc)
+    s.flush()
+    return doc
+
+
+def erase_files(s: Session, instance_path: str | os.PathLike, wid: str) -> int:
+    """Delete the worker's document rows and their stored scans; how many documents."""
+    docs = s.scalars(select(WorkerDocument).where(WorkerDocument.worker_id == wid)).all()
+    for d in docs:
+        if d.stored_name:
+            (document_dir(instance_path) / d.stored_name).unlink(missing_ok=True)
+        s.delete(d)
+    s.flush()
+    return len(docs)
+
+
+def _doc(doc_id: int) -> WorkerDocument:
+    d = get_session().get(WorkerDocument, doc_id)
+    if d is None:
+        raise NotFound("Không tìm thấy giấy tờ.", "No such document.")
+    return d
+
+
+@bp.route("/workers/<wid>/documents", methods=["POST"])
+@role_required(*STAFF)
+def add(wid: str):
+    from web.counsellor import _worker_page, load_worker
+
+    w = load_worker(wid)
+    values, data, errors = parse_document(request.form, request.files)
+    if errors:
+        return _worker_page(wid, document={"values": request.form, "errors": errors}, status=422)
+    s = get_session()
+    doc = store(s, w.worker_id, values, data, current_user().username)
+    record("document_upload", "worker", wid, document=doc.id, kind=doc.kind, size=doc.size, sha256=doc.sha256)
+    s.commit()
+    flash(t("Đã lưu giấy tờ.", "Document saved."))
+    return redirect(url_for("counsellor.worker", wid=wid) + "#documents")
+
+
+@bp.route("/documents/<int:doc_id>")
+@role_required(*STAFF)
+def download(doc_id: int):
+    d = _doc(doc_id)
+    if not d.stored_name:
+        raise NotFound("Giấy tờ này không có bản chụp.", "This document has no scan.")
+    path = document_dir(current_app.instance_path) / d.stored_name
+    if not path.is_file():
+        raise NotFound("Không tìm thấy bản chụp.", "The scan is missing.")
+    record("document_view", "worker", d.worker_id, document=d.id, kind=d.kind)
+    get_session().commit()
+    response = send_file(io.BytesIO(path.read_bytes()), mimetype=d.content_type, as_attachment=True,  # <= 5 MB
+                         download_name=d.file_name or f"{d.kind}-{d.id}{Path(d.stored_name).suffix}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/documents/<int:doc_id>/delete", methods=["POST"])
+@role_required(*STAFF)
+def remove(doc_id: int):
+    s = get_session()
+    d = _doc(doc_id)
+    wid = d.worker_id
+    if d.stored_name:
+        (document_dir(current_app.instance_path) / d.stored_name).unlink(missing_ok=True)
+    record("document_delete", "worker", wid, document=d.id, kind=d.kind)
+    s.delete(d)
+    s.commit()
+    flash(t("Đã xóa giấy tờ.", "Document removed."))
+    return redirect(url_for("counsellor.worker", wid=wid) + "#documents")
