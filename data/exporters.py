@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from data.formats import TableSpec, escape_formula, format_cell, get_spec
-from data.sheets import save_workbook
+from data.sheets import save_workbook, workbook_bytes
 from models import Worker
 
 log = logging.getLogger(__name__)
@@ -152,3 +152,75 @@ def export_file(session: Session, kind: str, path: str | os.PathLike) -> int:
 
 
 __all__ = ["export_file", "export_bytes", "table_rows", "to_csv_bytes", "to_xlsx_bytes", "natural_key"]
+
+
+# One example row per kind for the import template: a realistic line that imports as it is.
+TEMPLATE_EXAMPLES: dict[str, dict[str, str]] = {
+    "workers": {
+        "worker_id": "W00001", "full_name": "Nông Thị Lan", "birth_date": "28/02/1999", "gender": "female",
+        "commune": "Xã Trùng Khánh", "disadvantaged_commune": "false", "ethnicity": "Tày",
+        "education": "upper_secondary", "skills": "may công nghiệp; đóng gói", "experience": "may công nghiệp: 2",
+        "languages": "JLPT N4 (2025-07)", "language_training": "basic", "preferred_countries": "JP; TW",
+        "preferred_sectors": "may mặc; chế biến thực phẩm", "min_wage_vnd": "25000000", "max_fee_vnd": "60000000",
+        "available_from": "01/03/2027", "consent_share": "true", "phone": "0912 345 678", "consent_date": "01/12/2026",
+        "consent_scope": "Chia sẻ hồ sơ với doanh nghiệp được cấp phép",
+    },
+    "orders": {
+        "order_id": "O00001", "recruiter_id": "R001", "title": "Thực tập sinh chế biến thực phẩm – Aichi",
+        "description": "Xưởng cơm hộp, làm ca, ký túc xá 2 người/phòng.", "country": "JP", "programme": "titp",
+        "required_skills": "chế biến thực phẩm; đóng gói", "min_age": "18", "max_age": "30", "gender": "any",
+        "min_education": "lower_secondary", "min_experience_years": "0", "positions": "12", "monthly_wage": "172000",
+        "wage_currency": "JPY", "contract_months": "36", "service_fee_vnd": "75000000", "brokerage_fee_vnd": "0",
+        "deposit_vnd": "0", "approval_no": "2715/QLLĐNN-ĐKHĐ", "approval_date": "05/10/2026", "deadline": "20/01/2027",
+        "departure_date": "15/06/2027", "status": "open",
+    },
+    "recruiters": {
+        "recruiter_id": "R001", "name": "Công ty Cổ phần Nhân lực Quốc tế Bản Giốc", "licence_no": "112/LĐTBXH-GP",
+        "licence_date": "14/03/2018", "status": "active", "markets": "JP; TW", "website": "https://bangiochr.vn",
+        "phone": "0206 3851 112", "recruiter_type": "enterprise",
+    },
+}
+
+
+def template_bytes(kind: str) -> bytes:
+    """An .xlsx import template for ``kind``: the header row of FORMAT.md's columns (bold, the
+    required ones in red), one example row that imports as it is, drop-down lists for the closed
+    vocabularies, and a second sheet describing each column (required, type, accepted values)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    spec = get_spec(kind)
+    example = TEMPLATE_EXAMPLES[spec.kind]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = spec.kind
+    names = [c.name for c in spec.columns]
+    ws.append(names)
+    ws.append([example.get(n, "") for n in names])
+    for i, c in enumerate(spec.columns, start=1):
+        letter = get_column_letter(i)
+        ws.cell(row=1, column=i).font = Font(bold=True, color="B91C1C" if c.required else "000000")
+        ws.column_dimensions[letter].width = max(12, min(40, len(example.get(c.name, "")) + 4, len(c.name) + 20))
+        choices = list(c.allowed) if c.allowed else (["true", "false"] if c.type == "bool" else [])
+        formula = '"' + ",".join(choices) + '"'
+        if choices and len(formula) <= 255:  # Excel's limit for an inline list
+            dv = DataValidation(type="list", formula1=formula, allow_blank=not c.required)
+            dv.error, dv.errorTitle = "Hãy chọn một giá trị trong danh sách / choose a value from the list", c.name
+            ws.add_data_validation(dv)
+            dv.add(f"{letter}2:{letter}1000")
+    ws.freeze_panes = "A2"
+    guide = wb.create_sheet("Hướng dẫn - Guide")
+    guide.append(["Cột / column", "Bắt buộc / required", "Kiểu / type", "Giá trị nhận / accepted values"])
+    for c in spec.columns:
+        kinds = {"date": "ngày dd/mm/yyyy hoặc yyyy-mm-dd", "int": "số nguyên", "float": "số", "bool": "true / false",
+                 "list": "danh sách, cách nhau bằng ;", "enum": "một giá trị trong danh sách",
+                 "experience": "nghề: số năm; ...", "certificates": "ví dụ JLPT N4 (2025-07); EPS-TOPIK 160 (2025-03-10)"}
+        allowed = ", ".join(c.allowed) if c.allowed and len(c.allowed) <= 20 else ("54 dân tộc, tên chính thức" if c.allowed else "")
+        guide.append([c.name, "có / yes" if c.required else "", kinds.get(c.type, "chữ / text"), allowed])
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+    for letter, width in zip("ABCD", (26, 18, 40, 80)):
+        guide.column_dimensions[letter].width = width
+    return workbook_bytes(wb)

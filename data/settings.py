@@ -38,6 +38,20 @@ def _bool(value: str) -> bool:
     raise ValueError(f"expected true/false, got {value!r}")
 
 
+def _date(value: str) -> str:
+    """A date setting: empty, or a real calendar date (``2026-11-26`` or ``26/11/2026``),
+    kept as ISO text; ``2026-13-45`` is refused when the settings are read, not later."""
+    from models.formatting import parse_date
+
+    text = str(value).strip()
+    if not text:
+        return ""
+    day = parse_date(text)  # ValueError names what was wrong
+    if not 1900 <= day.year <= 2100:
+        raise ValueError(f"expected a year from 1900 to 2100, got {day.year}")
+    return day.isoformat()
+
+
 def _positive_int(value: str) -> int:
     n = int(value)
     if n < 1:
@@ -66,7 +80,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("encoder_threads", 0, "Torch threads for encoding; 0 lets torch decide.", int),
     Setting("exact_index_threshold", 20000, "Below this many vectors the index is exact (flat).", int),
     Setting("demo", False, "Demo mode: allows the default secret key and creates demo users.", _bool),
-    Setting("today", "", "Override the date used for gates (YYYY-MM-DD); empty: the real date."),
+    Setting("today", "", "Override the date used for gates (YYYY-MM-DD); empty: today in Cao Bằng.", _date),
     Setting("max_upload_mb", 10, "Largest spreadsheet a counsellor may upload, in MB.", int),
     Setting(
         "max_xlsx_cells",
@@ -119,6 +133,8 @@ BY_NAME = {s.name: s for s in SETTINGS}
 def _coerce(setting: Setting, value: Any, origin: str) -> Any:
     if setting.kind is str:
         return "" if value is None else str(value)
+    if setting.kind is _date and value is None:
+        return ""
     if isinstance(value, bool) and setting.kind is _bool:
         return value
     if isinstance(value, int) and setting.kind is int and not isinstance(value, bool):

@@ -886,8 +886,8 @@ def forecast_departures(
         f"Stage-to-stage conversion rates are measured on the centre's own applications of the last "
         f"{history_years} years (Beta posterior, uniform prior); the time between stages is resampled from the "
         f"same history; new applications per month follow a Poisson GLM with a linear trend"
-        f"{' and month-of-year effects' if seasonal else ''} (statsmodels). The {pct}% interval is the "
-        f"{round(lo_q * 100)}th to {round(hi_q * 100)}th percentile of {draws} Monte-Carlo draws of the rates, "
+        f"{' and month-of-year effects' if seasonal else ''}. The {pct}% interval is the "
+        f"{round(lo_q * 100)}th to {round(hi_q * 100)}th percentile of {draws} random draws (Monte Carlo) of the rates, "
         f"the GLM coefficients, the new applications and every application's outcome."
     )
     method_vi = (
@@ -895,9 +895,9 @@ def forecast_departures(
         f"× xác suất mỗi hồ sơ xuất cảnh trước 31/12 + hồ sơ mới đến cuối năm. Tỷ lệ chuyển giữa các bước "
         f"được đo trên chính hồ sơ của Trung tâm trong {history_years} năm gần nhất (phân phối Beta, tiên nghiệm "
         f"đều); thời gian giữa các bước lấy mẫu lại từ lịch sử; số hồ sơ mới mỗi tháng theo mô hình GLM Poisson "
-        f"có xu hướng tuyến tính{' và hiệu ứng theo tháng' if seasonal else ''} (statsmodels). Khoảng {pct}% là "
-        f"phân vị {round(lo_q * 100)} đến {round(hi_q * 100)} của {draws} lần mô phỏng Monte-Carlo (tỷ lệ, hệ số "
-        f"GLM, số hồ sơ mới và kết quả từng hồ sơ)."
+        f"có xu hướng tuyến tính{' và hiệu ứng theo tháng' if seasonal else ''}. Khoảng {pct}% là "
+        f"phân vị {round(lo_q * 100)} đến {round(hi_q * 100)} của {draws} lần mô phỏng ngẫu nhiên (tỷ lệ, hệ số "
+        f"của mô hình, số hồ sơ mới và kết quả từng hồ sơ)."
     )
     return Forecast(
         year=cutoff.year, cutoff=cutoff, target=target, level=level, departed=departed,

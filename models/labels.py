@@ -322,7 +322,7 @@ AUDIT_ACTIONS = _vocab("audit_action", (), {
     "note": ("Ghi vào dòng thời gian", "Timeline note added"),
     "shortlist": ("Đưa vào danh sách ngắn", "Shortlisted"),
     "stage": ("Chuyển giai đoạn hồ sơ", "Application stage changed"),
-    "reopen": ("Mở lại hồ sơ ứng tuyển", "Application reopened"),
+    "reopen": ("Mở lại", "Reopened"),  # an application or an order: the record says which
     "close": ("Đóng đơn hàng", "Order closed"),
     "allocation_accept": ("Chấp nhận phương án phân bổ", "Allocation accepted"),
     "document_upload": ("Tải lên giấy tờ", "Document uploaded"),

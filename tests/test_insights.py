@@ -205,7 +205,7 @@ def test_forecast_is_reproducible_and_checks_its_arguments():
     assert (a.low, a.high, a.mean) == (b.low, b.high, b.mean)
     assert a.low <= a.mean <= a.high and a.departed <= a.low
     assert a.seasonal and a.history_months == 37  # May 2023 to May 2026
-    assert "Poisson GLM" in a.method_en and "Monte-Carlo" in a.method_en and "GLM Poisson" in a.method_vi
+    assert "Poisson GLM" in a.method_en and "Monte Carlo" in a.method_en and "GLM Poisson" in a.method_vi
     with pytest.raises(ValueError, match="'level' parameter"):
         insights.forecast_departures(hist, cut, level=1.5)
     with pytest.raises(ValueError, match="'draws' parameter"):

@@ -554,6 +554,41 @@ def _forget_upload(token: str) -> None:
     session["imports"] = pending
 
 
+@bp.route("/import/template/<kind>.xlsx")
+@role_required(*STAFF)
+def import_template(kind: str):
+    """An .xlsx template for the kinds this user may import (header, example row, drop-downs)."""
+    from flask import Response
+
+    from data.exporters import template_bytes
+
+    if kind not in _import_kinds():
+        raise NotFound("Không có tệp mẫu này.", "No such template.")
+    return Response(template_bytes(kind), mimetype=UPLOAD_TYPES[".xlsx"],
+                    headers={"Content-Disposition": f'attachment; filename="mau-{kind}.xlsx"'})
+
+
+@bp.route("/export/<kind>.<fmt>")
+@role_required(*STAFF)
+def export(kind: str, fmt: str):
+    """Everything of ``kind`` in the interchange format, from the web (the CLI's ``matcher
+    export``); personal data, so the export is audited with the count."""
+    from flask import Response
+
+    from data.exporters import table_rows, to_csv_bytes, to_xlsx_bytes
+
+    if kind not in _import_kinds() or fmt not in ("csv", "xlsx"):
+        raise NotFound("Không có tệp xuất này.", "No such export.")
+    s = get_session()
+    header, rows = table_rows(s, kind)
+    data = to_csv_bytes(header, rows) if fmt == "csv" else to_xlsx_bytes(header, rows, title=kind)
+    record("export", kind, None, format=fmt, rows=len(rows))
+    s.commit()
+    return Response(data, mimetype=UPLOAD_TYPES["." + fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{kind}-{today().isoformat()}.{fmt}"',
+                             "Cache-Control": "no-store"})
+
+
 @bp.route("/import/<token>", methods=["POST"])
 @role_required(*STAFF)
 def import_commit(token: str):

@@ -23,7 +23,7 @@ from web.auth import current_user, require_form_version, role_required
 from web.counsellor import top_arg, workers_by_id
 from web.db import get_session, today
 from web.engine import get_engine
-from web.errors import Conflict, Forbidden, NotFound
+from web.errors import Conflict, Forbidden, NotFound, Unprocessable
 from web.forms import OrderForm
 from web.i18n import t
 from web.pipeline import CONTACT_STAGES, RECRUITER_MOVES
@@ -218,6 +218,33 @@ def close_order(oid: str):
         get_engine().order_changed(s, o)
     flash(t("Đã đóng đơn hàng.", "Order closed."))
     return redirect(url_for("recruiter.orders"))
+
+
+@bp.route("/orders/<oid>/reopen", methods=["POST"])
+@role_required("recruiter")
+def reopen_order(oid: str):
+    """Open a closed order again where the law allows: its approval, deadline, fees and the
+    enterprise's licence must still pass every gate; otherwise refused (422) with the reasons."""
+    s = get_session()
+    o = own_order(oid)
+    version = require_form_version(request.form)
+    if version != o.version_id:
+        raise Conflict()
+    if o.status != "closed":
+        raise Conflict("Đơn hàng chưa đóng.", "The order is not closed.")
+    o.status = "open"
+    reasons = [r for r in get_engine().check_order(s, o, own_recruiter()) if r.severity == "block"]
+    if reasons:
+        s.rollback()
+        raise Unprocessable("Không thể mở lại đơn hàng: " + "; ".join(r.vi for r in reasons),
+                            "The order cannot be opened again: " + "; ".join(r.en for r in reasons),
+                            reasons=[r.code for r in reasons])
+    s.flush()
+    record("reopen", "order", oid)
+    s.commit()
+    get_engine().order_changed(s, o)
+    flash(t("Đã mở lại đơn hàng.", "Order opened again."))
+    return redirect(url_for("recruiter.order", oid=oid))
 
 
 @bp.route("/orders/<oid>")

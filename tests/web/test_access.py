@@ -27,6 +27,8 @@ ARGS = {
     "cid": "999",
     "reg_id": "999",
     "doc_id": "999",
+    "kind": "workers",
+    "fmt": "xlsx",
 }
 
 #                                     anon admin couns reca recb
@@ -64,6 +66,9 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("documents.add", "POST"): (302, 422, 422, 403, 403),
     ("documents.download", "GET"): (302, 404, 404, 403, 403),
     ("documents.remove", "POST"): (302, 404, 404, 403, 403),
+    # import templates and web exports (counsellor)
+    ("counsellor.import_template", "GET"): (302, 200, 200, 403, 403),
+    ("counsellor.export", "GET"): (302, 200, 200, 403, 403),
     # a counsellor's to-do list (web.todo)
     ("todo.todo_list", "GET"): (302, 200, 200, 403, 403),
     # pipeline board (web.board)
@@ -123,6 +128,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("recruiter.edit_order", "GET"): (302, 403, 403, 200, 404),
     ("recruiter.edit_order", "POST"): (302, 403, 403, 400, 404),
     ("recruiter.close_order", "POST"): (302, 403, 403, 400, 404),
+    ("recruiter.reopen_order", "POST"): (302, 403, 403, 400, 404),
     # JSON API: 401 without credentials
     ("api.openapi", "GET"): (200, 200, 200, 200, 200),
     ("api.workers", "GET"): (401, 200, 200, 403, 403),

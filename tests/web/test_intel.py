@@ -224,7 +224,8 @@ def test_period_command_rejects_bad_arguments(app_h, db_url, monkeypatch, tmp_pa
 
 def test_forecast_page_states_the_method_and_the_interval(app_h, staff):
     html = staff.get("/intel/forecast").get_data(as_text=True)
-    assert "Monte-Carlo" in html and "GLM Poisson" in html and "statsmodels" in html
+    assert "GLM Poisson" in html and "mô phỏng ngẫu nhiên" in html and 'id="backtest"' in html
+    assert "statsmodels" not in html and "tests/" not in html  # no developer text on a user page
     assert 'id="conversion"' in html and 'id="forecast-numbers"' in html
     assert "<svg" in html and "<script" not in html
     with get_store(app_h).session() as s:
