@@ -23,6 +23,10 @@ Conventions
   thousands separators. In money columns ``170.000`` (the Vietnamese way of writing
   170 thousand) is refused rather than silently read as 170; the exporter never writes
   a number in that shape (``170.123`` is written ``170.1230``).
+* **Names for codes.** Enum columns and country columns store FORMAT.md's codes but also
+  read the names people type (``models.labels``): gender "Nữ", "nu", "F"; education "THPT",
+  "Trung cấp", "Cao đẳng", "Đại học"; countries "Nhật Bản", "Hàn Quốc", "Đài Loan", "Đức"
+  or "Japan", with or without diacritics, in any case. Exports write the codes.
 * ``workers.ethnicity`` is one of the 54 official names (``models.ethnicities``); unaccented
   and variant spellings ("Tay", "H'Mong") are read as the official name, anything else is
   refused. ``workers.national_id`` (CCCĐ) is checked by ``models.identity`` (12 digits,
@@ -43,9 +47,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from models import JobOrder, Recruiter, Worker, formatting
+from models import JobOrder, Recruiter, Worker, formatting, labels
 from models.ethnicities import OFFICIAL_NAMES, official_ethnicity
 from models.identity import national_id_problem, normalise_national_id
+from models.labels import Vocabulary
 from models.enums import (
     EDUCATION_LEVELS,
     GENDERS,
@@ -165,7 +170,8 @@ class Column:
     ``type`` is one of :data:`TYPES`; ``fmt`` refines it (``country``, ``currency``,
     ``money``); ``attr`` is the model attribute when it differs from ``name``;
     ``default`` is the value of an empty optional cell; ``extension`` marks a column the
-    models have but FORMAT.md does not list.
+    models have but FORMAT.md does not list; ``names`` is the vocabulary whose names an
+    enum column also reads ("Nữ" for ``female``).
     """
 
     name: str
@@ -178,6 +184,7 @@ class Column:
     minimum: float | None = None
     max_length: int | None = None
     extension: bool = False
+    names: Vocabulary | None = None  # the names people type for the codes (models.labels)
 
     def __post_init__(self):
         if self.type not in TYPES:
@@ -250,13 +257,13 @@ RECRUITERS = TableSpec(
             Column("name", required=True),
             Column("licence_no", required=True),
             Column("licence_date", "date"),
-            Column("status", "enum", required=True, allowed=LICENCE_STATUSES),
+            Column("status", "enum", required=True, allowed=LICENCE_STATUSES, names=labels.LICENCE_STATUSES),
             Column("status_date", "date"),
             Column("markets", "list", fmt="country"),
             Column("website"),
             Column("phone"),
             Column("licence_verified_on", "date"),
-            Column("recruiter_type", "enum", allowed=RECRUITER_KINDS, extension=True),
+            Column("recruiter_type", "enum", allowed=RECRUITER_KINDS, extension=True, names=labels.RECRUITER_KINDS),
         ],
     ),
 )
@@ -275,14 +282,14 @@ ORDERS = TableSpec(
             Column("title", required=True),
             Column("description"),
             Column("country", required=True, fmt="country"),
-            Column("programme", "enum", allowed=PROGRAMMES),
-            Column("route", "enum", allowed=ROUTES),
+            Column("programme", "enum", allowed=PROGRAMMES, names=labels.PROGRAMMES),
+            Column("route", "enum", allowed=ROUTES, names=labels.ROUTES),
             Column("required_skills", "list"),
             Column("language_requirement"),
             Column("min_age", "int", minimum=0),
             Column("max_age", "int", minimum=0),
-            Column("gender", "enum", allowed=GENDERS_REQUIRED),
-            Column("min_education", "enum", allowed=EDUCATION_LEVELS),
+            Column("gender", "enum", allowed=GENDERS_REQUIRED, names=labels.GENDERS),
+            Column("min_education", "enum", allowed=EDUCATION_LEVELS, names=labels.EDUCATION),
             Column("min_experience_years", "float", minimum=0),
             Column("positions", "int", required=True, minimum=0),
             Column("monthly_wage", "float", fmt="money", minimum=0),
@@ -295,7 +302,7 @@ ORDERS = TableSpec(
             Column("approval_date", "date"),
             Column("deadline", "date"),
             Column("departure_date", "date"),
-            Column("status", "enum", allowed=ORDER_STATUSES, default="open"),
+            Column("status", "enum", allowed=ORDER_STATUSES, default="open", names=labels.ORDER_STATUSES),
         ],
     ),
 )
@@ -312,17 +319,17 @@ WORKERS = TableSpec(
             Column("worker_id", required=True),
             Column("full_name", required=True),
             Column("birth_date", "date", required=True),
-            Column("gender", "enum", allowed=GENDERS),
+            Column("gender", "enum", allowed=GENDERS, names=labels.GENDERS),
             Column("commune"),
             Column("former_district"),
             Column("disadvantaged_commune", "bool"),
             Column("ethnicity", fmt="ethnicity", allowed=OFFICIAL_NAMES),
-            Column("household", "enum", allowed=HOUSEHOLDS),
-            Column("education", "enum", allowed=EDUCATION_LEVELS),
+            Column("household", "enum", allowed=HOUSEHOLDS, names=labels.HOUSEHOLDS),
+            Column("education", "enum", allowed=EDUCATION_LEVELS, names=labels.EDUCATION),
             Column("skills", "list"),
             Column("experience", "experience"),
             Column("languages", "certificates", attr="certificates"),
-            Column("language_training", "enum", allowed=LANGUAGE_TRAINING),
+            Column("language_training", "enum", allowed=LANGUAGE_TRAINING, names=labels.LANGUAGE_TRAINING),
             Column("preferred_countries", "list", fmt="country"),
             Column("preferred_sectors", "list"),
             Column("min_wage_vnd", "float", fmt="money", minimum=0),
@@ -440,6 +447,39 @@ def number_text(value: float | int) -> str:
 # Parsing: cell text -> value
 
 
+# Vietnamese message for each way a cell can be wrong, when the parser gives none (the English
+# one is FieldError's): the same text beside a form field and in an import's error list.
+VI_BY_TYPE = {
+    "date": "Cần một ngày dạng NN/TT/NNNN hoặc NNNN-TT-NN, ví dụ 01/07/2025.",
+    "int": "Cần một số nguyên, ví dụ 12.",
+    "float": "Cần một số (chỉ chữ số, ví dụ 170000 hoặc 1.5).",
+    "enum": "Hãy chọn một giá trị trong danh sách.",
+    "bool": "Chỉ được là có hoặc không (có/không, true/false, 1/0).",
+    "experience": "Viết dạng «nghề: số năm», cách nhau bằng dấu chấm phẩy, ví dụ «thợ hàn: 3; xây dựng: 1.5».",
+    "certificates": "Không đọc được chứng chỉ; ví dụ «JLPT N4 (2024-07)», «EPS-TOPIK 152 (2025)», «TOPIK 2».",
+    "list": "Danh sách cách nhau bằng dấu chấm phẩy (;).",
+    "str": "Giá trị không hợp lệ.",
+}
+VI_BY_FMT = {
+    "country": "Cần tên hoặc mã nước, ví dụ Nhật Bản, Hàn Quốc, TW, DE.",
+    "currency": "Cần mã tiền tệ 3 chữ cái, ví dụ JPY, KRW, TWD, EUR, USD.",
+}
+
+def vi_problem(column: Column, exc: FieldError) -> str:
+    """The Vietnamese message of a cell error that carries none of its own."""
+    if exc.problem and "required" in exc.problem:
+        return "Bắt buộc nhập."
+    if exc.expected.startswith("a number of at least"):
+        return "Không được là số âm."
+    if exc.expected.startswith("text of at most") or "too long" in (exc.problem or ""):
+        return f"Quá dài (tối đa {column.max_length} ký tự)."
+    if "control character" in (exc.expected or ""):
+        return "Có ký tự điều khiển không hợp lệ."
+    if column.fmt == "money" and exc.expected == "a plain number":
+        return "Chỉ viết chữ số, không dùng dấu phân cách nghìn."
+    return VI_BY_FMT.get(column.fmt or "", VI_BY_TYPE.get(column.type, VI_BY_TYPE["str"]))
+
+
 def parse_cell(column: Column, text: str, *, file: str = "", row: int | None = None) -> Any:
     """Convert one cleaned cell (see :func:`clean_cell`) into the column's Python value.
 
@@ -448,7 +488,10 @@ def parse_cell(column: Column, text: str, *, file: str = "", row: int | None = N
     """
 
     def fail(expected: str, problem: str | None = None, value: Any = text, vi: str | None = None) -> FieldError:
-        return FieldError(file, row, column.name, value, expected, problem, vi)
+        err = FieldError(file, row, column.name, value, expected, problem, vi)
+        if vi is None:
+            err.vi = vi_problem(column, err)  # Vietnamese first, in imports as in forms
+        return err
 
     bad = _control_char(text)
     if bad is not None:
@@ -494,11 +537,13 @@ def split_list(text: str) -> list[str]:
 
 def _parse_str(column: Column, text: str, fail, whole: str | None = None) -> str:
     if column.fmt == "country":
-        code = text.upper()
-        if not _COUNTRY_RE.fullmatch(code):
+        code = text.upper() if _COUNTRY_RE.fullmatch(text.upper()) else labels.COUNTRIES.read(text)
+        if code is None:
             raise fail(
-                "a country code (ISO 3166 alpha-2, e.g. JP, KR, TW, DE)",
-                f"{_show(text)} is not a country code (ISO 3166 alpha-2, e.g. JP, KR, TW, DE)",
+                "a country code (ISO 3166 alpha-2, e.g. JP, KR, TW, DE) or a country's name (e.g. Japan, Nhật Bản)",
+                vi=f"{_show(text)} không phải mã hay tên một nước (ví dụ JP, Nhật Bản, Hàn Quốc, Đài Loan, Đức; "
+                "có dấu hay không dấu đều được)",
+                value=text,
             )
         return code
     if column.fmt == "national_id":
@@ -581,10 +626,22 @@ def _parse_bool(text: str, fail) -> bool:
 
 
 def _parse_enum(column: Column, text: str, fail) -> str:
+    """The code, or the name people write for it (``column.names``: "Nữ", "nu", "F" for
+    ``female``; "THPT" for ``upper_secondary``), with or without diacritics, in any case."""
     word = re.sub(r"[\s\-]+", "_", text.lower())
-    if word not in column.allowed:
-        raise fail("one of " + ", ".join(column.allowed))
-    return word
+    if word in column.allowed:
+        return word
+    code = column.names.read(text) if column.names is not None else None
+    if code in column.allowed:
+        return code
+    codes = ", ".join(column.allowed)
+    if column.names is None:
+        raise fail("one of " + codes)
+    raise fail(
+        f"one of {codes} (or {column.names.accepted(column.allowed, 'en')})",
+        vi=f"{_show(text)} không hợp lệ; hãy ghi một trong: {column.names.accepted(column.allowed)} "
+        f"(hoặc mã {codes})",
+    )
 
 
 def _parse_experience(text: str, fail) -> list[dict[str, Any]]:

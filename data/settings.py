@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from models import formatting
+
 
 class SettingsError(ValueError):
     """A setting is unknown or has a value of the wrong kind."""
@@ -80,7 +82,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("encoder_threads", 0, "CPU threads for encoding (ONNX Runtime or torch); 0 lets the runtime decide.", int),
     Setting("exact_index_threshold", 20000, "Below this many vectors the index is exact (flat).", int),
     Setting("demo", False, "Demo mode: allows the default secret key and creates demo users.", _bool),
-    Setting("today", "", "Override the date used for gates (YYYY-MM-DD); empty: the real date.", _date),
+    Setting("today", "", "Override the date used for gates (YYYY-MM-DD); empty: today in Cao Bằng.", _date),
     Setting("max_upload_mb", 10, "Largest spreadsheet a counsellor may upload, in MB.", int),
     Setting(
         "max_xlsx_cells",
@@ -185,6 +187,7 @@ def load_settings(
 
 
 def gate_date(settings: dict[str, Any]) -> dt.date:
-    """The date the gates use: the ``today`` setting when set, else the real date."""
+    """The date the gates use: the ``today`` setting when set, else the real date in Cao Bằng
+    (Asia/Ho_Chi_Minh, not the server's time zone)."""
     fixed = settings.get("today")
-    return dt.date.fromisoformat(fixed) if fixed else dt.date.today()
+    return dt.date.fromisoformat(fixed) if fixed else formatting.local_today()

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from models import JobOrder, LanguageCertificate, LicenceStatusChange, Recruiter, Worker
+from models import labels
 from models import reference as ref
 from models.enums import EDUCATION_LEVELS, education_rank
 from models.languages import parse_certificate, parse_requirement
@@ -352,26 +353,33 @@ _MASSAGE = _job("massage", "dịch vụ", "massage", "Massage therapist", "マ�
 _GENERIC_EXPERIENCE = ("làm ruộng", "lam ruong", "làm nương rẫy", "bốc vác", "bán hàng", "lao động tự do")
 _SOFT_SKILLS = ("chịu khó", "sức khỏe tốt", "làm việc nhóm", "teamwork", "biết đi xe máy", "tin học cơ bản")
 
-# Destinations: Vietnamese name, cities (Vietnamese, English), order weight.
+# Destinations: Vietnamese name (models.labels, the one table of country names), cities
+# (Vietnamese, English), order weight.
+
+
+def _dest(code: str, cities: tuple[tuple[str, str], ...], weight: float) -> tuple[str, tuple[tuple[str, str], ...], float]:
+    return labels.COUNTRIES.label(code), cities, weight
+
+
 COUNTRIES: dict[str, tuple[str, tuple[tuple[str, str], ...], float]] = {
-    "JP": ("Nhật Bản", tuple((c, c) for c in (
+    "JP": _dest("JP", tuple((c, c) for c in (
         "Aichi", "Osaka", "Saitama", "Chiba", "Hiroshima", "Gifu", "Shizuoka", "Ibaraki", "Kumamoto",
         "Hokkaido", "Fukuoka", "Gunma", "Tochigi", "Mie", "Okayama")), 38),
-    "KR": ("Hàn Quốc", tuple((c, c) for c in (
+    "KR": _dest("KR", tuple((c, c) for c in (
         "Gyeonggi", "Ansan", "Gimhae", "Changwon", "Incheon", "Cheonan", "Hwaseong", "Pyeongtaek", "Gumi")), 12),
-    "TW": ("Đài Loan", (("Đào Viên", "Taoyuan"), ("Đài Trung", "Taichung"), ("Đài Nam", "Tainan"),
+    "TW": _dest("TW", (("Đào Viên", "Taoyuan"), ("Đài Trung", "Taichung"), ("Đài Nam", "Tainan"),
                         ("Cao Hùng", "Kaohsiung"), ("Chương Hóa", "Changhua"), ("Tân Trúc", "Hsinchu"),
                         ("Nghi Lan", "Yilan"), ("Bình Đông", "Pingtung")), 20),
-    "DE": ("Đức", tuple((c, c) for c in (
+    "DE": _dest("DE", tuple((c, c) for c in (
         "Berlin", "München", "Hamburg", "Frankfurt am Main", "Stuttgart", "Leipzig", "Köln")), 6),
-    "SA": ("Ả Rập Xê Út", tuple((c, c) for c in ("Riyadh", "Jeddah", "Dammam")), 3),
-    "AE": ("UAE", tuple((c, c) for c in ("Dubai", "Abu Dhabi", "Sharjah")), 3),
-    "QA": ("Qatar", (("Doha", "Doha"),), 2),
-    "RO": ("Romania", (("Bucharest", "Bucharest"), ("Cluj-Napoca", "Cluj-Napoca"), ("Timișoara", "Timișoara"),
+    "SA": _dest("SA", tuple((c, c) for c in ("Riyadh", "Jeddah", "Dammam")), 3),
+    "AE": _dest("AE", tuple((c, c) for c in ("Dubai", "Abu Dhabi", "Sharjah")), 3),
+    "QA": _dest("QA", (("Doha", "Doha"),), 2),
+    "RO": _dest("RO", (("Bucharest", "Bucharest"), ("Cluj-Napoca", "Cluj-Napoca"), ("Timișoara", "Timișoara"),
                        ("Brașov", "Brașov")), 5),
-    "HU": ("Hungary", tuple((c, c) for c in ("Budapest", "Győr", "Debrecen", "Kecskemét")), 4),
-    "PL": ("Ba Lan", (("Warszawa", "Warsaw"), ("Wrocław", "Wrocław"), ("Poznań", "Poznań"), ("Łódź", "Łódź")), 5),
-    "AU": ("Úc", tuple((c, c) for c in ("Queensland", "Victoria", "Tasmania")), 2),
+    "HU": _dest("HU", tuple((c, c) for c in ("Budapest", "Győr", "Debrecen", "Kecskemét")), 4),
+    "PL": _dest("PL", (("Warszawa", "Warsaw"), ("Wrocław", "Wrocław"), ("Poznań", "Poznań"), ("Łódź", "Łódź")), 5),
+    "AU": _dest("AU", tuple((c, c) for c in ("Queensland", "Victoria", "Tasmania")), 2),
 }
 _KR_SEASONAL_COUNTIES = ("Goesan", "Yanggu", "Inje", "Hongcheon", "Jecheon", "Yeongyang", "Danyang")
 

@@ -45,6 +45,7 @@ import numpy as np
 from matcher import rules
 from matcher.text import fold
 from models.entities import is_active_worker
+from models import labels
 from models.enums import PROGRAMMES, STAGES
 from models.languages import CEFR_LABELS, Certificate, CertificateError, parse_requirement
 from models.reference import LANGUAGE_NAMES
@@ -79,7 +80,8 @@ MAJORITY_ETHNICITIES = frozenset({"kinh", "hoa"})
 
 @dataclass(frozen=True)
 class Support:
-    """One kind of public support: a code, what it is (Vietnamese, English) and its source."""
+    """One kind of public support: a code, what it is (Vietnamese, English) and its source (a
+    key of ``models.reference.SOURCES`` with the article, read with ``models.reference.cite``)."""
 
     code: str
     vi: str
@@ -96,25 +98,25 @@ SUPPORTS: Mapping[str, Support] = {
             "Chương trình MTQG giảm nghèo bền vững)",
             "Language training, orientation and departure costs (Project 4 sub-project 2, national target "
             "programme for sustainable poverty reduction)",
-            "Circular 46/2022/TT-BTC",
+            "TT46",
         ),
         Support(
             "vbsp_loan",
             "Vay vốn ưu đãi của Ngân hàng Chính sách xã hội để đi làm việc ở nước ngoài",
             "A preferential loan from the Social Policy Bank for working abroad",
-            "Social Policy Bank lending (DOMAIN.md); check the decree in force",
+            "VBSP",
         ),
         Support(
             "orientation_course",
             "Hỗ trợ khóa bồi dưỡng kiến thức cần thiết trước khi đi",
             "Support for the pre-departure orientation course",
-            "Decree 338/2025/ND-CP Art 30",
+            "D338 Art 30",
         ),
         Support(
             "priority_points",
             "Được cộng điểm ưu tiên khi tuyển chọn trong các chương trình công (dân tộc thiểu số, xã đặc biệt khó khăn)",
             "Extra selection points in public programmes (ethnic minority, especially disadvantaged commune)",
-            "Plan 1244/KH-UBND (priority to especially disadvantaged communes); public programme rules",
+            "KH1244",
         ),
     )
 }
@@ -151,15 +153,6 @@ def support_for(worker: Any) -> list[Support]:
 # ---------------------------------------------------------------------------------------------
 # Training needs
 
-_PROGRAMME_NAMES: Mapping[str, tuple[str, str]] = {
-    "titp": ("thực tập sinh TITP", "TITP interns"),
-    "ssw": ("kỹ năng đặc định SSW", "SSW"),
-    "esd": ("phát triển kỹ năng ESD", "ESD"),
-    "eps": ("EPS", "EPS"),
-    "seasonal": ("thời vụ", "seasonal"),
-    "nursing": ("điều dưỡng", "nursing"),
-    "general": ("chung", "general"),
-}
 # EPS-TOPIK assessments a worker can fix by sitting the next round (an undated pass needs the
 # record completed instead: not a course).
 EPS_TRAINABLE = frozenset({"eps_topik_missing", "eps_topik_expired", "eps_topik_score_low"})
@@ -185,8 +178,8 @@ class Step:
             return f"{name} bậc {_cefr(self.level)}"
         if self.kind == "eps_topik":
             return "Kỳ thi EPS-TOPIK (đạt từ 80 điểm, còn hiệu lực)"
-        prog = _PROGRAMME_NAMES.get(self.programme or "general", (self.programme or "",))[0]
-        return f"Kinh nghiệm nghề / thi tay nghề ({prog})"
+        prog = labels.PROGRAMMES.phrase(self.programme or "general")
+        return f"Kinh nghiệm nghề / thi tay nghề: {prog}"
 
     @property
     def en(self) -> str:
@@ -195,8 +188,8 @@ class Step:
             return f"{name} level {_cefr(self.level)}"
         if self.kind == "eps_topik":
             return "EPS-TOPIK test (a valid pass of 80 points or more)"
-        prog = _PROGRAMME_NAMES.get(self.programme or "general", ("", self.programme or ""))[1]
-        return f"Trade experience / skill test ({prog})"
+        prog = labels.PROGRAMMES.phrase(self.programme or "general", "en")
+        return f"Trade experience / skill test: {prog}"
 
 
 def _cefr(level: int | None) -> str:

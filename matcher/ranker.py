@@ -33,6 +33,7 @@ from matcher.vocabulary import display_name as vocab_display_name
 from matcher.vocabulary import expand
 from matcher.vocabulary import related as vocab_related
 from models import JobOrder, Recruiter, Worker, formatting, is_active_worker
+from models.labels import COUNTRIES
 from models.languages import CertificateError, parse_certificate, parse_requirement
 from models.reference import DEFAULT_RATES
 
@@ -108,6 +109,24 @@ class Ranking:
             "blocked": [b.to_dict() for b in self.blocked],
             "ineligible": [b.to_dict() for b in self.ineligible],
         }
+
+
+def _country_sentence(worker: Worker, order: JobOrder) -> Explanation | None:
+    """The country-preference sentence, naming the countries ("Nhật Bản là nước mong muốn thứ 1"),
+    or None when the worker gave no preference."""
+    prefs = [c.upper() for c in worker.preferred_countries or []]
+    here = order.country.upper()
+    here_vi, here_en = COUNTRIES.pair(here)
+    if here in prefs:
+        rank = prefs.index(here) + 1
+        return Explanation("country_preference", f"{here_vi} là nước mong muốn thứ {rank} của người lao động.",
+                           f"{here_en} is the worker's choice number {rank}.")
+    if not prefs:
+        return None
+    wished_vi = ", ".join(COUNTRIES.label(c) for c in prefs)
+    wished_en = ", ".join(COUNTRIES.label(c, "en") for c in prefs)
+    return Explanation("country_preference", f"{here_vi} không nằm trong các nước mong muốn ({wished_vi}).",
+                       f"{here_en} is not among the preferred countries ({wished_en}).")
 
 
 def reason_dict(r) -> dict:
@@ -629,16 +648,9 @@ class Engine:
         elif la.status == "none_required":
             expl.append(Explanation("language_fit", "Đơn hàng không yêu cầu chứng chỉ ngoại ngữ.",
                                     "The order requires no language certificate."))
-        prefs = [c.upper() for c in worker.preferred_countries or []]
-        if order.country.upper() in prefs:
-            rank = prefs.index(order.country.upper()) + 1
-            expl.append(Explanation("country_preference",
-                                    f"{order.country} là nước mong muốn thứ {rank} của người lao động.",
-                                    f"{order.country} is the worker's choice number {rank}."))
-        elif prefs:
-            expl.append(Explanation("country_preference",
-                                    f"{order.country} không nằm trong các nước mong muốn ({', '.join(prefs)}).",
-                                    f"{order.country} is not among the preferred countries ({', '.join(prefs)})."))
+        country = _country_sentence(worker, order)
+        if country is not None:
+            expl.append(country)
         if wage_vnd is not None:
             if worker.min_wage_vnd:
                 cmp_vi = "đạt" if wage_vnd >= worker.min_wage_vnd else "thấp hơn"

@@ -24,7 +24,8 @@ from matcher.languages import LanguageAssessment, assess
 from matcher.text import fold, name_similarity, normalise_id_code
 from models import formatting
 from models.entities import is_active_worker
-from models.enums import EDUCATION_LEVELS, education_rank
+from models.enums import education_rank
+from models.labels import EDUCATION, GENDERS
 from models.languages import Certificate, CertificateError, parse_requirement
 from models.reference import (
     AIR_FARE_VND,
@@ -40,12 +41,12 @@ from models.reference import (
     PUBLIC_SENDER_NAME_KEYWORDS,
     ROUTE_CLASSES,
     SEASONAL_KEYWORDS,
-    SOURCES,
     SUSPICIOUS_WAGE_FACTOR,
     TYPICAL_WAGES,
     DepositRule,
     FeeCapRule,
     WageFloor,
+    cite,
     market_of,
     merged_rates,
 )
@@ -149,7 +150,7 @@ class Reason:
 
 
 def _reason(code: str, vi: str, en: str, source: str = "", **detail: Any) -> Reason:
-    sv, se = _cite(source)
+    sv, se = cite(source)
     if sv:
         vi, en = f"{vi} [{sv}]", f"{en} [{se}]"
     return Reason(code, REASON_CODES[code], vi, en, source, detail)
@@ -163,19 +164,6 @@ def worst_severity(reasons: Iterable[Reason]) -> Severity | None:
 
 # ---------------------------------------------------------------------------------------------
 # formatting
-
-
-def _cite(source: str) -> tuple[str, str]:
-    """("Luật 69/2020/QH14 Điều 23(4)(a)", "Law 69/2020/QH14 Art 23(4)(a)") for "L69 Art 23(4)(a)"."""
-    if not source:
-        return "", ""
-    key, _, rest = source.partition(" ")
-    if key not in SOURCES:
-        return source, source
-    vi_name, en_name = SOURCES[key]
-    vi_rest = rest.replace("Art", "Điều").replace("App", "Phụ lục").replace("(dd)", "(đ)")
-    en_rest = rest.replace("(dd)", "(đ)")
-    return f"{vi_name} {vi_rest}".strip(), f"{en_name} {en_rest}".strip()
 
 
 def _int_vi(x: float) -> str:
@@ -790,13 +778,12 @@ def _sharing(items, code_of, id_of):
 # ---------------------------------------------------------------------------------------------
 # worker gates
 
-_EDU_VI = {
-    "none": "không yêu cầu", "primary": "tiểu học", "lower_secondary": "trung học cơ sở",
-    "upper_secondary": "trung học phổ thông", "vocational": "trung cấp nghề", "college": "cao đẳng",
-    "university": "đại học",
-}
-_EDU_EN = {k: k.replace("_", " ") for k in EDUCATION_LEVELS}
-_GENDER_VI = {"male": "nam", "female": "nữ", "other": "khác"}
+def _edu(level: str, lang: str = "vi") -> str:
+    return EDUCATION.phrase(level, lang)
+
+
+def _gender(code: str, lang: str = "vi") -> str:
+    return GENDERS.phrase(code, lang)
 
 
 def _worker_certificates(worker: Worker) -> list[Certificate]:
@@ -860,6 +847,38 @@ def _language_reasons(a: LanguageAssessment) -> list[Reason]:
                     need_level=a.need_level, have_level=a.have_level)]
 
 
+def _gender_education_reasons(worker: Worker, order: JobOrder) -> list[Reason]:
+    """The order's gender and minimum education against the profile's, named as the forms name
+    them ("nữ", "THPT")."""
+    out: list[Reason] = []
+    wanted = (order.gender or "any").strip().lower()
+    if wanted in ("male", "female"):
+        g = (worker.gender or "").strip().lower()
+        if not g:
+            out.append(_reason("gender_unknown",
+                               f"Đơn hàng tuyển lao động {_gender(wanted)}; hồ sơ chưa ghi giới tính",
+                               f"The order asks for {_gender(wanted, 'en')} workers; the profile records no gender"))
+        elif g != wanted:
+            out.append(_reason("gender_mismatch",
+                               f"Đơn hàng tuyển lao động {_gender(wanted)}; hồ sơ ghi giới tính {_gender(g)}",
+                               f"The order asks for {_gender(wanted, 'en')} workers; the profile records {_gender(g, 'en')}",
+                               gender=g, wanted=wanted))
+
+    need_edu = (order.min_education or "none").strip().lower()
+    if education_rank(need_edu) > 0:
+        have_edu = (worker.education or "").strip().lower()
+        if not have_edu:
+            out.append(_reason("education_unknown",
+                               f"Đơn hàng yêu cầu trình độ {_edu(need_edu)}; hồ sơ chưa ghi trình độ học vấn",
+                               f"The order requires {_edu(need_edu, 'en')} education; the profile records none"))
+        elif education_rank(have_edu) < education_rank(need_edu):
+            out.append(_reason("education_below_min",
+                               f"Trình độ {_edu(have_edu)} thấp hơn yêu cầu {_edu(need_edu)}",
+                               f"Education {_edu(have_edu, 'en')} is below the required {_edu(need_edu, 'en')}",
+                               education=have_edu, min_education=need_edu))
+    return out
+
+
 def worker_gates(
     worker: Worker,
     order: JobOrder,
@@ -896,30 +915,7 @@ def worker_gates(
                            f"The worker is {age} on {at_en}, above the maximum age of {order.max_age}",
                            "L69 Art 19(2)", age=age, max_age=order.max_age))
 
-    wanted = (order.gender or "any").strip().lower()
-    if wanted in ("male", "female"):
-        g = (worker.gender or "").strip().lower()
-        if not g:
-            out.append(_reason("gender_unknown",
-                               f"Đơn hàng tuyển lao động {_GENDER_VI[wanted]}; hồ sơ chưa ghi giới tính",
-                               f"The order asks for {wanted} workers; the profile records no gender"))
-        elif g != wanted:
-            out.append(_reason("gender_mismatch",
-                               f"Đơn hàng tuyển lao động {_GENDER_VI[wanted]}; hồ sơ ghi giới tính {_GENDER_VI.get(g, g)}",
-                               f"The order asks for {wanted} workers; the profile records {g}", gender=g, wanted=wanted))
-
-    need_edu = (order.min_education or "none").strip().lower()
-    if education_rank(need_edu) > 0:
-        have_edu = (worker.education or "").strip().lower()
-        if not have_edu:
-            out.append(_reason("education_unknown",
-                               f"Đơn hàng yêu cầu trình độ {_EDU_VI.get(need_edu, need_edu)}; hồ sơ chưa ghi trình độ học vấn",
-                               f"The order requires {_EDU_EN.get(need_edu, need_edu)} education; the profile records none"))
-        elif education_rank(have_edu) < education_rank(need_edu):
-            out.append(_reason("education_below_min",
-                               f"Trình độ {_EDU_VI.get(have_edu, have_edu)} thấp hơn yêu cầu {_EDU_VI.get(need_edu, need_edu)}",
-                               f"Education {_EDU_EN.get(have_edu, have_edu)} is below the required {_EDU_EN.get(need_edu, need_edu)}",
-                               education=have_edu, min_education=need_edu))
+    out.extend(_gender_education_reasons(worker, order))
 
     if order.min_experience_years:
         years = _experience_years(worker)
@@ -951,8 +947,5 @@ def consent_gate(worker: Worker) -> list[Reason]:
     (DESIGN.md; personal data are processed only with the subject's consent [Decree 13/2023/ND-CP Art 11])."""
     if worker.consent_share:
         return []
-    return [Reason("no_consent", "fail",
-                   "Người lao động chưa đồng ý chia sẻ hồ sơ với doanh nghiệp [Nghị định 13/2023/NĐ-CP Điều 11]",
-                   "The worker has not agreed to share the profile with recruiters [Decree 13/2023/ND-CP Art 11]",
-                   "Decree 13/2023/ND-CP Art 11")]
-
+    return [_reason("no_consent", "Người lao động chưa đồng ý chia sẻ hồ sơ với doanh nghiệp",
+                    "The worker has not agreed to share the profile with recruiters", "D13 Art 11")]

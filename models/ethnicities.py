@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from models.text import fold
+from models.labels import Vocabulary, key
 
 
 class Ethnicity(NamedTuple):
@@ -87,28 +87,16 @@ OFFICIAL_NAMES: tuple[str, ...] = tuple(e.vi for e in ETHNICITIES)
 BY_NAME: dict[str, Ethnicity] = {e.vi: e for e in ETHNICITIES}
 
 
-def _key(text: str) -> str:
-    """Folded, with spaces, hyphens and apostrophes gone: "H'Mông" and "Hmong" are one key."""
-    return fold(text).replace(" ", "")
-
-
-def _build_keys() -> dict[str, str]:
-    keys: dict[str, str] = {}
-    for e in ETHNICITIES:
-        for spelling in (e.vi, *e.variants):
-            k = _key(spelling)
-            if keys.get(k, e.vi) != e.vi:  # pragma: no cover - a table error, caught by the tests
-                raise ValueError(f"ethnicity spelling {spelling!r} folds like {keys[k]!r}")
-            keys[k] = e.vi
-    return keys
-
-
-_KEYS = _build_keys()
+# The one reader of typed names (models.labels): folded, with spaces, hyphens and apostrophes
+# gone, so "H'Mông" and "Hmong" are one key.
+_key = key
+NAMES = Vocabulary("ethnicity", {e.vi: (e.vi, e.en) for e in ETHNICITIES},
+                   {e.vi: e.variants for e in ETHNICITIES if e.variants})
+if NAMES.ambiguous:  # pragma: no cover - a table error, caught at import and by the tests
+    raise ValueError(f"ethnicity spellings fold alike: {sorted(NAMES.ambiguous)}")
 
 
 def official_ethnicity(text: str | None) -> str | None:
     """The official Vietnamese name for ``text`` (any accepted spelling), or ``None`` if
     ``text`` names none of the 54 groups (empty text gives ``None`` too)."""
-    if not text or not text.strip():
-        return None
-    return _KEYS.get(_key(text))
+    return NAMES.read(text)

@@ -9,6 +9,7 @@ Asia/Ho_Chi_Minh. Money in đồng always carries one symbol: ``12.500.000 đ``.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
@@ -42,6 +43,27 @@ def format_datetime(value: dt.datetime | None, lang: str = "vi") -> str:
     return _babel_datetime(
         value, _DATETIME_PATTERN[_locale(lang)], tzinfo=LOCAL_TZ, locale=_locale(lang)
     )
+
+
+def local_date(value: dt.datetime) -> dt.date:
+    """The day in Cao Bằng (Asia/Ho_Chi_Minh) of a stored UTC timestamp (naive = UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(ZoneInfo(LOCAL_TZ)).date()
+
+
+def local_today(now: dt.datetime | None = None) -> dt.date:
+    """Today in Cao Bằng, whatever the server's own time zone (at 17:00 UTC on 02/12 it is
+    already 03/12); ``now`` (UTC) defaults to the clock."""
+    return local_date(now or dt.datetime.now(dt.timezone.utc))
+
+
+def utc_at_local(day: dt.date, time: dt.time = dt.time()) -> dt.datetime:
+    """The stored (naive UTC) timestamp of ``time`` on ``day`` in Cao Bằng: what to store for a
+    local moment, and the bound to compare stored times with for a local day (midnight of
+    20/03/2027 in Cao Bằng is 19/03/2027 17:00 UTC)."""
+    local = dt.datetime.combine(day, time, tzinfo=ZoneInfo(LOCAL_TZ))
+    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def format_number(value: float | int | None, decimals: int = 0, lang: str = "vi") -> str:

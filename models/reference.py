@@ -40,6 +40,7 @@ __all__ = [
     "ROUTE_CLASSES",
     "SEASONAL_KEYWORDS",
     "SOURCES",
+    "cite",
     "SUSPICIOUS_WAGE_FACTOR",
     "TYPICAL_WAGES",
     "TypicalWage",
@@ -55,7 +56,38 @@ SOURCES: Mapping[str, tuple[str, str]] = MappingProxyType({
     "D112": ("Nghị định 112/2021/NĐ-CP", "Decree 112/2021/ND-CP"),
     "TT21": ("Thông tư 21/2021/TT-BLĐTBXH", "Circular 21/2021/TT-BLDTBXH"),
     "TT02": ("Thông tư 02/2024/TT-BLĐTBXH", "Circular 02/2024/TT-BLDTBXH"),
+    "TT46": ("Thông tư 46/2022/TT-BTC", "Circular 46/2022/TT-BTC"),
+    "D338": ("Nghị định 338/2025/NĐ-CP", "Decree 338/2025/ND-CP"),
+    "D13": ("Nghị định 13/2023/NĐ-CP", "Decree 13/2023/ND-CP"),
+    # not a citation of one article: a programme's terms, or what the counsellor checks (DOMAIN.md)
+    "TRIPLEWIN": ("Điều kiện của chương trình Triple Win (Việt Nam – Đức)",
+                  "Terms of the Triple Win programme (Vietnam–Germany)"),
+    "VBSP": ("Quy định cho vay của Ngân hàng Chính sách xã hội (kiểm tra văn bản đang có hiệu lực)",
+             "Social Policy Bank lending rules (check the decree in force)"),
+    "KH1244": ("Kế hoạch 1244/KH-UBND tỉnh Cao Bằng (ưu tiên xã đặc biệt khó khăn) và quy chế tuyển chọn "
+               "của chương trình công", "Plan 1244/KH-UBND of Cao Bằng province (priority to especially "
+               "disadvantaged communes) and the public programme's selection rules"),
 })
+_PART_VI = (("Art", "Điều"), ("App", "Phụ lục"), ("(dd)", "(đ)"))
+
+
+def cite(source: str) -> tuple[str, str]:
+    """A source key and article as people read it, (Vietnamese, English): "L69 Art 23(4)(a)" is
+    ("Luật 69/2020/QH14, Điều 23(4)(a)", "Law 69/2020/QH14, Art 23(4)(a)"); "" gives ("", "");
+    text that does not start with a key of :data:`SOURCES` is returned as it is."""
+    if not source:
+        return "", ""
+    key, _, rest = source.strip().partition(" ")
+    if key not in SOURCES:
+        return source, source
+    vi_name, en_name = SOURCES[key]
+    vi_rest, en_rest = rest.strip(), rest.strip().replace("(dd)", "(đ)")
+    for word, vi_word in _PART_VI:
+        vi_rest = vi_rest.replace(word, vi_word)
+    if not vi_rest:
+        return vi_name, en_name
+    return f"{vi_name}, {vi_rest}", f"{en_name}, {en_rest}"
+
 
 # ---------------------------------------------------------------------------------------------
 # Markets: ISO 3166 alpha-2 -> market group. The groups follow the appendices of [TT02]
@@ -229,7 +261,7 @@ FEE_CAP_RULES: tuple[FeeCapRule, ...] = (
     # Germany's Triple Win nursing programme charges trainees nothing (DOMAIN.md, markets table);
     # a programme term, not a cap of the law: the rules still cite it.
     FeeCapRule("de_nursing_triple_win", _fs("europe"), _fs("DE"), None, _fs("nursing"), 0.0, 0.0,
-               "DOMAIN.md: Triple Win",
+               "TRIPLEWIN",
                "0 đồng với chương trình điều dưỡng Triple Win tại Đức",
                "0 for the Triple Win nursing programme in Germany"),
     FeeCapRule("seafarer", None, None, _fs("seafarer"), None, 1.5, 3.0, "L69 Art 23(4)(a)",

@@ -76,9 +76,10 @@ def test_import_then_export_round_trip(env, tmp_path, capsys):
 
 BAD = [
     ("workers", "workers.csv", WORKERS_CSV.replace("1999-12-31", "31/02/1999"), "utf-8-sig",
-     "workers.csv row 3, birth_date: '31/02/1999' is not a date (dd/mm/yyyy or YYYY-MM-DD)"),
+     "workers.csv row 3, birth_date: Cần một ngày dạng NN/TT/NNNN hoặc NNNN-TT-NN, ví dụ 01/07/2025. / '31/02/1999' is not a date (dd/mm/yyyy or YYYY-MM-DD)"),
     ("workers", "workers.csv", WORKERS_CSV.replace(",female,", ",woman,"), "utf-8-sig",
-     "workers.csv row 3, gender: 'woman' is not one of male, female, other"),
+     "workers.csv row 3, gender: 'woman' không hợp lệ; hãy ghi một trong: Nam, Nữ, Khác (hoặc mã male, female, "
+     "other) / 'woman' is not one of male, female, other (or Male, Female, Other)"),
     ("workers", "workers.csv", WORKERS_CSV.replace("full_name", "name"), "utf-8-sig",
      "workers.csv, full_name: missing required column 'full_name'"),
     ("workers", "workers.csv", WORKERS_CSV.replace("W2,", "W1,"), "utf-8-sig",
@@ -110,7 +111,7 @@ def test_partial_stores_good_rows_and_exits_1(env, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "created    1" in captured.out and "partly" in captured.out
     assert captured.err.strip().splitlines() == [
-        "workers.csv row 3, birth_date: '31/02/1999' is not a date (dd/mm/yyyy or YYYY-MM-DD)"]
+        "workers.csv row 3, birth_date: Cần một ngày dạng NN/TT/NNNN hoặc NNNN-TT-NN, ví dụ 01/07/2025. / '31/02/1999' is not a date (dd/mm/yyyy or YYYY-MM-DD)"]
     assert counts(env)["Worker"] == 1
 
 
@@ -159,7 +160,9 @@ def test_real_subprocess(env, tmp_path):
     run = subprocess.run([exe, "import", "workers", str(bad)], capture_output=True, text=True,
                          env=environment, timeout=120)
     assert run.returncode == 1
-    assert "workers.csv row 3, birth_date: '31/02/1999' is not a date (dd/mm/yyyy or YYYY-MM-DD)" in run.stderr
+    # the installed entry point (its message's English half, which every version writes)
+    assert "workers.csv row 3, birth_date: " in run.stderr
+    assert "'31/02/1999' is not a date (dd/mm/yyyy or YYYY-MM-DD)" in run.stderr
     run = subprocess.run([exe, "import", "nonsense"], capture_output=True, text=True,
                          env=environment, timeout=120)
     assert run.returncode == 2

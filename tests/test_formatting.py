@@ -46,3 +46,30 @@ def test_import_cell_accepts_dd_mm_yyyy():
     assert parse_cell(column, "28/02/1999", file="workers.csv", row=3) == dt.date(1999, 2, 28)
     with pytest.raises(FieldError, match="dd/mm/yyyy"):
         parse_cell(column, "31/02/1999", file="workers.csv", row=3)
+
+
+def test_local_days_and_their_utc_bounds():
+    """Stored times are UTC; a day is Cao Bằng's (UTC+7, no daylight saving)."""
+    assert formatting.local_date(dt.datetime(2026, 12, 2, 20, 36)) == dt.date(2026, 12, 3)
+    assert formatting.local_date(dt.datetime(2026, 12, 2, 16, 59)) == dt.date(2026, 12, 2)
+    assert formatting.utc_at_local(dt.date(2027, 3, 20)) == dt.datetime(2027, 3, 19, 17, 0)
+    assert formatting.utc_at_local(dt.date(2027, 3, 20), dt.time(12)) == dt.datetime(2027, 3, 20, 5, 0)
+    assert formatting.local_today(dt.datetime(2026, 12, 2, 20, 36)) == dt.date(2026, 12, 3)
+    assert formatting.local_today(dt.datetime(2026, 12, 2, 20, 36, tzinfo=dt.timezone.utc)) == dt.date(2026, 12, 3)
+
+
+def test_the_real_date_of_the_gates_is_cao_bangs(monkeypatch):
+    """At 20:36 UTC on 2 December it is already 3 December in Cao Bằng: the gates use that day."""
+    from data import settings
+
+    at = dt.datetime(2026, 12, 2, 20, 36, tzinfo=dt.timezone.utc)
+    monkeypatch.setattr(settings.formatting, "local_today", lambda: formatting.local_date(at))
+    assert settings.gate_date({"today": ""}) == dt.date(2026, 12, 3)
+    assert settings.gate_date({"today": "2027-01-05"}) == dt.date(2027, 1, 5)
+
+
+def test_report_periods_are_cao_bang_days():
+    from web.stats import Period
+
+    p = Period(dt.date(2026, 12, 1), dt.date(2026, 12, 31))
+    assert (p.start_dt, p.end_dt) == (dt.datetime(2026, 11, 30, 17, 0), dt.datetime(2026, 12, 31, 17, 0))

@@ -246,19 +246,23 @@ BAD_CASES = [
         "workers",
         "workers.csv",
         WORKERS_CSV.replace("1999-12-31", "31/02/1999").encode("utf-8-sig"),
-        ["workers.csv row 3, birth_date: '31/02/1999' is not a date (dd/mm/yyyy or YYYY-MM-DD)"],
+        ["workers.csv row 3, birth_date: Cần một ngày dạng NN/TT/NNNN hoặc NNNN-TT-NN, ví dụ 01/07/2025. / "
+         "'31/02/1999' is not a date (dd/mm/yyyy or YYYY-MM-DD)"],
     ),
     (
         "workers",
         "workers.csv",
         WORKERS_CSV.replace(",poor,", ",rich,").encode("utf-8-sig"),
-        ["workers.csv row 2, household: 'rich' is not one of poor, near_poor"],
+        ["workers.csv row 2, household: 'rich' không hợp lệ; hãy ghi một trong: Hộ nghèo, Hộ cận nghèo "
+         "(hoặc mã poor, near_poor) / 'rich' is not one of poor, near_poor (or Poor household, Near-poor household)"],
     ),
     (
         "recruiters",
         "recruiters.csv",
         RECRUITERS_CSV.replace(",revoked,", ",closed,").encode("utf-8-sig"),
-        ["recruiters.csv row 3, status: 'closed' is not one of active, suspended, revoked"],
+        ["recruiters.csv row 3, status: 'closed' không hợp lệ; hãy ghi một trong: Đang hoạt động, Bị đình chỉ, "
+         "Bị thu hồi (hoặc mã active, suspended, revoked) / 'closed' is not one of active, suspended, revoked "
+         "(or Active, Suspended, Revoked)"],
     ),
     (
         "workers",
@@ -317,23 +321,26 @@ BAD_CASES = [
         "orders",
         "job_orders.csv",
         ORDERS_CSV.replace(",30000000,", ",30.000.000,").replace(",170000,", ",170.000,").encode("utf-8-sig"),
-        ["job_orders.csv row 2, monthly_wage: '170.000' looks like a number with thousands separators; "
-         "write plain digits, e.g. 170000",
-         "job_orders.csv row 2, service_fee_vnd: '30.000.000' looks like a number with thousands "
-         "separators; write plain digits, e.g. 30000000"],
+        ["job_orders.csv row 2, monthly_wage: Chỉ viết chữ số, không dùng dấu phân cách nghìn. / '170.000' "
+         "looks like a number with thousands separators; write plain digits, e.g. 170000",
+         "job_orders.csv row 2, service_fee_vnd: Chỉ viết chữ số, không dùng dấu phân cách nghìn. / "
+         "'30.000.000' looks like a number with thousands separators; write plain digits, e.g. 30000000"],
     ),
     (
         "orders",
         "job_orders.csv",
-        ORDERS_CSV.replace(",JP,ssw,", ",Japan,ssw,").replace("18,35,", "40,35,").encode("utf-8-sig"),
-        ["job_orders.csv row 2, country: 'Japan' is not a country code (ISO 3166 alpha-2, e.g. JP, KR, TW, DE)",
+        ORDERS_CSV.replace(",JP,ssw,", ",Japon,ssw,").replace("18,35,", "40,35,").encode("utf-8-sig"),
+        ["job_orders.csv row 2, country: 'Japon' không phải mã hay tên một nước (ví dụ JP, Nhật Bản, Hàn Quốc, "
+         "Đài Loan, Đức; có dấu hay không dấu đều được) / 'Japon' is not a country code (ISO 3166 alpha-2, "
+         "e.g. JP, KR, TW, DE) or a country's name (e.g. Japan, Nhật Bản)",
          "job_orders.csv row 2, max_age: 35 is below min_age 40"],
     ),
     (
         "workers",
         "workers.csv",
         WORKERS_CSV.replace("JLPT N4 (2024-07); ", "JLPT N9; ").encode("utf-8-sig"),
-        ["workers.csv row 2, languages: certificate 'JLPT N9' not understood: JLPT levels are N1 to N5 "
+        ["workers.csv row 2, languages: Không đọc được chứng chỉ; ví dụ «JLPT N4 (2024-07)», «EPS-TOPIK 152 "
+         "(2025)», «TOPIK 2». / certificate 'JLPT N9' not understood: JLPT levels are N1 to N5 "
          "(write e.g. 'JLPT N4 (2024-07)', 'EPS-TOPIK 152 (2025)', 'TOPIK 2', 'CEFR B1')"],
     ),
 ]
@@ -358,12 +365,14 @@ def test_bad_file_stores_nothing(session, tmp_path, kind, filename, content, mes
 
 
 def test_field_error_attributes():
-    with pytest.raises(FieldError, match=r"workers.csv row 17, birth_date: '31/02/1999' is not a date") as ei:
+    with pytest.raises(FieldError, match=r"workers.csv row 17, birth_date: Cần một ngày dạng NN/TT/NNNN .* / "
+                                         r"'31/02/1999' is not a date") as ei:
         parse_cell(WORKERS.by_name["birth_date"], "31/02/1999", file="workers.csv", row=17)
     e = ei.value
     assert (e.file, e.row, e.column, e.value, e.expected) == (
         "workers.csv", 17, "birth_date", "31/02/1999", "a date (dd/mm/yyyy or YYYY-MM-DD)")
     assert isinstance(e, ValueError)
+    assert e.vi == "Cần một ngày dạng NN/TT/NNNN hoặc NNNN-TT-NN, ví dụ 01/07/2025."  # Vietnamese first
 
 
 def test_partial_stores_the_good_rows(session, tmp_path):
@@ -371,7 +380,8 @@ def test_partial_stores_the_good_rows(session, tmp_path):
     bad = WORKERS_CSV.replace("1999-12-31", "31/02/1999")
     report = import_file(session, "workers", write(tmp_path, "workers.csv", bad), partial=True)
     assert [e.message for e in report.errors] == [
-        "workers.csv row 3, birth_date: '31/02/1999' is not a date (dd/mm/yyyy or YYYY-MM-DD)"]
+        "workers.csv row 3, birth_date: Cần một ngày dạng NN/TT/NNNN hoặc NNNN-TT-NN, ví dụ 01/07/2025. / "
+        "'31/02/1999' is not a date (dd/mm/yyyy or YYYY-MM-DD)"]
     assert (report.total_rows, report.created, report.committed) == (2, 1, True)
     assert session.scalars(select(Worker.worker_id)).all() == ["W1"]
     ev = session.scalars(select(AuditEvent).where(AuditEvent.entity == "worker")).one()
@@ -383,7 +393,7 @@ def test_batch_resolves_references_within_the_batch_and_is_all_or_nothing(sessio
     orders = write(tmp_path, "job_orders.csv", ORDERS_CSV)
     reports = import_batch(session, [("orders", orders), ("recruiters", rec)])
     assert [e.message for e in reports[1].errors] == [
-        "recruiters.csv row 3, name: is required but the cell is empty"]
+        "recruiters.csv row 3, name: Bắt buộc nhập. / is required but the cell is empty"]
     # O10 cites R2, which failed: an error too, not a dangling reference
     assert [e.column for e in reports[0].errors] == ["recruiter_id"]
     assert counts(session)["Recruiter"] == 0 and counts(session)["JobOrder"] == 0

@@ -147,8 +147,14 @@ def test_support_for_flags(household, ethnicity, remote, codes):
 
 
 def test_support_sources_cite_the_domain_sources():
-    sources = " ".join(s.source for s in insights.SUPPORTS.values())
-    assert "Circular 46/2022/TT-BTC" in sources and "Decree 338/2025/ND-CP Art 30" in sources
+    from models.reference import SOURCES, cite
+
+    assert all(s.source.split(" ")[0] in SOURCES for s in insights.SUPPORTS.values())
+    vi = " ".join(cite(s.source)[0] for s in insights.SUPPORTS.values())
+    en = " ".join(cite(s.source)[1] for s in insights.SUPPORTS.values())
+    assert "Thông tư 46/2022/TT-BTC" in vi and "Nghị định 338/2025/NĐ-CP, Điều 30" in vi
+    assert "Circular 46/2022/TT-BTC" in en and "Decree 338/2025/ND-CP, Art 30" in en
+    assert "Decree" not in vi and "Circular" not in vi and "DOMAIN.md" not in vi + en
 
 
 def test_order_trends_sum_places_and_convert_wages(demo):

@@ -203,3 +203,17 @@ def test_dates_inside_reason_sentences_read_dd_mm_yyyy(world):
     assert date_fit, [e.feature for e in m.reasons + m.gaps]
     assert date_fit[0].vi == "Sẵn sàng từ 20/09/2027, sau ngày xuất cảnh 01/06/2027."
     assert date_fit[0].en == "Available from Sep 20, 2027, after departure on Jun 1, 2027."
+
+
+def test_country_sentences_name_the_countries_not_their_codes(world):
+    """'Nhật Bản là nước mong muốn thứ 2', not 'JP là nước ...' (issue 18)."""
+    taiwan_first = worker("W-TW", ["thợ hàn"], exp=[("thợ hàn", 3)], certs=["JLPT N4 (2025)"], prefs=("TW", "JP"))
+    m = world.explain_pair(taiwan_first, world.orders_["O-WELD"])
+    [sentence] = [e for e in m.reasons if e.feature == "country_preference"]
+    assert sentence.vi == "Nhật Bản là nước mong muốn thứ 2 của người lao động."
+    assert sentence.en == "Japan is the worker's choice number 2."
+    korea_only = worker("W-KR", ["thợ hàn"], exp=[("thợ hàn", 3)], certs=["JLPT N4 (2025)"], prefs=("KR", "DE"))
+    m = world.explain_pair(korea_only, world.orders_["O-WELD"])
+    [sentence] = [e for e in m.reasons if e.feature == "country_preference"]
+    assert sentence.vi == "Nhật Bản không nằm trong các nước mong muốn (Hàn Quốc, Đức)."
+    assert sentence.en == "Japan is not among the preferred countries (Korea, Germany)."

@@ -87,7 +87,7 @@ def test_licence_revoked_by_status_column():
     r = recruiter(status="revoked", status_date=dt.date(2025, 12, 1))
     [reason] = order_gates(order(), r, DAY)
     assert (reason.code, reason.severity) == ("licence_revoked", "block")
-    assert "thu hồi giấy phép" in reason.vi and "[Luật 69/2020/QH14 Điều 16]" in reason.vi
+    assert "thu hồi giấy phép" in reason.vi and "[Luật 69/2020/QH14, Điều 16]" in reason.vi
 
 
 def test_licence_suspended():
@@ -150,11 +150,11 @@ def test_fee_cap_message_japan_12_months():
     assert r.code == "service_fee_over_cap" and r.severity == "block"
     assert r.vi == (
         "Phí dịch vụ 45.000.000 đ vượt mức trần 30.600.000 đ (1 tháng lương cho mỗi 12 tháng hợp đồng, "
-        "tối đa 3 tháng lương: 1 × 30.600.000 đ) [Luật 69/2020/QH14 Điều 23(4)(a)]"
+        "tối đa 3 tháng lương: 1 × 30.600.000 đ) [Luật 69/2020/QH14, Điều 23(4)(a)]"
     )
     assert r.en == (
         "Service fee 45,000,000 VND is above the cap of 30,600,000 VND (1 month's salary per 12 months "
-        "of contract, at most 3: 1 × 30,600,000 VND) [Law 69/2020/QH14 Art 23(4)(a)]"
+        "of contract, at most 3: 1 × 30,600,000 VND) [Law 69/2020/QH14, Art 23(4)(a)]"
     )
     assert r.detail["cap_vnd"] == 30_600_000
 
@@ -206,7 +206,7 @@ def test_zero_cap_message():
     [r] = order_gates(o, recruiter(), DAY)
     assert r.code == "service_fee_over_cap"
     assert r.vi.startswith("Phí dịch vụ 5.000.000 đ không được thu: mức trần là 0 đ")
-    assert r.vi.endswith("[Thông tư 02/2024/TT-BLĐTBXH Phụ lục XI]")
+    assert r.vi.endswith("[Thông tư 02/2024/TT-BLĐTBXH, Phụ lục XI]")
 
 
 def test_fee_cap_unknown_is_a_warning():
@@ -226,7 +226,7 @@ def test_brokerage_fee():
     [r] = order_gates(order(brokerage_fee_vnd=5_000_000), recruiter(), DAY)
     assert (r.code, r.severity) == ("brokerage_fee", "block")
     assert r.vi == ("Thu tiền môi giới 5.000.000 đ của người lao động là hành vi bị nghiêm cấm "
-                    "[Luật 69/2020/QH14 Điều 7(8)]")
+                    "[Luật 69/2020/QH14, Điều 7(8)]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def test_deposit_caps(kw, expected):
 def test_deposit_message_japan():
     [r] = order_gates(order(deposit_vnd=20_000_000), recruiter(), DAY)
     assert r.vi == ("Yêu cầu ký quỹ 20.000.000 đ trái quy định: không được ký quỹ tại Nhật Bản, châu Mỹ, "
-                    "Đông Nam Á, Trung Đông [Nghị định 112/2021/NĐ-CP Phụ lục II]")
+                    "Đông Nam Á, Trung Đông [Nghị định 112/2021/NĐ-CP, Phụ lục II]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -377,7 +377,7 @@ def test_wage_floors(kw, expected):
 def test_wage_floor_message():
     [r] = order_gates(order(**{**KR, "monthly_wage": 2_000_000}), recruiter(recruiter_type="public_agency"), DAY)
     assert r.vi == ("Lương 2.000.000 KRW/tháng thấp hơn mức sàn 2.156.880 KRW/tháng (lương tối thiểu Hàn Quốc) "
-                    "[Thông tư 02/2024/TT-BLĐTBXH Phụ lục IV]")
+                    "[Thông tư 02/2024/TT-BLĐTBXH, Phụ lục IV]")
 
 
 def test_suspicious_wage_is_a_warning():
@@ -596,3 +596,37 @@ def test_two_verified_holders_stay_held():
     genuine, fake = _holders(licence_verified_on=dt.date(2026, 1, 1))
     genuine.licence_verified_on = dt.date(2026, 2, 1)
     assert set(rules.find_duplicate_codes([genuine, fake], [])) == {"GEN", "FAKE"}
+
+
+def test_gender_and_education_sentences_use_the_vocabulary_names():
+    """The sentences name the values as the forms do ("nữ", "THPT", "cao đẳng"), never the
+    codes ("female", "upper_secondary")."""
+    certs = [parse_certificate("JLPT N5")]
+    [r] = worker_gates(worker(), order(gender="female"), DAY, certs)
+    assert r.vi == "Đơn hàng tuyển lao động nữ; hồ sơ ghi giới tính nam"
+    assert r.en == "The order asks for female workers; the profile records male"
+    [r] = worker_gates(worker(), order(min_education="college"), DAY, certs)
+    assert r.vi == "Trình độ THPT thấp hơn yêu cầu cao đẳng"
+    assert r.en == "Education upper secondary is below the required college"
+    [r] = worker_gates(worker(education=None), order(min_education="vocational"), DAY, certs)
+    assert "trình độ trung cấp nghề;" in r.vi and "vocational" not in r.vi
+
+
+def test_legal_sources_are_cited_by_name():
+    from models.reference import cite
+
+    assert cite("L69 Art 7") == ("Luật 69/2020/QH14, Điều 7", "Law 69/2020/QH14, Art 7")
+    assert cite("L69 Art 26(2)(dd)") == ("Luật 69/2020/QH14, Điều 26(2)(đ)", "Law 69/2020/QH14, Art 26(2)(đ)")
+    assert cite("D112 App II") == ("Nghị định 112/2021/NĐ-CP, Phụ lục II", "Decree 112/2021/ND-CP, App II")
+    assert cite("TT46") == ("Thông tư 46/2022/TT-BTC", "Circular 46/2022/TT-BTC")
+    assert cite("") == ("", "")
+    [r] = consent_gate(worker(consent_share=False))
+    assert r.vi.endswith("[Nghị định 13/2023/NĐ-CP, Điều 11]") and r.en.endswith("[Decree 13/2023/ND-CP, Art 11]")
+    # every source a gate may cite names a known document
+    from models.reference import DEPOSIT_RULES, FEE_CAP_RULES, MIN_WAGES, PROHIBITED_AREA_KEYWORDS, PROHIBITED_JOB_KEYWORDS
+
+    sources = {x.source for x in (*FEE_CAP_RULES, *DEPOSIT_RULES, *MIN_WAGES)}
+    sources |= set(PROHIBITED_JOB_KEYWORDS.values()) | set(PROHIBITED_AREA_KEYWORDS.values())
+    for source in sources:
+        vi, en = cite(source)
+        assert vi != source and "Art" not in vi and "App" not in vi, source

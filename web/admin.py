@@ -8,17 +8,17 @@ from urllib.parse import urlencode
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from models import AuditEvent, JobOrder, LicenceStatusChange, Recruiter, User
+from models import AuditEvent, JobOrder, LicenceStatusChange, Recruiter, User, formatting
 from models.enums import LICENCE_STATUSES, ROLES
 from web import sessions
-from web.audit import record
+from web.audit import detail_items, record
 from web.auth import AuthError, create_user, current_user, require_form_version, reset_user_password, role_required
 from web.db import get_session, today
 from web.engine import get_engine
 from web.errors import BadRequest, Conflict, NotFound
 from web.forms import RecruiterForm
-from web.i18n import t
-from web.params import date_arg, page_arg
+from web.i18n import current_lang, t
+from web.params import date_arg, page_of
 from web.passwords import MIN_LENGTH
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -343,11 +343,11 @@ def audit():
     for key, op in (("date_from", "ge"), ("date_to", "lt")):
         day = date_arg(key, errors)
         if day is not None:
-            start = dt.datetime.combine(day if op == "ge" else day + dt.timedelta(days=1), dt.time())
+            # the days are Cao Bằng's, the stored times UTC
+            start = formatting.utc_at_local(day if op == "ge" else day + dt.timedelta(days=1))
             q = q.where(AuditEvent.at >= start if op == "ge" else AuditEvent.at < start)
     total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
-    pages = max(1, -(-total // AUDIT_PAGE))
-    page = min(page_arg(), pages)  # past the last page: the last page
+    page, pages = page_of(total, AUDIT_PAGE)
     rows = s.scalars(q.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE)).all()
     actions = s.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     entities = s.scalars(select(AuditEvent.entity).distinct().order_by(AuditEvent.entity)).all()
@@ -369,6 +369,7 @@ def audit():
             pages=pages,
             total=total,
             page_args=page_args,
+            audit_detail=lambda detail: detail_items(detail, current_lang()),
         ),
         422 if errors else 200,
     )

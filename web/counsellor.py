@@ -19,11 +19,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models import Application, JobOrder, Recruiter, Worker, is_active_worker
 from models.enums import DOCUMENT_KINDS, EARLY_RETURN_REASONS, ORDER_STATUSES, PROGRAMMES, RETURN_KINDS, STAGE_MOVES
+from models.labels import COUNTRIES
 from models.text import contains_words
 from web.audit import record, record_bulk_read
 from web.auth import current_user, require_form_version, role_required
 from web.db import get_session, settings, today
-from web.params import page_arg
+from web.params import country_code, page_of
 from web.engine import get_engine
 from web.errors import BadRequest, Conflict, NotFound, Unprocessable
 from web.forms import WorkerForm
@@ -110,10 +111,9 @@ def workers():
 
     s = get_session()
     q = (request.args.get("q") or "").strip()[:200]
-    page = page_arg()
-    rows = list_workers(s, q or None, limit=PAGE, offset=(page - 1) * PAGE)
     total = count_workers(s, q or None)
-    pages = max(1, -(-total // PAGE))
+    page, pages = page_of(total, PAGE)
+    rows = list_workers(s, q or None, limit=PAGE, offset=(page - 1) * PAGE)
     record_bulk_read("workers", "worker", [w.worker_id for w in rows], q=q or None, page_no=page)
     return render_template(
         "counsellor/workers.html",
@@ -278,7 +278,7 @@ def edit_worker(wid: str):
 def matches(wid: str):
     s = get_session()
     w = load_worker(wid)
-    country = (request.args.get("country") or "").strip().upper() or None
+    country = country_code(request.args.get("country"))
     programme = request.args.get("programme") or None
     if programme and programme not in PROGRAMMES:
         raise BadRequest("Chương trình không hợp lệ.", "Unknown programme.")
@@ -295,7 +295,7 @@ def matches(wid: str):
         ranking=ranking,
         orders=orders,
         apps=apps,
-        country_filter=country or "",
+        country_filter=COUNTRIES.typed(country) if country else "",
         programme=programme or "",
         programmes=PROGRAMMES,
         top=top,
@@ -411,8 +411,8 @@ def orders():
     states = get_engine().order_states(s, rows)
     if args["legality"] != "all":
         rows = [o for o in rows if states[o.order_id][0] == args["legality"]]
-    page, total = page_arg(), len(rows)
-    pages = max(1, -(-total // PAGE))
+    total = len(rows)
+    page, pages = page_of(total, PAGE)
     countries = s.scalars(select(JobOrder.country).distinct().order_by(JobOrder.country)).all()
     return render_template(
         "counsellor/orders.html",
@@ -639,7 +639,7 @@ def allocation():
     args = request.form
     errors = {}
     q = (args.get("q") or "").strip()[:200]
-    country = (args.get("country") or "").strip().upper()
+    country = country_code(args.get("country"))
     try:
         size = int(args.get("size") or 50)
         if not 1 <= size <= 500:

@@ -13,26 +13,21 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from data.formats import ORDERS, RECRUITERS, WORKERS, Column, FieldError, clean_cell, format_cell, parse_cell
+from data.formats import (
+    LIST_JOINER,
+    ORDERS,
+    RECRUITERS,
+    WORKERS,
+    Column,
+    FieldError,
+    clean_cell,
+    format_cell,
+    parse_cell,
+)
 from models import LanguageCertificate
 from models.identity import national_id_problem
+from models.labels import COUNTRIES
 
-# Vietnamese message for each way a cell can be wrong (the English one comes from FieldError).
-_VI_BY_TYPE = {
-    "date": "Cần một ngày dạng NN/TT/NNNN hoặc NNNN-TT-NN, ví dụ 01/07/2025.",
-    "int": "Cần một số nguyên, ví dụ 12.",
-    "float": "Cần một số (chỉ chữ số, ví dụ 170000 hoặc 1.5).",
-    "enum": "Hãy chọn một giá trị trong danh sách.",
-    "bool": "Chỉ được chọn có hoặc không.",
-    "experience": "Viết dạng «nghề: số năm», cách nhau bằng dấu chấm phẩy, ví dụ «thợ hàn: 3; xây dựng: 1.5».",
-    "certificates": "Không đọc được chứng chỉ; ví dụ «JLPT N4 (2024-07)», «EPS-TOPIK 152 (2025)», «TOPIK 2».",
-    "list": "Danh sách cách nhau bằng dấu chấm phẩy (;).",
-    "str": "Giá trị không hợp lệ.",
-}
-_VI_BY_FMT = {
-    "country": "Cần mã nước 2 chữ cái, ví dụ JP, KR, TW, DE.",
-    "currency": "Cần mã tiền tệ 3 chữ cái, ví dụ JPY, KRW, TWD, EUR, USD.",
-}
 _THOUSANDS_DOTS = re.compile(r"\d{1,3}(?:\.\d{3})+")
 
 
@@ -78,7 +73,7 @@ class Form:
                 else:
                     self.raw[f.name] = str(data.get(f.name, "") or "")
             elif obj is not None:
-                self.raw[f.name] = format_cell(f.column, getattr(obj, f.column.attribute, None))
+                self.raw[f.name] = _shown(f.column, getattr(obj, f.column.attribute, None))
             else:
                 default = f.column.default
                 self.raw[f.name] = "" if default is None else format_cell(f.column, default)
@@ -120,7 +115,7 @@ class Form:
             try:
                 self.values[f.name] = parse_cell(f.column, text, file="form")
             except FieldError as exc:
-                self.error(f.name, exc.vi or _vi_message(f.column, exc), exc.problem or f"Expected {exc.expected}.")
+                self.error(f.name, exc.vi or "Giá trị không hợp lệ.", exc.problem or f"Expected {exc.expected}.")
         self.check()
         return not self.errors
 
@@ -128,18 +123,13 @@ class Form:
         """Cross-field checks; subclasses add errors with ``self.error``."""
 
 
-def _vi_message(column: Column, exc: FieldError) -> str:
-    if exc.problem and "required" in exc.problem:
-        return "Bắt buộc nhập."
-    if exc.expected.startswith("a number of at least"):
-        return "Không được là số âm."
-    if exc.expected.startswith("text of at most") or "too long" in (exc.problem or ""):
-        return f"Quá dài (tối đa {column.max_length} ký tự)."
-    if "control character" in (exc.expected or ""):
-        return "Có ký tự điều khiển không hợp lệ."
-    if column.fmt == "money" and exc.expected == "a plain number":
-        return "Chỉ viết chữ số, không dùng dấu phân cách nghìn."
-    return _VI_BY_FMT.get(column.fmt or "", _VI_BY_TYPE.get(column.type, _VI_BY_TYPE["str"]))
+def _shown(column: Column, value: Any) -> str:
+    """A stored value as the form shows it for editing: countries by their names ("Nhật Bản;
+    Đài Loan", read back as the same codes), everything else as the interchange cell."""
+    if column.fmt == "country" and value:
+        codes = value if isinstance(value, list) else [value]
+        return LIST_JOINER.join(COUNTRIES.typed(str(c)) for c in codes)
+    return format_cell(column, value)
 
 
 def _col(spec, name: str) -> Column:
@@ -167,7 +157,7 @@ class WorkerForm(Form):
         Field(_col(W, "experience"), "Kinh nghiệm", "Experience", "textarea", "Ví dụ: thợ hàn: 3; xây dựng: 1.5", "e.g. welder: 3; construction: 1.5"),
         Field(_col(W, "languages"), "Chứng chỉ ngoại ngữ", "Language certificates", "text", "Ví dụ: JLPT N4 (2024-07); EPS-TOPIK 152 (2025)", "e.g. JLPT N4 (2024-07); EPS-TOPIK 152 (2025)"),
         Field(_col(W, "language_training"), "Đào tạo ngoại ngữ", "Language training", "select"),
-        Field(_col(W, "preferred_countries"), "Nước mong muốn (theo thứ tự)", "Preferred countries (in order)", "text", "Mã nước, ví dụ: JP; KR; TW", "Country codes, e.g. JP; KR; TW"),
+        Field(_col(W, "preferred_countries"), "Nước mong muốn (theo thứ tự)", "Preferred countries (in order)", "text", "Tên hoặc mã nước, cách nhau bằng dấu chấm phẩy, ví dụ: Nhật Bản; Hàn Quốc; Đài Loan", "Country names or codes separated by semicolons, e.g. Japan; Korea; TW"),
         Field(_col(W, "preferred_sectors"), "Ngành mong muốn", "Preferred sectors"),
         Field(_col(W, "min_wage_vnd"), "Lương tối thiểu mong muốn (₫/tháng)", "Lowest acceptable wage (VND/month)", "number"),
         Field(_col(W, "max_fee_vnd"), "Chi phí tối đa có thể trả (₫)", "Most the worker can pay (VND)", "number"),
@@ -240,7 +230,7 @@ class OrderForm(Form):
     fields = (
         Field(_col(O, "title"), "Tên công việc", "Job title"),
         Field(_col(O, "description"), "Mô tả", "Description", "textarea"),
-        Field(_col(O, "country"), "Nước đến (mã 2 chữ cái)", "Destination (2-letter code)", "text", "Ví dụ: JP, KR, TW, DE", "e.g. JP, KR, TW, DE"),
+        Field(_col(O, "country"), "Nước đến", "Destination", "text", "Tên hoặc mã nước, ví dụ: Nhật Bản, Đài Loan, JP", "A country's name or code, e.g. Japan, Taiwan, JP"),
         Field(_col(O, "programme"), "Chương trình", "Programme", "select"),
         Field(_col(O, "required_skills"), "Kỹ năng yêu cầu", "Required skills", "textarea", "Cách nhau bằng dấu chấm phẩy (;)", "Separated by ;"),
         Field(_col(O, "language_requirement"), "Yêu cầu ngoại ngữ", "Language requirement", "text", "Ví dụ: JLPT N4, EPS-TOPIK 80, Goethe B2; để trống nếu không yêu cầu", "e.g. JLPT N4, EPS-TOPIK 80, Goethe B2; empty for none"),
@@ -309,7 +299,7 @@ class RecruiterForm(Form):
         Field(_col(R, "name"), "Tên doanh nghiệp", "Name"),
         Field(_col(R, "licence_no"), "Số giấy phép", "Licence number", "text", "Ví dụ: 123/LĐTBXH-GP", "e.g. 123/LDTBXH-GP"),
         Field(_col(R, "licence_date"), "Ngày cấp giấy phép", "Licence date", "date"),
-        Field(_col(R, "markets"), "Thị trường", "Markets", "text", "Mã nước, ví dụ: JP; KR", "Country codes, e.g. JP; KR"),
+        Field(_col(R, "markets"), "Thị trường", "Markets", "text", "Tên hoặc mã nước, ví dụ: Nhật Bản; Hàn Quốc", "Country names or codes, e.g. Japan; Korea"),
         Field(_col(R, "website"), "Trang web", "Website"),
         Field(_col(R, "phone"), "Điện thoại", "Phone", "tel"),
         Field(_col(R, "recruiter_type"), "Loại đơn vị", "Kind", "select"),

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, g, request, session
 from markupsafe import Markup
 
-from models import formatting
+from models import formatting, labels, reference
 from models.ethnicities import ETHNICITIES
 from models.reference import LANGUAGE_NAMES
 
@@ -72,105 +72,21 @@ def mask(value: str | None, keep: int = 3) -> str:
     return "*" * (len(text) - keep) + text[-keep:]
 
 
-# Labels of closed vocabularies (models.enums), Vietnamese then English.
-LABELS: dict[str, tuple[str, str]] = {
-    # roles
-    "admin": ("Quản trị viên", "Administrator"),
-    "counsellor": ("Tư vấn viên", "Counsellor"),
-    "recruiter": ("Doanh nghiệp", "Recruiter"),
-    # licence statuses
-    "active": ("Đang hoạt động", "Active"),
-    "suspended": ("Bị đình chỉ", "Suspended"),
-    "revoked": ("Bị thu hồi", "Revoked"),
-    "unlicensed": ("Chưa có giấy phép", "Unlicensed"),
-    # order statuses
-    "open": ("Đang tuyển", "Open"),
-    "draft": ("Nháp / bị chặn", "Draft / blocked"),
-    "closed": ("Đã đóng", "Closed"),
-    # stages
-    "suggested": ("Được gợi ý", "Suggested"),
-    "shortlisted": ("Trong danh sách ngắn", "Shortlisted"),
-    "sent": ("Đã giới thiệu cho doanh nghiệp", "Sent to recruiter"),
-    "interviewed": ("Đã phỏng vấn", "Interviewed"),
-    "selected": ("Trúng tuyển", "Selected"),
-    "departed": ("Đã xuất cảnh", "Departed"),
-    "rejected": ("Không đạt", "Rejected"),
-    "withdrawn": ("Rút hồ sơ", "Withdrew"),
-    # genders
-    "male": ("Nam", "Male"),
-    "female": ("Nữ", "Female"),
-    "other": ("Khác", "Other"),
-    "any": ("Không yêu cầu", "Any"),
-    # education
-    "none": ("Không", "None"),
-    "primary": ("Tiểu học", "Primary"),
-    "lower_secondary": ("THCS", "Lower secondary"),
-    "upper_secondary": ("THPT", "Upper secondary"),
-    "vocational": ("Trung cấp nghề", "Vocational"),
-    "college": ("Cao đẳng", "College"),
-    "university": ("Đại học", "University"),
-    # households
-    "poor": ("Hộ nghèo", "Poor household"),
-    "near_poor": ("Hộ cận nghèo", "Near-poor household"),
-    # language training
-    "basic": ("Cơ bản", "Basic"),
-    "advanced": ("Nâng cao", "Advanced"),
-    # documents (web.documents)
-    "passport": ("Hộ chiếu", "Passport"),
-    "language_certificate": ("Chứng chỉ ngoại ngữ", "Language certificate"),
-    "health_check": ("Giấy khám sức khỏe", "Health check"),
-    "criminal_record": ("Phiếu lý lịch tư pháp", "Criminal-record extract"),
-    "contract": ("Hợp đồng", "Contract"),
-    # after departure (web.aftercare)
-    "at_term": ("Về đúng hạn", "At term"),
-    "early": ("Về trước hạn", "Early"),
-    "ill_treatment": ("Bị ngược đãi", "Ill-treatment"),
-    "unpaid_wages": ("Không được trả lương", "Unpaid wages"),
-    "health": ("Sức khỏe", "Health"),
-    "family": ("Gia đình", "Family"),
-    "absconded": ("Bỏ trốn", "Absconded"),
-    # training records (web.training)
-    "language": ("Ngoại ngữ", "Language"),
-    "skill": ("Kỹ năng nghề", "Trade skill"),
-    "enrolled": ("Đang học", "Enrolled"),
-    "completed": ("Hoàn thành", "Completed"),
-    "failed": ("Không đạt", "Failed"),
-    "dropped": ("Bỏ học", "Dropped"),
-    # programmes
-    "titp": ("Thực tập sinh kỹ năng (TITP)", "Technical intern (TITP)"),
-    "ssw": ("Kỹ năng đặc định (SSW)", "Specified skilled worker (SSW)"),
-    "esd": ("Phát triển kỹ năng (ESD)", "Employment for skill development (ESD)"),
-    "eps": ("Chương trình EPS", "EPS (E-9)"),
-    "seasonal": ("Lao động thời vụ", "Seasonal work"),
-    "nursing": ("Điều dưỡng", "Nursing"),
-    "general": ("Chung", "General"),
-    # recruiter kinds
-    "enterprise": ("Doanh nghiệp", "Enterprise"),
-    "local_government": ("Chính quyền địa phương", "Local government"),
-    "public_agency": ("Đơn vị sự nghiệp công", "Public agency"),
-}
+# Names of the closed vocabularies' codes (models.labels), Vietnamese then English: one flat
+# table for ``label(code)`` where a code says which vocabulary it is from (earlier vocabularies
+# win a shared code: "none" is the education level's name).
+LABELS: dict[str, tuple[str, str]] = {}
+for _vocab in (labels.ROLES, labels.LICENCE_STATUSES, labels.ORDER_STATUSES, labels.STAGES, labels.GENDERS,
+               labels.EDUCATION, labels.HOUSEHOLDS, labels.LANGUAGE_TRAINING, labels.PROGRAMMES,
+               labels.ROUTES, labels.RECRUITER_KINDS, labels.DOCUMENT_KINDS, labels.RETURN_KINDS,
+               labels.EARLY_RETURN_REASONS,
+               labels.COURSE_KINDS, labels.ENROLMENT_STATUSES):
+    for _code, _pair in _vocab.names.items():
+        LABELS.setdefault(_code, _pair)
 
-COUNTRIES: dict[str, tuple[str, str]] = {
-    "JP": ("Nhật Bản", "Japan"),
-    "KR": ("Hàn Quốc", "Korea"),
-    "TW": ("Đài Loan", "Taiwan"),
-    "DE": ("Đức", "Germany"),
-    "RO": ("Romania", "Romania"),
-    "HU": ("Hungary", "Hungary"),
-    "PL": ("Ba Lan", "Poland"),
-    "SA": ("Ả Rập Xê Út", "Saudi Arabia"),
-    "AE": ("UAE", "UAE"),
-    "QA": ("Qatar", "Qatar"),
-    "AU": ("Úc", "Australia"),
-    "CZ": ("Séc", "Czechia"),
-    "SK": ("Slovakia", "Slovakia"),
-    "BG": ("Bulgaria", "Bulgaria"),
-    "RU": ("Nga", "Russia"),
-    "SG": ("Singapore", "Singapore"),
-    "MY": ("Malaysia", "Malaysia"),
-    "KW": ("Kuwait", "Kuwait"),
-}
-
+# code -> (Vietnamese, English) for every country (models.labels.COUNTRIES), for callers that
+# want the table itself; pages call country(code)
+COUNTRIES = labels.COUNTRIES.names
 
 # language codes (course languages): the names matcher.insights gives them
 LABELS.update({code: names for code, names in LANGUAGE_NAMES.items() if code not in LABELS})
@@ -179,9 +95,13 @@ LABELS.update({code: names for code, names in LANGUAGE_NAMES.items() if code not
 LABELS.update({e.vi: (e.vi, e.en) for e in ETHNICITIES if e.vi not in LABELS})
 
 
-def label(value: Any) -> str:
+def label(value: Any, vocabulary: str | None = None) -> str:
+    """The name of a code in the UI language; ``vocabulary`` (a key of
+    ``models.labels.VOCABULARIES``: "audit_action", "note_kind"...) picks the table."""
     if value is None or value == "":
         return ""
+    if vocabulary is not None:
+        return labels.VOCABULARIES[vocabulary].label(str(value), current_lang())
     pair = LABELS.get(str(value))
     return t(*pair) if pair else str(value)
 
@@ -189,8 +109,12 @@ def label(value: Any) -> str:
 def country(code: str | None) -> str:
     if not code:
         return ""
-    pair = COUNTRIES.get(code.upper())
-    return t(*pair) if pair else code
+    return labels.COUNTRIES.label(code.strip().upper(), current_lang())
+
+
+def cite(source: str | None) -> str:
+    """A legal source ("L69 Art 7(12)") as a person reads it: "Luật 69/2020/QH14, Điều 7(12)"."""
+    return reference.cite(source or "")[1 if current_lang() == "en" else 0]
 
 
 def init_app(app: Flask) -> None:
@@ -201,7 +125,8 @@ def init_app(app: Flask) -> None:
             session["lang"] = asked
         g.lang = session.get("lang", "vi") if asked not in LANGS else asked
 
-    app.jinja_env.globals.update(t=t, bi=bi, label=label, country=country, mask=mask, current_lang=current_lang)
+    app.jinja_env.globals.update(t=t, bi=bi, label=label, country=country, cite=cite, mask=mask,
+                                  current_lang=current_lang)
     app.jinja_env.filters.update(
         date=fmt_date, datetime=fmt_datetime, number=fmt_number, money=fmt_money, percent=fmt_percent, mask=mask
     )

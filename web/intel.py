@@ -17,7 +17,7 @@ from web.audit import record
 from web.auth import role_required
 from web.charts import bar_chart, month_rows
 from web.counsellor import PAGE
-from web.params import page_arg
+from web.params import page_of
 from web.dashboard import period_from_request
 from web.db import get_session, today
 from web.errors import NotFound, Unprocessable
@@ -69,8 +69,7 @@ def need(key: str):
     if n is None:
         raise NotFound(f"Không có nhu cầu đào tạo “{key}”.", f"No training need “{key}”.")
     s = get_session()
-    page = page_arg()
-    pages = max(1, -(-len(n.worker_ids) // PAGE))
+    page, pages = page_of(len(n.worker_ids), PAGE)
     shown = n.worker_ids[(page - 1) * PAGE : page * PAGE]
     workers = {w.worker_id: w for w in reports.load_workers(s, shown)}
     record("view", "training_need", key, workers=len(workers), page=page)

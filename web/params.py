@@ -1,4 +1,4 @@
-"""Query-string arguments read by the pages, in one place: a page number and a date. A value a
+"""Query-string arguments read by the pages, in one place: a page number, a date, a country. A value a
 person can type wrong answers with a message beside the field or falls back to the default; none
 reaches the database or the date arithmetic out of range (issue 14: no HTTP 500 on bad input)."""
 
@@ -8,6 +8,7 @@ import datetime as dt
 from flask import request
 
 from models.formatting import parse_date
+from models.labels import COUNTRIES
 
 MAX_PAGE = 1_000_000
 # Dates a person may ask for: wide enough for any birth date or report period, narrow enough that
@@ -25,6 +26,24 @@ def page_arg(name: str = "page") -> int:
         return min(MAX_PAGE, max(1, int((request.args.get(name) or "1")[:12])))
     except ValueError:
         return 1
+
+
+def country_code(text: str | None) -> str | None:
+    """A country a person typed in a filter, as its code: "JP", "jp", "Nhật Bản", "nhat"
+    (``models.labels.COUNTRIES``); text that names no country is kept upper-cased, so the
+    filter finds nothing rather than another country; empty gives None."""
+    typed = (text or "").strip()[:100]
+    if not typed:
+        return None
+    return COUNTRIES.read(typed) or typed.upper()
+
+
+def page_of(total: int, size: int, name: str = "page") -> tuple[int, int]:
+    """``(page, pages)`` for a list of ``total`` rows shown ``size`` a page: the page asked
+    (:func:`page_arg`), but at most the last one, so a page past the end shows the last page
+    instead of an empty table under a non-zero count."""
+    pages = max(1, -(-total // size))
+    return min(page_arg(name), pages), pages
 
 
 def parse_day(raw: str) -> dt.date:

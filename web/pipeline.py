@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from models import Application, JobOrder, StageEvent, Worker
 from data.repo import CLOSING_STAGES
 from models.enums import STAGE_MOVES, STAGES
+from models.labels import STAGES as STAGE_NAMES
 from web.audit import record
 from web.errors import Conflict, NotFound, Unprocessable
 
@@ -55,7 +56,7 @@ def shortlist(s: Session, worker: Worker, order: JobOrder, by: str, score: float
         return app
     if "shortlisted" not in STAGE_MOVES.get(app.stage, ()):
         raise Conflict(
-            f"Hồ sơ đã ở giai đoạn «{app.stage}», không thể đưa lại vào danh sách ngắn.",
+            f"Hồ sơ đã ở giai đoạn «{STAGE_NAMES.label(app.stage)}», không thể đưa lại vào danh sách ngắn.",
             f"The application is already at stage {app.stage!r} and cannot be shortlisted again.",
         )
     move(s, app, "shortlisted", by, note=note, check=False)
@@ -66,13 +67,14 @@ def move(s: Session, app: Application, to: str, by: str, note: str | None = None
          version: int | None = None, check: bool = True) -> Application:
     """Move ``app`` to stage ``to``; ``version`` (the form's version_id) guards against a stale page."""
     if to not in STAGES:
-        raise Unprocessable(f"Giai đoạn không hợp lệ: {to!r}.", f"Unknown stage {to!r}; allowed: {', '.join(STAGES)}.")
+        raise Unprocessable(f"Giai đoạn không hợp lệ: {to!r} (cần một trong: {STAGE_NAMES.accepted()}).",
+                            f"Unknown stage {to!r}; allowed: {', '.join(STAGES)}.")
     if version is not None and version != app.version_id:
         raise Conflict()
     allowed = STAGE_MOVES.get(app.stage, ())
     if to not in allowed:
         raise Conflict(
-            f"Không thể chuyển từ «{app.stage}» sang «{to}».",
+            f"Không thể chuyển từ «{STAGE_NAMES.label(app.stage)}» sang «{STAGE_NAMES.label(to)}».",
             f"Cannot move from {app.stage!r} to {to!r}; allowed: {', '.join(allowed) or 'none (final stage)'}.",
             allowed=list(allowed),
         )
@@ -142,7 +144,7 @@ def reopen(s: Session, app: Application, by: str, note: str | None = None) -> Ap
     engine sees the change through the applications' fingerprint (web.engine)."""
     if app.stage not in CLOSING_STAGES:
         raise Conflict(
-            f"Chỉ mở lại được hồ sơ «không đạt» hoặc «đã rút» (hồ sơ đang ở «{app.stage}»).",
+            f"Chỉ mở lại được hồ sơ «không đạt» hoặc «đã rút» (hồ sơ đang ở «{STAGE_NAMES.label(app.stage)}»).",
             f"Only a rejected or withdrawn application can be reopened (this one is {app.stage!r}).",
         )
     old = app.stage

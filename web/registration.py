@@ -29,7 +29,7 @@ from web.db import get_session, today
 from web.engine import get_engine
 from web.errors import Conflict, NotFound
 from web.i18n import COUNTRIES, t
-from web.params import page_arg
+from web.params import page_of
 
 bp = Blueprint("registration", __name__)
 STAFF = ("counsellor", "admin")
@@ -163,8 +163,7 @@ def duplicate_finder(s):
 def queue():
     s = get_session()
     pending = s.scalars(select(Registration).where(Registration.status == "pending").order_by(Registration.submitted_at)).all()
-    pages = max(1, -(-len(pending) // PAGE))
-    page = min(page_arg(), pages)
+    page, pages = page_of(len(pending), PAGE)
     shown = pending[(page - 1) * PAGE: page * PAGE]
     find = duplicate_finder(s)
     dups = {r.id: find(r) for r in shown}

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher import insights
+from models import labels, reference
 from models import Application, ExchangeRate, JobOrder, Recruiter, StageEvent, Worker, is_active_worker
 from web import stats
 
@@ -247,6 +248,14 @@ def _sheet(wb, title: str, heading: str, columns: Sequence[tuple[str, str]], row
 
 
 _INT = "#,##0"
+# the vocabulary that names a breakdown's codes in the workbooks (codes stay in the exports)
+_NAMED = {"market": labels.COUNTRIES, "programme": labels.PROGRAMMES, "gender": labels.GENDERS}
+
+
+def _name(dimension: str, code: str) -> str:
+    """The Vietnamese name of a breakdown's code ("TW" -> "Đài Loan"); "—" and free text as they are."""
+    vocab = _NAMED.get(dimension)
+    return vocab.label(code) if vocab is not None and code in vocab else code
 _PCT = "0.0%"
 _VND = '#,##0" đ"'
 
@@ -287,7 +296,7 @@ def period_workbook(r: PeriodReport):
     ws.column_dimensions["B"].width = 50
     yes_no = {"yes": "Có / Yes", "no": "Không / No", "unknown": "Chưa rõ / Unknown"}
     for dim, vi, en in DIMENSIONS:
-        rows = [((yes_no.get(k, k) if dim == "disadvantaged" else k), *v) for k, *v in r.breakdowns[dim]]
+        rows = [((yes_no.get(k, k) if dim == "disadvantaged" else _name(dim, k)), *v) for k, *v in r.breakdowns[dim]]
         total = [sum(x[i] for x in r.breakdowns[dim]) for i in range(1, 6)]
         rows.append(("Tổng / Total", *total))
         _sheet(wb, f"Theo {vi.lower()}"[:31], f"Theo {vi.lower()} / By {en.lower()}",
@@ -304,13 +313,15 @@ def period_workbook(r: PeriodReport):
         _sheet(wb, "Về nước", "Người lao động về nước trong kỳ / Returns in the period",
                [("Mục", "Item"), ("Số người", "Workers")], rows, {2: _INT})
     _sheet(wb, "Nhu cầu theo nước", "Chỗ còn trống hợp lệ theo nước / Open legal places by country",
-           [("Nước", "Country"), ("Chỗ trống", "Places")], r.demand["by_country"], {2: _INT})
+           [("Nước", "Country"), ("Chỗ trống", "Places")], [(_name("market", k), v) for k, v in r.demand["by_country"]],
+           {2: _INT})
     _sheet(wb, "Nhu cầu theo nghề", "Chỗ còn trống hợp lệ theo nghề / Open legal places by occupation",
            [("Nghề", "Occupation"), ("Chỗ trống", "Places")], r.demand["by_occupation"], {2: _INT})
     for key, vi, en in (("by_commune", "Xã/phường", "Commune"), ("by_ethnicity", "Dân tộc", "Ethnic group"),
                         ("by_gender", "Giới tính", "Gender"), ("by_disadvantaged", "Xã ĐBKK", "Disadvantaged commune")):
         _sheet(wb, f"Đăng ký - {vi}"[:31], f"Người lao động đăng ký theo {vi.lower()} / Registered workers by {en.lower()}",
-               [(vi, en), ("Số người", "Workers")], r.applicants[key], {2: _INT})
+               [(vi, en), ("Số người", "Workers")],
+               [(_name("gender", k) if key == "by_gender" else k, v) for k, v in r.applicants[key]], {2: _INT})
     _sheet(wb, "Bị chặn - lý do", "Đơn hàng bị chặn theo lý do / Blocked orders by reason",
            [("Mã", "Code"), ("Lý do", "Reason"), ("Reason", "(English)"), ("Số đơn", "Orders")], r.blocked["by_reason"], {4: _INT})
     _sheet(wb, "Bị chặn - doanh nghiệp", "Doanh nghiệp có đơn hàng bị chặn / Enterprises flagged",
@@ -328,8 +339,8 @@ def needs_workbook(needs: insights.TrainingNeeds, workers: dict[str, Worker] | N
     head = (f"Nhu cầu đào tạo ngày {needs.day.strftime('%d/%m/%Y')}: {needs.workers} người lao động, "
             f"{needs.orders} đơn hàng hợp lệ, {needs.places} chỗ trống / Training needs on {needs.day}")
     rows = [(n.step.vi, n.step.en, ", ".join(n.requirement_names), n.training_months, n.workers, len(n.orders), n.places,
-             n.fillable, ", ".join(f"{k} {v}" for k, v in n.by_country.most_common()),
-             ", ".join(f"{k} {v}" for k, v in n.by_programme.most_common())) for n in needs.needs]
+             n.fillable, ", ".join(f"{_name('market', k)} {v}" for k, v in n.by_country.most_common()),
+             ", ".join(f"{_name('programme', k)} {v}" for k, v in n.by_programme.most_common())) for n in needs.needs]
     _sheet(wb, "Nhu cầu đào tạo", head,
            [("Nhu cầu", "Need"), ("Need", "(English)"), ("Chứng chỉ", "Certificates"), ("Số tháng học", "Months"),
             ("Người thiếu 1 bước", "Workers one step short"), ("Đơn hàng", "Orders"), ("Chỗ trống", "Places"),
@@ -346,7 +357,7 @@ def needs_workbook(needs: insights.TrainingNeeds, workers: dict[str, Worker] | N
     _sheet(wb, "Phân theo nhóm", "Người lao động theo xã, dân tộc, xã ĐBKK, hỗ trợ / Workers by group",
            [("Mã", "Key"), ("Nhu cầu", "Need"), ("Nhóm", "Dimension"), ("Giá trị", "Value"), ("Số người", "Workers")],
            split, {5: _INT})
-    supports = [(s.code, s.vi, s.en, s.source) for s in insights.SUPPORTS.values()]
+    supports = [(s.code, s.vi, s.en, reference.cite(s.source)[0]) for s in insights.SUPPORTS.values()]
     _sheet(wb, "Chính sách hỗ trợ", "Chính sách hỗ trợ và căn cứ / Support and its source",
            [("Mã", "Code"), ("Hỗ trợ", "Support"), ("Support", "(English)"), ("Căn cứ", "Source")], supports)
     if workers is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import AfterDeparture, Application, ExchangeRate, JobOrder, Recruiter, StageEvent, Worker
+from models import AfterDeparture, Application, ExchangeRate, JobOrder, Recruiter, StageEvent, Worker, formatting
 
 TARGET_DEPARTURES = 150  # a year [Plan 1244/KH-UBND]
 TARGET_BASIC_SHARE = 1.00
@@ -48,12 +48,13 @@ class Period:
 
     @property
     def start_dt(self) -> dt.datetime:
-        return dt.datetime.combine(self.start, dt.time())
+        """Inclusive lower bound of the stored (UTC) times: midnight of ``start`` in Cao Bằng."""
+        return formatting.utc_at_local(self.start)
 
     @property
     def end_dt(self) -> dt.datetime:
-        """Exclusive upper bound: midnight after ``end``."""
-        return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time())
+        """Exclusive upper bound: midnight after ``end`` in Cao Bằng, in UTC."""
+        return formatting.utc_at_local(self.end + dt.timedelta(days=1))
 
     @classmethod
     def year_to_date(cls, day: dt.date) -> "Period":

@@ -16,17 +16,12 @@ from sqlalchemy.orm import Session
 
 from models import Application, AuditEvent, ConsentEvent, StageEvent, Worker, WorkerNote
 from models.enums import NOTE_KINDS
-from web.i18n import LABELS
+from models import formatting, labels
+from web.params import parse_day
 
 MAX_BODY = 4000
 # note kind -> (Vietnamese, English)
-KIND_LABELS = {
-    "note": ("Ghi chú", "Note"),
-    "call": ("Gọi điện", "Phone call"),
-    "visit": ("Đến thăm", "Visit"),
-    "zalo": ("Tin nhắn Zalo", "Zalo message"),
-    "other": ("Liên hệ khác", "Other contact"),
-}
+KIND_LABELS = dict(labels.NOTE_KINDS.names)
 # audited actions on a worker shown on the timeline -> (Vietnamese, English)
 AUDIT_LABELS = {
     "create": ("Tạo hồ sơ", "Profile created"),
@@ -67,11 +62,11 @@ def parse_note(form: Mapping[str, str], day: dt.date) -> tuple[dict[str, Any], d
     for name, default in (("day", day), ("follow_up", None)):
         raw = (form.get(name) or "").strip()
         try:
-            values[name] = dt.date.fromisoformat(raw) if raw else default
+            values[name] = parse_day(raw) if raw else default  # dd/mm/yyyy or ISO
         except ValueError:
             values[name] = raw
-            errors[name] = ("Ngày không hợp lệ, hãy ghi theo dạng YYYY-MM-DD.",
-                            f"The '{name}' must be a date YYYY-MM-DD. Got {raw!r} instead.")
+            errors[name] = ("Ngày không hợp lệ, hãy ghi theo dạng NN/TT/NNNN (ví dụ 20/02/2026) hoặc NNNN-TT-NN.",
+                            f"The '{name}' must be a date dd/mm/yyyy or YYYY-MM-DD. Got {raw!r} instead.")
     if isinstance(values["day"], dt.date) and values["day"] > day:
         errors["day"] = ("Ngày ghi chú không được ở tương lai.", "The note's date may not be in the future.")
     if (isinstance(values["day"], dt.date) and isinstance(values["follow_up"], dt.date)
@@ -90,8 +85,9 @@ def add_note(s: Session, wid: str, values: dict[str, Any], by: str | None) -> Wo
 
 
 def _noon(day: dt.date, at: dt.datetime) -> dt.datetime:
-    """When a note sorts: its day, at the time it was written if written that day."""
-    return at if at.date() == day else dt.datetime.combine(day, dt.time(12))
+    """When a note sorts and shows: the time it was written if written on its day (in Cao
+    Bằng), else noon of its day in Cao Bằng (stored times are UTC)."""
+    return at if formatting.local_date(at) == day else formatting.utc_at_local(day, dt.time(12))
 
 
 def worker_timeline(s: Session, wid: str) -> list[Entry]:
@@ -105,7 +101,7 @@ def worker_timeline(s: Session, wid: str) -> list[Entry]:
         .where(Application.worker_id == wid)
     ).all()
     for e, order_id in rows:
-        (from_vi, from_en), (to_vi, to_en) = (LABELS.get(x or "", (x or "—", x or "—")) for x in (e.from_stage, e.to_stage))
+        (from_vi, from_en), (to_vi, to_en) = (labels.STAGES.pair(x) if x else ("—", "—") for x in (e.from_stage, e.to_stage))
         entries.append(Entry(e.at, "stage", f"Giai đoạn {from_vi} → {to_vi} (đơn hàng {order_id})",
                              f"Stage {from_en} → {to_en} (order {order_id})", e.by, e.note))
     for c in s.scalars(select(ConsentEvent).where(ConsentEvent.worker_id == wid)):

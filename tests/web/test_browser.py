@@ -130,6 +130,7 @@ def test_admin_revokes_a_licence_and_its_orders_leave_every_ranking(page):
     page.select_option("#status", "revoked")
     page.fill("#effective_date", "2026-03-01")
     page.fill("#reason", "Quyết định thu hồi giấy phép số 21/QĐ-BNV")
+    page.once("dialog", lambda d: d.accept())  # "Đình chỉ hoặc thu hồi giấy phép?"
     page.click("#status-form button[type=submit]")
     assert page.locator("#licence-status").inner_text() == "Bị thu hồi"
     # Gone from the worker's ranking, listed among the blocked with the reason ...
@@ -179,6 +180,7 @@ def test_counsellor_rejects_a_pair_and_it_leaves_ranking_summary_and_allocation(
     assert title in page.locator("table").first.inner_text()
     page.goto(page.base + "/counsellor/workers/W-CONSENT")
     page.select_option("#to-1", "rejected")
+    page.once("dialog", lambda d: d.accept())  # ending an application asks first
     page.click("#app-1 button[type=submit]")
     page.goto(page.base + "/counsellor/workers/W-CONSENT/matches?top=100")
     assert page.locator("#match-ORD-A1").count() == 0
@@ -207,6 +209,62 @@ def test_counsellor_adds_a_note_and_sees_it_on_the_timeline(page):
     entry = page.locator("#timeline-entries li", has_text="Nhắn Zalo: hẹn nộp hộ chiếu tuần sau")
     assert entry.count() == 1
     assert "Tin nhắn Zalo" in entry.inner_text() and "09/03/2026" in entry.inner_text()
+
+
+def test_destructive_buttons_ask_first_and_a_no_changes_nothing(page):
+    """Erasing a worker asks for a second thought (issue 18): "Hủy" keeps the worker, "OK"
+    erases; moving an application to "Không đạt" asks too, a plain move does not."""
+    sign_in(page, "counsellor")
+    page.goto(page.base + "/privacy/workers/W-PRIVATE")
+    page.fill("input[name=confirm]", "W-PRIVATE")
+    asked: list[str] = []
+
+    def dismiss(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.click("#erase")
+    assert asked and "Không thể hoàn tác" in asked[0]
+    assert page.url.endswith("/privacy/workers/W-PRIVATE")
+    page.once("dialog", lambda d: d.accept())
+    page.click("#erase")
+    page.wait_for_url("**/counsellor/workers")
+    page.fill("#q", "W-PRIVATE")
+    page.click("form.search button[type=submit]")
+    assert page.locator("#workers >> text=Hoàng Thị Mai").count() == 0
+    # a move that ends nothing is not asked about; "Không đạt" is, and "Hủy" leaves the stage
+    page.goto(page.base + "/counsellor/workers/W-CONSENT")
+    page.select_option("#to-1", "rejected")
+    page.once("dialog", lambda d: d.dismiss())
+    page.click("#app-1 button[type=submit]")
+    assert page.locator("#app-1 .badge").inner_text() == "Đã giới thiệu cho doanh nghiệp"
+    page.on("dialog", lambda d: pytest.fail(f"unexpected question: {d.message}"))
+    page.select_option("#to-1", "interviewed")
+    page.click("#app-1 button[type=submit]")
+    assert page.locator("#app-1 .badge").inner_text() == "Đã phỏng vấn"
+
+
+def test_printed_summary_keeps_every_section_on_at_most_two_a4_pages(page):
+    """The print preview (Chromium's PDF) of the summary: nothing is cut off (every match row,
+    the applications and the fee-safety note are laid out, none clipped) on one or two pages."""
+    import re as _re
+
+    sign_in(page, "counsellor")
+    page.goto(page.base + "/counsellor/workers/W-CONSENT/summary")
+    page.emulate_media(media="print")
+    rows = page.locator(".summary-page table tbody tr")
+    assert rows.count() >= 5
+    box = page.locator(".summary-page").bounding_box()
+    for target in [rows.nth(i) for i in range(rows.count())] + [page.locator(".fee-note"), page.locator(".summary-page ul").last]:
+        b = target.bounding_box()
+        assert b is not None and b["height"] > 0
+        assert b["y"] + b["height"] <= box["y"] + box["height"] + 1  # inside the box, which is not clipped
+    overflow = page.evaluate("getComputedStyle(document.querySelector('.summary-page')).overflow")
+    assert overflow == "visible"
+    pdf = page.pdf(format="A4", print_background=False)
+    pages = len(_re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    assert 1 <= pages <= 2, pages
 
 
 def test_counsellor_opens_a_class_enrols_and_records_a_result(page):

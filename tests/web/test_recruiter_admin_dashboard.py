@@ -80,11 +80,11 @@ def test_missing_approval_warns(reca):
 
 
 def test_form_validation_messages(reca):
-    response = _post_order(reca, {**LEGAL, "positions": "", "country": "Japan", "min_age": "40", "max_age": "20"})
+    response = _post_order(reca, {**LEGAL, "positions": "", "country": "Japon", "min_age": "40", "max_age": "20"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert re.search(r'id="e-positions"[^>]*>Bắt buộc nhập', html)
-    assert re.search(r'id="e-country"[^>]*>Cần mã nước 2 chữ cái', html)
+    assert re.search(r'id="e-country"[^>]*>&#39;Japon&#39; không phải mã hay tên một nước', html)  # "Japan" would be read as JP
     assert re.search(r'id="e-max_age"[^>]*>Tuổi tối đa phải lớn hơn', html)
 
 
@@ -147,7 +147,7 @@ def test_revoking_a_licence_removes_its_orders_from_every_ranking(app, admin):
         change = s.scalar(select(LicenceStatusChange).where(LicenceStatusChange.recruiter_id == "REC-A"))
         assert (change.status, change.reason, change.changed_by) == ("revoked", "Quyết định số 15/QĐ-BNV", "admin")
     audit = admin.get("/admin/audit?action=licence_status").get_data(as_text=True)
-    assert "REC-A" in audit and "revoked" in audit
+    assert "REC-A" in audit and "Bị thu hồi" in audit  # the status named, not its code
     # Reinstating brings the orders back.
     assert _change_status(admin, "REC-A", "active", day="2026-03-02", reason="Khôi phục theo QĐ 16").status_code == 302
     assert 'id="match-ORD-A1"' in admin.get("/counsellor/workers/W-CONSENT/matches?top=100").get_data(as_text=True)

@@ -64,7 +64,7 @@ def test_edit_consent_and_matches_shown_enter_the_timeline(app, staff):
 @pytest.mark.parametrize("form, message, english", [
     ({"kind": "call", "body": "  "}, "Hãy ghi nội dung.", "text is empty"),
     ({"kind": "fax", "body": "x"}, "Hãy chọn loại ghi chú", "must be one of note, call"),
-    ({"kind": "call", "body": "x", "day": "20/02/2026"}, "Ngày không hợp lệ", "The &#39;day&#39; must be a date"),
+    ({"kind": "call", "body": "x", "day": "31/02/2026"}, "Ngày không hợp lệ", "The &#39;day&#39; must be a date"),
     ({"kind": "call", "body": "x", "follow_up": "2026-13-01"}, "Ngày không hợp lệ", "The &#39;follow_up&#39; must be a date"),
     ({"kind": "call", "body": "x", "day": "2026-03-03"}, "Ngày ghi chú không được ở tương lai.", "may not be in the future"),
     ({"kind": "call", "body": "x", "day": "2026-02-20", "follow_up": "2026-02-19"}, "không được trước ngày ghi chú",
@@ -78,10 +78,18 @@ def test_bad_note_is_refused_in_vietnamese_first_and_keeps_what_was_typed(app, s
     errors = page[page.index('id="note-errors"'):]
     assert message in errors and english in errors
     assert errors.index(message) < errors.index(english)  # Vietnamese first
-    if form.get("day") == "20/02/2026":
-        assert 'value="20/02/2026"' in page
+    if form.get("day") == "31/02/2026":
+        assert 'value="31/02/2026"' in page
     with get_store(app).session() as s:
         assert s.scalar(select(func.count()).select_from(WorkerNote)) == 0
+
+
+def test_note_days_are_typed_the_vietnamese_way(app, staff):
+    """"20/02/2026" is 20 February (issue 18: a typed dd/mm/yyyy date was refused)."""
+    assert _post(staff, kind="call", body="Gọi lại", day="20/02/2026", follow_up="05/03/2026").status_code == 302
+    with get_store(app).session() as s:
+        note = s.scalars(select(WorkerNote)).one()
+        assert (note.day, note.follow_up) == (dt.date(2026, 2, 20), dt.date(2026, 3, 5))
 
 
 def test_note_needs_csrf(app, staff):
