@@ -14,13 +14,13 @@ from flask import Blueprint, flash, redirect, request, url_for
 from models import AfterDeparture, Application
 from models.entities import utcnow
 from models.enums import EARLY_RETURN_REASONS, RETURN_KINDS
-from models.formatting import parse_date
 from web import pipeline
 from web.audit import record
 from web.auth import current_user, role_required
 from web.db import get_session, today
 from web.errors import Conflict
 from web.i18n import t
+from web.params import form_dates
 
 bp = Blueprint("aftercare", __name__, url_prefix="/counsellor")
 STAFF = ("counsellor", "admin")
@@ -31,13 +31,7 @@ def parse_after(form, departed_on: dt.date | None, day: dt.date) -> tuple[dict, 
     """The after-departure values of a form and the errors by field (Vietnamese, English)."""
     values: dict = {}
     errors: dict[str, tuple[str, str]] = {}
-    for name in ("arrived_on", "contract_end", "returned_on"):
-        raw = (form.get(name) or "").strip()
-        try:
-            values[name] = parse_date(raw) if raw else None
-        except ValueError:
-            values[name] = None
-            errors[name] = ("Cần một ngày dạng NN/TT/NNNN.", "A date as dd/mm/yyyy is expected.")
+    form_dates(form, ("arrived_on", "contract_end", "returned_on"), values, errors)
     for name in ("arrived_on", "returned_on"):
         if values.get(name) and values[name] > day:
             errors[name] = ("Không được là ngày trong tương lai.", "Cannot be in the future.")

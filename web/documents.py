@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session
 
 from models import WorkerDocument
 from models.enums import DOCUMENT_KINDS
-from models.formatting import parse_date
 from web.audit import record
 from web.auth import current_user, role_required
 from web.db import get_session, today
 from web.errors import NotFound
 from web.i18n import t
+from web.params import form_dates
+from web.uploads import FILE_MODE, private_dir
 
 bp = Blueprint("documents", __name__, url_prefix="/counsellor")
 STAFF = ("counsellor", "admin")
@@ -35,15 +36,10 @@ MAX_BYTES = 5 * 1024 * 1024
 # content signature -> (extension, MIME type)
 SIGNATURES = ((b"%PDF-", ".pdf", "application/pdf"), (b"\xff\xd8\xff", ".jpg", "image/jpeg"),
               (b"\x89PNG\r\n\x1a\n", ".png", "image/png"))
-DIR_MODE, FILE_MODE = 0o700, 0o600
 
 
 def document_dir(instance_path: str | os.PathLike) -> Path:
-    d = Path(instance_path) / "documents"
-    d.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    if (d.stat().st_mode & 0o777) != DIR_MODE:
-        d.chmod(DIR_MODE)
-    return d
+    return private_dir(instance_path, "documents")
 
 
 def sniff(data: bytes) -> tuple[str, str] | None:
@@ -63,13 +59,7 @@ def parse_document(form, files) -> tuple[dict, bytes | None, dict[str, tuple[str
         errors["kind"] = ("Hãy chọn loại giấy tờ.", "Choose the kind of document.")
     values["kind"] = kind
     values["number"] = (form.get("number") or "").strip()[:60] or None
-    for name in ("issued_on", "expires_on"):
-        raw = (form.get(name) or "").strip()
-        try:
-            values[name] = parse_date(raw) if raw else None
-        except ValueError:
-            values[name] = None
-            errors[name] = ("Cần một ngày dạng NN/TT/NNNN.", "A date as dd/mm/yyyy is expected.")
+    form_dates(form, ("issued_on", "expires_on"), values, errors)
     if values.get("issued_on") and values["issued_on"] > today():
         errors["issued_on"] = ("Ngày cấp không được ở tương lai.", "The issue date cannot be in the future.")
     if values.get("issued_on") and values.get("expires_on") and values["expires_on"] <= values["issued_on"]:

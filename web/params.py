@@ -70,6 +70,21 @@ def date_arg(name: str, errors: dict, default: dt.date | None = None) -> dt.date
         return default
 
 
+FORM_DATE_ERROR = ("Cần một ngày dạng NN/TT/NNNN.", "A date as dd/mm/yyyy is expected.")
+
+
+def form_dates(form, names, values: dict, errors: dict) -> None:
+    """Read the optional date fields ``names`` of a posted form (dd/mm/yyyy or ISO) into
+    ``values`` (``None`` when empty or unreadable), with :data:`FORM_DATE_ERROR` in ``errors``."""
+    for name in names:
+        raw = (form.get(name) or "").strip()
+        try:
+            values[name] = parse_date(raw) if raw else None
+        except ValueError:
+            values[name] = None
+            errors[name] = FORM_DATE_ERROR
+
+
 def refuse_nul_bytes() -> None:
     """Refuse (400) a query string or form carrying a NUL character: no person types one, and
     PostgreSQL cannot store or compare it (the query would fail with a 500)."""

@@ -28,7 +28,13 @@ FILE_MODE = 0o600
 
 def upload_dir(instance_path: str | os.PathLike) -> Path:
     """The uploads folder, created if needed, readable by the service's user only."""
-    d = Path(instance_path) / "uploads"
+    return private_dir(instance_path, "uploads")
+
+
+def private_dir(instance_path: str | os.PathLike, name: str) -> Path:
+    """A folder of the instance holding personal data (uploads, document scans): created if
+    needed with mode 700, and put back to 700 if someone widened it."""
+    d = Path(instance_path) / name
     d.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     if (d.stat().st_mode & 0o777) != DIR_MODE:
         d.chmod(DIR_MODE)
