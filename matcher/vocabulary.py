@@ -1,7 +1,7 @@
 """The overseas-work vocabulary: occupations and skills in vi/en/ja/ko/de/zh with counsellors' spellings.
 
-The table is packaged reference data, ``models/vocabulary.tsv`` (how it was written and how the
-engine uses it: ``models/VOCABULARY.md``). This module reads it and offers:
+The table is packaged reference data, ``models/resources/vocabulary.tsv`` (how it was written and how the
+engine uses it: ``models/resources/VOCABULARY.md``). This module reads it and offers:
 
 - :meth:`Vocabulary.lookup` - the concepts named in a text, diacritics- and case-insensitive,
   on whole phrases only (token boundaries; Chinese, Japanese and Korean characters count as
@@ -56,7 +56,7 @@ LANGUAGES = ("vi", "en", "ja", "ko", "de", "zh")
 # An entry of at most this many words (folded, whitespace-separated; a run of CJK characters
 # is one word) is "short": it gets the Vietnamese and English names of its concepts appended.
 SHORT_WORDS = 6
-# What a longer text gets appended: the measured choice (models/VOCABULARY.md) is nothing.
+# What a longer text gets appended: the measured choice (models/resources/VOCABULARY.md) is nothing.
 LONG_FIELDS: tuple[str, ...] = ()
 
 _CJK = "\u3005\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30fe\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7a3"
@@ -181,7 +181,7 @@ class Vocabulary:
 
     @classmethod
     def load(cls) -> Vocabulary:
-        """The packaged vocabulary (``models/vocabulary.tsv``), parsed once per process."""
+        """The packaged vocabulary (``models/resources/vocabulary.tsv``), parsed once per process."""
         return _packaged()
 
     # -- lookup -------------------------------------------------------------------------------
@@ -285,7 +285,7 @@ class Vocabulary:
 
 @functools.lru_cache(maxsize=1)
 def _packaged() -> Vocabulary:
-    text = resources.files("models").joinpath("vocabulary.tsv").read_text(encoding="utf-8")
+    text = resources.files("models").joinpath("resources", "vocabulary.tsv").read_text(encoding="utf-8")
     return Vocabulary.from_tsv(text)
 
 

@@ -1,4 +1,4 @@
-"""The overseas-work vocabulary (models/vocabulary.tsv) and its lookup and expansion."""
+"""The overseas-work vocabulary (models/resources/vocabulary.tsv) and its lookup and expansion."""
 
 import unicodedata
 from importlib import resources
@@ -11,7 +11,7 @@ from matcher.vocabulary import COLUMNS, Vocabulary, expand, lookup, training_pai
 
 @pytest.fixture(scope="module")
 def raw_rows():
-    text = resources.files("models").joinpath("vocabulary.tsv").read_text(encoding="utf-8")
+    text = resources.files("models").joinpath("resources", "vocabulary.tsv").read_text(encoding="utf-8")
     lines = text.splitlines()
     return lines[0], [ln.split("\t") for ln in lines[1:] if ln.strip()]
 

@@ -191,11 +191,11 @@ def cmd_index_rebuild(args) -> int:
 
 
 def register_weights(subparsers) -> None:
-    p = subparsers.add_parser("weights", help="scoring weights (versioned under models/weights)")
+    p = subparsers.add_parser("weights", help="scoring weights (versioned under models/resources/weights)")
     sub = p.add_subparsers(dest="weights_command", metavar="ACTION")
     sub.required = True
     f = sub.add_parser("fit", help="learn weights from recorded outcomes and write the next version")
-    f.add_argument("--out", type=Path, help="where to write (default: models/weights/scoring-v<N+1>.json)")
+    f.add_argument("--out", type=Path, help="where to write (default: models/resources/weights/scoring-v<N+1>.json)")
     f.add_argument("--today", help="reference date (YYYY-MM-DD)")
     f.add_argument("--encoder", help="encoder spec overriding the setting")
     f.add_argument("--dry-run", action="store_true", help="report quality, write nothing")
