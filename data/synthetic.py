@@ -587,32 +587,15 @@ def order_classes(order: JobOrder, job: Job) -> list[str]:
     return out
 
 
-def _rule_applies(rule: Any, country: str, programme: str | None, classes: Sequence[str]) -> bool:
-    if rule.markets is not None and ref.market_of(country) not in rule.markets:
-        return False
-    if rule.countries is not None and country not in rule.countries:
-        return False
-    if rule.programmes is not None and (programme or "") not in rule.programmes:
-        return False
-    if rule.occupation_classes is not None and not any(c in rule.occupation_classes for c in classes):
-        return False
-    return True
-
-
 def fee_cap_months(country: str, programme: str | None, months: int, classes: Sequence[str]) -> float:
-    """The smallest service-fee cap, in months of wage, of every rule of models.reference that
-    could apply (and 0 for Japan's SSW, which is free for former interns)."""
-    caps = []
-    for rule in ref.FEE_CAP_RULES:
-        if rule.key == "seafarer" or not _rule_applies(rule, country, programme, classes):
-            continue
-        cap = rule.months_per_12 * months / 12.0
-        if rule.max_months is not None:
-            cap = min(cap, rule.max_months)
-        caps.append(cap)
+    """The service-fee cap, in months of wage, of the one rule of models.reference that applies
+    (``ref.fee_rule_for``, the rule the gates apply), and 0 for Japan's SSW, which is free for
+    former interns."""
     if country == "JP" and programme == "ssw":
-        caps.append(0.0)
-    return min(caps)
+        return 0.0
+    rule = ref.fee_rule_for(country, programme, classes)
+    cap = rule.months_per_12 * months / 12.0
+    return min(cap, rule.max_months) if rule.max_months is not None else cap
 
 
 def general_fee_cap_months(months: int) -> float:
@@ -621,15 +604,9 @@ def general_fee_cap_months(months: int) -> float:
 
 
 def deposit_cap_vnd(country: str, classes: Sequence[str]) -> float:
-    caps = []
-    for rule in ref.DEPOSIT_RULES:
-        if rule.markets is not None and ref.market_of(country) not in rule.markets:
-            continue
-        if rule.occupation_classes is not None and not any(c in rule.occupation_classes for c in classes):
-            continue
-        caps.append(rule.cap_vnd if rule.cap_vnd is not None
-                    else ref.AIR_FARE_VND.get(country, ref.DEFAULT_AIR_FARE_VND))
-    return min(caps) if caps else 0.0
+    """The deposit cap of the one rule that applies (``ref.deposit_rule_for``, as the gates)."""
+    rule = ref.deposit_rule_for(country, classes)
+    return rule.cap_vnd if rule.cap_vnd is not None else ref.AIR_FARE_VND.get(country, ref.DEFAULT_AIR_FARE_VND)
 
 
 def _flag_words(text: str) -> list[str]:

@@ -509,7 +509,7 @@ def blocked_trends(
     (approval date, else when recorded) and its legal "block" reasons (not merely closed or
     full) counted by month and reason, and by enterprise. Returns ``{"by_month_reason":
     [(month, code, orders)], "by_enterprise": [(name, orders)], "total": n}``."""
-    from matcher.ranker import NOT_OPEN_CODES
+    from matcher.rules import NOT_OPEN_CODES
 
     orders = list(orders)
     recs = {r.recruiter_id: r for r in recruiters}

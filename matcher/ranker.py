@@ -39,9 +39,6 @@ from models.reference import DEFAULT_RATES
 
 log = logging.getLogger(__name__)
 
-# Reasons that only say an order is not open now (not a violation of the law): such orders are
-# left out of rankings but not listed among the blocked ones.
-NOT_OPEN_CODES = frozenset({"order_closed", "order_draft", "deadline_passed", "no_places_left"})
 # Fusion of the dense and lexical signals (z-scores against background pairs). The lexical
 # share is the one chosen for the encoder on development tasks (O*NET dev split, ESCO labels;
 # matcher.similarity.lexical_weight_for), so the engine and the benchmarks' "engine" system use
@@ -470,7 +467,7 @@ class Engine:
         law blocks it (only those reasons); ``("not_open", reasons)`` when it is only closed,
         a draft, past its deadline or full. The one classification every order list shows."""
         blocks = [r for r in self.order_reasons(order_id, today) if r.severity == "block"]
-        illegal = [r for r in blocks if r.code not in NOT_OPEN_CODES]
+        illegal = [r for r in blocks if r.code not in rules.NOT_OPEN_CODES]
         if illegal:
             return "blocked", illegal
         return ("not_open", blocks) if blocks else ("open", [])

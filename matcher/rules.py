@@ -30,9 +30,7 @@ from models.languages import Certificate, CertificateError, parse_requirement
 from models.reference import (
     AIR_FARE_VND,
     DEFAULT_AIR_FARE_VND,
-    DEPOSIT_RULES,
     EPS_KEYWORDS,
-    FEE_CAP_RULES,
     LURE_KEYWORDS,
     MIN_WAGES,
     OCCUPATION_CLASS_KEYWORDS,
@@ -43,10 +41,11 @@ from models.reference import (
     SEASONAL_KEYWORDS,
     SUSPICIOUS_WAGE_FACTOR,
     TYPICAL_WAGES,
-    DepositRule,
     FeeCapRule,
     WageFloor,
     cite,
+    deposit_rule_for,
+    fee_rule_for,
     market_of,
     merged_rates,
 )
@@ -129,6 +128,10 @@ REASON_CODES: Mapping[str, Severity] = {
     "pair_closed": "fail",
     "early_returns": "warn",
 }
+
+# Reasons that only say an order is not open now (not a violation of the law): such orders are
+# left out of rankings but not listed among the blocked ones. Every "legal but closed" test reads this.
+NOT_OPEN_CODES = frozenset({"order_closed", "order_draft", "deadline_passed", "no_places_left"})
 
 
 @dataclass(frozen=True)
@@ -294,23 +297,6 @@ class FeeCap:
     en: str
 
 
-def _fee_rule(order: JobOrder, classes: frozenset[str]) -> FeeCapRule:
-    market = market_of(order.country)
-    country = (order.country or "").strip().upper()
-    programme = (order.programme or "").strip().lower()
-    for rule in FEE_CAP_RULES:
-        if rule.markets is not None and market not in rule.markets:
-            continue
-        if rule.countries is not None and country not in rule.countries:
-            continue
-        if rule.occupation_classes is not None and not (rule.occupation_classes & classes):
-            continue
-        if rule.programmes is not None and programme not in rule.programmes:
-            continue
-        return rule
-    raise AssertionError("FEE_CAP_RULES ends with a rule that always applies")  # pragma: no cover
-
-
 def fee_cap(order: JobOrder, rates: Mapping[str, float] | None = None) -> FeeCap:
     """The legal ceiling of the service fee the worker may pay for ``order``.
 
@@ -320,7 +306,7 @@ def fee_cap(order: JobOrder, rates: Mapping[str, float] | None = None) -> FeeCap
     """
     rates = merged_rates(rates)
     triggers = occupation_class_triggers(order)
-    rule = _fee_rule(order, frozenset(triggers))
+    rule = fee_rule_for(order.country, order.programme, triggers)
     if rule.occupation_classes:
         # the route or occupation that set this cap, and the words that named it
         words = sorted(triggers[c] for c in rule.occupation_classes & set(triggers))
@@ -357,17 +343,6 @@ def fee_cap_vnd(order: JobOrder, rates: Mapping[str, float] | None = None) -> tu
     """``(cap in VND or None, English explanation)``; see :func:`fee_cap` for the Vietnamese one."""
     fc = fee_cap(order, rates)
     return fc.cap_vnd, fc.en
-
-
-def _deposit_rule(order: JobOrder, classes: frozenset[str]) -> DepositRule:
-    market = market_of(order.country)
-    for rule in DEPOSIT_RULES:
-        if rule.markets is not None and market not in rule.markets:
-            continue
-        if rule.occupation_classes is not None and not (rule.occupation_classes & classes):
-            continue
-        return rule
-    raise AssertionError("DEPOSIT_RULES ends with a rule that always applies")  # pragma: no cover
 
 
 def _wage_floor(order: JobOrder, classes: frozenset[str]) -> WageFloor | None:
@@ -509,7 +484,7 @@ def _money_reasons(order: JobOrder, rates: Mapping[str, float], classes: frozens
     # Deposit cap [L69 Art 25(5)], [D112 App II]
     deposit = order.deposit_vnd or 0.0
     if deposit > 0:
-        rule = _deposit_rule(order, classes)
+        rule = deposit_rule_for(order.country, classes)
         if rule.cap_vnd is None:
             fare = AIR_FARE_VND.get((order.country or "").upper(), DEFAULT_AIR_FARE_VND)
             if deposit > fare:

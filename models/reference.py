@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+from typing import Iterable, Mapping
 
 __all__ = [
     "AIR_FARE_AS_OF",
@@ -310,6 +310,40 @@ DEPOSIT_RULES: tuple[DepositRule, ...] = (
                 "tối đa bằng giá một lượt vé máy bay hạng phổ thông về Việt Nam",
                 "at most one economy air fare back to Vietnam"),
 )
+
+def fee_rule_for(country: str | None, programme: str | None, classes: Iterable[str]) -> FeeCapRule:
+    """The one service-fee rule that applies (the first of :data:`FEE_CAP_RULES` whose market,
+    country, programme and occupation classes match; the last rule always does). The gates
+    (``matcher.rules.fee_cap``) and the synthetic data both ask this function."""
+    market = market_of(country)
+    country = (country or "").strip().upper()
+    programme = (programme or "").strip().lower()
+    classes = frozenset(classes)
+    for rule in FEE_CAP_RULES:
+        if rule.markets is not None and market not in rule.markets:
+            continue
+        if rule.countries is not None and country not in rule.countries:
+            continue
+        if rule.occupation_classes is not None and not (rule.occupation_classes & classes):
+            continue
+        if rule.programmes is not None and programme not in rule.programmes:
+            continue
+        return rule
+    raise AssertionError("FEE_CAP_RULES ends with a rule that always applies")  # pragma: no cover
+
+
+def deposit_rule_for(country: str | None, classes: Iterable[str]) -> DepositRule:
+    """The one deposit rule that applies (the first of :data:`DEPOSIT_RULES` that matches)."""
+    market = market_of(country)
+    classes = frozenset(classes)
+    for rule in DEPOSIT_RULES:
+        if rule.markets is not None and market not in rule.markets:
+            continue
+        if rule.occupation_classes is not None and not (rule.occupation_classes & classes):
+            continue
+        return rule
+    raise AssertionError("DEPOSIT_RULES ends with a rule that always applies")  # pragma: no cover
+
 
 # Approximate one-way economy fares to Hanoi, VND (not law: an estimate from published fares,
 # for the "other markets" deposit cap only). Administrators may override.

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from matcher.rules import NOT_OPEN_CODES
 from models import AfterDeparture, Application, ExchangeRate, JobOrder, Recruiter, StageEvent, Worker, formatting
 
 TARGET_DEPARTURES = 150  # a year [Plan 1244/KH-UBND]
 TARGET_BASIC_SHARE = 1.00
 TARGET_ADVANCED_SHARE = 0.15
-NOT_OPEN_CODES = frozenset({"order_closed", "order_draft", "deadline_passed", "no_places_left"})
 
 # Short names of the blocking reasons (matcher.rules.REASON_CODES) for the tables.
 REASON_LABELS: dict[str, tuple[str, str]] = {
