@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import AfterDeparture, Application, AuditEvent, JobOrder, Recruiter, Worker
+from models import AfterDeparture, Application, AuditEvent, ExchangeRate, JobOrder, Recruiter, Worker
 from models.text import fold
 
 # --------------------------------------------------------------------------------------
@@ -167,6 +167,12 @@ def duplicate_national_ids(session: Session) -> dict[str, list[str]]:
 
 # --------------------------------------------------------------------------------------
 # Snapshot for the engine
+
+
+def exchange_rates(session: Session) -> dict[str, float]:
+    """The administrator's exchange-rate table, VND per unit by currency code (the gates lay it
+    over the packaged defaults, ``models.reference.merged_rates``). The one reader of the table."""
+    return {r.currency: r.vnd_per_unit for r in session.scalars(select(ExchangeRate))}
 
 
 def snapshot(session: Session) -> tuple[list[Recruiter], list[JobOrder], list[Worker]]:

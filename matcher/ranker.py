@@ -70,11 +70,12 @@ class Match:
     _ctx: tuple | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
+        """The match as JSON (the API and ``matcher match --json`` both write this)."""
         return {
             "item_id": self.item_id,
-            "score": round(self.score, 4),
-            "features": {k: round(v, 4) for k, v in self.features.items()},
-            "contributions": {k: round(v, 4) for k, v in self.contributions.items()},
+            "score": round(float(self.score), 6),
+            "features": {k: round(float(v), 6) for k, v in self.features.items()},
+            "contributions": {k: round(float(v), 6) for k, v in self.contributions.items()},
             "gaps": [reason_dict(r) for r in self.gaps],
             "warnings": [reason_dict(r) for r in self.warnings],
             "reasons": [{"feature": e.feature, "vi": e.vi, "en": e.en} for e in self.reasons],

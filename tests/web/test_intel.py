@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from data import history as history_mod
 from data.synthetic import generate
 from matcher import rules
+from data.repo import exchange_rates
 from models import JobOrder, Recruiter, Worker
 from web.services import reports, stats
 from web.views.db import get_store
@@ -48,7 +49,7 @@ def brute_force(s, day):
     """worker x legal open order, rules.worker_gates directly: key -> worker -> orders."""
     recruiters = s.scalars(select(Recruiter).options(selectinload(Recruiter.status_history))).all()
     orders = s.scalars(select(JobOrder).options(selectinload(JobOrder.recruiter))).all()
-    rates = reports.rates(s)
+    rates = exchange_rates(s)
     dups = rules.find_duplicate_codes(recruiters, orders)
     open_ = [o for o in orders if o.places_left > 0 and not any(
         r.severity == "block" for r in rules.order_gates(o, o.recruiter, day, rates, duplicates=dups))]

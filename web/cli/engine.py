@@ -162,7 +162,7 @@ def cmd_index_rebuild(args) -> int:
     from matcher.encoder import load_encoder
     from matcher.ranker import Engine
     from data.repo import snapshot
-    from web.services.building import exchange_rates
+    from data.repo import exchange_rates
 
     settings = settings_from(args)
     spec = args.encoder or settings["encoder"]

@@ -13,22 +13,15 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.repo import enterprise_returns, pair_outcomes, snapshot
+from data.repo import enterprise_returns, exchange_rates, pair_outcomes, snapshot
 from data.vectorfile import index_dir, load_index_blobs, load_vectors_or_empty, save_vectors
 from matcher.encoder import load_encoder
 from matcher.outcomes import Outcomes
 from matcher.ranker import Engine
-from models import ExchangeRate
 
 log = logging.getLogger(__name__)
-
-
-def exchange_rates(s: Session) -> dict[str, float]:
-    """The administrator's exchange-rate table (VND per unit), over the packaged defaults."""
-    return {r.currency: r.vnd_per_unit for r in s.scalars(select(ExchangeRate))}
 
 
 def load_outcomes(s: Session) -> Outcomes:

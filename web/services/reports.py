@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from matcher import insights
 from models import labels, reference
-from models import Application, ExchangeRate, JobOrder, Recruiter, StageEvent, Worker, is_active_worker
+from data.repo import exchange_rates
+from models import Application, JobOrder, Recruiter, StageEvent, Worker, is_active_worker
 from web.services import stats
 
 DIMENSIONS: tuple[tuple[str, str, str], ...] = (
@@ -34,11 +35,6 @@ DIMENSIONS: tuple[tuple[str, str, str], ...] = (
 
 # ---------------------------------------------------------------------------------------------
 # loaders
-
-
-def rates(s: Session) -> dict[str, float]:
-    """The administrator's exchange-rate table (VND per unit)."""
-    return {r.currency: r.vnd_per_unit for r in s.scalars(select(ExchangeRate))}
 
 
 def load_orders(s: Session) -> tuple[list[Recruiter], list[JobOrder]]:
@@ -60,7 +56,7 @@ def load_workers(s: Session, ids: Iterable[str] | None = None) -> list[Worker]:
 def training_needs(s: Session, day: dt.date) -> insights.TrainingNeeds:
     """Training needs of the active workers against the legal open orders on ``day``."""
     recruiters, orders = load_orders(s)
-    open_ = insights.open_orders(orders, recruiters, day, rates(s))
+    open_ = insights.open_orders(orders, recruiters, day, exchange_rates(s))
     workers = [w for w in load_workers(s) if is_active_worker(w)]
     return insights.training_needs(workers, open_, day)
 
@@ -77,7 +73,7 @@ def forecast(s: Session, day: dt.date, level: float = 0.8, draws: int = 4000) ->
 
 def market_trends(s: Session, start: dt.date, end: dt.date) -> dict[str, Any]:
     recruiters, orders = load_orders(s)
-    table = rates(s)
+    table = exchange_rates(s)
     return {
         "by_country": insights.order_trends(orders, table, "country", start, end),
         "by_programme": insights.order_trends(orders, table, "programme", start, end),

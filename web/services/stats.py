@@ -16,7 +16,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher.rules import NOT_OPEN_CODES
-from models import AfterDeparture, Application, ExchangeRate, JobOrder, Recruiter, StageEvent, Worker, formatting
+from data.repo import exchange_rates
+from models import AfterDeparture, Application, JobOrder, Recruiter, StageEvent, Worker, formatting
 
 TARGET_DEPARTURES = 150  # a year [Plan 1244/KH-UBND]
 TARGET_BASIC_SHARE = 1.00
@@ -205,7 +206,7 @@ def _gates(s: Session, day: dt.date, orders: list[JobOrder]) -> dict[str, list]:
     """Blocking reasons per order on ``day`` (the same gates the engine applies)."""
     from matcher import rules
 
-    rates = {r.currency: r.vnd_per_unit for r in s.scalars(select(ExchangeRate))}
+    rates = exchange_rates(s)
     recruiters = s.scalars(select(Recruiter).options(selectinload(Recruiter.status_history))).all()
     duplicates = rules.find_duplicate_codes(recruiters, s.scalars(select(JobOrder)).all())
     return {

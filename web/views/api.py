@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from matcher.ranker import reason_dict
 from models import Application, JobOrder, Worker
 from models.enums import PROGRAMMES
 from web.services import pipeline
@@ -39,24 +40,15 @@ STAFF = ("admin", "counsellor")
 # ----------------------------------------------------------------------------- serialisers
 
 
-def reason_json(r) -> dict:
-    return {"code": r.code, "severity": r.severity, "vi": r.vi, "en": r.en}
+reason_json = reason_dict
 
 
 def match_json(m) -> dict:
-    return {
-        "item_id": m.item_id,
-        "score": round(float(m.score), 6),
-        "features": {k: round(float(v), 6) for k, v in m.features.items()},
-        "contributions": {k: round(float(v), 6) for k, v in m.contributions.items()},
-        "gaps": [reason_json(r) for r in m.gaps],
-        "warnings": [reason_json(r) for r in getattr(m, "warnings", [])],
-        "reasons": [{"feature": e.feature, "vi": e.vi, "en": e.en} for e in m.reasons],
-    }
+    return m.to_dict()
 
 
 def blocked_json(b) -> dict:
-    return {"item_id": b.item_id, "reasons": [reason_json(r) for r in b.reasons]}
+    return b.to_dict()
 
 
 INELIGIBLE_PAGE = 50
