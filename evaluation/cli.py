@@ -65,11 +65,12 @@ def format_table(rows: list[dict]) -> str:
 
 
 def run_benchmark(args: argparse.Namespace) -> int:
+    from evaluation import model_cache
     from matcher.encoder import load_encoder
 
     module = benchmarks.get(args.name)
     t0 = time.perf_counter()
-    encoder = EncodeCache(load_encoder(args.encoder, threads=args.threads),
+    encoder = EncodeCache(load_encoder(args.encoder, threads=args.threads, cache_dir=model_cache()),
                           progress_over=None if args.no_progress else 2000)
     options = {k: getattr(args, k) for k in ("queries", "corpus", "qrels", "groups") if getattr(args, k, None)}
     rows = module.run(args.data, encoder, args.systems, limit=args.limit, progress=not args.no_progress, **options)

