@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -19,7 +20,36 @@ from models import Base
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BASELINE = "0001_baseline"  # the schema of the last version without migrations (create_all)
+VERSION_TABLE = "alembic_version"
+
+
+def alembic_config(connection):
+    """The Alembic configuration of the store, built in code (no alembic.ini): the scripts in
+    ``data/migrations`` run on ``connection``."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest revision of ``data/migrations/versions`` (one head: a branch is an error)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is stamped with; None when it has no alembic_version table."""
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 def make_engine(url: str) -> Engine:
@@ -62,13 +92,41 @@ class Store:
         return self.engine.dialect.name == "sqlite"
 
     def init_schema(self) -> list[str]:
-        """Create missing tables and add the columns and indexes a newer version declares to the
-        tables of an older database (idempotent); returns what was created ("table" or
-        "table.column"). Alembic revisions are the planned replacement (README, Layout)."""
-        existing = set(inspect(self.engine).get_table_names())
-        Base.metadata.create_all(self.engine)
-        created = sorted(set(Base.metadata.tables) - existing)
-        return created + self._add_missing_columns(existing)
+        """Bring the database to the newest schema (idempotent); returns what was created or
+        applied ("table", "table.column", "revision <id>").
+
+        - a database with an ``alembic_version`` table, or an empty one: ``alembic upgrade head``;
+        - a database created before migrations existed (tables, no ``alembic_version``): the
+          missing tables, columns and indexes are added as before, the database then equals the
+          models' schema, which is the head revision's (tests/test_migrations.py checks that they
+          agree), so it is stamped at head.
+        """
+        from alembic import command
+        from sqlalchemy import text
+
+        insp = inspect(self.engine)
+        existing = set(insp.get_table_names())
+        legacy = bool(existing & set(Base.metadata.tables)) and VERSION_TABLE not in existing
+        if legacy:
+            Base.metadata.create_all(self.engine)
+            done = sorted(set(Base.metadata.tables) - existing) + self._add_missing_columns(existing)
+            with self.engine.begin() as conn:
+                command.stamp(alembic_config(conn), "head")
+            log.info("database without migrations brought to the models' schema and stamped %s", head_revision())
+            return done + [f"revision {head_revision()} (stamped)"]
+        before = current_revision(self.engine) if VERSION_TABLE in existing else None
+        if before is not None and not existing & set(Base.metadata.tables):
+            # a stamp left behind by dropping the tables alone: the database is empty
+            with self.engine.begin() as conn:
+                conn.execute(text(f"DROP TABLE {VERSION_TABLE}"))
+            before = None
+        head = head_revision()
+        if before == head:
+            return []
+        with self.engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        created = sorted(set(inspect(self.engine).get_table_names()) - existing - {VERSION_TABLE})
+        return created + [f"revision {head}" + (f" (from {before})" if before else "")]
 
     def _add_missing_columns(self, tables: set[str]) -> list[str]:
         """``ALTER TABLE ... ADD COLUMN`` for every declared column an existing table lacks
@@ -106,12 +164,23 @@ class Store:
         return added
 
     def drop_all(self) -> None:
+        """Drop every table, the migration stamp included."""
+        from sqlalchemy import text
+
         Base.metadata.drop_all(self.engine)
+        with self.engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {VERSION_TABLE}"))
 
     def reset(self) -> None:
-        """Drop and recreate every table (used by ``matcher demo`` and tests)."""
+        """Drop and recreate every table, stamped at the head revision (used by ``matcher demo``
+        and tests). ``create_all`` equals the head's schema (tests/test_migrations.py) and is
+        much faster than replaying every revision."""
+        from alembic import command
+
         self.drop_all()
         Base.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            command.stamp(alembic_config(conn), "head")
 
     @contextmanager
     def session(self) -> Iterator[Session]:
