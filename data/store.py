@@ -32,6 +32,7 @@ def alembic_config(connection):
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("file_template", "%%(rev)s")  # versions/<revision id>.py
     cfg.attributes["connection"] = connection
     return cfg
 
