@@ -1,4 +1,5 @@
-"""Administrator pages: enterprises and their licence status, users, the audit log."""
+"""Administrator pages: enterprises and their licence status, users, the audit log, the scoring
+weights versions."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from models.enums import LICENCE_STATUSES, ROLES
 from web import sessions
 from web.audit import detail_items, record
 from web.auth import AuthError, create_user, current_user, require_form_version, reset_user_password, role_required
-from web.db import get_session, today
+from web.db import get_session, settings, today
 from web.engine import get_engine
 from web.errors import BadRequest, Conflict, NotFound
 from web.forms import RecruiterForm
@@ -373,3 +374,54 @@ def audit():
         ),
         422 if errors else 200,
     )
+
+
+# ----------------------------------------------------------------------------- scoring weights
+
+
+def _weights_page(error: str | None = None, status: int = 200):
+    from matcher.scoring import FEATURE_LABELS, WeightsError
+    from web.weights import in_use, list_versions
+
+    cfg = settings()
+    try:
+        chosen = in_use(cfg)
+    except WeightsError as exc:
+        chosen, error = None, error or str(exc)
+    versions = list_versions(cfg["instance_path"])
+    names = {v.name for v in versions}
+    if chosen is not None and chosen.name not in names:
+        error = error or t(f"Phiên bản đang chọn {chosen.name!r} không còn.", f"The chosen version {chosen.name!r} is gone.")
+    return (
+        render_template("admin/weights.html", versions=versions, chosen=chosen, setting=cfg.get("scoring_weights"),
+                        feature_labels=FEATURE_LABELS, error=error),
+        status,
+    )
+
+
+@bp.route("/weights")
+@role_required("admin")
+def weights():
+    """The scoring weights versions (packaged and fitted), the one in use, and a switch."""
+    return _weights_page()
+
+
+@bp.route("/weights/use", methods=["POST"])
+@role_required("admin")
+def use_weights():
+    """Switch every later ranking to another version (a rollback too); audited."""
+    from matcher.scoring import WeightsError
+    from web.weights import use_version
+
+    name = (request.form.get("name") or "").strip()
+    if not name:
+        raise BadRequest("Thiếu tên phiên bản trọng số «name».", "The weights version 'name' is missing.")
+    try:
+        previous, name = use_version(settings(), name, by=current_user().username)
+    except WeightsError as exc:
+        return _weights_page(error=str(exc), status=422)
+    record("weights_use", "scoring_weights", name, previous=previous)
+    get_session().commit()
+    flash(t(f"Từ lần xếp hạng tiếp theo dùng trọng số {name} (trước đó {previous}).",
+            f"Rankings now use the weights {name} (was {previous})."))
+    return redirect(url_for("admin.weights"))
