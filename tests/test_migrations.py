@@ -105,3 +105,33 @@ def test_a_stamp_left_without_tables_builds_the_schema_again(store):
     created = store.init_schema()
     assert set(Base.metadata.tables) <= set(created)
     assert inspect(store.engine).has_table("workers")
+
+
+def test_processes_starting_at_once_migrate_once(store, db_url):
+    """Two stores in two threads initialise one empty database at the same time (separate
+    processes are serialised the same way on PostgreSQL by the advisory lock): both succeed, one
+    migrates, the other finds it done, and the database ends at the head with one stamp."""
+    import threading
+
+    _empty(store)
+    results, errors = [], []
+
+    def start():
+        st = Store(db_url)
+        try:
+            results.append(st.init_schema())
+        except Exception as exc:  # noqa: BLE001 - the assertion below names it
+            errors.append(exc)
+        finally:
+            st.dispose()
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    assert sum(1 for r in results if r) == 1 and [] in results  # one migrated, the other found it done
+    with store.engine.connect() as conn:
+        assert conn.execute(text(f"SELECT count(*) FROM {VERSION_TABLE}")).scalar() == 1
+    assert current_revision(store.engine) == head_revision()
