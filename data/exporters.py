@@ -43,7 +43,7 @@ def natural_key(text: str) -> tuple:
 
 def _load(session: Session, spec: TableSpec) -> list[Any]:
     stmt = select(spec.entity)
-    if spec.entity is Worker:  # a duplicate merged into another profile is not exported (web.merge)
+    if spec.entity is Worker:  # a duplicate merged into another profile is not exported (web.services.merge)
         stmt = stmt.options(selectinload(Worker.certificates)).where(Worker.merged_into.is_(None))
     objs = list(session.scalars(stmt))
     return sorted(objs, key=lambda o: natural_key(getattr(o, spec.id_column)))

@@ -21,6 +21,7 @@ from models.entities import (
     WorkerDocument,
     WorkerNote,
     is_active_worker,
+    is_priority_worker,
 )
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "WorkerDocument",
     "WorkerNote",
     "is_active_worker",
+    "is_priority_worker",
 ]

@@ -168,7 +168,7 @@ class Worker(Base):
     One person, one profile: ``national_id`` (CCCĐ) is unique among the profiles not merged
     into another (a partial unique index; checked with a clear message before every write by
     ``data.repo.national_id_holders``). A duplicate profile found later is merged
-    (``web.merge``): it stays, marked ``merged_into`` the kept profile, out of every ranking,
+    (``web.services.merge``): it stays, marked ``merged_into`` the kept profile, out of every ranking,
     allocation, list and export (:func:`is_active_worker`, :meth:`in_pool`).
     ``search_text`` is derived on every write (:func:`worker_search_text`) for the search.
     """
@@ -245,6 +245,14 @@ def is_active_worker(worker: Any) -> bool:
     statistics): not deactivated and not merged into another profile. Duck-typed, so the
     engine's plain test objects without these attributes count as active."""
     return getattr(worker, "active", True) is not False and getattr(worker, "merged_into", None) is None
+
+
+def is_priority_worker(worker: Any) -> bool:
+    """The one definition of the priority group a cohort's allocation may reserve a share for
+    (Plan 1244/KH-UBND): a worker from an especially disadvantaged commune or a poor or near-poor
+    household. Duck-typed like :func:`is_active_worker`."""
+    return bool(getattr(worker, "disadvantaged_commune", None)) or getattr(worker, "household", None) in (
+        "poor", "near_poor")
 
 
 def worker_search_text(worker_id: str | None, full_name: str | None, commune: str | None, phone: str | None,
@@ -385,15 +393,15 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     api_token_hash: Mapped[str | None] = mapped_column(String(128), index=True)
     # When the API token stops working (setting token_lifetime_days). None only for a token
-    # issued before tokens expired: its first use gives it the lifetime (web.auth).
+    # issued before tokens expired: its first use gives it the lifetime (web.views.auth).
     api_token_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    # Its last accepted use, written at most once a minute (web.auth.TOKEN_TOUCH_SECONDS).
+    # Its last accepted use, written at most once a minute (web.views.auth.TOKEN_TOUCH_SECONDS).
     api_token_last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class UserSession(Base):
-    """One signed-in browser session, kept on the server (web.sessions). The cookie carries only
+    """One signed-in browser session, kept on the server (web.views.sessions). The cookie carries only
     a random id; the table stores its SHA-256, so a copy of the table cannot be replayed. A
     session ends at ``expires_at`` (absolute, never extended), after an idle time, or when
     revoked (logout, password change or reset, deactivation)."""

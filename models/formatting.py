@@ -106,3 +106,20 @@ def parse_date(text: str | dt.date | None) -> dt.date | None:
         except ValueError:
             continue
     raise ValueError(f"not a date (dd/mm/yyyy or yyyy-mm-dd): {s!r}")
+
+
+# Dates a person may ask for: wide enough for any birth date or report period, narrow enough that
+# adding a day or a year never overflows (``9999-12-31`` + 1 day would).
+MIN_DAY = dt.date(1900, 1, 1)
+MAX_DAY = dt.date(2100, 12, 31)
+
+
+def parse_day(raw: str) -> dt.date:
+    """A typed date (:func:`models.formatting.parse_date`: dd/mm/yyyy or ISO) within
+    MIN_DAY..MAX_DAY; ValueError otherwise."""
+    day = parse_date(raw)
+    if day is None:
+        raise ValueError("empty date")
+    if not MIN_DAY <= day <= MAX_DAY:
+        raise ValueError(f"{raw!r} is outside {MIN_DAY}..{MAX_DAY}")
+    return day

@@ -3,7 +3,7 @@ people type back.
 
 FORMAT.md's codes (``JP``, ``female``, ``upper_secondary``, ``titp``, ``view_candidates``...)
 are what is stored and exported; a person reads a name instead, Vietnamese first, English
-second. Each vocabulary is one :class:`Vocabulary` here, used by the web pages (``web.i18n``),
+second. Each vocabulary is one :class:`Vocabulary` here, used by the web pages (``web.views.i18n``),
 the engine's sentences (``matcher``), the workbooks and the importers (``data.formats``), so a
 name is written once.
 
@@ -300,7 +300,7 @@ NOTE_KINDS = _vocab("note_kind", enums.NOTE_KINDS, {
     "other": ("Liên hệ khác", "Other contact"),
 })
 
-# Every action written to the audit log (web.audit.record, data.repo.audit, the importer).
+# Every action written to the audit log (web.views.audit.record, data.repo.audit, the importer).
 AUDIT_ACTIONS = _vocab("audit_action", (), {
     "login": ("Đăng nhập", "Signed in"),
     "login_failed": ("Đăng nhập không thành công", "Failed sign-in"),

@@ -113,7 +113,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "americas": ("US", "CA", "MX", "BR", "AR", "CL", "CO", "PE", "UY", "PY", "BO", "EC", "VE", "PA", "CR", "CU", "DO"),
 }
 # The main working language of each destination (ISO 639-1): what a training course must teach
-# to count as the market's language (web.stats), and what the engine assumes when an order
+# to count as the market's language (web.services.stats), and what the engine assumes when an order
 # names no language (matcher.languages.language_of_country).
 LANGUAGE_OF_COUNTRY: Mapping[str, str] = MappingProxyType({
     "JP": "ja", "KR": "ko", "TW": "zh", "CN": "zh", "MO": "zh", "HK": "zh", "SG": "en",

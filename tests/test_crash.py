@@ -124,7 +124,7 @@ def _app(db_url, instance, reset):
 
 
 def _first_use(app):
-    from web.engine import get_engine
+    from web.views.engine import get_engine
 
     with app.test_request_context("/api/orders"):
         holder = get_engine()
@@ -135,7 +135,7 @@ def _first_use(app):
 @pytest.mark.parametrize("damage", ["lost", "truncated", "corrupt", "other_version", "other_encoder"])
 def test_damaged_vector_cache_is_rebuilt_at_start_up(db_url, tmp_path, damage):
     from data.vectorfile import index_dir, load_vectors
-    from web.db import get_store
+    from web.views.db import get_store
 
     instance = tmp_path / "instance"
     app = _app(db_url, instance, reset=True)

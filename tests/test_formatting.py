@@ -69,7 +69,7 @@ def test_the_real_date_of_the_gates_is_cao_bangs(monkeypatch):
 
 
 def test_report_periods_are_cao_bang_days():
-    from web.stats import Period
+    from web.services.stats import Period
 
     p = Period(dt.date(2026, 12, 1), dt.date(2026, 12, 31))
     assert (p.start_dt, p.end_dt) == (dt.datetime(2026, 11, 30, 17, 0), dt.datetime(2026, 12, 31, 17, 0))

@@ -39,7 +39,7 @@ def test_every_code_has_two_names(vocab, codes):
 
 def test_every_audited_action_has_a_name():
     """Scan the code for the actions it writes to the audit log: each one is named."""
-    pattern = re.compile(r'(?:\brecord|\baudit)\(\s*(?:[\w.()]+\s*,\s*){0,2}f?"([a-z_{}]+)"')
+    pattern = re.compile(r'(?:(?:\brecord|\baudit)\(\s*(?:[\w.()]+\s*,\s*){0,2}|\b_audit\(\s*(?:[\w.()]+\s*,\s*){3})f?"([a-z_{}]+)"')
     found: set[str] = set()
     for package in ("web", "data"):
         for path in (ROOT / package).rglob("*.py"):
@@ -75,7 +75,7 @@ def test_every_allocation_method_has_a_name():
 
 
 def test_every_audited_record_type_has_a_name():
-    pattern = re.compile(r'(?:\brecord|\baudit)\(\s*(?:[\w.()]+\s*,\s*){0,2}f?"[a-z_{}]+"\s*(?:if [^,]+)?,\s*"([a-z_]+)"')
+    pattern = re.compile(r'(?:(?:\brecord|\baudit)\(\s*(?:[\w.()]+\s*,\s*){0,2}|\b_audit\(\s*(?:[\w.()]+\s*,\s*){3})f?"[a-z_{}]+"\s*(?:if [^,]+)?,\s*"([a-z_]+)"')
     found: set[str] = set()
     for package in ("web", "data"):
         for path in (ROOT / package).rglob("*.py"):

@@ -29,8 +29,8 @@ print("REPORT " + json.dumps({"heavy": [m for m in %r if m in sys.modules], "rss
 _WEB = """
 import sys
 from web import create_app
-from web.engine import get_engine
-from web.db import get_store
+from web.views.engine import get_engine
+from web.views.db import get_store
 app = create_app({"instance_path": sys.argv[1], "database_url": sys.argv[2], "secret_key": "lean-test"})
 with app.app_context():
     engine = get_engine(app).get()

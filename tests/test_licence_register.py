@@ -11,7 +11,7 @@ from sqlalchemy import select
 from data.store import Store
 from models import AuditEvent, Recruiter
 from web.cli import main
-from web.licences import look_alike, read_register, same_name
+from web.services.licences import look_alike, read_register, same_name
 
 DAY = dt.date(2026, 11, 26)
 

@@ -60,8 +60,8 @@ def seeded_app_db(db_url, tmp_path):
     from webtesting import make_app
 
     from models import Worker
-    from web.auth import issue_token
-    from web.db import get_store
+    from web.services.accounts import issue_token
+    from web.views.db import get_store
 
     app = make_app(db_url, tmp_path)
     store = get_store(app)
@@ -200,8 +200,8 @@ def test_concurrent_wrong_passwords_on_two_workers_stay_within_the_lockout(db_ur
     from webtesting import PASSWORDS, make_app
 
     from data.store import Store
-    from web.auth import MAX_FAILURES
-    from web.db import get_store
+    from web.views.auth import MAX_FAILURES
+    from web.views.db import get_store
 
     get_store(make_app(db_url, tmp_path)).dispose()
     with running_gunicorn(db_url, tmp_path, 2) as base:

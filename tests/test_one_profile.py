@@ -30,7 +30,7 @@ from models import (
     StageEvent,
     Worker,
 )
-from web.merge import MergeError, merge_workers
+from web.services.merge import MergeError, merge_workers
 
 TODAY = dt.date(2026, 3, 2)
 HEADER = ["worker_id", "full_name", "birth_date", "gender", "ethnicity", "phone", "national_id"]
@@ -403,7 +403,7 @@ def test_init_lists_duplicates_left_from_before_the_unique_index(store, monkeypa
 
 
 def test_dashboard_counts_no_longer_split_on_spelling(session):
-    from web.stats import Period, applicants
+    from web.services.stats import Period, applicants
 
     spellings = ["Nung", "Nùng", "NÙNG", "Tay", "Tày", "H'Mong", "H'Mông", "Hmong"]
     rows = [[f"W{i}", "Nông Văn A", "1998-05-17", "male", e, "", ""] for i, e in enumerate(spellings)]
@@ -413,7 +413,7 @@ def test_dashboard_counts_no_longer_split_on_spelling(session):
 
 
 def test_access_shows_and_erasure_removes_the_merged_profile_too(duplicates):
-    from web.privacy import erase_worker, worker_record
+    from web.services.privacy import erase_worker, worker_record
 
     s = duplicates
     merge_workers(s, "W1", "W2", "c")

@@ -180,7 +180,7 @@ def test_convert_verb_reports_the_checked_file(tmp_path, capsys, default_folder)
 def test_demo_prepares_the_model_in_a_child_process(tmp_path, capfd):
     import argparse
 
-    from web.cli_model import prepare_in_child
+    from web.cli.model import prepare_in_child
 
     args = argparse.Namespace(instance=str(tmp_path))
     prepare_in_child(args, "hashing")  # nothing to do, no child

@@ -12,7 +12,7 @@ from data.synthetic import generate, save
 from data.vectorfile import index_dir, load_index_blobs
 from matcher.encoder import HashingEncoder
 from matcher.ranker import Engine
-from web.building import build_engine
+from web.services.building import build_engine
 
 TODAY = dt.date(2026, 11, 26)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from web.db import get_store
+from web.views.db import get_store
 from webtesting import AuthActions, make_app
 
 

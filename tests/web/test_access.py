@@ -56,28 +56,28 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("admin.audit", "GET"): (302, 200, 403, 403, 403),
     ("admin.weights", "GET"): (302, 200, 403, 403, 403),
     ("admin.use_weights", "POST"): (302, 400, 403, 403, 403),
-    # self-registration (web.registration): the public page and the review queue
+    # self-registration (web.views.registration): the public page and the review queue
     ("registration.register", "GET"): (200, 200, 200, 200, 200),
     ("registration.register", "POST"): (422, 422, 422, 422, 422),
     ("registration.queue", "GET"): (302, 200, 200, 403, 403),
     ("registration.accept", "POST"): (302, 404, 404, 403, 403),
     ("registration.reject", "POST"): (302, 404, 404, 403, 403),
-    # after departure (web.aftercare): application 1 is at "sent"
+    # after departure (web.views.aftercare): application 1 is at "sent"
     ("aftercare.record_after", "POST"): (302, 409, 409, 403, 403),
-    # documents (web.documents)
+    # documents (web.views.documents)
     ("documents.add", "POST"): (302, 422, 422, 403, 403),
     ("documents.download", "GET"): (302, 404, 404, 403, 403),
     ("documents.remove", "POST"): (302, 404, 404, 403, 403),
     # import templates and web exports (counsellor)
     ("counsellor.import_template", "GET"): (302, 200, 200, 403, 403),
     ("counsellor.export", "GET"): (302, 200, 200, 403, 403),
-    # a counsellor's to-do list (web.todo)
+    # a counsellor's to-do list (web.views.todo)
     ("todo.todo_list", "GET"): (302, 200, 200, 403, 403),
-    # pipeline board (web.board)
+    # pipeline board (web.views.board)
     ("board.order_board", "GET"): (302, 200, 200, 403, 403),
     ("board.order_board", "POST"): (302, 400, 400, 403, 403),
     ("board.recruiter_result", "POST"): (302, 403, 403, 422, 404),
-    # training records (web.training)
+    # training records (web.views.training)
     ("training.courses", "GET"): (302, 200, 200, 403, 403),
     ("training.new_course", "POST"): (302, 422, 422, 403, 403),
     ("training.course", "GET"): (302, 404, 404, 403, 403),
@@ -109,7 +109,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("counsellor.allocation", "POST"): (302, 200, 200, 403, 403),
     ("counsellor.allocation_accept", "POST"): (302, 400, 400, 403, 403),
     ("dashboard.index", "GET"): (302, 200, 200, 403, 403),
-    # labour-market intelligence (web.intel)
+    # labour-market intelligence (web.views.intel)
     ("intel.needs", "GET"): (302, 200, 200, 403, 403),
     ("intel.need", "GET"): (302, 404, 404, 403, 403),
     ("intel.needs_xlsx", "GET"): (302, 200, 200, 403, 403),
@@ -117,7 +117,7 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("intel.forecast", "GET"): (302, 200, 200, 403, 403),
     ("intel.report", "GET"): (302, 200, 200, 403, 403),
     ("intel.report_xlsx", "GET"): (302, 200, 200, 403, 403),
-    # personal-data rights (web.privacy): consent, export, erasure
+    # personal-data rights (web.views.privacy): consent, export, erasure
     ("privacy.worker", "GET"): (302, 200, 200, 403, 403),
     ("privacy.consent", "POST"): (302, 400, 400, 403, 403),
     ("privacy.export", "GET"): (302, 200, 200, 403, 403),
@@ -150,7 +150,7 @@ def all_routes(app) -> list[tuple[str, str, str]]:
     from sqlalchemy import select
 
     from models import User
-    from web.db import get_store
+    from web.views.db import get_store
 
     with get_store(app).session() as s:
         counsellor_id = s.scalar(select(User.id).where(User.username == "counsellor"))

@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from models import AfterDeparture, Application, AuditEvent, StageEvent, Worker
-from web.db import get_store
+from web.views.db import get_store
 from webtesting import csrf_of
 
 DEPARTED = dt.datetime(2025, 6, 1, 10)

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from models import Application, JobOrder
-from web.auth import issue_token
-from web.db import get_store
+from web.services.accounts import issue_token
+from web.views.db import get_store
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -194,7 +194,7 @@ def test_staff_order_matches_summarise_the_ineligible_by_reason_and_page_them(cl
     the test population refuses only a dozen workers)."""
     import jsonschema
 
-    from web import api
+    from web.views import api
 
     monkeypatch.setattr(api, "INELIGIBLE_PAGE", 4)
     first = call(client, tokens, "counsellor", "GET", "/api/orders/ORD-A1/matches?top=3")

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from data.settings import SettingsError
 from models import AuditEvent, User
 from web import create_app
-from web.auth import LOCK_MINUTES, MAX_FAILURES, AuthError, create_user, issue_token
-from web.db import get_store
-from web.security import CSP
+from web.views.auth import LOCK_MINUTES, MAX_FAILURES
+from web.services.accounts import AuthError, create_user, issue_token
+from web.views.db import get_store
+from web.views.security import CSP
 
 from webtesting import PASSWORDS, csrf_of
 
@@ -119,7 +120,7 @@ def test_every_failed_sign_in_gets_the_same_answer(app, auth):
 def test_a_locked_or_disabled_account_never_has_its_password_checked(app, auth, monkeypatch):
     """Its own hash is never compared (so a right password cannot be told from a wrong one),
     yet every failure does the same hashing work once (the dummy hash)."""
-    import web.auth as auth_mod
+    import web.views.auth as auth_mod
 
     real = auth_mod.check_password_hash
     calls = []
@@ -326,7 +327,7 @@ def test_parallel_wrong_passwords_check_at_most_the_limit(app, monkeypatch):
     the account ends locked, and the right password sent after them is refused."""
     import threading
 
-    import web.auth as auth_mod
+    import web.views.auth as auth_mod
     from webtesting import PASSWORDS, csrf_of
 
     real = auth_mod.check_password_hash

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import Application, AuditEvent, JobOrder, StageEvent
-from web.db import get_store
+from web.views.db import get_store
 from webtesting import csrf_of
 
 

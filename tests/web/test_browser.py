@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from web.db import get_store
+from web.views.db import get_store
 from webtesting import PASSWORDS, make_app
 
 pytestmark = pytest.mark.browser

@@ -9,8 +9,8 @@ import hashlib
 from sqlalchemy import select
 
 from models import AuditEvent
-from web.auth import issue_token
-from web.db import get_store
+from web.services.accounts import issue_token
+from web.views.db import get_store
 from webtesting import AuthActions, csrf_of
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from web.charts import FONT, bar_chart, month_rows, wrap_label
+from web.services.charts import FONT, bar_chart, month_rows, wrap_label
 
 
 def test_labels_wrap_on_two_lines_and_say_when_they_are_shortened():
@@ -32,8 +32,8 @@ def test_every_month_of_the_period_is_a_row():
 
 def test_open_places_add_up_by_trade_not_by_title(app):
     from models import JobOrder
-    from web import stats
-    from web.db import get_store
+    from web.services import stats
+    from web.views.db import get_store
     from webtesting import legal_order
 
     with get_store(app).session() as s:

@@ -11,7 +11,7 @@ from data.store import Store
 from models import User, Worker
 from web import create_app
 from web.cli import main
-from web.db import get_store
+from web.views.db import get_store
 
 
 def _instance(tmp_path, db_url):
@@ -79,7 +79,7 @@ def test_demo_creates_data_and_users_without_serving(tmp_path, db_url, capsys):
             import datetime as dt
 
             from models import TrainingCourse
-            from web import stats
+            from web.services import stats
 
             period = stats.Period(dt.date(2000, 1, 1), dt.date(2100, 1, 1))
             assert stats.placements(s, period)["departed"] > 0
@@ -102,7 +102,7 @@ def test_demo_creates_data_and_users_without_serving(tmp_path, db_url, capsys):
 
 def test_user_password_resets_with_the_policy_and_ends_sessions(tmp_path, db_url, monkeypatch, capsys):
     from models import AuditEvent, UserSession
-    from web import sessions
+    from web.views import sessions
 
     inst = _instance(tmp_path, db_url)
     app = create_app({"instance_path": inst, "TESTING": True})
@@ -110,7 +110,7 @@ def test_user_password_resets_with_the_policy_and_ends_sessions(tmp_path, db_url
     try:
         store.reset()
         with app.app_context(), store.session() as s:
-            from web.auth import create_user
+            from web.services.accounts import create_user
 
             user = create_user(s, "lan", "a-good-password", "counsellor")
             sessions.open_session(s, user)

@@ -11,8 +11,8 @@ import stat
 from sqlalchemy import select
 
 from models import AuditEvent, WorkerDocument
-from web.db import get_store
-from web.documents import document_dir
+from web.views.db import get_store
+from web.services.documents import document_dir
 from webtesting import csrf_of
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -50,9 +50,9 @@ def test_a_scan_is_kept_privately_served_to_staff_and_listed_before_it_expires(a
 
 
 def test_bad_scans_and_dates_are_refused_and_nothing_is_kept(app, client, auth, monkeypatch):
-    import web.documents
+    import web.views.documents
 
-    monkeypatch.setattr(web.documents, "MAX_BYTES", 1000)
+    monkeypatch.setattr(web.views.documents, "MAX_BYTES", 1000)
     auth.as_user("counsellor")
     page = client.get("/counsellor/workers/W-CONSENT").get_data(as_text=True)
     fake = _add(client, page, file=(io.BytesIO(b"MZ\x90\x00 not a pdf"), "scan.pdf"))
@@ -74,7 +74,7 @@ def test_documents_are_erased_with_the_worker(app, client, auth):
         "csrf_token": csrf_of(page), "kind": "health_check", "expires_on": "01/09/2026",
         "file": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"x" * 100), "kham.png")})
     assert r.status_code == 302
-    from web.privacy import erase_worker
+    from web.services.privacy import erase_worker
 
     with get_store(app).session() as s:
         counts = erase_worker(s, "W-PRIVATE", "admin", app.instance_path)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import event
 
 from models import Worker
-from web.db import get_session
-from web.engine import fingerprint
+from web.views.db import get_session
+from web.views.engine import fingerprint
 
 
 def test_the_fingerprint_is_memoised_until_the_session_commits(app):

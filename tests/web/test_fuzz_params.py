@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from web.auth import issue_token
-from web.db import get_store
+from web.services.accounts import issue_token
+from web.views.db import get_store
 
 from test_access import ARGS
 

@@ -21,8 +21,8 @@ from data import history as history_mod
 from data.synthetic import generate
 from matcher import rules
 from models import JobOrder, Recruiter, Worker
-from web import reports, stats
-from web.db import get_store
+from web.services import reports, stats
+from web.views.db import get_store
 from webtesting import TODAY
 
 YEAR = stats.Period(dt.date(TODAY.year - 1, 1, 1), TODAY)
@@ -102,9 +102,9 @@ def _all_pages(client, href: str) -> str:
 
 
 def test_need_page_rows_are_paginated(app_h, staff, monkeypatch):
-    import web.intel
+    import web.views.intel
 
-    monkeypatch.setattr(web.intel, "PAGE", 2)
+    monkeypatch.setattr(web.views.intel, "PAGE", 2)
     key, workers = max(_expected(app_h).items(), key=lambda kv: len(kv[1]))
     assert len(workers) > 2
     first = staff.get(f"/intel/needs/{key}").get_data(as_text=True)

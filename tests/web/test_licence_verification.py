@@ -9,7 +9,7 @@ import re
 from sqlalchemy import select
 
 from models import AuditEvent, Recruiter
-from web.db import get_store
+from web.views.db import get_store
 from webtesting import csrf_of
 
 

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from models import AuditEvent, StageEvent, WorkerNote
-from web.db import get_store
+from web.views.db import get_store
 
 LATE_UTC = dt.datetime(2026, 3, 1, 20, 36)  # 02/03/2026 03:36 in Cao Bằng
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from models import JobOrder
-from web.db import get_store
+from web.views.db import get_store
 from webtesting import legal_order
 
 

@@ -40,7 +40,7 @@ def test_audit_page_names_actions_records_and_detail(admin):
 
 
 def test_audit_detail_names_stage_codes(admin):
-    from web.audit import detail_items
+    from web.views.audit import detail_items
 
     items = detail_items({"from_stage": "sent", "to_stage": "selected", "workers": [f"W{i}" for i in range(8)],
                           "partial": False, "via": None})
@@ -73,7 +73,7 @@ def test_forms_show_country_names_and_read_them_back(app, auth, client):
     """The edit form shows "Nhật Bản; Đài Loan" (not "JP; TW"); saving it, or typing names, stores
     the codes."""
     from models import Worker
-    from web.db import get_store
+    from web.views.db import get_store
     from webtesting import csrf_of
 
     auth.login("counsellor")

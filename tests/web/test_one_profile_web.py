@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Application, AuditEvent, Worker
-from web.db import get_store
+from web.views.db import get_store
 from webtesting import csrf_of, worker
 
 NEW = {

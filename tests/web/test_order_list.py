@@ -9,7 +9,7 @@ import re
 import pytest
 
 from models import JobOrder
-from web.db import get_store
+from web.views.db import get_store
 from webtesting import TODAY, legal_order
 
 
@@ -105,7 +105,7 @@ def test_pagination_covers_every_order_once(app, staff):
 
 @pytest.mark.parametrize("query, status", [
     ("page=abc", 200), ("page=-3", 200), ("legality=evil", 200), ("status=x", 200),
-    ("programme=%00", 400),  # a NUL character is refused everywhere (web.params.refuse_nul_bytes)
+    ("programme=%00", 400),  # a NUL character is refused everywhere (web.views.params.refuse_nul_bytes)
     ("country=%F0%9F%92%A9", 200), ("q=" + "a" * 5000, 200),
 ])
 def test_bad_arguments_never_crash(staff, query, status):

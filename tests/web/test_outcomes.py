@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Application, AuditEvent, JobOrder, StageEvent, Worker
-from web.db import get_store
+from web.views.db import get_store
 from webtesting import csrf_of, worker
 
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditEvent, User, UserSession
-from web.auth import MAX_FAILURES
-from web.db import get_store
-from web.passwords import MIN_LENGTH, common_passwords, password_problem
+from web.views.auth import MAX_FAILURES
+from web.views.db import get_store
+from web.services.passwords import MIN_LENGTH, common_passwords, password_problem
 
 from webtesting import PASSWORDS, AuthActions, csrf_of
 

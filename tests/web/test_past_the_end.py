@@ -47,7 +47,7 @@ def test_a_page_past_the_end_shows_the_last_page(staff, url, table, pattern):
 
 
 def test_page_of_clamps_to_the_last_page(app):
-    from web.params import page_of
+    from web.views.params import page_of
 
     for query, total, expected in (("", 60, (1, 3)), ("?page=2", 60, (2, 3)), ("?page=9", 60, (3, 3)),
                                    ("?page=9", 0, (1, 1)), ("?page=x", 10, (1, 1)), ("?page=-3", 60, (1, 3))):

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Application, AuditEvent, ConsentEvent, LanguageCertificate, StageEvent, Worker
-from web.db import get_store
+from web.views.db import get_store
 from webtesting import csrf_of
 
 PHONE, NID = "0912345678", "004098001234"  # W-CONSENT's

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from models import JobOrder, LicenceStatusChange, Recruiter, User
-from web.charts import bar_chart
-from web.db import get_store
+from web.services.charts import bar_chart
+from web.views.db import get_store
 from webtesting import csrf_of
 
 LEGAL = {
@@ -204,8 +204,8 @@ def test_dashboard_figures_charts_and_tables(app, admin):
 
 
 def test_dashboard_counts_departures(app, admin):
-    from web import stats
-    from web.db import get_store as store_of
+    from web.services import stats
+    from web.views.db import get_store as store_of
 
     token = csrf_of(admin.get("/counsellor/workers/W-CONSENT").get_data(as_text=True))
     from models import Application

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from models import Application, JobOrder, LicenceStatusChange, Recruiter, Worker
-from web.auth import issue_token
-from web.db import get_store
+from web.services.accounts import issue_token
+from web.views.db import get_store
 from webtesting import TODAY, csrf_of
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import AuditEvent, ConsentEvent, Registration, Worker
-from web.db import get_store
+from web.views.db import get_store
 from webtesting import csrf_of
 
 GOOD = {"full_name": "Lương Thị Hoa", "birth_date": "15/08/2001", "gender": "female", "commune": "Xã Hà Quảng",

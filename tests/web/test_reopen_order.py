@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from models import AuditEvent, JobOrder
-from web.db import get_store
+from web.views.db import get_store
 from webtesting import csrf_of
 
 

@@ -17,7 +17,7 @@ from data.sheets import save_workbook
 from data.synthetic import generate
 from data import history as history_mod
 from models import JobOrder, Worker
-from web.db import get_store
+from web.views.db import get_store
 from webtesting import TODAY
 
 POISON = ['=HYPERLINK("http://evil.example","bấm")', "+1+2", "-3+4", "@SUM(A1)", "\t=1+1", "=cmd|' /C calc'!A0"]

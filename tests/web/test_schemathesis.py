@@ -17,9 +17,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from werkzeug.serving import make_server
 
-from web.auth import issue_token
-from web.db import get_store
-from web.openapi import document
+from web.services.accounts import issue_token
+from web.views.db import get_store
+from web.views.openapi import document
 from webtesting import make_app
 
 MAX_EXAMPLES = 8

@@ -1,6 +1,6 @@
 """Server-side sessions (issue 14, items 5 and 13): the cookie carries only a random session id,
 logout and deactivation end the session for every copy of the cookie, and a session ends at its
-absolute lifetime however often it is used (web.sessions)."""
+absolute lifetime however often it is used (web.views.sessions)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from data.settings import SettingsError
 from models import User, UserSession
 from models.entities import utcnow
-from web import sessions
-from web.db import get_store
+from web.views import sessions
+from web.views.db import get_store
 
 from webtesting import AuthActions, csrf_of, make_app
 
@@ -41,7 +41,7 @@ def _rows(app, username):
 
 
 class Clock:
-    """A clock the sessions read (``web.sessions.utcnow``), moved by hand."""
+    """A clock the sessions read (``web.views.sessions.utcnow``), moved by hand."""
 
     def __init__(self, monkeypatch):
         self.now = utcnow()

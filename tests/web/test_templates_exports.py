@@ -14,7 +14,7 @@ from data.formats import get_spec
 from data.importers import import_file
 from data.store import Store
 from models import AuditEvent
-from web.db import get_store
+from web.views.db import get_store
 
 
 def test_each_template_imports_as_it_is(tmp_path):

@@ -1,4 +1,4 @@
-"""Per-address throttles: sign-in attempts and failed API-token calls (web.throttle)."""
+"""Per-address throttles: sign-in attempts and failed API-token calls (web.views.throttle)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sqlalchemy import update
 from data.settings import SettingsError
 from models import User
 from models.entities import utcnow
-from web.auth import issue_token
-from web.db import get_store
+from web.services.accounts import issue_token
+from web.views.db import get_store
 
 from webtesting import AuthActions, make_app
 

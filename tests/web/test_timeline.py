@@ -1,4 +1,4 @@
-"""The worker's timeline (web.timeline): notes and contacts added on the worker's page, shown
+"""The worker's timeline (web.services.timeline): notes and contacts added on the worker's page, shown
 newest first together with stage changes, consent changes, edits and "matches shown"; erased
 and exported with the worker, moved with a merged duplicate."""
 
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEvent, WorkerNote
-from web.db import get_store
+from web.views.db import get_store
 from webtesting import csrf_of
 
 URL = "/counsellor/workers/W-CONSENT"
@@ -110,7 +110,7 @@ def test_notes_are_exported_and_erased_with_the_worker(app, staff):
 
 def test_notes_move_with_a_merged_duplicate(app):
     from models import Worker
-    from web.merge import merge_workers
+    from web.services.merge import merge_workers
 
     with get_store(app).session() as s:
         s.add(WorkerNote(worker_id="W-PRIVATE", kind="note", day=dt.date(2026, 3, 1), body="n"))

@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 from models import Application, Enrolment, JobOrder, LanguageCertificate, StageEvent, TrainingCourse, WorkerNote
-from web.db import get_store
-from web.todo import STUCK_DAYS
+from web.views.db import get_store
+from web.views.todo import STUCK_DAYS
 
 TODAY = dt.date(2026, 3, 2)  # the web test app's date
 

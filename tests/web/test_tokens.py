@@ -11,8 +11,9 @@ from sqlalchemy import select, update
 from data.settings import SettingsError, load_settings
 from models import User
 from models.entities import utcnow
-from web.auth import TOKEN_TOUCH_SECONDS, issue_token
-from web.db import get_store
+from web.views.auth import TOKEN_TOUCH_SECONDS
+from web.services.accounts import issue_token
+from web.views.db import get_store
 
 
 def bearer(token: str) -> dict:

@@ -11,8 +11,8 @@ import re
 from sqlalchemy import select
 
 from models import Application, AuditEvent, Enrolment, JobOrder, StageEvent, TrainingCourse, Worker
-from web import stats
-from web.db import get_store
+from web.services import stats
+from web.views.db import get_store
 from webtesting import csrf_of, legal_order, worker
 
 COURSE = {"name": "Tiếng Nhật N4 – khóa 12", "kind": "language", "language": "ja", "target_level": "JLPT N4",
@@ -92,7 +92,7 @@ def test_enrol_results_and_the_profile_rises(app, client, auth):
 
 
 def test_a_course_opened_from_a_training_need_enrols_its_workers(app, client, auth):
-    from web.intel import needs_now
+    from web.views.intel import needs_now
 
     auth.as_user("counsellor")
     needs = client.get("/intel/needs").get_data(as_text=True)
@@ -115,7 +115,7 @@ def test_a_course_opened_from_a_training_need_enrols_its_workers(app, client, au
 
 
 def _brute_force(s, period):
-    """The rule of web.stats.TRAINING_RULE, counted the slow way."""
+    """The rule of web.services.stats.TRAINING_RULE, counted the slow way."""
     from matcher.languages import language_of_country
     from models.languages import parse_requirement
 
@@ -186,7 +186,7 @@ def test_the_indicators_equal_a_brute_force_count(app):
 
 
 def test_erasing_a_worker_removes_the_training_records(app, client, auth):
-    from web.privacy import erase_worker, worker_record
+    from web.services.privacy import erase_worker, worker_record
 
     with get_store(app).session() as s:
         c = TrainingCourse(name="Lớp", kind="language", language="ja", tier="basic", start_date=dt.date(2026, 1, 1),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from web.db import get_store
+from web.views.db import get_store
 from webtesting import AuthActions, csrf_of, make_app
 
 

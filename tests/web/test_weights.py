@@ -15,9 +15,9 @@ from matcher.scoring import FEATURES, Weights, WeightsError, load_weights, weigh
 from models import Application, AuditEvent
 from web import create_app
 from web.cli import main
-from web.db import get_store
-from web.engine import get_engine
-from web.weights import find_version, in_use, list_versions, next_fitted, use_version, weights_in_use, write_fitted
+from web.views.db import get_store
+from web.views.engine import get_engine
+from web.services.weights import find_version, in_use, list_versions, next_fitted, use_version, weights_in_use, write_fitted
 from webtesting import TODAY, csrf_of, make_app
 
 ONLY_COUNTRY = {f: (1.0 if f == "country_preference" else 0.0) for f in FEATURES}

@@ -20,7 +20,7 @@ from werkzeug.security import generate_password_hash
 
 from models import Application, JobOrder, LanguageCertificate, Recruiter, StageEvent, User, Worker
 from web import create_app
-from web.db import get_store
+from web.views.db import get_store
 
 TODAY = dt.date(2026, 3, 2)
 PASSWORDS = {
@@ -193,7 +193,7 @@ class AuthActions:
         """Open a server-side session for ``username`` and put its id in the cookie; returns the id."""
         from sqlalchemy import select
 
-        from web import sessions
+        from web.views import sessions
 
         app = self.client.application
         with app.app_context(), get_store(app).session() as s:

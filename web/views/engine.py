@@ -1,0 +1,306 @@
+"""The matching engine, built lazily once per app and kept up to date.
+
+The database is the source of truth. The engine is built from ``data.repo.snapshot`` the first
+time a view needs it; changes made through this process are applied incrementally
+(``upsert_order``, ``set_recruiter`` ...). Changes made by another process (a second gunicorn
+worker, an import on the command line) are noticed through a cheap fingerprint of the tables
+(row counts and latest update times) checked before each use: if it moved, the engine is rebuilt.
+All calls go through one lock: the engine is shared by the server's threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data.repo import outcomes_version
+from models import ExchangeRate, JobOrder, LicenceStatusChange, Recruiter, Worker
+from web.views.db import get_store, settings, today
+from web.services.errors import EngineUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def fingerprint(s: Session) -> tuple:
+    """Counts and latest change times of the tables the engine is built from; memoised for the
+    request on ``g`` until the request's session commits or rolls back (five queries once per
+    request instead of once per engine call: a list of 50 orders asked the engine 50 times)."""
+    from flask import g, has_app_context
+
+    if has_app_context():
+        memo = g.get("matcher_fp")
+        if memo is not None and memo[0] is s:
+            return memo[1]
+    fp = _fingerprint(s)
+    if has_app_context():
+        if g.get("matcher_fp_listening") is not s:
+            from sqlalchemy import event
+
+            def forget(*_):
+                g.pop("matcher_fp", None)
+
+            event.listen(s, "after_commit", forget)
+            event.listen(s, "after_rollback", forget)
+            g.matcher_fp_listening = s
+        g.matcher_fp = (s, fp)
+    return fp
+
+
+def _fingerprint(s: Session) -> tuple:
+    parts: list[Any] = []
+    for model, col in (
+        (Recruiter, Recruiter.updated_at),
+        (JobOrder, JobOrder.updated_at),
+        (Worker, Worker.updated_at),
+        (LicenceStatusChange, LicenceStatusChange.recorded_at),
+    ):
+        parts.extend(s.execute(select(func.count(), func.max(col)).select_from(model)).one())
+    parts.extend(s.execute(select(func.count(), func.max(ExchangeRate.vnd_per_unit), func.max(ExchangeRate.as_of))).one())
+    return tuple(parts)
+
+
+def touch_for_engine(obj: Any) -> Any:
+    """Load the relationships the engine reads, so the object stays usable once detached."""
+    if isinstance(obj, JobOrder):
+        touch_for_engine(obj.recruiter)
+    elif isinstance(obj, Recruiter):
+        list(obj.status_history)
+    elif isinstance(obj, Worker):
+        list(obj.certificates)
+    return obj
+
+
+class EngineHolder:
+    """One engine per app, its build fingerprint, and the lock that serialises its use."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.lock = threading.RLock()
+        self.engine: Any = None
+        self.fp: tuple | None = None
+        self.ofp: tuple | None = None  # applications' fingerprint when outcomes were read
+        self.builds = 0
+        self.weights_name: str | None = None  # the weights version the engine scores with
+
+    # -- building ---------------------------------------------------------------------
+    def build(self) -> Any:
+        """Fit the engine from a snapshot of the store (``web.services.building.build_engine``, shared
+        with the CLI: it reuses and refreshes the vector cache in the instance folder)."""
+        try:
+            from web.services.building import build_engine
+        except ImportError as exc:  # pragma: no cover - only while the engine is missing
+            raise EngineUnavailable(context={"missing": str(exc)}) from None
+        store = get_store(self.app)
+        with self.lock:
+            s = store.new_session()
+            try:
+                fp = fingerprint(s)
+                self.ofp = outcomes_version(s)
+                from web.services.weights import in_use
+
+                weights_name = in_use(settings(self.app)).name  # what build_engine loads
+                engine = build_engine(s, settings(self.app), today(self.app))
+            finally:
+                s.close()
+            self.engine, self.fp, self.weights_name = engine, fp, weights_name
+            self.builds += 1
+            log.info(
+                "engine built (%d recruiters, %d orders, %d workers)",
+                len(engine.recruiters_), len(engine.orders_), len(engine.workers_),
+            )
+            return engine
+
+    def get(self, s: Session | None = None) -> Any:
+        """The engine, built if needed and rebuilt if another process changed the data."""
+        with self.lock:
+            if self.engine is None:
+                return self.build()
+            if s is not None and fingerprint(s) != self.fp:
+                log.info("data changed outside this process: rebuilding the engine")
+                return self.build()
+            if s is not None:
+                self._refresh_outcomes(s)
+            self._refresh_weights()
+            return self.engine
+
+    def _refresh_weights(self) -> None:
+        """Adopt the weights version chosen since the last call (the admin page, another process,
+        ``matcher weights use``): no rebuild, the next ranking scores with it."""
+        from matcher.scoring import WeightsError
+        from web.services.weights import find_version, in_use
+
+        try:
+            name = in_use(settings(self.app)).name
+            if name != self.weights_name:
+                self.engine.set_weights(find_version(name, settings(self.app)["instance_path"]).weights)
+                log.info("scoring weights %s -> %s", self.weights_name, name)
+                self.weights_name = name
+        except WeightsError as exc:  # keep scoring with the weights in use; the admin page says why
+            log.error("scoring weights not switched: %s", exc)
+
+    def _refresh_outcomes(self, s: Session) -> None:
+        """Re-read closed pairs and departures when any application changed (one cheap query
+        when nothing did): a rejection shows in the next ranking, in every process."""
+        from web.services.building import load_outcomes
+
+        ofp = outcomes_version(s)
+        if ofp != self.ofp:
+            self.engine.set_outcomes(load_outcomes(s))
+            self.ofp = ofp
+
+    def invalidate(self) -> None:
+        with self.lock:
+            self.engine, self.fp, self.ofp = None, None, None
+
+    def _after_change(self, s: Session, objects: list, apply) -> None:
+        """Apply an incremental change if the engine is built, and adopt the new fingerprint.
+
+        The changed objects are detached from the request's session first: the engine relinks
+        orders to recruiters, which must never add anything to a live unit of work."""
+        with self.lock:
+            if self.engine is None:
+                return
+            fp = fingerprint(s)
+            for obj in objects:
+                if obj is not None and obj in s:
+                    s.expunge(obj)
+            try:
+                apply(self.engine)
+            except Exception:  # a failed incremental update must not leave a wrong engine
+                log.exception("incremental engine update failed; the engine will be rebuilt")
+                self.engine, self.fp = None, None
+                return
+            self.fp = fp
+
+    # -- changes made through this process (call after commit) --------------------------
+    def order_changed(self, s: Session, order: JobOrder) -> None:
+        touch_for_engine(order)
+        recruiter = order.recruiter
+        self._after_change(s, [order, recruiter], lambda e: e.upsert_order(order, recruiter))
+
+    def order_removed(self, s: Session, order_id: str) -> None:
+        self._after_change(s, [], lambda e: e.remove_order(order_id))
+
+    def worker_changed(self, s: Session, worker: Worker) -> None:
+        touch_for_engine(worker)
+        self._after_change(s, [worker], lambda e: e.upsert_worker(worker))
+
+    def worker_removed(self, s: Session, worker_id: str) -> None:
+        self._after_change(s, [], lambda e: e.remove_worker(worker_id))
+
+    def recruiter_changed(self, s: Session, recruiter: Recruiter) -> None:
+        touch_for_engine(recruiter)
+        self._after_change(s, [recruiter], lambda e: e.set_recruiter(recruiter))
+
+    # -- queries ----------------------------------------------------------------------
+    def rank_orders(self, s: Session, worker: Worker, **kw):
+        with self.lock:
+            return self.get(s).rank_orders(touch_for_engine(worker), today=today(self.app), **kw)
+
+    def rank_workers(self, s: Session, order: JobOrder, **kw):
+        with self.lock:
+            return self.get(s).rank_workers(touch_for_engine(order), today=today(self.app), **kw)
+
+    def blocked_orders(self, s: Session):
+        with self.lock:
+            return self.get(s).blocked_orders(today=today(self.app))
+
+    def order_reasons(self, s: Session, order: JobOrder) -> list:
+        """Every gate reason of a stored order today (blocks and warnings)."""
+        with self.lock:
+            engine = self.get(s)
+            if order.order_id not in engine.orders_:
+                touch_for_engine(order)
+                engine.upsert_order(order, order.recruiter)
+            return list(engine.order_reasons(order.order_id, today(self.app)))
+
+    def order_states(self, s: Session, orders: list[JobOrder]) -> dict[str, tuple[str, list]]:
+        """Legality of stored orders today, by order id: ``("open" | "blocked" | "not_open",
+        reasons)`` (``Matcher.order_state``), what every list of orders shows as its badge."""
+        with self.lock:
+            engine = self.get(s)
+            day = today(self.app)
+            out = {}
+            for o in orders:
+                if o.order_id not in engine.orders_:
+                    touch_for_engine(o)
+                    engine.upsert_order(o, o.recruiter)
+                out[o.order_id] = engine.order_state(o.order_id, day)
+            return out
+
+    def candidate_for(self, s: Session, worker_id: str, orders: list[JobOrder], consent_only: bool = True) -> str | None:
+        """The first of ``orders`` for which the worker is a candidate (``Matcher.is_candidate``:
+        a legal, open order whose ranking would list the worker, the top-k cut aside), or None."""
+        with self.lock:
+            engine = self.get(s)
+            day = today(self.app)
+            for o in orders:
+                if o.order_id not in engine.orders_:
+                    touch_for_engine(o)
+                    engine.upsert_order(o, o.recruiter)
+                if engine.is_candidate(worker_id, o.order_id, consent_only=consent_only, today=day):
+                    return o.order_id
+            return None
+
+    def order_block_reasons(self, s: Session, order: JobOrder) -> list:
+        return [r for r in self.order_reasons(s, order) if r.severity == "block"]
+
+    def check_order(self, s: Session, order: JobOrder, recruiter: Recruiter) -> list:
+        """Gate reasons of an order as it would be saved (``order`` may be unsaved): the
+        recruiter's form shows them before anything is stored."""
+        from matcher import rules
+
+        with self.lock:
+            engine = self.get(s)
+            others = [o for oid, o in engine.orders_.items() if oid != order.order_id]
+            recruiters = {**engine.recruiters_, recruiter.recruiter_id: recruiter}
+            duplicates = rules.find_duplicate_codes(recruiters.values(), [*others, order])
+            signs = rules.find_look_alikes(recruiters.values())
+            return rules.order_gates(order, recruiter, today(self.app), engine.rates_, duplicates=duplicates,
+                                     signs=signs)
+
+    def recruiter_signs(self, s: Session, recruiter: Recruiter) -> list:
+        """Look-alike signs of an enterprise (a name close to a verified one's, a website
+        outside .vn), shown on its page and on its orders."""
+        with self.lock:
+            engine = self.get(s)
+            if recruiter.recruiter_id not in engine.recruiters_:
+                touch_for_engine(recruiter)
+                engine.set_recruiter(recruiter)
+            return engine.recruiter_signs(recruiter.recruiter_id)
+
+    def allocate(
+        self,
+        s: Session,
+        worker_ids: list[str],
+        order_ids: list[str] | None = None,
+        min_priority_share: float | None = None,
+        priority: set[str] | None = None,
+    ):
+        """Exact cohort allocation of ``worker_ids`` over the open places of ``order_ids``."""
+        try:
+            from matcher.allocate import allocate
+        except ImportError as exc:
+            raise EngineUnavailable(context={"missing": str(exc)}) from None
+        with self.lock:
+            engine = self.get(s)
+            day = today(self.app)
+            known = [w for w in worker_ids if w in engine.workers_]
+            scores = engine.pair_scores(known, order_ids, today=day)
+            places = engine.places_left(day)
+            if order_ids is not None:
+                places = {o: n for o, n in places.items() if o in set(order_ids)}
+            return allocate(scores, places, priority=priority, min_priority_share=min_priority_share)
+
+
+def get_engine(app: Flask | None = None) -> EngineHolder:
+    return (app or current_app).extensions["matcher.engine"]
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["matcher.engine"] = EngineHolder(app)
