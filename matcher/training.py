@@ -53,6 +53,11 @@ TRAIN_OPTIONS: tuple[tuple[str, dict], ...] = (
     ("--esco", dict(type=Path, required=True, help="ESCO v1.1.1 folder (or its classification_en zip)")),
     ("--onet", dict(type=Path, required=True, help="O*NET 24 folder (or the benchmarks root holding it)")),
     ("--vocabulary", dict(action="store_true", help="add the packaged vocabulary's pairs")),
+    ("--esco-multilingual", dict(type=Path, default=None, help="folder of ESCO occupations_<lang>.csv "
+                                 "files in other languages (loose or zipped): their label pairs and "
+                                 "pairs with the English label, less a held-out 10%% dev split")),
+    ("--esco-skills", dict(type=int, default=0, help="pairs of an occupation with its first N "
+                           "essential skills (0: none; overlaps the ESCO skills task)")),
     ("--benchmarks", dict(type=Path, default=None, help="benchmarks root: drop pairs equal to any "
                           "TalentCLEF/MELO/fusion-dev query (default: parent of --esco)")),
     ("--steps", dict(type=int, default=200)),

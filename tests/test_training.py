@@ -160,3 +160,78 @@ def test_shipped_adapter_stays_close_to_base_on_unrelated_text():
     # near-zero cosine a broken merge would give.
     assert (np.argmax(sims, axis=1) == np.arange(len(UNRELATED))).all()
     assert (np.diag(sims) > 0.45).all()
+
+
+# ---------------------------------------------------------------- multilingual ESCO pairs
+def _write_esco(folder: Path, lang: str, rows: list[tuple[str, str, list[str]]], zipped: bool = False) -> None:
+    """A minimal ESCO ``occupations_<lang>.csv`` (loose or inside a zip) with the real columns."""
+    import csv
+    import io
+    import zipfile
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["conceptType", "conceptUri", "iscoGroup", "preferredLabel", "altLabels", "description"])
+    for uri, pref, alts in rows:
+        w.writerow(["Occupation", uri, "7212", pref, "\n".join(alts), "…"])
+    folder.mkdir(parents=True, exist_ok=True)
+    if zipped:
+        with zipfile.ZipFile(folder / f"esco_classification_{lang}_csv.zip", "w") as zf:
+            zf.writestr(f"occupations_{lang}.csv", buf.getvalue())
+    else:
+        (folder / f"occupations_{lang}.csv").write_text(buf.getvalue(), encoding="utf-8")
+
+
+URI = "http://x/occupation/{}".format  # 25 falls in the held-out dev split, 1 and 2 do not
+
+
+def test_multilingual_esco_gives_label_and_cross_language_pairs_without_dev_or_benchmark_text(tmp_path):
+    from evaluation.training_data import esco_dev_concept, esco_dev_queries, esco_languages
+
+    assert esco_dev_concept(URI(25)) and not esco_dev_concept(URI(1)) and not esco_dev_concept(URI(2))
+    _write_esco(tmp_path / "en", "en", [(URI(1), "welder", ["weld technician"]),
+                                        (URI(2), "baker", ["bread maker"]),
+                                        (URI(25), "cook", ["chef"])], zipped=True)
+    _write_esco(tmp_path / "other" / "de", "de", [(URI(1), "Schweißer/Schweißerin", ["Schweißer", "Schweißerin"]),
+                                                  (URI(2), "Bäcker/Bäckerin", ["Brotbäcker"]),
+                                                  (URI(25), "Koch/Köchin", ["Küchenchef"])])
+    _write_esco(tmp_path / "other", "fr", [(URI(1), "soudeur/soudeuse", ["soudeuse"])], zipped=True)
+    assert esco_languages(tmp_path / "other") == ["de", "fr"]
+    ps = build_pairs(tmp_path / "en", multilingual=tmp_path / "other", exclude={"brotbäcker"})
+    got = {(p.source, p.a, p.b) for p in ps.pairs}
+    assert got == {
+        ("esco-occupation-labels", "welder", "weld technician"),
+        ("esco-occupation-labels", "baker", "bread maker"),
+        ("esco-occupation-labels", "cook", "chef"),
+        ("esco-occupation-labels-de", "Schweißer/Schweißerin", "Schweißer"),
+        ("esco-occupation-labels-de", "Schweißer/Schweißerin", "Schweißerin"),
+        ("esco-de-en", "Schweißer/Schweißerin", "welder"),
+        ("esco-de-en", "Bäcker/Bäckerin", "baker"),
+        ("esco-occupation-labels-fr", "soudeur/soudeuse", "soudeuse"),
+        ("esco-fr-en", "soudeur/soudeuse", "welder"),
+    }
+    assert ps.dropped_benchmark == 1  # Bäcker/Bäckerin <-> Brotbäcker: a benchmark text after folding
+    # the dev concept (cook) is in no non-English pair but is the German dev task
+    assert esco_dev_queries(tmp_path / "other", "de") == (["Küchenchef"], [URI(25)])
+
+
+def test_essential_skill_pairs_are_capped_per_occupation_and_skip_optional_skills(tmp_path):
+    import zipfile
+
+    from evaluation.training_data import esco_skill_pairs
+
+    _write_esco(tmp_path, "en", [(URI(1), "welder", [])])
+    (tmp_path / "skills_en.csv").write_text(
+        "conceptUri,preferredLabel\ns1,use welding equipment\ns2,read blueprints\ns3,solder electronics\n",
+        encoding="utf-8")
+    with zipfile.ZipFile(tmp_path / "relations.zip", "w") as zf:
+        zf.writestr("occupationSkillRelations.csv",
+                    "occupationUri,relationType,skillType,skillUri\n"
+                    f"{URI(1)},essential,skill,s2\n{URI(1)},optional,skill,s3\n{URI(1)},essential,skill,s1\n")
+    assert [(p.a, p.b) for p in esco_skill_pairs(tmp_path, per_occupation=1)] == [("welder", "use welding equipment")]
+    assert len(esco_skill_pairs(tmp_path, per_occupation=5)) == 2
+
+
+def test_a_missing_esco_file_names_the_file_and_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="occupations_en.csv"):
+        build_pairs(tmp_path)
