@@ -182,6 +182,50 @@ def onet_dev_description_pairs(onet: Path, per_occupation: int = 4) -> list[Pair
     return out
 
 
+JUDGED = Path(__file__).parent / "judged"
+
+
+def judged_texts(judged: Path = JUDGED) -> set[str]:
+    """Folded (:func:`models.text.fold`: no case, no diacritics) phrases of the judged set's
+    workers and orders: every cell, and every ``;``-separated item without its ``: years``."""
+    from models.text import fold
+
+    out: set[str] = set()
+    for path in sorted(Path(judged).glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as fh:
+            for row in csv.reader(fh):
+                for cell in row:
+                    out.add(fold(cell))
+                    for item in cell.split(";"):
+                        out.add(fold(item.rsplit(":", 1)[0] if ":" in item else item))
+    out.discard("")
+    return out
+
+
+def vietnamese_pairs(held_out: set[str] = frozenset()) -> tuple[list[Pair], int]:
+    """Vietnamese training pairs and how many were dropped for touching ``held_out`` (folded
+    texts, e.g. :func:`judged_texts`): the synthetic generator's job labels (with and without
+    diacritics, counsellors' abbreviations such as "cn may", "lx") <-> the job's English and
+    Vietnamese names, and every Latin-script vocabulary term written without its diacritics
+    <-> the concept's English name."""
+    from data.synthetic import JOBS
+    from matcher.vocabulary import training_pairs
+    from models.text import fold
+
+    raw: list[Pair] = []
+    for job in JOBS.values():
+        for label in job.labels:
+            raw.append(Pair(label, job.en, "synthetic:" + job.key, "synthetic-job-labels"))
+            raw.append(Pair(label, job.vi, "synthetic:" + job.key, "synthetic-job-labels"))
+        raw.append(Pair(fold(job.vi), job.en, "synthetic:" + job.key, "synthetic-job-labels"))
+    for term, en in training_pairs():
+        bare = fold(term)
+        if not term.isascii() and bare.isascii() and bare != fold(en):
+            raw.append(Pair(bare, en, f"vocabulary:{_key(en)}", "vocabulary-no-diacritics"))
+    kept = [p for p in raw if fold(p.a) not in held_out and fold(p.b) not in held_out]
+    return kept, len(raw) - len(kept)
+
+
 def fusion_dev_texts(benchmarks_root: Path) -> set[str]:
     """Folded query texts of the ``fusion-dev`` tasks (O*NET dev queries, ESCO alt-label dev
     queries): kept out of training so the fusion can be chosen for the tuned model on unseen text."""
@@ -222,11 +266,13 @@ def build_pairs(
     exclude: set[str] = frozenset(),
     multilingual: Path | None = None,
     skills_per_occupation: int = 0,
+    more: Iterable[Pair] = (),
 ) -> PairSet:
     """All training pairs, deduplicated, without any pair touching a text in ``exclude``
     (folded with :func:`_key`, e.g. :func:`benchmark_query_texts`). ``multilingual`` is a folder
     of ESCO ``occupations_<lang>.csv`` files in other languages: their label pairs and the
-    pairs with the English label of ``esco`` join, less the held-out dev-split concepts."""
+    pairs with the English label of ``esco`` join, less the held-out dev-split concepts;
+    ``more`` are pairs built elsewhere (e.g. :func:`vietnamese_pairs`)."""
     raw: list[Pair] = []
     if esco is not None:
         raw += esco_pairs(esco)
@@ -241,6 +287,7 @@ def build_pairs(
         raw += onet_dev_description_pairs(onet)
     for a, b in extra:
         raw.append(Pair(a, b, f"{extra_source}:{_key(b)}", extra_source))
+    raw += more
     result = PairSet(pairs=[])
     seen: set[tuple[str, str]] = set()
     groups: dict[str, set[str]] = {}
@@ -292,10 +339,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         from matcher.vocabulary import training_pairs
 
         extra = list(training_pairs())
-    pairs = build_pairs(args.esco, args.onet, extra, exclude=exclude,
+    more, dropped_judged = vietnamese_pairs(judged_texts()) if args.vietnamese else ([], 0)
+    if args.vietnamese:
+        print(f"Vietnamese pairs: {len(more)} (dropped for touching a judged-set text: {dropped_judged})")
+    pairs = build_pairs(args.esco, args.onet, extra, exclude=exclude, more=more,
                         multilingual=args.esco_multilingual, skills_per_occupation=args.esco_skills)
     print(f"pairs: {len(pairs.pairs)} {json.dumps(pairs.counts)}; concepts {json.dumps(pairs.groups)}; "
           f"dropped (benchmark query / O*NET test text): {pairs.dropped_benchmark}", flush=True)
+    if args.pairs_only:
+        return 0
     cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, rank=args.rank,
                       alpha=2 * args.rank, top_layers=args.top_layers or None,
                       max_seq_length=args.max_seq_length, seed=args.seed, threads=args.threads)
@@ -304,7 +356,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                           progress=not args.no_progress)
     stats.pop("model", None)
     stats["pairs"] = {"total": len(pairs.pairs), "by_source": pairs.counts, "concepts": pairs.groups,
-                      "dropped_benchmark_or_onet_test_text": pairs.dropped_benchmark}
+                      "dropped_benchmark_or_onet_test_text": pairs.dropped_benchmark,
+                      "dropped_judged_set_text": dropped_judged}
     stats["wall_seconds"] = round(time.perf_counter() - started, 1)
     (args.out / "training.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     print(f"adapter written to {args.out} in {stats['wall_seconds']} s "

@@ -56,6 +56,9 @@ TRAIN_OPTIONS: tuple[tuple[str, dict], ...] = (
     ("--esco-multilingual", dict(type=Path, default=None, help="folder of ESCO occupations_<lang>.csv "
                                  "files in other languages (loose or zipped): their label pairs and "
                                  "pairs with the English label, less a held-out 10%% dev split")),
+    ("--vietnamese", dict(action="store_true", help="add Vietnamese pairs (synthetic job labels with "
+                          "and without diacritics, abbreviations; vocabulary terms without diacritics), "
+                          "less any that touch a judged-set text")),
     ("--esco-skills", dict(type=int, default=0, help="pairs of an occupation with its first N "
                            "essential skills (0: none; overlaps the ESCO skills task)")),
     ("--benchmarks", dict(type=Path, default=None, help="benchmarks root: drop pairs equal to any "
@@ -70,6 +73,7 @@ TRAIN_OPTIONS: tuple[tuple[str, dict], ...] = (
     ("--threads", dict(type=int, default=None)),
     ("--out", dict(type=Path, required=True, help="adapter folder to write")),
     ("--no-progress", dict(action="store_true")),
+    ("--pairs-only", dict(action="store_true", help="build the pairs, print their counts and stop")),
 )
 
 
