@@ -264,3 +264,18 @@ def test_vietnamese_pairs_cover_labels_without_diacritics_and_abbreviations_but_
     assert not {fold(p.a) for p in kept} & held and not {fold(p.b) for p in kept} & held
     # the judged workers' "thợ hàn" never reaches training in any spelling
     assert not any(fold(p.a) == "tho han" or fold(p.b) == "tho han" for p in kept)
+
+
+@needs_data
+def test_train_pairs_only_reports_the_new_sources_and_writes_no_adapter(tmp_path, capsys):
+    from evaluation.cli import main
+
+    _write_esco(tmp_path / "en", "en", [(URI(1), "welder", ["weld technician"])], zipped=True)
+    _write_esco(tmp_path / "other", "de", [(URI(1), "Schweißer/Schweißerin", ["Schweißer"])])
+    rc = main(["train", "--esco", str(tmp_path / "en"), "--onet", str(BENCH), "--benchmarks", str(BENCH),
+               "--esco-multilingual", str(tmp_path / "other"), "--vietnamese", "--out", str(tmp_path / "a"),
+               "--pairs-only"])
+    out = capsys.readouterr().out
+    assert rc == 0 and not (tmp_path / "a").exists()
+    assert '"esco-de-en": 1' in out and '"esco-occupation-labels-de": 1' in out
+    assert "Vietnamese pairs:" in out and '"synthetic-job-labels"' in out
