@@ -270,8 +270,8 @@ def test_vietnamese_pairs_cover_labels_without_diacritics_and_abbreviations_but_
 def test_train_pairs_only_reports_the_new_sources_and_writes_no_adapter(tmp_path, capsys):
     from evaluation.cli import main
 
-    _write_esco(tmp_path / "en", "en", [(URI(1), "welder", ["weld technician"])], zipped=True)
-    _write_esco(tmp_path / "other", "de", [(URI(1), "Schweißer/Schweißerin", ["Schweißer"])])
+    _write_esco(tmp_path / "en", "en", [(URI(1), "zyther fitter", ["zyther mechanic"])], zipped=True)
+    _write_esco(tmp_path / "other", "de", [(URI(1), "Zytherbauer/Zytherbauerin", ["Zytherbauer"])])
     rc = main(["train", "--esco", str(tmp_path / "en"), "--onet", str(BENCH), "--benchmarks", str(BENCH),
                "--esco-multilingual", str(tmp_path / "other"), "--vietnamese", "--out", str(tmp_path / "a"),
                "--pairs-only"])
