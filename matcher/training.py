@@ -231,37 +231,11 @@ def _seed_all(seed: int) -> random.Random:
     return random.Random(seed)
 
 
-def train_adapter(
-    pairs: Sequence[Pair],
-    base_folder: Path,
-    out: Path | None,
-    config: TrainConfig | None = None,
-    progress: bool = True,
-) -> dict:
-    """Train a LoRA adapter on ``pairs`` over the sentence-transformers model in
-    ``base_folder``; write it to ``out`` (if given). Returns the run statistics
-    (steps, seconds, last/mean loss, trainable parameters, config)."""
-    import torch
+def _attach_lora(model, cfg: TrainConfig):
+    """Wrap the transformer of a sentence-transformers ``model`` in LoRA layers (top
+    ``cfg.top_layers`` layers only, if set), in place; returns the peft model."""
     from peft import LoraConfig, get_peft_model
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.losses import (
-        CachedMultipleNegativesRankingLoss,
-        MultipleNegativesRankingLoss,
-    )
-    from tqdm.auto import tqdm
 
-    cfg = config or TrainConfig()
-    if cfg.loss not in LOSSES:
-        raise ValueError(f"The 'loss' parameter must be one of {list(LOSSES)}. Got {cfg.loss!r} instead.")
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    rng = _seed_all(cfg.seed)
-    model = SentenceTransformer(str(base_folder), device="cpu", local_files_only=True)
-    model.max_seq_length = cfg.max_seq_length
-    negatives = None
-    if cfg.hard_negatives:  # mined with the base model, before any adapter exists
-        negatives = mine_hard_negatives(pairs, model, cfg.negative_ranks, cfg.seed, cfg.prefix,
-                                        progress=progress)
     backbone = model[0].auto_model
     n_layers = backbone.config.num_hidden_layers
     layers = None
@@ -278,11 +252,50 @@ def train_adapter(
     )
     peft_model = get_peft_model(backbone, lora)
     model[0].auto_model = peft_model
-    trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
+    return peft_model
+
+
+def _loss(model, cfg: TrainConfig):
+    """The in-batch negatives loss of ``cfg.loss`` over ``model``."""
+    from sentence_transformers.sentence_transformer.losses import (
+        CachedMultipleNegativesRankingLoss,
+        MultipleNegativesRankingLoss,
+    )
+
     if cfg.loss == "cached-mnrl":
-        loss_fn = CachedMultipleNegativesRankingLoss(model, scale=cfg.scale, mini_batch_size=cfg.mini_batch_size)
-    else:
-        loss_fn = MultipleNegativesRankingLoss(model, scale=cfg.scale)
+        return CachedMultipleNegativesRankingLoss(model, scale=cfg.scale, mini_batch_size=cfg.mini_batch_size)
+    return MultipleNegativesRankingLoss(model, scale=cfg.scale)
+
+
+def train_adapter(
+    pairs: Sequence[Pair],
+    base_folder: Path,
+    out: Path | None,
+    config: TrainConfig | None = None,
+    progress: bool = True,
+) -> dict:
+    """Train a LoRA adapter on ``pairs`` over the sentence-transformers model in
+    ``base_folder``; write it to ``out`` (if given). Returns the run statistics
+    (steps, seconds, last/mean loss, trainable parameters, config)."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from tqdm.auto import tqdm
+
+    cfg = config or TrainConfig()
+    if cfg.loss not in LOSSES:
+        raise ValueError(f"The 'loss' parameter must be one of {list(LOSSES)}. Got {cfg.loss!r} instead.")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    rng = _seed_all(cfg.seed)
+    model = SentenceTransformer(str(base_folder), device="cpu", local_files_only=True)
+    model.max_seq_length = cfg.max_seq_length
+    negatives = None
+    if cfg.hard_negatives:  # mined with the base model, before any adapter exists
+        negatives = mine_hard_negatives(pairs, model, cfg.negative_ranks, cfg.seed, cfg.prefix,
+                                        progress=progress)
+    peft_model = _attach_lora(model, cfg)
+    trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
+    loss_fn = _loss(model, cfg)
     params = [p for p in peft_model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
     warm = max(1, int(cfg.warmup * cfg.steps))
