@@ -83,6 +83,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("exact_index_threshold", 20000, "Below this many vectors the index is exact (flat).", int),
     Setting("demo", False, "Demo mode: allows the default secret key and creates demo users.", _bool),
     Setting("today", "", "Override the date used for gates (YYYY-MM-DD); empty: today in Cao Bằng.", _date),
+    Setting(
+        "scoring_weights",
+        "scoring-v1",
+        "Version of the scoring weights in use: a packaged one (scoring-v1, the fallback) or one "
+        "that 'matcher weights fit' wrote into the instance folder (fitted-v2, ...). An "
+        "administrator's choice on the admin page (or 'matcher weights use') wins over it.",
+    ),
     Setting("max_upload_mb", 10, "Largest spreadsheet a counsellor may upload, in MB.", int),
     Setting(
         "max_xlsx_cells",

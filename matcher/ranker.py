@@ -167,7 +167,7 @@ class Engine:
     Parameters
     ----------
     encoder: a ``matcher.encoder.Encoder``.
-    weights: ``scoring.Weights``; the newest packaged version when None.
+    weights: ``scoring.Weights``; the packaged default when None.
     exact_threshold: passed to the faiss indexes (exact below, approximate above).
     full_scan_below: collections smaller than this are scored whole; larger ones via candidates.
     candidates: how many dense and how many lexical candidates to take for large collections.
@@ -220,6 +220,11 @@ class Engine:
         self.reused_indexes_: set[str] = set()
         self._rebuild()
         self.saved_indexes = None  # later rebuilds (incremental changes) build afresh
+        return self
+
+    def set_weights(self, weights: scoring.Weights) -> "Engine":
+        """Score with ``weights`` from the next ranking on (no cache holds a score)."""
+        self.weights = self.weights_ = weights
         return self
 
     def set_outcomes(self, outcomes: Outcomes) -> "Engine":

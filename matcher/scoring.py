@@ -88,14 +88,13 @@ def parse_weights(text: str, origin: str = "weights") -> Weights:
     return Weights(version=version, values=values, source=str(doc.get("source", "")))
 
 
+PACKAGED_DEFAULT = "scoring-v1"  # the fallback; the version in use is a setting (web/weights.py)
+
+
 def load_weights(path: str | Path | None = None) -> Weights:
-    """The newest packaged weights, or the file at ``path``."""
-    if path is None:
-        files = weights_files()
-        if not files:
-            raise WeightsError(f"no scoring-v*.json in {_weights_dir()}")
-        path = files[-1]
-    p = Path(path)
+    """The packaged default weights (``scoring-v1``, never merely the newest file), or the file at
+    ``path``."""
+    p = Path(path) if path is not None else _weights_dir() / f"{PACKAGED_DEFAULT}.json"
     return parse_weights(p.read_text(encoding="utf-8"), origin=str(p))
 
 
@@ -202,12 +201,13 @@ def date_fit(available_months_late: float) -> float:
 LANGUAGE_FEATURE = {"none_required": 0.9, "ok": 1.0, "gap": 0.45, "fail": 0.0}
 
 
-def fit_weights(X: np.ndarray, y: np.ndarray, version: int, seed: int = 0) -> tuple[Weights, dict]:
+def fit_weights(X: np.ndarray, y: np.ndarray, version: int, seed: int = 0,
+                current: Weights | None = None) -> tuple[Weights, dict]:
     """Learn weights from recorded outcomes with a logistic regression.
 
     ``X`` holds the features (columns in FEATURES order), ``y`` 1 for selected/departed and 0
     for rejected/withdrawn. Returns the new weights and a report with the held-out ROC AUC of
-    the current and the new weights. Negative coefficients are clipped to 0 (a feature may not
+    the current weights (``current``, the packaged default when None) and the new ones. Negative coefficients are clipped to 0 (a feature may not
     count against a match), then scaled to sum to 1.
     """
     from sklearn.linear_model import LogisticRegression
@@ -223,7 +223,7 @@ def fit_weights(X: np.ndarray, y: np.ndarray, version: int, seed: int = 0) -> tu
             f"need at least 20 outcomes of both kinds (selected/departed and rejected/withdrawn); got {len(y)}"
         )
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=seed, stratify=y)
-    current = load_weights()
+    current = current or load_weights()
     w_cur = np.array([current.values[f] for f in FEATURES])
     model = LogisticRegression(C=1.0, max_iter=1000, random_state=seed).fit(X_tr, y_tr)
     coef = np.clip(model.coef_[0], 0, None)

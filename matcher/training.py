@@ -41,6 +41,7 @@ __all__ = [
     "TrainConfig",
     "train_adapter",
     "merge_adapter",
+    "mine_hard_negatives",
     "TRAIN_OPTIONS",
     "add_train_arguments",
     "train_argv",
@@ -53,6 +54,14 @@ TRAIN_OPTIONS: tuple[tuple[str, dict], ...] = (
     ("--esco", dict(type=Path, required=True, help="ESCO v1.1.1 folder (or its classification_en zip)")),
     ("--onet", dict(type=Path, required=True, help="O*NET 24 folder (or the benchmarks root holding it)")),
     ("--vocabulary", dict(action="store_true", help="add the packaged vocabulary's pairs")),
+    ("--esco-multilingual", dict(type=Path, default=None, help="folder of ESCO occupations_<lang>.csv "
+                                 "files in other languages (loose or zipped): their label pairs and "
+                                 "pairs with the English label, less a held-out 10%% dev split")),
+    ("--vietnamese", dict(action="store_true", help="add Vietnamese pairs (synthetic job labels with "
+                          "and without diacritics, abbreviations; vocabulary terms without diacritics), "
+                          "less any that touch a judged-set text")),
+    ("--esco-skills", dict(type=int, default=0, help="pairs of an occupation with its first N "
+                           "essential skills (0: none; overlaps the ESCO skills task)")),
     ("--benchmarks", dict(type=Path, default=None, help="benchmarks root: drop pairs equal to any "
                           "TalentCLEF/MELO/fusion-dev query (default: parent of --esco)")),
     ("--steps", dict(type=int, default=200)),
@@ -65,6 +74,12 @@ TRAIN_OPTIONS: tuple[tuple[str, dict], ...] = (
     ("--threads", dict(type=int, default=None)),
     ("--out", dict(type=Path, required=True, help="adapter folder to write")),
     ("--no-progress", dict(action="store_true")),
+    ("--loss", dict(choices=["mnrl", "cached-mnrl"], default="mnrl",
+                    help="cached-mnrl: the same loss in mini-batches (large batches on a small CPU)")),
+    ("--mini-batch-size", dict(type=int, default=16)),
+    ("--hard-negatives", dict(action="store_true", help="add one negative per pair mined with the "
+                              "base model (ranks 10-50, another concept)")),
+    ("--pairs-only", dict(action="store_true", help="build the pairs, print their counts and stop")),
 )
 
 
@@ -122,10 +137,64 @@ class TrainConfig:
     seed: int = 0
     prefix: str = "query: "
     threads: int | None = None
+    #: "mnrl" (in-batch negatives) or "cached-mnrl" (the same loss computed in mini-batches of
+    #: ``mini_batch_size``: large batches fit small CPU memory)
+    loss: str = "mnrl"
+    mini_batch_size: int = 16
+    #: one mined hard negative per pair (:func:`mine_hard_negatives`, ranks
+    #: ``negative_ranks``) added to each batch row; False: in-batch negatives only
+    hard_negatives: bool = False
+    negative_ranks: tuple[int, int] = (10, 50)
 
 
-def _batches(pairs: Sequence[Pair], cfg: TrainConfig, rng: random.Random):
-    """Endless batches of ``batch_size`` pairs from distinct concepts, sides shuffled."""
+LOSSES = ("mnrl", "cached-mnrl")
+
+
+def mine_hard_negatives(pairs: Sequence[Pair], model, ranks: tuple[int, int] = (10, 50),
+                        seed: int = 0, prefix: str = "query: ", batch_size: int = 256,
+                        progress: bool = False) -> dict[tuple[str, str], str]:
+    """For each pair, one text of ANOTHER concept that the (base) ``model`` ranks between
+    ``ranks[0]`` and ``ranks[1]`` (0-based) for the pair's first text, among all texts of the
+    training corpus: close but wrong, the hard negatives of the loss. Returns
+    ``{(a, b): negative}``; a pair with no such candidate is left out. Seeded choice."""
+    import numpy as np
+
+    texts = sorted({t for p in pairs for t in (p.a, p.b)})
+    if len(texts) < 2:
+        return {}
+    groups_of: dict[str, set[str]] = {}
+    for p in pairs:
+        groups_of.setdefault(p.a, set()).add(p.group)
+        groups_of.setdefault(p.b, set()).add(p.group)
+    emb = model.encode([prefix + t for t in texts], batch_size=batch_size, normalize_embeddings=True,
+                       convert_to_numpy=True, show_progress_bar=progress)
+    pos = {t: i for i, t in enumerate(texts)}
+    anchors = sorted({p.a for p in pairs})
+    rng = random.Random(seed)
+    lo, hi = ranks
+    top = min(len(texts), hi + 1)
+    best: dict[str, list[str]] = {}
+    for start in range(0, len(anchors), batch_size):
+        chunk = anchors[start:start + batch_size]
+        sims = emb[[pos[a] for a in chunk]] @ emb.T
+        order = np.argpartition(-sims, top - 1, axis=1)[:, :top]
+        for row, a in enumerate(chunk):
+            ranked = order[row][np.argsort(-sims[row, order[row]])]
+            best[a] = [texts[j] for j in ranked[lo:hi + 1]]
+    out: dict[tuple[str, str], str] = {}
+    for p in pairs:
+        cands = [t for t in best.get(p.a, []) if not groups_of[t] & {p.group} and t != p.b]
+        if cands:
+            out[(p.a, p.b)] = rng.choice(cands)
+    return out
+
+
+def _batches(pairs: Sequence[Pair], cfg: TrainConfig, rng: random.Random,
+             negatives: dict[tuple[str, str], str] | None = None):
+    """Endless batches of ``batch_size`` pairs from distinct concepts, sides shuffled; with
+    ``negatives``, only pairs that have one, each row ``(a, b, negative of a)``."""
+    if negatives is not None:
+        pairs = [p for p in pairs if (p.a, p.b) in negatives]
     by_group: dict[str, list[Pair]] = {}
     for p in pairs:
         by_group.setdefault(p.group, []).append(p)
@@ -145,7 +214,10 @@ def _batches(pairs: Sequence[Pair], cfg: TrainConfig, rng: random.Random):
         batch = []
         for g in chosen:
             p = rng.choice(by_group[g])
-            batch.append((p.a, p.b) if rng.random() < 0.5 else (p.b, p.a))
+            if negatives is not None:
+                batch.append((p.a, p.b, negatives[(p.a, p.b)]))
+            else:
+                batch.append((p.a, p.b) if rng.random() < 0.5 else (p.b, p.a))
         yield batch
 
 
@@ -159,28 +231,11 @@ def _seed_all(seed: int) -> random.Random:
     return random.Random(seed)
 
 
-def train_adapter(
-    pairs: Sequence[Pair],
-    base_folder: Path,
-    out: Path | None,
-    config: TrainConfig | None = None,
-    progress: bool = True,
-) -> dict:
-    """Train a LoRA adapter on ``pairs`` over the sentence-transformers model in
-    ``base_folder``; write it to ``out`` (if given). Returns the run statistics
-    (steps, seconds, last/mean loss, trainable parameters, config)."""
-    import torch
+def _attach_lora(model, cfg: TrainConfig):
+    """Wrap the transformer of a sentence-transformers ``model`` in LoRA layers (top
+    ``cfg.top_layers`` layers only, if set), in place; returns the peft model."""
     from peft import LoraConfig, get_peft_model
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
-    from tqdm.auto import tqdm
 
-    cfg = config or TrainConfig()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    rng = _seed_all(cfg.seed)
-    model = SentenceTransformer(str(base_folder), device="cpu", local_files_only=True)
-    model.max_seq_length = cfg.max_seq_length
     backbone = model[0].auto_model
     n_layers = backbone.config.num_hidden_layers
     layers = None
@@ -197,8 +252,50 @@ def train_adapter(
     )
     peft_model = get_peft_model(backbone, lora)
     model[0].auto_model = peft_model
+    return peft_model
+
+
+def _loss(model, cfg: TrainConfig):
+    """The in-batch negatives loss of ``cfg.loss`` over ``model``."""
+    from sentence_transformers.sentence_transformer.losses import (
+        CachedMultipleNegativesRankingLoss,
+        MultipleNegativesRankingLoss,
+    )
+
+    if cfg.loss == "cached-mnrl":
+        return CachedMultipleNegativesRankingLoss(model, scale=cfg.scale, mini_batch_size=cfg.mini_batch_size)
+    return MultipleNegativesRankingLoss(model, scale=cfg.scale)
+
+
+def train_adapter(
+    pairs: Sequence[Pair],
+    base_folder: Path,
+    out: Path | None,
+    config: TrainConfig | None = None,
+    progress: bool = True,
+) -> dict:
+    """Train a LoRA adapter on ``pairs`` over the sentence-transformers model in
+    ``base_folder``; write it to ``out`` (if given). Returns the run statistics
+    (steps, seconds, last/mean loss, trainable parameters, config)."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from tqdm.auto import tqdm
+
+    cfg = config or TrainConfig()
+    if cfg.loss not in LOSSES:
+        raise ValueError(f"The 'loss' parameter must be one of {list(LOSSES)}. Got {cfg.loss!r} instead.")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    rng = _seed_all(cfg.seed)
+    model = SentenceTransformer(str(base_folder), device="cpu", local_files_only=True)
+    model.max_seq_length = cfg.max_seq_length
+    negatives = None
+    if cfg.hard_negatives:  # mined with the base model, before any adapter exists
+        negatives = mine_hard_negatives(pairs, model, cfg.negative_ranks, cfg.seed, cfg.prefix,
+                                        progress=progress)
+    peft_model = _attach_lora(model, cfg)
     trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
-    loss_fn = MultipleNegativesRankingLoss(model, scale=cfg.scale)
+    loss_fn = _loss(model, cfg)
     params = [p for p in peft_model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
     warm = max(1, int(cfg.warmup * cfg.steps))
@@ -206,15 +303,14 @@ def train_adapter(
         opt, lambda s: min((s + 1) / warm, max(0.0, (cfg.steps - s) / max(1, cfg.steps - warm)))
     )
     model.train()
-    batches = _batches(pairs, cfg, rng)
+    batches = _batches(pairs, cfg, rng, negatives)
     losses: list[float] = []
     started = time.perf_counter()
     bar = tqdm(range(cfg.steps), desc="lora", disable=not progress, unit="step")
     for _ in bar:
         batch = next(batches)
-        fa = model.tokenize([cfg.prefix + a for a, _ in batch])
-        fb = model.tokenize([cfg.prefix + b for _, b in batch])
-        loss = loss_fn([fa, fb], None)
+        features = [model.tokenize([cfg.prefix + row[i] for row in batch]) for i in range(len(batch[0]))]
+        loss = loss_fn(features, None)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -234,6 +330,7 @@ def train_adapter(
         "loss_first": round(sum(losses[:window]) / window, 4),
         "loss_last": round(sum(losses[-window:]) / window, 4),
         "trainable_parameters": trainable,
+        "pairs_with_hard_negative": None if negatives is None else len(negatives),
         "torch_threads": torch.get_num_threads(),
         "config": {**asdict(cfg), "target_modules": list(cfg.target_modules)},
     }

@@ -342,6 +342,7 @@ AUDIT_ACTIONS = _vocab("audit_action", (), {
     "erase": ("Xóa vĩnh viễn hồ sơ", "Profile erased"),
     "merge": ("Gộp hồ sơ trùng", "Duplicate merged"),
     "merged_into": ("Được gộp vào hồ sơ khác", "Merged into another profile"),
+    "weights_use": ("Đổi phiên bản trọng số xếp hạng", "Scoring weights version switched"),
 }, common_noun=True)
 
 # The kinds of record the audit log names.
@@ -360,6 +361,7 @@ AUDIT_ENTITIES = _vocab("audit_entity", (), {
     "registration": ("Đăng ký trực tuyến", "Online registration"),
     "registration_queue": ("Danh sách chờ duyệt đăng ký", "Registration queue"),
     "enrolment": ("Ghi danh đào tạo", "Enrolment"),
+    "scoring_weights": ("Trọng số xếp hạng", "Scoring weights"),
 })
 
 

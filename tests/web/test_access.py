@@ -54,6 +54,8 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("admin.set_active", "POST"): (302, 400, 403, 403, 403),
     ("admin.reset_password", "POST"): (302, 422, 403, 403, 403),
     ("admin.audit", "GET"): (302, 200, 403, 403, 403),
+    ("admin.weights", "GET"): (302, 200, 403, 403, 403),
+    ("admin.use_weights", "POST"): (302, 400, 403, 403, 403),
     # self-registration (web.views.registration): the public page and the review queue
     ("registration.register", "GET"): (200, 200, 200, 200, 200),
     ("registration.register", "POST"): (422, 422, 422, 422, 422),

@@ -37,6 +37,7 @@ def register_init(subparsers) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     from data.repo import duplicate_national_ids
+    from data.store import head_revision
     from data.upgrade import migrate_ethnicities, refresh_search_text
 
     store = open_store(args)
@@ -49,10 +50,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     finally:
         store.dispose()
     print(f"database: {mask_url(store.url)}")
-    if created:
-        print(f"created tables: {', '.join(created)}")
-    else:
-        print("schema up to date (no table created)")
+    revisions = [c for c in created if c.startswith("revision ")]
+    tables = [c for c in created if not c.startswith("revision ")]
+    if tables:
+        print(f"created tables: {', '.join(tables)}")
+    for line in revisions:
+        print(f"schema at {line}")
+    if not created:
+        print(f"schema up to date (revision {head_revision()}, no table created)")
     for line in ethnicities.lines():
         print(line)
     if searched:

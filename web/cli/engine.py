@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -190,36 +191,104 @@ def cmd_index_rebuild(args) -> int:
 
 
 def register_weights(subparsers) -> None:
-    p = subparsers.add_parser("weights", help="scoring weights (versioned under models/resources/weights)")
+    p = subparsers.add_parser("weights", help="scoring weights: packaged and fitted versions, the one in use")
     sub = p.add_subparsers(dest="weights_command", metavar="ACTION")
     sub.required = True
-    f = sub.add_parser("fit", help="learn weights from recorded outcomes and write the next version")
-    f.add_argument("--out", type=Path, help="where to write (default: models/resources/weights/scoring-v<N+1>.json)")
+    f = sub.add_parser("fit", help="learn weights from recorded outcomes and write a new version into the instance folder")
+    f.add_argument("--out", type=Path, help="write here instead (default: <instance>/weights/fitted-v<N>.json)")
     f.add_argument("--today", help="reference date (YYYY-MM-DD)")
     f.add_argument("--encoder", help="encoder spec overriding the setting")
     f.add_argument("--dry-run", action="store_true", help="report quality, write nothing")
     f.set_defaults(func=cmd_weights_fit)
-    s = sub.add_parser("show", help="print the current weights")
+    s = sub.add_parser("show", help="print the weights in use")
     s.set_defaults(func=cmd_weights_show)
+    ls = sub.add_parser("list", help="list the packaged and fitted versions, marking the one in use")
+    ls.set_defaults(func=cmd_weights_list)
+    u = sub.add_parser("use", help="score with another version from the next ranking on (audited)")
+    u.add_argument("name", help="version name, e.g. scoring-v1 or fitted-v2")
+    u.add_argument("--user", default=None, help="user name recorded in the audit log")
+    u.set_defaults(func=cmd_weights_use)
+
+
+def _weights_error(verb: str, exc) -> int:
+    print(f"matcher weights {verb}: error: {exc}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def cmd_weights_show(args) -> int:
-    from matcher.scoring import load_weights, weights_files
+    from matcher.scoring import WeightsError
+    from web.services.weights import find_version, in_use
 
-    w = load_weights()
-    print(f"version {w.version} ({weights_files()[-1]})\n{w.source}")
-    for k, v in w.values.items():
-        print(f"  {k:<24} {v:.4f}")
+    settings = settings_from(args)
+    try:
+        chosen = in_use(settings)
+        v = find_version(chosen.name, settings["instance_path"])
+    except WeightsError as exc:
+        return _weights_error("show", exc)
+    how = f"chosen by {chosen.chosen_by} at {chosen.chosen_at}" if chosen.chosen_by else "the scoring_weights setting"
+    print(f"{v.name} ({v.origin}, {v.path}; {how})\n{v.weights.source}")
+    for k, val in v.weights.values.items():
+        print(f"  {k:<24} {val:.4f}")
+    return EXIT_OK
+
+
+def cmd_weights_list(args) -> int:
+    from matcher.scoring import WeightsError
+    from web.services.weights import in_use, list_versions
+
+    settings = settings_from(args)
+    try:
+        current = in_use(settings).name
+    except WeightsError as exc:
+        return _weights_error("list", exc)
+    for v in list_versions(settings["instance_path"]):
+        mark = "*" if v.name == current else " "
+        extra = " ".join(f"{k}={v.recorded[k]}" for k in ("fitted_at", "outcomes") if k in v.recorded)
+        metrics = v.recorded.get("metrics") or {}
+        auc = f" auc {metrics['auc_before']:.3f}->{metrics['auc_after']:.3f}" if "auc_after" in metrics else ""
+        print(f"{mark} {v.name:<14} {v.origin:<9} {extra}{auc}".rstrip())
+    return EXIT_OK
+
+
+def cmd_weights_use(args) -> int:
+    from matcher.scoring import WeightsError
+    from web.services.weights import use_version
+
+    settings = settings_from(args)
+    try:
+        previous, name = use_version(settings, args.name, by=args.user or "cli")
+    except WeightsError as exc:
+        return _weights_error("use", exc)
+    store = open_store(args)
+    try:
+        with store.session() as s:
+            from data.repo import audit
+
+            audit(s, args.user, "weights_use", "scoring_weights", name, previous=previous, via="cli")
+    finally:
+        store.dispose()
+    print(f"scoring weights in use: {name} (was {previous})")
     return EXIT_OK
 
 
 def cmd_weights_fit(args) -> int:
     import numpy as np
 
-    from matcher.scoring import FEATURES, fit_weights, load_weights, weights_files
+    from matcher.scoring import FEATURES, WeightsError, fit_weights
     from models import Application
+    from web.services.weights import find_version, in_use, next_fitted, write_fitted
+
+    settings = settings_from(args)
+    try:
+        current = find_version(in_use(settings).name, settings["instance_path"])
+    except WeightsError as exc:
+        return _weights_error("fit", exc)
+    from matcher.outcomes import Outcomes
 
     engine, day = _engine(args)
+    # the outcomes being learned from must not gate their own pairs (a rejected pair is closed,
+    # a departed worker is placed): explain each pair as it stood before its outcome
+    engine.set_outcomes(Outcomes())
     store = open_store(args)
     with store.session() as s:
         apps = [(a.worker_id, a.order_id, a.stage) for a in s.scalars(select(Application))]
@@ -236,19 +305,26 @@ def cmd_weights_fit(args) -> int:
             continue
         X.append([m.features[f] for f in FEATURES])
         y.append(1 if stage in ("selected", "departed") else 0)
+    _, number = next_fitted(settings["instance_path"])
     try:
-        weights, report = fit_weights(np.array(X).reshape(-1, len(FEATURES)), np.array(y), version=load_weights().version + 1)
+        weights, report = fit_weights(np.array(X).reshape(-1, len(FEATURES)), np.array(y), version=number,
+                                      current=current.weights)
     except ValueError as exc:
         print(f"matcher weights fit: {exc}")
         return EXIT_FAILED
-    print(f"outcomes: {len(y)} ({sum(y)} positive); held-out ROC AUC before {report['auc_before']:.3f}, after {report['auc_after']:.3f}")
+    print(f"outcomes: {len(y)} ({sum(y)} positive); held-out ROC AUC of {current.name} {report['auc_before']:.3f}, "
+          f"new {report['auc_after']:.3f}")
     for k, v in weights.values.items():
         print(f"  {k:<24} {v:.4f}")
     if args.dry_run:
         return EXIT_OK
-    out = args.out or weights_files()[-1].with_name(f"scoring-v{weights.version}.json")
-    out.write_text(weights.to_json() + "\n", encoding="utf-8")
+    if args.out:
+        args.out.write_text(weights.to_json() + "\n", encoding="utf-8")
+        out = args.out
+    else:
+        out = write_fitted(settings["instance_path"], weights, report, based_on=current.name)
     print(f"wrote {out}")
+    print(f"(not in use yet: `matcher weights use {out.stem}` or the admin page switches to it)")
     return EXIT_OK
 
 

@@ -31,6 +31,9 @@ def load_outcomes(s: Session) -> Outcomes:
     return Outcomes(closed, frozenset(departed), enterprise_returns(s))
 
 
+from web.services.weights import weights_in_use  # noqa: E402
+
+
 def build_engine(s: Session, settings: dict[str, Any], day: dt.date, save_cache: bool = True) -> Engine:
     """Snapshot the store, fit the engine (reusing saved vectors), and save the vectors back."""
     encoder = load_encoder(
@@ -46,6 +49,7 @@ def build_engine(s: Session, settings: dict[str, Any], day: dt.date, save_cache:
         exact_threshold=int(settings.get("exact_index_threshold") or 20000),
         vector_cache=cache,
         saved_indexes=load_index_blobs(folder) if cache else None,
+        weights=weights_in_use(settings),
     ).fit(recruiters, orders, workers, today=day, rates=exchange_rates(s))
     engine.set_outcomes(load_outcomes(s))
     rebuilt = engine.index_names_ - engine.reused_indexes_

@@ -69,6 +69,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     sessions.init_app(app, settings)
     serve_single_threaded()  # one query per request: faiss threads would only contend
 
+    from matcher.scoring import WeightsError
+    from web.services.weights import weights_in_use
+
+    try:  # a bad version name stops the start, naming the versions that exist
+        weights_in_use(settings)
+    except WeightsError as exc:
+        raise SettingsError(f"scoring_weights: {exc}") from None
+
     store = Store(settings["database_url"])
     store.init_schema()
     from web.services import uploads

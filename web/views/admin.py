@@ -1,4 +1,5 @@
-"""Administrator pages: enterprises and their licence status, users, the audit log."""
+"""Administrator pages: enterprises and their licence status, users, the audit log, the scoring
+weights versions."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from web.views.audit import detail_items, record
 from web.views.auth import current_user, require_form_version, role_required
 from web.services import accounts
 from web.services.accounts import AuthError, create_user, reset_user_password
-from web.views.db import get_session, today
+from web.views.db import get_session, settings, today
 from web.views.engine import get_engine
 from web.services.errors import BadRequest, Conflict, NotFound
 from web.services.forms import RecruiterForm
@@ -374,3 +375,54 @@ def audit():
         ),
         422 if errors else 200,
     )
+
+
+# ----------------------------------------------------------------------------- scoring weights
+
+
+def _weights_page(error: str | None = None, status: int = 200):
+    from matcher.scoring import FEATURE_LABELS, WeightsError
+    from web.services.weights import in_use, list_versions
+
+    cfg = settings()
+    try:
+        chosen = in_use(cfg)
+    except WeightsError as exc:
+        chosen, error = None, error or str(exc)
+    versions = list_versions(cfg["instance_path"])
+    names = {v.name for v in versions}
+    if chosen is not None and chosen.name not in names:
+        error = error or t(f"Phiên bản đang chọn {chosen.name!r} không còn.", f"The chosen version {chosen.name!r} is gone.")
+    return (
+        render_template("admin/weights.html", versions=versions, chosen=chosen, setting=cfg.get("scoring_weights"),
+                        feature_labels=FEATURE_LABELS, error=error),
+        status,
+    )
+
+
+@bp.route("/weights")
+@role_required("admin")
+def weights():
+    """The scoring weights versions (packaged and fitted), the one in use, and a switch."""
+    return _weights_page()
+
+
+@bp.route("/weights/use", methods=["POST"])
+@role_required("admin")
+def use_weights():
+    """Switch every later ranking to another version (a rollback too); audited."""
+    from matcher.scoring import WeightsError
+    from web.services.weights import use_version
+
+    name = (request.form.get("name") or "").strip()
+    if not name:
+        raise BadRequest("Thiếu tên phiên bản trọng số «name».", "The weights version 'name' is missing.")
+    try:
+        previous, name = use_version(settings(), name, by=current_user().username)
+    except WeightsError as exc:
+        return _weights_page(error=str(exc), status=422)
+    record("weights_use", "scoring_weights", name, previous=previous)
+    get_session().commit()
+    flash(t(f"Từ lần xếp hạng tiếp theo dùng trọng số {name} (trước đó {previous}).",
+            f"Rankings now use the weights {name} (was {previous})."))
+    return redirect(url_for("admin.weights"))

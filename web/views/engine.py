@@ -85,6 +85,7 @@ class EngineHolder:
         self.fp: tuple | None = None
         self.ofp: tuple | None = None  # applications' fingerprint when outcomes were read
         self.builds = 0
+        self.weights_name: str | None = None  # the weights version the engine scores with
 
     # -- building ---------------------------------------------------------------------
     def build(self) -> Any:
@@ -100,10 +101,13 @@ class EngineHolder:
             try:
                 fp = fingerprint(s)
                 self.ofp = outcomes_version(s)
+                from web.services.weights import in_use
+
+                weights_name = in_use(settings(self.app)).name  # what build_engine loads
                 engine = build_engine(s, settings(self.app), today(self.app))
             finally:
                 s.close()
-            self.engine, self.fp = engine, fp
+            self.engine, self.fp, self.weights_name = engine, fp, weights_name
             self.builds += 1
             log.info(
                 "engine built (%d recruiters, %d orders, %d workers)",
@@ -121,7 +125,23 @@ class EngineHolder:
                 return self.build()
             if s is not None:
                 self._refresh_outcomes(s)
+            self._refresh_weights()
             return self.engine
+
+    def _refresh_weights(self) -> None:
+        """Adopt the weights version chosen since the last call (the admin page, another process,
+        ``matcher weights use``): no rebuild, the next ranking scores with it."""
+        from matcher.scoring import WeightsError
+        from web.services.weights import find_version, in_use
+
+        try:
+            name = in_use(settings(self.app)).name
+            if name != self.weights_name:
+                self.engine.set_weights(find_version(name, settings(self.app)["instance_path"]).weights)
+                log.info("scoring weights %s -> %s", self.weights_name, name)
+                self.weights_name = name
+        except WeightsError as exc:  # keep scoring with the weights in use; the admin page says why
+            log.error("scoring weights not switched: %s", exc)
 
     def _refresh_outcomes(self, s: Session) -> None:
         """Re-read closed pairs and departures when any application changed (one cheap query
