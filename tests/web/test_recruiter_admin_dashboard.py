@@ -216,13 +216,15 @@ def test_dashboard_counts_departures(app, admin):
         assert admin.post("/counsellor/applications/1/move", data={"to": stage, "version_id": version, "csrf_token": token}).status_code == 302
     import datetime as dt
 
+    from models.formatting import local_today
+
     with store_of(app).session() as s:
-        period = stats.Period(dt.date(2000, 1, 1), dt.date.today())
+        period = stats.Period(dt.date(2000, 1, 1), local_today())
         place = stats.placements(s, period)
         lang = stats.language_training(s, period)
     assert (place["placed"], place["departed"]) == (1, 1)
     assert (lang["basis"], lang["total"], lang["basic_or_more"], lang["share_basic"]) == ("departed", 1, 1, 1.0)
-    html = admin.get(f"/dashboard/?from=2000-01-01&to={dt.date.today().isoformat()}").get_data(as_text=True)
+    html = admin.get(f"/dashboard/?from=2000-01-01&to={local_today().isoformat()}").get_data(as_text=True)
     assert re.search(r'id="kpi-departed".*?1 / 150', html, re.S)
     assert admin.get("/dashboard/?from=2026-05-01&to=2026-01-01").status_code == 422
 
