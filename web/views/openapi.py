@@ -268,6 +268,10 @@ def _errors(*codes: int) -> dict:
     return {str(c): ERR for c in (*codes, 429)}
 
 
+# Free text in a query string: the app refuses a NUL character anywhere in one (web.views.params).
+QUERY_TEXT = {"type": "string", "pattern": "^[^\x00]*$"}
+
+
 def _path_param(name: str, description: str) -> dict:
     return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
 
@@ -316,7 +320,7 @@ def _document() -> dict:
                     "operationId": "listWorkers",
                     "summary": "Find workers (diacritics-insensitive); counsellors and administrators",
                     "parameters": [
-                        {"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
+                        {"name": "q", "in": "query", "required": False, "schema": QUERY_TEXT,
                          "description": "whole words of the worker id, CCCD, phone (or its start), name, commune or skills; "
                                         "profiles merged into another are left out"},
                         {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
@@ -342,7 +346,7 @@ def _document() -> dict:
                         _path_param("worker_id", "worker id"),
                         TOP,
                         INELIGIBLE_PAGE,
-                        {"name": "country", "in": "query", "required": False, "schema": {"type": "string"}},
+                        {"name": "country", "in": "query", "required": False, "schema": QUERY_TEXT},
                         {"name": "programme", "in": "query", "required": False, "schema": {"type": "string", "enum": list(PROGRAMMES)}},
                     ],
                     "responses": {"200": _resp("The ranking", "Ranking"), **_errors(400, 401, 403, 404, 503)},
