@@ -91,7 +91,7 @@ def test_admin_switches_versions_audited_and_the_next_ranking_uses_them(app, cli
         assert holder.get(s).weights_.version == 1
     auth.login("admin")
     page = client.get("/admin/weights").get_data(as_text=True)
-    assert "scoring-v1" in page and name in page and "đang dùng" in page and "0.610 → 0.700" in page
+    assert "scoring-v1" in page and name in page and "đang dùng" in page and "0,610 → 0,700" in page
     bad = client.post("/admin/weights/use", data={"name": "fitted-v9", "csrf_token": csrf_of(page)})
     assert bad.status_code == 422 and "Không có bộ trọng số" in bad.get_data(as_text=True)
     ok = client.post("/admin/weights/use", data={"name": name, "csrf_token": csrf_of(page)})
