@@ -162,8 +162,7 @@ def cmd_index_rebuild(args) -> int:
     from data.vectorfile import index_dir, save_vectors
     from matcher.encoder import load_encoder
     from matcher.ranker import Engine
-    from data.repo import snapshot
-    from data.repo import exchange_rates
+    from data.repo import exchange_rates, snapshot
 
     settings = settings_from(args)
     spec = args.encoder or settings["encoder"]

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from data.repo import audit
 from models import Application, AuditEvent, ConsentEvent, Enrolment, StageEvent, Worker, WorkerDocument, WorkerNote
+from web.services.documents import erase_files
+from web.services.uploads import remove_mentioning
 
 MAX_SCOPE = 200
 
@@ -98,9 +100,6 @@ def erase_worker(s: Session, wid: str, by: str | None, instance_path: str | None
         "enrolments": s.execute(delete(Enrolment).where(Enrolment.worker_id == wid)).rowcount,
     }
     if instance_path is not None:
-        from web.services.documents import erase_files
-        from web.services.uploads import remove_mentioning
-
         counts["pending_uploads"] = remove_mentioning(instance_path, w.full_name, w.national_id)
         counts["documents"] = erase_files(s, instance_path, wid)
     else:

@@ -40,17 +40,6 @@ STAFF = ("admin", "counsellor")
 # ----------------------------------------------------------------------------- serialisers
 
 
-reason_json = reason_dict
-
-
-def match_json(m) -> dict:
-    return m.to_dict()
-
-
-def blocked_json(b) -> dict:
-    return b.to_dict()
-
-
 INELIGIBLE_PAGE = 50
 
 
@@ -68,9 +57,9 @@ def ranking_json(query_id: str, direction: str, ranking, matches=None, ineligibl
     return {
         "query_id": query_id,
         "direction": direction,
-        "matches": [match_json(m) for m in (ranking.matches if matches is None else matches)],
-        "blocked": [blocked_json(b) for b in ranking.blocked],
-        "ineligible": [blocked_json(b) for b in refused[(page - 1) * INELIGIBLE_PAGE: page * INELIGIBLE_PAGE]],
+        "matches": [m.to_dict() for m in (ranking.matches if matches is None else matches)],
+        "blocked": [b.to_dict() for b in ranking.blocked],
+        "ineligible": [b.to_dict() for b in refused[(page - 1) * INELIGIBLE_PAGE: page * INELIGIBLE_PAGE]],
         "ineligible_summary": {"total": len(refused), "by_reason": dict(sorted(by_reason.items())),
                                "page": page, "pages": pages, "page_size": INELIGIBLE_PAGE},
     }
@@ -144,7 +133,7 @@ def order_json(o: JobOrder, reasons: list) -> dict:
         places_filled=o.places_filled or 0,
         places_left=o.places_left,
         blocked=any(r.severity == "block" for r in reasons),
-        reasons=[reason_json(r) for r in reasons],
+        reasons=[reason_dict(r) for r in reasons],
         version_id=o.version_id,
     )
     return data
@@ -321,7 +310,7 @@ def create_order():
         raise Unprocessable(
             "Đơn hàng sẽ bị chặn: " + "; ".join(r.vi for r in reasons if r.severity == "block"),
             "The order would be blocked: " + "; ".join(r.en for r in reasons if r.severity == "block"),
-            reasons=[reason_json(r) for r in reasons],
+            reasons=[reason_dict(r) for r in reasons],
         )
     s.commit()
     get_engine().order_changed(s, order)
@@ -371,7 +360,7 @@ def blocked_orders():
     if user.role == "recruiter":
         own = set(s.scalars(select(JobOrder.order_id).where(JobOrder.recruiter_id == user.recruiter_id)))
         items = [b for b in items if b.item_id in own]
-    return jsonify({"items": [blocked_json(b) for b in items]})
+    return jsonify({"items": [b.to_dict() for b in items]})
 
 
 @bp.route("/applications/<int:aid>/stage", methods=["POST"])

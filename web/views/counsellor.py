@@ -644,7 +644,8 @@ def allocation():
         if not 1 <= size <= allocation_service.MAX_COHORT:
             raise ValueError
     except ValueError:
-        errors["size"] = ("Số người từ 1 đến 500.", "Between 1 and 500 workers.")
+        most = allocation_service.MAX_COHORT
+        errors["size"] = (f"Số người từ 1 đến {most}.", f"Between 1 and {most} workers.")
         size = 50
     share = None
     if args.get("priority_share"):
