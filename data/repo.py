@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import AfterDeparture, Application, AuditEvent, ExchangeRate, JobOrder, Recruiter, Worker
+from models import AfterDeparture, Application, AuditEvent, ExchangeRate, JobOrder, LicenceStatusChange, Recruiter, Worker
 from models.text import fold
 
 # --------------------------------------------------------------------------------------
@@ -183,35 +183,44 @@ def snapshot(session: Session) -> tuple[list[Recruiter], list[JobOrder], list[Wo
     expunged, so they can be used after the session closes (e.g. cached by the web app)
     without lazy loads. Each list is in id order.
     """
-    recruiters = list(
-        session.scalars(
-            select(Recruiter)
-            .options(selectinload(Recruiter.status_history), selectinload(Recruiter.orders))
-            .order_by(Recruiter.recruiter_id)
+    return changed_since(session, {"recruiters": None, "orders": None, "workers": None})
+
+
+def changed_since(session: Session, since: dict[str, dt.datetime | None]) -> tuple[list[Recruiter], list[JobOrder], list[Worker]]:
+    """What :func:`snapshot` loads, for the tables named in ``since`` (``"recruiters"``,
+    ``"orders"``, ``"workers"``) and the rows changed at or after the time given (``None``:
+    every row). A recruiter also counts as changed when a licence status change was recorded
+    for it at or after ``since["licence_changes"]``."""
+    recruiters: list[Recruiter] = []
+    orders: list[JobOrder] = []
+    workers: list[Worker] = []
+    if "recruiters" in since:
+        stmt = select(Recruiter).options(selectinload(Recruiter.status_history), selectinload(Recruiter.orders))
+        if since["recruiters"] is not None:
+            cond = Recruiter.updated_at >= since["recruiters"]
+            if since.get("licence_changes") is not None:
+                cond = cond | Recruiter.recruiter_id.in_(select(LicenceStatusChange.recruiter_id).where(
+                    LicenceStatusChange.recorded_at >= since["licence_changes"]))
+            stmt = stmt.where(cond)
+        recruiters = list(session.scalars(stmt.order_by(Recruiter.recruiter_id)))
+    if "orders" in since:
+        stmt = select(JobOrder).options(
+            selectinload(JobOrder.recruiter).selectinload(Recruiter.status_history),
+            selectinload(JobOrder.applications).selectinload(Application.events),
+            selectinload(JobOrder.applications).selectinload(Application.worker),
         )
-    )
-    orders = list(
-        session.scalars(
-            select(JobOrder)
-            .options(
-                selectinload(JobOrder.recruiter).selectinload(Recruiter.status_history),
-                selectinload(JobOrder.applications).selectinload(Application.events),
-                selectinload(JobOrder.applications).selectinload(Application.worker),
-            )
-            .order_by(JobOrder.order_id)
+        if since["orders"] is not None:
+            stmt = stmt.where(JobOrder.updated_at >= since["orders"])
+        orders = list(session.scalars(stmt.order_by(JobOrder.order_id)))
+    if "workers" in since:
+        stmt = select(Worker).options(
+            selectinload(Worker.certificates),
+            selectinload(Worker.applications).selectinload(Application.order),
+            selectinload(Worker.applications).selectinload(Application.events),
         )
-    )
-    workers = list(
-        session.scalars(
-            select(Worker)
-            .options(
-                selectinload(Worker.certificates),
-                selectinload(Worker.applications).selectinload(Application.order),
-                selectinload(Worker.applications).selectinload(Application.events),
-            )
-            .order_by(Worker.worker_id)
-        )
-    )
+        if since["workers"] is not None:
+            stmt = stmt.where(Worker.updated_at >= since["workers"])
+        workers = list(session.scalars(stmt.order_by(Worker.worker_id)))
     _detach(session, [*recruiters, *orders, *workers])
     return recruiters, orders, workers
 

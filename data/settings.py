@@ -52,6 +52,13 @@ def _date(value: str) -> str:
     return day.isoformat()
 
 
+def _refresh(value: str) -> str:
+    v = str(value).strip().lower()
+    if v not in ("incremental", "rebuild"):
+        raise ValueError(f"expected 'incremental' or 'rebuild', got {value!r}")
+    return v
+
+
 def _positive_int(value: str) -> int:
     n = int(value)
     if n < 1:
@@ -81,6 +88,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("model_cache", "", "Folder for the converted model; empty: ~/.cache/caobang-matcher."),
     Setting("encoder_threads", 0, "CPU threads for encoding (ONNX Runtime or torch); 0 lets the runtime decide.", int),
     Setting("exact_index_threshold", 20000, "Below this many vectors the index is exact (flat).", int),
+    Setting(
+        "engine_refresh",
+        "incremental",
+        "How a running server takes in a change: 'incremental' re-reads and re-encodes only the "
+        "changed rows (every process, through the tables' change times); 'rebuild' builds the whole "
+        "engine again at the next request (slower; kept as a fallback and as the benchmark's baseline).",
+        _refresh,
+    ),
     Setting("demo", False, "Demo mode: allows the default secret key and creates demo users.", _bool),
     Setting("today", "", "Override the date used for gates (YYYY-MM-DD); empty: today in Cao Bằng.", _date),
     Setting(

@@ -282,11 +282,14 @@ class VectorIndex:
                 removed = self._index.remove_ids(faiss.IDSelectorArray(len(sel), faiss.swig_ptr(sel)))
                 if removed != len(rows):  # pragma: no cover - would be a faiss bug
                     raise RuntimeError(f"faiss removed {removed} vectors instead of {len(rows)}")
-            keep = np.ones(len(self._ids), dtype=bool)
-            keep[rows] = False
-            self._ids = [i for i, k in zip(self._ids, keep.tolist()) if k]
-            self._labels = self._labels[keep]
-            self._rebuild_maps()
+            if len(rows) <= 64:
+                self._swap_out(rows)
+            else:
+                keep = np.ones(len(self._ids), dtype=bool)
+                keep[rows] = False
+                self._ids = [i for i, k in zip(self._ids, keep.tolist()) if k]
+                self._labels = self._labels[keep]
+                self._rebuild_maps()
             if self._kind == "hnsw" and len(self._dead) > max(1000, len(self._ids) // 4):
                 self._rebuild_hnsw()
             return len(rows)
@@ -305,6 +308,22 @@ class VectorIndex:
             self.remove([i for i in id_list if i in self._row])
             self._append(id_list, x)
         return self
+
+    def _swap_out(self, rows: list[int]) -> None:
+        """Drop a few rows in O(1) each: the last row moves into each hole (an upsert of one id
+        then costs the same at 100 and at 100,000 vectors; only the row order changes)."""
+        end = len(self._ids)
+        labels = self._labels.copy()
+        for r in sorted(rows, reverse=True):  # every row above r that goes is gone already
+            end -= 1
+            del self._row[self._ids[r]]
+            del self._label_row[int(labels[r])]
+            if r != end:
+                self._ids[r], labels[r] = self._ids[end], labels[end]
+                self._row[self._ids[r]] = r
+                self._label_row[int(labels[r])] = r
+        del self._ids[end:]
+        self._labels = labels[:end]
 
     def _rebuild_maps(self) -> None:
         self._row = {id_: r for r, id_ in enumerate(self._ids)}

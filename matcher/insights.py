@@ -64,8 +64,9 @@ __all__ = [
     "conversion_rates",
     "forecast_departures",
     "monthly_counts",
-    "open_orders",
+    "NeedsTracker",
     "order_trends",
+    "pair_need",
     "pair_steps",
     "support_for",
     "training_needs",
@@ -317,28 +318,6 @@ class TrainingNeeds:
         }
 
 
-def open_orders(
-    orders: Iterable[Any],
-    recruiters: Iterable[Any],
-    day: dt.date,
-    rates: Mapping[str, float] | None = None,
-) -> list[Any]:
-    """The orders legal and open on ``day`` with places left (no "block" reason of
-    :func:`matcher.rules.order_gates`, duplicate numbers included), in id order."""
-    orders = list(orders)
-    recs = {r.recruiter_id: r for r in recruiters}
-    duplicates = rules.find_duplicate_codes(recs.values(), orders)
-    out = []
-    for o in sorted(orders, key=lambda o: o.order_id):
-        rec = recs.get(o.recruiter_id) or getattr(o, "recruiter", None)
-        if o.places_left <= 0:
-            continue
-        if any(r.severity == "block" for r in rules.order_gates(o, rec, day, rates, duplicates=duplicates)):
-            continue
-        out.append(o)
-    return out
-
-
 def wants_market(worker: Any, order: Any) -> bool:
     """A training need counts a worker for an order only when the worker wants that market:
     the order's country is among the preferred countries, or the worker named none."""
@@ -361,42 +340,62 @@ def _quick_fail(worker: Any, order: Any, day: dt.date) -> bool:
     return False
 
 
+def pair_need(worker: Any, order: Any, day: dt.date, certs: Sequence[Certificate],
+              gate: Callable[..., list[rules.Reason]] | None = None) -> "Step | bool | None":
+    """What one worker x order pair adds to the training needs: ``True`` when the worker could
+    go now, the :class:`Step` when exactly one trainable step is missing, else ``None``."""
+    if not wants_market(worker, order) or _quick_fail(worker, order, day):
+        return None
+    steps = pair_steps((gate or rules.worker_gates)(worker, order, day, certs), order)
+    if steps is None:
+        return None
+    if not steps:
+        return True
+    return steps[0] if len(steps) == 1 else None
+
+
+def worker_certificates(worker: Any) -> list[Certificate]:
+    return [Certificate.from_entity(c) for c in (worker.certificates or [])]
+
+
 def training_needs(
     workers: Iterable[Any],
     orders: Iterable[Any],
     day: dt.date,
     certificates: Mapping[str, Sequence[Certificate]] | None = None,
     gates: Callable[..., list[rules.Reason]] | None = None,
+    cell: Callable[[Any, Any], "Step | bool | None"] | None = None,
 ) -> TrainingNeeds:
     """Aggregate the gaps between active ``workers`` and ``orders`` into ranked needs.
 
-    ``orders``: the legal open orders with places left (see :func:`open_orders`);
+    ``orders``: the legal open orders with places left (``matcher.orderbook.open_orders``);
     ``certificates``: worker_id -> parsed certificates (parsed from the workers when missing);
-    ``gates``: the pair gate, :func:`matcher.rules.worker_gates` by default.
+    ``gates``: the pair gate, :func:`matcher.rules.worker_gates` by default; ``cell``: the
+    pair's :func:`pair_need` when the caller keeps them (:class:`NeedsTracker`).
     Needs are sorted by fillable places, then places, then workers (descending), then key.
     """
-    gate = gates or rules.worker_gates
     workers = [w for w in workers if is_active_worker(w)]
     orders = [o for o in orders if o.places_left > 0]
+    if cell is None:
+        certs_of: dict[str, Sequence[Certificate]] = {}
+
+        def cell(w, o):
+            if w.worker_id not in certs_of:
+                given = certificates.get(w.worker_id) if certificates is not None else None
+                certs_of[w.worker_id] = given if given is not None else worker_certificates(w)
+            return pair_need(w, o, day, certs_of[w.worker_id], gates)
+
     needs: dict[str, Need] = {}
     ready: set[str] = set()
     by_order: dict[str, Counter] = defaultdict(Counter)  # need key -> order id -> workers
     for w in workers:
-        certs = certificates.get(w.worker_id) if certificates is not None else None
-        if certs is None:
-            certs = [Certificate.from_entity(c) for c in (w.certificates or [])]
         for o in orders:
-            if not wants_market(w, o) or _quick_fail(w, o, day):
+            step = cell(w, o)
+            if step is None:
                 continue
-            steps = pair_steps(gate(w, o, day, certs), o)
-            if steps is None:
-                continue
-            if not steps:
+            if step is True:
                 ready.add(w.worker_id)
                 continue
-            if len(steps) != 1:
-                continue
-            step = steps[0]
             need = needs.get(step.key)
             if need is None:
                 need = needs[step.key] = Need(step)
@@ -431,6 +430,44 @@ def training_needs(
                 need.by_support[s.code] += 1
     ranked = sorted(needs.values(), key=lambda n: (-n.fillable, -n.places, -n.workers, n.key))
     return TrainingNeeds(day, len(workers), len(orders), sum(o.places_left for o in orders), len(ready), ranked)
+
+
+class NeedsTracker:
+    """The training needs of an engine's workers and open orders, kept between calls: each pair's
+    :func:`pair_need` is remembered, and a change re-reads only the pairs of the workers and
+    orders it touched (``Engine.changes_since``). A new engine or a new day starts afresh."""
+
+    def __init__(self) -> None:
+        self._engine: Any = None
+        self._day: dt.date | None = None
+        self._version = 0
+        self._cells: dict[str, dict[str, Any]] = {}
+        self._certs: dict[str, list[Certificate]] = {}
+
+    def needs(self, engine: Any, day: dt.date) -> TrainingNeeds:
+        if engine is not self._engine or day != self._day:
+            self._cells, self._certs = {}, {}
+        else:
+            workers, orders = engine.changes_since(self._version)
+            for wid in workers:
+                self._cells.pop(wid, None)
+                self._certs.pop(wid, None)
+            if orders:
+                for row in self._cells.values():
+                    for oid in orders:
+                        row.pop(oid, None)
+        self._engine, self._day, self._version = engine, day, engine.version_
+
+        def cell(w, o):
+            row = self._cells.setdefault(w.worker_id, {})
+            if o.order_id not in row:
+                if w.worker_id not in self._certs:
+                    self._certs[w.worker_id] = worker_certificates(w)
+                row[o.order_id] = pair_need(w, o, day, self._certs[w.worker_id])
+            return row[o.order_id]
+
+        workers = [engine.workers_[i] for i in sorted(engine.workers_)]
+        return training_needs(workers, engine.open_orders(day), day, cell=cell)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -509,11 +546,10 @@ def blocked_trends(
     (approval date, else when recorded) and its legal "block" reasons (not merely closed or
     full) counted by month and reason, and by enterprise. Returns ``{"by_month_reason":
     [(month, code, orders)], "by_enterprise": [(name, orders)], "total": n}``."""
-    from matcher.rules import NOT_OPEN_CODES
+    from matcher.orderbook import OrderBook
 
     orders = list(orders)
-    recs = {r.recruiter_id: r for r in recruiters}
-    duplicates = rules.find_duplicate_codes(recs.values(), orders)
+    book = OrderBook(recruiters, orders, rates)
     month_reason: Counter = Counter()
     enterprise: Counter = Counter()
     total = 0
@@ -521,9 +557,9 @@ def blocked_trends(
         day = _posted(o)
         if day is None or (start and day < start) or (end and day > end):
             continue
-        rec = recs.get(o.recruiter_id) or getattr(o, "recruiter", None)
-        codes = sorted({r.code for r in rules.order_gates(o, rec, day, rates, duplicates=duplicates)
-                        if r.severity == "block" and r.code not in NOT_OPEN_CODES})
+        rec = book.recruiters_.get(o.recruiter_id) or getattr(o, "recruiter", None)
+        state, reasons = book.order_state(o.order_id, day)
+        codes = sorted({r.code for r in reasons}) if state == "blocked" else []
         if not codes:
             continue
         total += 1

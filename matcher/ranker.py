@@ -15,6 +15,7 @@ n-gram matrix for the lexical signal. A query goes:
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -26,8 +27,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matcher import languages, rules, scoring
 from matcher.index import IndexVersionError, VectorIndex
-from matcher.outcomes import NO_OUTCOMES, Outcomes
-from matcher.similarity import lexical_weight_for
+from matcher.orderbook import Blocked, OrderBook, reason_dict  # noqa: F401 - part of this module's API
+from matcher.outcomes import Outcomes
+from matcher.similarity import LexicalRows, lexical_weight_for
 from matcher.text import fold, prepare
 from matcher.vocabulary import display_name as vocab_display_name
 from matcher.vocabulary import expand
@@ -35,7 +37,6 @@ from matcher.vocabulary import related as vocab_related
 from models import JobOrder, Recruiter, Worker, formatting, is_active_worker
 from models.labels import COUNTRIES
 from models.languages import CertificateError, parse_certificate, parse_requirement
-from models.reference import DEFAULT_RATES
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +84,6 @@ class Match:
 
 
 @dataclass
-class Blocked:
-    item_id: str
-    reasons: list
-
-    def to_dict(self) -> dict:
-        return {"item_id": self.item_id, "reasons": [reason_dict(r) for r in self.reasons]}
-
-
-@dataclass
 class Ranking:
     query_id: str
     direction: str  # "w2j" or "j2w"
@@ -127,8 +119,14 @@ def _country_sentence(worker: Worker, order: JobOrder) -> Explanation | None:
                        f"{here_en} is not among the preferred countries ({wished_en}).")
 
 
-def reason_dict(r) -> dict:
-    return {"code": r.code, "severity": r.severity, "vi": r.vi, "en": r.en}
+def _sector_text(worker: Worker) -> str:
+    """The worker's wished sectors as one text ("" when none)."""
+    return prepare("; ".join(worker.preferred_sectors)) if worker.preferred_sectors else ""
+
+
+def _experience_texts(worker: Worker) -> list[str]:
+    """The occupations of the worker's experience, one text each."""
+    return [prepare(e["occupation"]) for e in worker.experience or [] if e.get("occupation")]
 
 
 def order_text(order: JobOrder) -> str:
@@ -205,22 +203,26 @@ class Engine:
     ) -> "Engine":
         self.weights_ = self.weights or scoring.load_weights()
         self.today_ = today or dt.date.today()
-        self.rates_ = {**DEFAULT_RATES, **(rates or {})}
-        self.recruiters_ = {r.recruiter_id: r for r in recruiters}
-        self.orders_ = {o.order_id: o for o in orders}
+        self.book_ = OrderBook(recruiters, orders, rates)
         self.workers_ = {w.worker_id: w for w in workers}
         self._vectors: dict[str, np.ndarray] = {
             t: v for t, v in (self.vector_cache or {}).items() if v.shape == (self.encoder.dim,)
         }
-        self.outcomes_ = NO_OUTCOMES
         self._certs: dict[str, list] = {}
-        self._gate_cache: dict[tuple[str, dt.date], list] = {}
-        self._day_cache: dict[tuple[str, dt.date], list] = {}
         #: names of the saved indexes this fit used instead of building them
         self.reused_indexes_: set[str] = set()
+        #: the number of changes applied since the fit, and which worker/order each one was
+        self.version_ = 0
+        self._journal: list[tuple[str, str]] = []
         self._rebuild()
-        self.saved_indexes = None  # later rebuilds (incremental changes) build afresh
+        self.saved_indexes = None  # later changes update the built indexes
         return self
+
+    # the order book's state, under the names the engine has always had
+    recruiters_ = property(lambda self: self.book_.recruiters_)
+    orders_ = property(lambda self: self.book_.orders_)
+    rates_ = property(lambda self: self.book_.rates_)
+    outcomes_ = property(lambda self: self.book_.outcomes_)
 
     def set_weights(self, weights: scoring.Weights) -> "Engine":
         """Score with ``weights`` from the next ranking on (no cache holds a score)."""
@@ -230,14 +232,17 @@ class Engine:
     def set_outcomes(self, outcomes: Outcomes) -> "Engine":
         """Adopt the recorded outcomes (closed pairs, departed workers) every ranking obeys."""
         self._check_fitted()
-        changed = outcomes.returns != self.outcomes_.returns
-        self.outcomes_ = outcomes
-        if changed:
-            self._invalidate()  # an enterprise's record of early returns warns on its orders
+        self.book_.set_outcomes(outcomes)
+        return self
+
+    def set_rates(self, rates: dict[str, float]) -> "Engine":
+        """New exchange rates: the fee caps are read again at the next question."""
+        self._check_fitted()
+        self.book_.set_rates(rates)
         return self
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "orders_"):
+        if not hasattr(self, "book_"):
             raise NotFittedError("This Engine is not fitted yet: call fit(recruiters, orders, workers) first.")
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -251,43 +256,29 @@ class Engine:
         return np.stack([self._vectors[t] for t in texts])
 
     def _rebuild(self) -> None:
-        """Recompute texts, vectors, indexes, lexical matrices and background statistics."""
-        self._order_ids = sorted(self.orders_)
+        """Compute texts, vectors, indexes, lexical matrices and background statistics (the fit)."""
+        self._order_ids = self.book_.order_ids_
         self._worker_ids = sorted(self.workers_)
         self._order_texts = {i: order_text(self.orders_[i]) for i in self._order_ids}
         self._worker_texts = {i: worker_text(self.workers_[i]) for i in self._worker_ids}
-        self._sector_texts = {
-            i: prepare("; ".join(self.workers_[i].preferred_sectors or []))
-            for i in self._worker_ids
-            if self.workers_[i].preferred_sectors
-        }
-        self._exp_texts = sorted(
-            {
-                prepare(e["occupation"])
-                for w in self.workers_.values()
-                for e in (w.experience or [])
-                if e.get("occupation")
-            }
-        )
+        self._sector_texts = {i: t for i in self._worker_ids if (t := _sector_text(self.workers_[i]))}
+        exp_texts = sorted({t for w in self.workers_.values() for t in _experience_texts(w)})
         all_texts = (
             [self._order_texts[i] for i in self._order_ids]
             + [self._worker_texts[i] for i in self._worker_ids]
             + list(self._sector_texts.values())
-            + self._exp_texts
+            + exp_texts
         )
         self._encode(all_texts)
         corpus = [fold(t) for t in all_texts] or ["-"]
+        # the vocabulary is the fit's: later texts are read with it (a change costs one row)
         self._tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=1)
         self._tfidf.fit(corpus)
         self._lex_cache: dict[str, object] = {}
         self._order_index = self._build_index(self._order_ids, self._order_texts, saved="orders")
         self._worker_index = self._build_index(self._worker_ids, self._worker_texts, saved="workers")
-        self._order_lex = self._lex([self._order_texts[i] for i in self._order_ids])
-        self._order_pos = {oid: n for n, oid in enumerate(self._order_ids)}
-        self._worker_lex = self._lex([self._worker_texts[i] for i in self._worker_ids])
-        self._worker_pos = {wid: n for n, wid in enumerate(self._worker_ids)}
-        self._recheck_codes()
-        self._invalidate()
+        self._order_lex = LexicalRows(self._lex([self._order_texts[i] for i in self._order_ids]), self._order_ids)
+        self._worker_lex = LexicalRows(self._lex([self._worker_texts[i] for i in self._worker_ids]), self._worker_ids)
         self._background()
 
     def _build_index(self, ids: list[str], texts: dict[str, str], saved: str | None = None) -> VectorIndex | None:
@@ -326,79 +317,118 @@ class Engine:
         return self._tfidf.transform([fold(t) for t in texts])
 
     def _background(self) -> None:
-        """Mean and spread of dense and lexical similarity over random worker x order pairs."""
+        """Mean and spread of dense and lexical similarity over random worker x order pairs
+        (taken at the fit and kept: a change moves no other pair's score)."""
         rng = np.random.default_rng(0)
         if not self._order_ids or not self._worker_ids:
             self._bg = (0.8, 0.05, 0.1, 0.05)
             return
         n = 3000
-        oi = rng.integers(0, len(self._order_ids), n)
-        wi = rng.integers(0, len(self._worker_ids), n)
-        ov = self._encode([self._order_texts[self._order_ids[i]] for i in oi])
-        wv = self._encode([self._worker_texts[self._worker_ids[i]] for i in wi])
+        oi = [self._order_ids[i] for i in rng.integers(0, len(self._order_ids), n)]
+        wi = [self._worker_ids[i] for i in rng.integers(0, len(self._worker_ids), n)]
+        ov = self._encode([self._order_texts[i] for i in oi])
+        wv = self._encode([self._worker_texts[i] for i in wi])
         dense = np.einsum("ij,ij->i", ov, wv)
-        lex = np.asarray(self._order_lex[oi].multiply(self._worker_lex[wi]).sum(axis=1)).ravel()
+        lex = np.asarray(self._order_lex.rows(oi).multiply(self._worker_lex.rows(wi)).sum(axis=1)).ravel()
         self._bg = (float(dense.mean()), float(dense.std()) or 0.05, float(lex.mean()), float(lex.std()) or 0.05)
 
-    def upsert_order(self, order: JobOrder, recruiter: Recruiter | None = None) -> None:
-        """An order was posted, changed or closed: refresh its vector and the indexes."""
+    # ---- incremental changes ------------------------------------------------------------------
+    # One change encodes only the texts that are new, replaces one row of the faiss index and of
+    # the lexical matrix, and forgets only the gate results it can affect (``OrderBook``).
+
+    def _note(self, kind: str, ids: Iterable[str]) -> None:
+        for i in ids:
+            self._journal.append((kind, i))
+        self.version_ = len(self._journal)
+
+    def changes_since(self, version: int) -> tuple[set[str], set[str]]:
+        """The workers and the orders changed (or removed) after ``version`` (a past ``version_``):
+        what a consumer of the engine's results recomputes to catch up."""
+        workers, orders = set(), set()
+        for kind, i in self._journal[version:]:
+            (workers if kind == "worker" else orders).add(i)
+        return workers, orders
+
+    def _put(self, index_attr: str, lex: LexicalRows, texts: dict[str, str], changed: dict[str, str]) -> None:
+        """Store the new texts of ``changed`` (id -> text) in the index and the lexical rows."""
+        fresh = {i: t for i, t in changed.items() if texts.get(i) != t or i not in lex}
+        if not fresh:
+            return
+        ids = list(fresh)
+        vecs = self._encode([fresh[i] for i in ids])
+        index = getattr(self, index_attr)
+        if index is None:
+            index = VectorIndex(exact_threshold=self.exact_threshold, encoder_name=getattr(self.encoder, "name", ""))
+            setattr(self, index_attr, index.fit(ids, vecs))
+        else:
+            index.upsert(ids, vecs)
+        rows = self._lex([fresh[i] for i in ids])
+        for n, i in enumerate(ids):
+            texts[i] = fresh[i]
+            lex.put(i, rows[n])
+
+    def _take_out(self, index_attr: str, lex: LexicalRows, texts: dict[str, str], ids: list[str]) -> None:
+        index = getattr(self, index_attr)
+        if index is not None:
+            index.remove(ids)
+            if len(index) == 0:
+                setattr(self, index_attr, None)
+        for i in ids:
+            texts.pop(i, None)
+            lex.drop(i)
+
+    def upsert_orders(self, orders: Sequence[JobOrder], recruiter: Recruiter | None = None) -> None:
+        """Orders were posted, changed or closed: their vectors, index rows and gates are renewed."""
         self._check_fitted()
-        if recruiter is not None:
-            self.recruiters_[recruiter.recruiter_id] = recruiter
-        self.orders_[order.order_id] = order
-        self._refresh_orders([order.order_id])
+        for order in orders:
+            self.book_.upsert(order, recruiter)
+        self._put("_order_index", self._order_lex, self._order_texts, {o.order_id: order_text(o) for o in orders})
+        self._note("order", [o.order_id for o in orders])
+
+    def upsert_order(self, order: JobOrder, recruiter: Recruiter | None = None) -> None:
+        self.upsert_orders([order], recruiter)
 
     def remove_order(self, order_id: str) -> None:
         self._check_fitted()
-        self.orders_.pop(order_id, None)
-        self._refresh_orders([])
+        self.book_.remove(order_id)
+        self._take_out("_order_index", self._order_lex, self._order_texts, [order_id])
+        self._note("order", [order_id])
 
     def set_recruiter(self, recruiter: Recruiter) -> None:
-        """A licence status changed: gates are re-evaluated at the next query."""
+        """A licence status changed: the gates of the orders it can affect are read again."""
         self._check_fitted()
-        self.recruiters_[recruiter.recruiter_id] = recruiter
-        for o in self.orders_.values():
-            if o.recruiter_id == recruiter.recruiter_id:
-                o.recruiter = recruiter
-        self._recheck_codes()
-        self._invalidate()
+        self.book_.set_recruiter(recruiter)
+        self._note("order", [o.order_id for o in self.orders_.values() if o.recruiter_id == recruiter.recruiter_id])
+
+    def upsert_workers(self, workers: Sequence[Worker]) -> None:
+        """Profiles were added or edited: their texts are encoded and their rows replaced."""
+        self._check_fitted()
+        for w in workers:
+            wid = w.worker_id
+            if wid not in self.workers_:
+                bisect.insort(self._worker_ids, wid)
+            self.workers_[wid] = w
+            self._certs.pop(wid, None)
+            sector = _sector_text(w)
+            if sector:
+                self._sector_texts[wid] = sector
+            else:
+                self._sector_texts.pop(wid, None)
+        self._encode([t for w in workers for t in [*_experience_texts(w), _sector_text(w)] if t])
+        self._put("_worker_index", self._worker_lex, self._worker_texts, {w.worker_id: worker_text(w) for w in workers})
+        self._note("worker", [w.worker_id for w in workers])
 
     def upsert_worker(self, worker: Worker) -> None:
-        self._check_fitted()
-        self.workers_[worker.worker_id] = worker
-        self._certs.pop(worker.worker_id, None)
-        self._refresh_workers()
+        self.upsert_workers([worker])
 
     def remove_worker(self, worker_id: str) -> None:
         self._check_fitted()
-        self.workers_.pop(worker_id, None)
+        if self.workers_.pop(worker_id, None) is not None:
+            del self._worker_ids[bisect.bisect_left(self._worker_ids, worker_id)]
         self._certs.pop(worker_id, None)
-        self._refresh_workers()
-
-    def _refresh_orders(self, changed: list[str]) -> None:
-        self._order_ids = sorted(self.orders_)
-        for i in changed:
-            self._order_texts[i] = order_text(self.orders_[i])
-        self._order_texts = {i: self._order_texts.get(i) or order_text(self.orders_[i]) for i in self._order_ids}
-        self._order_index = self._build_index(self._order_ids, self._order_texts)
-        self._order_lex = self._lex([self._order_texts[i] for i in self._order_ids])
-        self._order_pos = {oid: n for n, oid in enumerate(self._order_ids)}
-        self._recheck_codes()
-        self._invalidate()
-
-    def _refresh_workers(self) -> None:
-        self._worker_ids = sorted(self.workers_)
-        self._worker_texts = {i: worker_text(self.workers_[i]) for i in self._worker_ids}
-        self._sector_texts = {
-            i: prepare("; ".join(self.workers_[i].preferred_sectors or []))
-            for i in self._worker_ids
-            if self.workers_[i].preferred_sectors
-        }
-        exp = {prepare(e["occupation"]) for w in self.workers_.values() for e in (w.experience or []) if e.get("occupation")}
-        self._encode(sorted(exp) + list(self._sector_texts.values()))
-        self._worker_index = self._build_index(self._worker_ids, self._worker_texts)
-        self._worker_lex = self._lex([self._worker_texts[i] for i in self._worker_ids])
-        self._worker_pos = {wid: n for n, wid in enumerate(self._worker_ids)}
+        self._sector_texts.pop(worker_id, None)
+        self._take_out("_worker_index", self._worker_lex, self._worker_texts, [worker_id])
+        self._note("worker", [worker_id])
 
     # ---- persistence of the derived state ----------------------------------------------------
 
@@ -423,73 +453,39 @@ class Engine:
             if idx is not None
         }
 
-    # ---- gates ----------------------------------------------------------------------------
+    # ---- gates (the order book's) ----------------------------------------------------------
 
     def order_reasons(self, order_id: str, today: dt.date | None = None) -> list:
         """Every gate reason of an order on ``today`` (empty: legal and open)."""
         self._check_fitted()
-        day = today or self.today_
-        key = (order_id, day)
-        if key not in self._gate_cache:
-            order = self.orders_[order_id]
-            recruiter = self.recruiters_.get(order.recruiter_id) or order.recruiter
-            reasons = rules.order_gates(order, recruiter, day, self.rates_, duplicates=self._duplicates,
-                                        signs=self._signs)
-            reasons += self.outcomes_.recruiter_signs(order.recruiter_id)
-            self._gate_cache[key] = reasons
-        return self._gate_cache[key]
-
-    def _recheck_codes(self) -> None:
-        """Shared licence/approval numbers and look-alike signs, after any change of
-        recruiters or orders (they depend on every enterprise, not only the changed one)."""
-        self._duplicates = rules.find_duplicate_codes(self.recruiters_.values(), self.orders_.values())
-        self._signs = rules.find_look_alikes(self.recruiters_.values())
+        return self.book_.order_reasons(order_id, today or self.today_)
 
     def recruiter_signs(self, recruiter_id: str) -> list:
-        """The warnings about one enterprise, as its orders show them: look-alike signs and its
-        record of early returns."""
+        """The warnings about one enterprise, as its orders show them."""
         self._check_fitted()
-        return [*self._signs.get(recruiter_id, ()), *self.outcomes_.recruiter_signs(recruiter_id)]
-
-    def _invalidate(self) -> None:
-        """Forget gate results after any change of orders, recruiters or rates."""
-        self._gate_cache.clear()
-        self._day_cache.clear()
+        return self.book_.recruiter_signs(recruiter_id)
 
     def rankable_orders(self, today: dt.date | None = None) -> list[str]:
         """Ids of the legal, open orders on ``today`` (cached per day until the next change)."""
         self._check_fitted()
-        day = today or self.today_
-        key = ("rankable", day)
-        if key not in self._day_cache:
-            self._day_cache[key] = [oid for oid in self._order_ids if self.is_rankable(oid, day)]
-        return self._day_cache[key]
+        return self.book_.rankable(today or self.today_)
+
+    def open_orders(self, today: dt.date | None = None) -> list[JobOrder]:
+        """The legal, open orders with places left (``OrderBook.open_orders``)."""
+        self._check_fitted()
+        return self.book_.open_orders(today or self.today_)
 
     def is_rankable(self, order_id: str, today: dt.date | None = None) -> bool:
-        return not any(r.severity == "block" for r in self.order_reasons(order_id, today))
+        return self.book_.is_rankable(order_id, today or self.today_)
 
     def order_state(self, order_id: str, today: dt.date | None = None) -> tuple[str, list]:
-        """``("open", [])`` for a legal, open order; ``("blocked", reasons)`` when a rule of the
-        law blocks it (only those reasons); ``("not_open", reasons)`` when it is only closed,
-        a draft, past its deadline or full. The one classification every order list shows."""
-        blocks = [r for r in self.order_reasons(order_id, today) if r.severity == "block"]
-        illegal = [r for r in blocks if r.code not in rules.NOT_OPEN_CODES]
-        if illegal:
-            return "blocked", illegal
-        return ("not_open", blocks) if blocks else ("open", [])
+        """``("open" | "blocked" | "not_open", reasons)``: ``OrderBook.order_state``."""
+        return self.book_.order_state(order_id, today or self.today_)
 
     def blocked_orders(self, today: dt.date | None = None) -> list[Blocked]:
         """Illegal orders with their reasons: what the counsellor reviews to catch brokers."""
         self._check_fitted()
-        key = ("blocked", today or self.today_)
-        if key not in self._day_cache:
-            out = []
-            for oid in self._order_ids:
-                state, reasons = self.order_state(oid, today)
-                if state == "blocked":
-                    out.append(Blocked(oid, reasons))
-            self._day_cache[key] = out
-        return list(self._day_cache[key])
+        return self.book_.blocked(today or self.today_)
 
     def certificates(self, worker: Worker) -> list:
         wid = worker.worker_id
@@ -527,12 +523,12 @@ class Engine:
 
     def _order_rows(self, order_ids: Sequence[str]):
         dense = self._encode([self._order_texts[i] for i in order_ids])
-        return dense, self._order_lex[[self._order_pos[i] for i in order_ids]]
+        return dense, self._order_lex.rows(order_ids)
 
     def _worker_side(self, worker: Worker, order_ids: Sequence[str]) -> dict:
         """Similarities of a worker's profile, experience and wished sectors to each order."""
-        exp = [prepare(e["occupation"]) for e in worker.experience or [] if e.get("occupation")]
-        sector = prepare("; ".join(worker.preferred_sectors or [])) if worker.preferred_sectors else ""
+        exp = _experience_texts(worker)
+        sector = _sector_text(worker)
         texts = [worker_text(worker)] + exp + ([sector] if sector else [])
         if not order_ids:
             return {"occ": np.zeros(0), "exp": np.zeros((len(exp), 0)), "sector": None}
@@ -547,17 +543,16 @@ class Engine:
         o_dense = self._encode([otext])
         o_lex = self._lex_rows([otext])
         w_dense = self._encode([self._worker_texts[w] for w in worker_ids])
-        w_lex = self._worker_lex[[self._worker_pos[w] for w in worker_ids]]
+        w_lex = self._worker_lex.rows(worker_ids)
         occ = self._z(w_dense @ o_dense[0], (w_lex @ o_lex.T).toarray().ravel())
         aux = sorted({
-            prepare(e["occupation"]) for w in worker_ids
-            for e in self.workers_[w].experience or [] if e.get("occupation")
+            t for w in worker_ids for t in _experience_texts(self.workers_[w])
         } | {self._sector_texts[w] for w in worker_ids if w in self._sector_texts})
         aux_z = dict(zip(aux, self._z_matrix(aux, o_dense, o_lex)[:, 0])) if aux else {}
         out = {}
         for n, w in enumerate(worker_ids):
             worker = self.workers_[w]
-            exp = [aux_z[prepare(e["occupation"])] for e in worker.experience or [] if e.get("occupation")]
+            exp = [aux_z[t] for t in _experience_texts(worker)]
             sector = self._sector_texts.get(w)
             out[w] = {"occ": float(occ[n]), "exp": np.array(exp), "sector": aux_z[sector] if sector else None}
         return out
@@ -779,8 +774,7 @@ class Engine:
         allowed = set(rankable)
         q = self._encode([wtext])
         dense = [i for i, _ in self._order_index.search(q, k, allowed=allowed)[0]]
-        rows = [self._order_pos[o] for o in rankable]
-        lex = (self._order_lex[rows] @ self._lex_rows([wtext]).T).toarray().ravel()
+        lex = (self._order_lex.rows(rankable) @ self._lex_rows([wtext]).T).toarray().ravel()
         top = np.argsort(-lex)[:k]
         return sorted(set(dense) | {rankable[i] for i in top})
 
@@ -814,8 +808,7 @@ class Engine:
             k = pool or self.candidates
             allowed = set(pool_ids)
             dense = [i for i, _ in self._worker_index.search(self._encode([otext]), k, allowed=allowed)[0]]
-            rows = [self._worker_pos[w] for w in pool_ids]
-            lex = (self._worker_lex[rows] @ self._lex_rows([otext]).T).toarray().ravel()
+            lex = (self._worker_lex.rows(pool_ids) @ self._lex_rows([otext]).T).toarray().ravel()
             pool_ids = sorted(set(dense) | {pool_ids[i] for i in np.argsort(-lex)[:k]})
         sims_of = self._order_side(order, pool_ids)
         matches = []
@@ -877,4 +870,4 @@ class Engine:
         return out
 
     def places_left(self, today: dt.date | None = None) -> dict[str, int]:
-        return {oid: self.orders_[oid].places_left for oid in self.rankable_orders(today)}
+        return self.book_.places_left(today or self.today_)

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Iterator, Sequence
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matcher.text import fold, prepare
@@ -355,3 +356,42 @@ class HybridMatcher(_Base):
         for rows, d, lx in self.signal_blocks(queries):
             yield rows, fuse(d, lx, self.lexical_weight_, method=self.fusion,
                              normalisation=self.normalisation, rrf_k=self.rrf_k)
+
+
+class LexicalRows:
+    """Lexical (sparse) rows of a changing set of ids: a new or changed id gets a new row at the
+    end, so one change costs one row, not a new matrix. Pending rows are stacked on the next
+    read, and the matrix drops its stale rows once they outnumber the live ones."""
+
+    def __init__(self, matrix, ids: Sequence[str]):
+        self._base = sparse.csr_matrix(matrix)
+        self._pending: list = []
+        self._pos = {id_: n for n, id_ in enumerate(ids)}
+        self._n = self._base.shape[0]
+
+    def __contains__(self, id_: object) -> bool:
+        return id_ in self._pos
+
+    def __len__(self) -> int:
+        return len(self._pos)
+
+    def put(self, id_: str, row) -> None:
+        """Set the row of ``id_`` (a 1 x n sparse row of the same vocabulary)."""
+        self._pending.append(sparse.csr_matrix(row))
+        self._pos[id_] = self._n
+        self._n += 1
+
+    def drop(self, id_: str) -> None:
+        self._pos.pop(id_, None)
+
+    def rows(self, ids: Sequence[str]):
+        """The rows of ``ids``, in that order, as one CSR matrix."""
+        if self._pending:
+            self._base = sparse.vstack([self._base, *self._pending], format="csr")
+            self._pending = []
+        if self._n > 2 * len(self._pos) + 1024:  # compact: keep the live rows only
+            live = list(self._pos)
+            self._base = self._base[[self._pos[i] for i in live]]
+            self._pos = {id_: n for n, id_ in enumerate(live)}
+            self._n = len(live)
+        return self._base[[self._pos[i] for i in ids]]

@@ -13,6 +13,7 @@ from data.history import Process, departures_in, simulate
 from data.synthetic import generate
 from matcher import insights, rules
 from matcher.encoder import load_encoder
+from matcher.orderbook import open_orders
 from matcher.ranker import Engine
 from models import JobOrder, LanguageCertificate, Worker
 
@@ -55,13 +56,18 @@ def brute_force(workers, orders, day):
 def test_open_orders_are_the_engines_rankable_orders(demo):
     engine = Engine(load_encoder("hashing")).fit(demo.recruiters, demo.orders, demo.workers, today=DAY)
     expected = sorted(oid for oid, n in engine.places_left(DAY).items() if n > 0)
-    got = [o.order_id for o in insights.open_orders(demo.orders, demo.recruiters, DAY)]
-    assert got == expected
+    got = [o.order_id for o in open_orders(demo.orders, demo.recruiters, DAY)]
+    assert got == expected == [o.order_id for o in engine.open_orders(DAY)]
     assert set(got).isdisjoint(demo.truth.excluded)
+    # against the gates read one by one
+    duplicates = rules.find_duplicate_codes(demo.recruiters, demo.orders)
+    direct = sorted(o.order_id for o in demo.orders if o.places_left > 0 and not any(
+        r.severity == "block" for r in rules.order_gates(o, o.recruiter, DAY, None, duplicates=duplicates)))
+    assert got == direct
 
 
 def test_training_needs_equal_a_brute_force_count(demo):
-    orders = insights.open_orders(demo.orders, demo.recruiters, DAY)
+    orders = open_orders(demo.orders, demo.recruiters, DAY)
     result = insights.training_needs(demo.workers, orders, DAY)
     expected = brute_force(demo.workers, orders, DAY)
     assert expected, "the demo data should have workers one step short"

@@ -12,7 +12,9 @@ Measures, in one run on this machine, the engine against the obvious alternative
   (:mod:`evaluation.perf.e2e`);
 * ``allocate``: exact (HiGHS) against greedy allocation (:mod:`evaluation.perf.allocation`);
 * ``import``: rows/s of CSV and .xlsx worker imports (:mod:`evaluation.perf.importing`);
-* ``web``: requests/s and p95 of the matches API under gunicorn (:mod:`evaluation.perf.webload`).
+* ``web``: requests/s and p95 of the matches API under gunicorn (:mod:`evaluation.perf.webload`);
+* ``incremental``: the next page after one change, with incremental updates against a full
+  rebuild, on a real server, and one upsert at 100,000 orders (:mod:`evaluation.perf.incremental`).
 
 The JSON has the issue's flat shape plus the per-section details::
 
@@ -45,7 +47,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-SECTIONS = ("encode", "search", "e2e", "allocate", "import", "web")
+SECTIONS = ("encode", "search", "e2e", "allocate", "import", "web", "incremental")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -214,6 +216,8 @@ def _runner(name: str) -> Callable[..., dict]:
         from evaluation.perf.importing import run
     elif name == "web":
         from evaluation.perf.webload import run
+    elif name == "incremental":
+        from evaluation.perf.incremental import run
     else:  # pragma: no cover - argparse restricts the names
         raise ValueError(f"The section name must be one of {', '.join(SECTIONS)}. Got {name!r} instead.")
     return run

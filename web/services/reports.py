@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from matcher import insights
+from matcher.orderbook import open_orders
 from models import labels, reference
 from data.repo import exchange_rates
 from models import Application, JobOrder, Recruiter, StageEvent, Worker, is_active_worker
@@ -56,7 +57,7 @@ def load_workers(s: Session, ids: Iterable[str] | None = None) -> list[Worker]:
 def training_needs(s: Session, day: dt.date) -> insights.TrainingNeeds:
     """Training needs of the active workers against the legal open orders on ``day``."""
     recruiters, orders = load_orders(s)
-    open_ = insights.open_orders(orders, recruiters, day, exchange_rates(s))
+    open_ = open_orders(orders, recruiters, day, exchange_rates(s))
     workers = [w for w in load_workers(s) if is_active_worker(w)]
     return insights.training_needs(workers, open_, day)
 

@@ -204,15 +204,12 @@ def language_training(s: Session, period: Period) -> dict:
 
 def _gates(s: Session, day: dt.date, orders: list[JobOrder]) -> dict[str, list]:
     """Blocking reasons per order on ``day`` (the same gates the engine applies)."""
-    from matcher import rules
+    from matcher.orderbook import OrderBook
 
-    rates = exchange_rates(s)
     recruiters = s.scalars(select(Recruiter).options(selectinload(Recruiter.status_history))).all()
-    duplicates = rules.find_duplicate_codes(recruiters, s.scalars(select(JobOrder)).all())
-    return {
-        o.order_id: [r for r in rules.order_gates(o, o.recruiter, day, rates, duplicates=duplicates) if r.severity == "block"]
-        for o in orders
-    }
+    everything = {o.order_id: o for o in s.scalars(select(JobOrder))} | {o.order_id: o for o in orders}
+    book = OrderBook(recruiters, everything.values(), exchange_rates(s))
+    return {o.order_id: [r for r in book.order_reasons(o.order_id, day) if r.severity == "block"] for o in orders}
 
 
 def _orders(s: Session, statuses: tuple[str, ...]) -> list[JobOrder]:

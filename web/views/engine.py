@@ -85,6 +85,8 @@ class EngineHolder:
         self.fp: tuple | None = None
         self.ofp: tuple | None = None  # applications' fingerprint when outcomes were read
         self.builds = 0
+        self.caught_up = 0  # times changes made elsewhere were applied row by row
+        self.needs = None  # matcher.insights.NeedsTracker, made at the first training-needs page
         self.weights_name: str | None = None  # the weights version the engine scores with
 
     # -- building ---------------------------------------------------------------------
@@ -116,17 +118,62 @@ class EngineHolder:
             return engine
 
     def get(self, s: Session | None = None) -> Any:
-        """The engine, built if needed and rebuilt if another process changed the data."""
+        """The engine, built if needed and caught up with changes made by another process."""
         with self.lock:
             if self.engine is None:
                 return self.build()
-            if s is not None and fingerprint(s) != self.fp:
-                log.info("data changed outside this process: rebuilding the engine")
-                return self.build()
             if s is not None:
+                fp = fingerprint(s)
+                if fp != self.fp:
+                    if settings(self.app).get("engine_refresh") == "rebuild":
+                        log.info("data changed: rebuilding the engine (engine_refresh = rebuild)")
+                        return self.build()
+                    self._catch_up(s, fp)
+                    if self.engine is None:
+                        return self.build()
                 self._refresh_outcomes(s)
             self._refresh_weights()
             return self.engine
+
+    def _catch_up(self, s: Session, fp: tuple) -> None:
+        """Apply the rows changed since the fingerprint ``self.fp`` was taken (another process's
+        edits, an import on the command line): only those rows are read and re-encoded. Rows
+        that disappeared are removed; new exchange rates are adopted."""
+        from data.repo import changed_since, exchange_rates
+
+        old = self.fp
+        since = {"recruiters": old[1], "licence_changes": old[7], "orders": old[3], "workers": old[5]}
+        if fp[0:2] == old[0:2] and fp[6:8] == old[6:8]:
+            since.pop("recruiters")
+        if fp[2:4] == old[2:4]:
+            since.pop("orders")
+        if fp[4:6] == old[4:6]:
+            since.pop("workers")
+        try:
+            recruiters, orders, workers = changed_since(s, since)
+            engine = self.engine
+            for r in recruiters:
+                engine.set_recruiter(r)
+            if orders:
+                engine.upsert_orders(orders)
+            if workers:
+                engine.upsert_workers(workers)
+            if fp[2] != len(engine.orders_):
+                for oid in set(engine.orders_) - set(s.scalars(select(JobOrder.order_id))):
+                    engine.remove_order(oid)
+            if fp[4] != len(engine.workers_):
+                for wid in set(engine.workers_) - set(s.scalars(select(Worker.worker_id))):
+                    engine.remove_worker(wid)
+            if fp[8:] != old[8:]:
+                engine.set_rates(exchange_rates(s))
+        except Exception:  # a failed update must not leave a wrong engine: build afresh
+            log.exception("catching up with changed data failed; the engine will be rebuilt")
+            self.engine, self.fp = None, None
+            return
+        log.info("engine caught up: %d recruiters, %d orders, %d workers changed elsewhere",
+                 len(recruiters), len(orders), len(workers))
+        self.fp = fp
+        self.caught_up += 1
 
     def _refresh_weights(self) -> None:
         """Adopt the weights version chosen since the last call (the admin page, another process,
@@ -158,14 +205,18 @@ class EngineHolder:
             self.engine, self.fp, self.ofp = None, None, None
 
     def _after_change(self, s: Session, objects: list, apply) -> None:
-        """Apply an incremental change if the engine is built, and adopt the new fingerprint.
+        """Apply a change made through this process at once, if the engine is built.
 
-        The changed objects are detached from the request's session first: the engine relinks
-        orders to recruiters, which must never add anything to a live unit of work."""
+        The fingerprint is left as it was: the next use reads the rows changed since then (this
+        change again, which costs nothing more, and any other process's). The changed objects are
+        detached from the request's session first: the engine relinks orders to recruiters, which
+        must never add anything to a live unit of work."""
         with self.lock:
             if self.engine is None:
                 return
-            fp = fingerprint(s)
+            if settings(self.app).get("engine_refresh") == "rebuild":
+                self.engine, self.fp = None, None  # the next use builds it from the store
+                return
             for obj in objects:
                 if obj is not None and obj in s:
                     s.expunge(obj)
@@ -174,8 +225,6 @@ class EngineHolder:
             except Exception:  # a failed incremental update must not leave a wrong engine
                 log.exception("incremental engine update failed; the engine will be rebuilt")
                 self.engine, self.fp = None, None
-                return
-            self.fp = fp
 
     # -- changes made through this process (call after commit) --------------------------
     def order_changed(self, s: Session, order: JobOrder) -> None:
@@ -205,6 +254,17 @@ class EngineHolder:
     def rank_workers(self, s: Session, order: JobOrder, **kw):
         with self.lock:
             return self.get(s).rank_workers(touch_for_engine(order), today=today(self.app), **kw)
+
+    def training_needs(self, s: Session):
+        """Training needs on today's date, kept up to date change by change
+        (``matcher.insights.NeedsTracker`` over the engine's workers and open orders)."""
+        from matcher.insights import NeedsTracker
+
+        with self.lock:
+            engine = self.get(s)
+            if self.needs is None:
+                self.needs = NeedsTracker()
+            return self.needs.needs(engine, today(self.app))
 
     def blocked_orders(self, s: Session):
         with self.lock:
@@ -253,16 +313,8 @@ class EngineHolder:
     def check_order(self, s: Session, order: JobOrder, recruiter: Recruiter) -> list:
         """Gate reasons of an order as it would be saved (``order`` may be unsaved): the
         recruiter's form shows them before anything is stored."""
-        from matcher import rules
-
         with self.lock:
-            engine = self.get(s)
-            others = [o for oid, o in engine.orders_.items() if oid != order.order_id]
-            recruiters = {**engine.recruiters_, recruiter.recruiter_id: recruiter}
-            duplicates = rules.find_duplicate_codes(recruiters.values(), [*others, order])
-            signs = rules.find_look_alikes(recruiters.values())
-            return rules.order_gates(order, recruiter, today(self.app), engine.rates_, duplicates=duplicates,
-                                     signs=signs)
+            return self.get(s).book_.check(order, recruiter, today(self.app))
 
     def recruiter_signs(self, s: Session, recruiter: Recruiter) -> list:
         """Look-alike signs of an enterprise (a name close to a verified one's, a website

@@ -45,8 +45,11 @@ def _cached(kind: str, day: dt.date, build):
 
 
 def needs_now():
-    day = today()
-    return _cached("needs", day, lambda: reports.training_needs(get_session(), day))
+    """Today's training needs from the engine's workers and open orders, brought up to date change
+    by change (``EngineHolder.training_needs``): an edit re-reads only the pairs it touched."""
+    from web.views.engine import get_engine
+
+    return get_engine().training_needs(get_session())
 
 
 # ----------------------------------------------------------------------------- training needs
