@@ -32,14 +32,14 @@ import csv
 import datetime as dt
 import logging
 import random
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from models import JobOrder, LanguageCertificate, LicenceStatusChange, Recruiter, Worker
 from models import labels
+from models.text import fold, strip_marks as strip_diacritics
+from models.text import nfc as _nfc
 from models import reference as ref
 from models.enums import EDUCATION_LEVELS, education_rank
 from models.languages import parse_certificate, parse_requirement
@@ -507,28 +507,8 @@ class SyntheticData:
 # ---------------------------------------------------------------------------------------------
 # Small helpers
 
-_D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
-
-
-def fold(text: str) -> str:
-    """Lower-case ASCII without Vietnamese diacritics, anything else a single space (for keyword
-    checks and comparing licence numbers: ``LĐTBXH`` folds like ``LDTBXH``)."""
-    s = unicodedata.normalize("NFD", text.translate(_D_MAP)).encode("ascii", "replace").decode("ascii")
-    return re.sub(r"[^0-9a-z]+", " ", s.lower()).strip()
-
-
-def strip_diacritics(text: str) -> str:
-    """The text as typed on a keyboard without Vietnamese input (case kept)."""
-    s = unicodedata.normalize("NFD", text.translate(_D_MAP))
-    return unicodedata.normalize("NFC", "".join(ch for ch in s if not unicodedata.combining(ch)))
-
-
 def _has_phrase(folded: str, phrase: str) -> bool:
     return f" {phrase} " in f" {folded} "
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 def _wchoice(rng: random.Random, weights: dict[Any, float]) -> Any:

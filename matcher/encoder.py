@@ -36,6 +36,8 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from models.text import fold
+
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -135,19 +137,10 @@ def _check_batch_size(batch_size: object) -> None:
         )
 
 
-def _fold(text: str) -> str:
-    """NFC, lowercase, strip combining marks (Vietnamese diacritics) and map đ to d."""
-    text = unicodedata.normalize("NFC", text).lower().replace("đ", "d")
-    decomposed = unicodedata.normalize("NFD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    # Recompose what is not a diacritic (e.g. Hangul syllables decompose under NFD).
-    return unicodedata.normalize("NFC", stripped)
-
-
 class HashingEncoder:
     """Deterministic bag-of-features encoder used as a test double for the real model.
 
-    Each text is folded (NFC, lowercase, Vietnamese diacritics removed, ``đ`` -> ``d``),
+    Each text is folded (``models.text.fold``: NFC, case, Vietnamese diacritics, ``đ`` -> ``d``),
     split into words, and every word unigram plus every character 3-gram of
     ``<word>`` (``<`` and ``>`` mark the word boundaries) is hashed with BLAKE2b into
     one of ``dim`` buckets with a hash-derived sign. Rows are L2-normalised. The hash is
@@ -173,7 +166,7 @@ class HashingEncoder:
     def features(text: str) -> list[str]:
         """The hashed features of ``text`` (word unigrams and boundary-marked 3-grams)."""
         feats: list[str] = []
-        for word in _WORD_RE.findall(_fold(text)):
+        for word in _WORD_RE.findall(fold(text)):
             feats.append("w:" + word)
             marked = f"<{word}>"
             feats.extend("c:" + marked[i : i + 3] for i in range(len(marked) - 2))

@@ -364,35 +364,30 @@ def training_needs(
     day: dt.date,
     certificates: Mapping[str, Sequence[Certificate]] | None = None,
     gates: Callable[..., list[rules.Reason]] | None = None,
-    cell: Callable[[Any, Any], "Step | bool | None"] | None = None,
+    row: Callable[[Any, list], Iterable[tuple[Any, "Step | bool"]]] | None = None,
 ) -> TrainingNeeds:
     """Aggregate the gaps between active ``workers`` and ``orders`` into ranked needs.
 
     ``orders``: the legal open orders with places left (``matcher.orderbook.open_orders``);
     ``certificates``: worker_id -> parsed certificates (parsed from the workers when missing);
-    ``gates``: the pair gate, :func:`matcher.rules.worker_gates` by default; ``cell``: the
-    pair's :func:`pair_need` when the caller keeps them (:class:`NeedsTracker`).
+    ``gates``: the pair gate, :func:`matcher.rules.worker_gates` by default; ``row``: when the
+    caller keeps the pairs (:class:`NeedsTracker`), ``row(worker, orders)`` gives the worker's
+    pairs that count (order, :func:`pair_need` result not ``None``) in the orders' order.
     Needs are sorted by fillable places, then places, then workers (descending), then key.
     """
     workers = [w for w in workers if is_active_worker(w)]
     orders = [o for o in orders if o.places_left > 0]
-    if cell is None:
-        certs_of: dict[str, Sequence[Certificate]] = {}
-
-        def cell(w, o):
-            if w.worker_id not in certs_of:
-                given = certificates.get(w.worker_id) if certificates is not None else None
-                certs_of[w.worker_id] = given if given is not None else worker_certificates(w)
-            return pair_need(w, o, day, certs_of[w.worker_id], gates)
+    if row is None:
+        def row(w, orders):
+            given = certificates.get(w.worker_id) if certificates is not None else None
+            certs = given if given is not None else worker_certificates(w)
+            return [(o, step) for o in orders if (step := pair_need(w, o, day, certs, gates)) is not None]
 
     needs: dict[str, Need] = {}
     ready: set[str] = set()
     by_order: dict[str, Counter] = defaultdict(Counter)  # need key -> order id -> workers
     for w in workers:
-        for o in orders:
-            step = cell(w, o)
-            if step is None:
-                continue
+        for o, step in row(w, orders):
             if step is True:
                 ready.add(w.worker_id)
                 continue
@@ -441,7 +436,7 @@ class NeedsTracker:
         self._engine: Any = None
         self._day: dt.date | None = None
         self._version = 0
-        self._cells: dict[str, dict[str, Any]] = {}
+        self._cells: dict[str, tuple[set[str], dict[str, Any]]] = {}  # worker -> (orders read, pairs that count)
         self._certs: dict[str, list[Certificate]] = {}
 
     def needs(self, engine: Any, day: dt.date) -> TrainingNeeds:
@@ -453,21 +448,31 @@ class NeedsTracker:
                 self._cells.pop(wid, None)
                 self._certs.pop(wid, None)
             if orders:
-                for row in self._cells.values():
+                for done, hits in self._cells.values():
+                    done.difference_update(orders)
                     for oid in orders:
-                        row.pop(oid, None)
+                        hits.pop(oid, None)
         self._engine, self._day, self._version = engine, day, engine.version_
+        orders = engine.open_orders(day)
+        open_ids = {o.order_id for o in orders}
+        order_of = {o.order_id: o for o in orders}
 
-        def cell(w, o):
-            row = self._cells.setdefault(w.worker_id, {})
-            if o.order_id not in row:
+        def row(w, _orders):
+            # only the pairs not read yet are read; the rest come from the worker's remembered hits
+            done, hits = self._cells.setdefault(w.worker_id, (set(), {}))
+            missing = open_ids - done
+            if missing:
                 if w.worker_id not in self._certs:
                     self._certs[w.worker_id] = worker_certificates(w)
-                row[o.order_id] = pair_need(w, o, day, self._certs[w.worker_id])
-            return row[o.order_id]
+                for oid in sorted(missing):
+                    step = pair_need(w, order_of[oid], day, self._certs[w.worker_id])
+                    if step is not None:
+                        hits[oid] = step
+                done |= missing
+            return [(order_of[oid], hits[oid]) for oid in sorted(open_ids.intersection(hits))]
 
         workers = [engine.workers_[i] for i in sorted(engine.workers_)]
-        return training_needs(workers, engine.open_orders(day), day, cell=cell)
+        return training_needs(workers, orders, day, row=row)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from models.text import nfc, strip_marks
+
 if TYPE_CHECKING:  # pragma: no cover
     from models.entities import LanguageCertificate
 
@@ -138,14 +140,10 @@ class Certificate:
 # ---------------------------------------------------------------------------------------------
 # parsing
 
-_D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
-
-
 def _normalise(text: str) -> str:
-    """NFC, Latin diacritics removed, lower case, separators (-_:,/) as spaces, spaces collapsed."""
-    s = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text).translate(_D_MAP))
-    s = "".join(ch for ch in s if not (unicodedata.combining(ch) and ord(ch) < 0x0370))
-    s = unicodedata.normalize("NFC", s).lower()
+    """NFC, Latin diacritics removed (``models.text.strip_marks``), lower case, separators
+    (-_:,/) as spaces, spaces collapsed; brackets and dots are kept for the date."""
+    s = strip_marks(nfc(text)).lower()
     s = re.sub(r"[\s\-_:,/]+", " ", s)
     return s.strip()
 

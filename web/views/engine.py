@@ -266,6 +266,13 @@ class EngineHolder:
                 self.needs = NeedsTracker()
             return self.needs.needs(engine, today(self.app))
 
+    def workers(self, s: Session, ids) -> dict[str, Worker]:
+        """The engine's profiles of ``ids`` (those it knows), by id: what a ranking or the training
+        needs were computed from, without reading them from the database again."""
+        with self.lock:
+            known = self.get(s).workers_
+            return {i: known[i] for i in ids if i in known}
+
     def blocked_orders(self, s: Session):
         with self.lock:
             return self.get(s).blocked_orders(today=today(self.app))

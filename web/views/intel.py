@@ -94,10 +94,12 @@ def need(key: str):
 @bp.route("/needs.xlsx")
 @role_required(*STAFF)
 def needs_xlsx():
+    from web.views.engine import get_engine
+
     result = needs_now()
     s = get_session()
     ids = {wid for n in result.needs for wid in n.pairs}
-    workers = {w.worker_id: w for w in reports.load_workers(s, ids)}
+    workers = get_engine().workers(s, ids)  # the profiles the needs were computed from
     record("export", "training_needs", None, workers=len(workers))
     s.commit()
     data = reports.workbook_bytes(reports.needs_workbook(result, workers))
