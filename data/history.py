@@ -251,27 +251,10 @@ _CLONED = ("title", "description", "country", "programme", "required_skills", "l
            "contract_months", "service_fee_vnd", "brokerage_fee_vnd", "deposit_vnd")
 
 
-def build(data: Any, seed: int = 1244, years: int = 3, process: Process | None = None,
-          today: dt.date | None = None, schooling: Schooling | None = None) -> History:
-    """Past orders and applications for ``data`` (a ``data.synthetic.SyntheticData``) over the
-    ``years`` before ``today`` (default ``data.today``). Events after ``today`` are dropped, so
-    the applications still open on ``today`` are the current pipeline. Each application gets a
-    worker who has no application to the same order and has not departed before. Training
-    classes and enrolments follow (:class:`Schooling`): the workers' declared
-    ``language_training`` rises with the classes they completed, so build before saving ``data``.
-    """
-    pr = process or Process()
-    today = today or data.today
-    start = dt.date(today.year - years, 1, 1)
-    sims = simulate(seed, start, today, pr)
-    rng = np.random.default_rng(seed + 1)
-    excluded = set(getattr(data.truth, "excluded", {}) or {})
-    templates = [o for o in data.orders if o.order_id not in excluded]
-    current = [o for o in templates if o.status == "open"]
-    if not templates or not data.workers:
-        return History(process=pr, today=today)
-
-    # Past orders: per month, about one per 12 expected applications, each with 3-20 places.
+def _past_orders(templates: list[JobOrder], start: dt.date, today: dt.date, pr: Process,
+                 rng) -> tuple[list[JobOrder], dict[tuple[int, int], list[JobOrder]]]:
+    """Closed orders of the past months, cloned from ``templates``, and the same by month."""
+    # per month, about one per 12 expected applications, each with 3-20 places.
     orders: list[JobOrder] = []
     by_month: dict[tuple[int, int], list[JobOrder]] = {}
     n = 0
@@ -296,6 +279,31 @@ def build(data: Any, seed: int = 1244, years: int = 3, process: Process | None =
             )
             orders.append(o)
             by_month.setdefault((m.year, m.month), []).append(o)
+
+    return orders, by_month
+
+
+def build(data: Any, seed: int = 1244, years: int = 3, process: Process | None = None,
+          today: dt.date | None = None, schooling: Schooling | None = None) -> History:
+    """Past orders and applications for ``data`` (a ``data.synthetic.SyntheticData``) over the
+    ``years`` before ``today`` (default ``data.today``). Events after ``today`` are dropped, so
+    the applications still open on ``today`` are the current pipeline. Each application gets a
+    worker who has no application to the same order and has not departed before. Training
+    classes and enrolments follow (:class:`Schooling`): the workers' declared
+    ``language_training`` rises with the classes they completed, so build before saving ``data``.
+    """
+    pr = process or Process()
+    today = today or data.today
+    start = dt.date(today.year - years, 1, 1)
+    sims = simulate(seed, start, today, pr)
+    rng = np.random.default_rng(seed + 1)
+    excluded = set(getattr(data.truth, "excluded", {}) or {})
+    templates = [o for o in data.orders if o.order_id not in excluded]
+    current = [o for o in templates if o.status == "open"]
+    if not templates or not data.workers:
+        return History(process=pr, today=today)
+
+    orders, by_month = _past_orders(templates, start, today, pr, rng)
 
     workers = sorted(data.workers, key=lambda w: w.worker_id)
     departed: set[str] = set()

@@ -497,43 +497,8 @@ class VectorIndex:
             IndexVersionError: another format version, a truncated or corrupt blob, or a
                 ``dim``/``encoder_name`` different from the stored one. Rebuild then.
         """
-        view = memoryview(blob)
-        if len(view) < _PREFIX.size:
-            raise IndexVersionError(f"Index blob is truncated: {len(view)} bytes, the header alone needs {_PREFIX.size}.")
-        magic, version, header_len, digest = _PREFIX.unpack_from(view, 0)
-        if magic != _MAGIC:
-            raise IndexVersionError(f"Not a VectorIndex blob: magic {magic!r}, expected {_MAGIC!r}.")
-        if version != FORMAT_VERSION:
-            raise IndexVersionError(
-                f"Index blob has format version {version}; this code reads version {FORMAT_VERSION}. Rebuild the index."
-            )
-        body = view[_PREFIX.size :]
-        if hashlib.blake2b(body, digest_size=_DIGEST_SIZE).digest() != digest:
-            raise IndexVersionError("Index blob is truncated or corrupt (checksum mismatch). Rebuild the index.")
-        try:
-            header = json.loads(bytes(body[:header_len]).decode("utf-8"))
-            stored_dim, n = int(header["dim"]), int(header["n"])
-            ids = [str(i) for i in header["ids"]]
-            offset = header_len
-            vec_bytes, lab_bytes = n * stored_dim * 4, n * 8
-            # the stored vector section (kept in the format for readers of the file) is skipped:
-            # the faiss index below holds the vectors
-            offset += vec_bytes
-            labels = np.frombuffer(body, dtype="<i8", count=n, offset=offset)
-            offset += lab_bytes
-            faiss_len = int(header["faiss_bytes"])
-            if len(ids) != n or offset + faiss_len != len(body):
-                raise ValueError("section lengths do not add up")
-            index = faiss.deserialize_index(np.frombuffer(body, dtype=np.uint8, count=faiss_len, offset=offset))
-        except IndexVersionError:
-            raise
-        except Exception as exc:  # malformed header or sections despite a good digest
-            raise IndexVersionError(f"Index blob is malformed ({exc}). Rebuild the index.") from exc
-        if index.d != stored_dim or index.ntotal != int(header["ntotal"]):
-            raise IndexVersionError(
-                f"Index blob is inconsistent: faiss index has dim {index.d} and {index.ntotal} vectors, "
-                f"header says dim {stored_dim} and {header['ntotal']}."
-            )
+        header, labels, index = _read_blob(blob)
+        stored_dim = int(header["dim"])
         if dim is not None and dim != stored_dim:
             raise IndexVersionError(
                 f"Index was built with {stored_dim}-dimensional vectors; the encoder produces {dim}. Rebuild the index."
@@ -552,7 +517,7 @@ class VectorIndex:
         self._dim = stored_dim
         self._kind = header["kind"]
         self.nlist_ = header["nlist_"]
-        self._ids = ids
+        self._ids = [str(i) for i in header["ids"]]
         self._labels = labels.astype(np.int64)
         self._dead = set(int(x) for x in header["dead"])
         self._next_label = int(header["next_label"])
@@ -566,6 +531,49 @@ class VectorIndex:
         self._index = index
         self._rebuild_maps()
         return self
+
+
+def _read_blob(blob: bytes) -> tuple[dict, np.ndarray, Any]:
+    """The header, the labels and the faiss index of a :meth:`VectorIndex.to_bytes` blob, with
+    its format, checksum and section lengths checked (``IndexVersionError`` otherwise)."""
+    view = memoryview(blob)
+    if len(view) < _PREFIX.size:
+        raise IndexVersionError(f"Index blob is truncated: {len(view)} bytes, the header alone needs {_PREFIX.size}.")
+    magic, version, header_len, digest = _PREFIX.unpack_from(view, 0)
+    if magic != _MAGIC:
+        raise IndexVersionError(f"Not a VectorIndex blob: magic {magic!r}, expected {_MAGIC!r}.")
+    if version != FORMAT_VERSION:
+        raise IndexVersionError(
+            f"Index blob has format version {version}; this code reads version {FORMAT_VERSION}. Rebuild the index."
+        )
+    body = view[_PREFIX.size :]
+    if hashlib.blake2b(body, digest_size=_DIGEST_SIZE).digest() != digest:
+        raise IndexVersionError("Index blob is truncated or corrupt (checksum mismatch). Rebuild the index.")
+    try:
+        header = json.loads(bytes(body[:header_len]).decode("utf-8"))
+        stored_dim, n = int(header["dim"]), int(header["n"])
+        ids = [str(i) for i in header["ids"]]
+        offset = header_len
+        vec_bytes, lab_bytes = n * stored_dim * 4, n * 8
+        # the stored vector section (kept in the format for readers of the file) is skipped:
+        # the faiss index below holds the vectors
+        offset += vec_bytes
+        labels = np.frombuffer(body, dtype="<i8", count=n, offset=offset)
+        offset += lab_bytes
+        faiss_len = int(header["faiss_bytes"])
+        if len(ids) != n or offset + faiss_len != len(body):
+            raise ValueError("section lengths do not add up")
+        index = faiss.deserialize_index(np.frombuffer(body, dtype=np.uint8, count=faiss_len, offset=offset))
+    except IndexVersionError:
+        raise
+    except Exception as exc:  # malformed header or sections despite a good digest
+        raise IndexVersionError(f"Index blob is malformed ({exc}). Rebuild the index.") from exc
+    if index.d != stored_dim or index.ntotal != int(header["ntotal"]):
+        raise IndexVersionError(
+            f"Index blob is inconsistent: faiss index has dim {index.d} and {index.ntotal} vectors, "
+            f"header says dim {stored_dim} and {header['ntotal']}."
+        )
+    return header, labels, index
 
 
 def serve_single_threaded() -> None:

@@ -813,49 +813,11 @@ def _time_ok_prob(
     return np.searchsorted(total, np.asarray(horizon), side="right") / k
 
 
-def forecast_departures(
-    history: Sequence[Trajectory],
-    cutoff: dt.date,
-    target: int = 150,
-    level: float = 0.8,
-    draws: int = 4000,
-    seed: int = 0,
-    history_years: int = 3,
-) -> Forecast:
-    """Forecast the departures of ``cutoff``'s calendar year from the applications known on
-    ``cutoff`` (see the module docstring for the method).
-
-    ``history``: every application's trajectory (events after ``cutoff`` are ignored);
-    ``level``: the central probability of the interval (0.8: the 10th to the 90th percentile);
-    ``history_years``: how far back the conversion rates, durations and the GLM look.
-    Raises ValueError for a ``level`` outside (0, 1) or ``draws`` < 100.
-    """
-    import statsmodels.api as sm
-
-    if not 0 < level < 1:
-        raise ValueError(f"The 'level' parameter of forecast_departures must be in (0, 1). Got {level!r} instead.")
-    if draws < 100:
-        raise ValueError(f"The 'draws' parameter of forecast_departures must be an int >= 100. Got {draws!r} instead.")
-    rng = np.random.default_rng(seed)
+def _pipeline_draws(known, cutoff, survive, durations, rng, draws: int, k: int):
+    """Departures by 31 December from the applications open on ``cutoff``: per draw, each open
+    application departs with its stage's survival probability times the chance that the
+    remaining stages fit before the year ends. Returns (draws, their mean, open by stage)."""
     year_end = dt.date(cutoff.year, 12, 31)
-    year_start = dt.date(cutoff.year, 1, 1)
-    window_start = dt.date(cutoff.year - history_years, cutoff.month, 1)
-    known = [v for t in history if (v := t.visible(cutoff)) is not None]
-    recent = [t for t in known if t.created >= window_start]
-
-    departed = sum(1 for t in known if (d := t.entered().get("departed")) is not None and d >= year_start)
-    records = _stage_records(recent)
-    rates = conversion_rates(recent, level=level, _records=records)
-    adv, fail, _ = records
-    durations = {s: np.asarray(v, dtype=float) for s, v in adv.items()}
-    a = np.array([len(adv[s]) for s in PIPELINE[:-1]], dtype=float)
-    f = np.array([len(fail[s]) for s in PIPELINE[:-1]], dtype=float)
-    p = rng.beta(1 + a, 1 + f, size=(draws, len(a)))  # posterior draws, one column per stage
-    # probability to go from stage i to departed: product of the rates from i on
-    survive = np.flip(np.cumprod(np.flip(p, axis=1), axis=1), axis=1)
-    k = 4000
-
-    # -- the pipeline open on cutoff
     open_by_stage: Counter = Counter()
     pipeline = np.zeros(draws)
     pipeline_mean = 0.0
@@ -871,8 +833,17 @@ def forecast_departures(
         prob = survive[:, i] * q_time
         pipeline += rng.random(draws) < prob
         pipeline_mean += float(prob.mean())
+    return pipeline, pipeline_mean, open_by_stage
 
-    # -- applications not made yet: Poisson GLM on monthly counts (trend + month of year)
+
+def _new_application_draws(recent, window_start, cutoff, survive, durations, rng, draws: int, k: int):
+    """Departures by 31 December from applications not made yet: a Poisson GLM on the monthly
+    counts (trend, and month of year with two years of history), its coefficients drawn, each
+    month's new applications drawn and passed through the pipeline. Returns (draws, their mean,
+    mean new applications, trend per year or None, seasonal, the history's months)."""
+    import statsmodels.api as sm
+
+    year_end = dt.date(cutoff.year, 12, 31)
     created = [t.created for t in recent]
     months, counts, exposure = monthly_counts(created, window_start, cutoff)
     seasonal = len(months) >= 24
@@ -916,10 +887,13 @@ def forecast_departures(
             q = survive[:, 0] * q_time
             new += rng.binomial(n_new[:, j], q)
             new_mean += float((mu[:, j] * q).mean())
+    return new, new_mean, new_apps_mean, trend, seasonal, months
 
-    samples = departed + pipeline + new
+
+def _method_text(departed: int, cutoff: dt.date, history_years: int, seasonal: bool, level: float,
+                 draws: int) -> tuple[str, str]:
+    """How the forecast was made, in Vietnamese and English (shown under the figures)."""
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
-    low, high = (float(x) for x in np.quantile(samples, [lo_q, hi_q], method="inverted_cdf"))
     pct = round(level * 100)
     method_en = (
         f"Departures already recorded this year ({departed}) + the applications open on {cutoff.isoformat()} "
@@ -940,6 +914,56 @@ def forecast_departures(
         f"phân vị {round(lo_q * 100)} đến {round(hi_q * 100)} của {draws} lần mô phỏng ngẫu nhiên (tỷ lệ, hệ số "
         f"của mô hình, số hồ sơ mới và kết quả từng hồ sơ)."
     )
+    return method_vi, method_en
+
+
+def forecast_departures(
+    history: Sequence[Trajectory],
+    cutoff: dt.date,
+    target: int = 150,
+    level: float = 0.8,
+    draws: int = 4000,
+    seed: int = 0,
+    history_years: int = 3,
+) -> Forecast:
+    """Forecast the departures of ``cutoff``'s calendar year from the applications known on
+    ``cutoff`` (see the module docstring for the method).
+
+    ``history``: every application's trajectory (events after ``cutoff`` are ignored);
+    ``level``: the central probability of the interval (0.8: the 10th to the 90th percentile);
+    ``history_years``: how far back the conversion rates, durations and the GLM look.
+    Raises ValueError for a ``level`` outside (0, 1) or ``draws`` < 100.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"The 'level' parameter of forecast_departures must be in (0, 1). Got {level!r} instead.")
+    if draws < 100:
+        raise ValueError(f"The 'draws' parameter of forecast_departures must be an int >= 100. Got {draws!r} instead.")
+    rng = np.random.default_rng(seed)
+    year_start = dt.date(cutoff.year, 1, 1)
+    window_start = dt.date(cutoff.year - history_years, cutoff.month, 1)
+    known = [v for t in history if (v := t.visible(cutoff)) is not None]
+    recent = [t for t in known if t.created >= window_start]
+
+    departed = sum(1 for t in known if (d := t.entered().get("departed")) is not None and d >= year_start)
+    records = _stage_records(recent)
+    rates = conversion_rates(recent, level=level, _records=records)
+    adv, fail, _ = records
+    durations = {s: np.asarray(v, dtype=float) for s, v in adv.items()}
+    a = np.array([len(adv[s]) for s in PIPELINE[:-1]], dtype=float)
+    f = np.array([len(fail[s]) for s in PIPELINE[:-1]], dtype=float)
+    p = rng.beta(1 + a, 1 + f, size=(draws, len(a)))  # posterior draws, one column per stage
+    # probability to go from stage i to departed: product of the rates from i on
+    survive = np.flip(np.cumprod(np.flip(p, axis=1), axis=1), axis=1)
+    k = 4000
+
+    pipeline, pipeline_mean, open_by_stage = _pipeline_draws(known, cutoff, survive, durations, rng, draws, k)
+    glm = _new_application_draws(recent, window_start, cutoff, survive, durations, rng, draws, k)
+    new, new_mean, new_apps_mean, trend, seasonal, months = glm
+
+    samples = departed + pipeline + new
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    low, high = (float(x) for x in np.quantile(samples, [lo_q, hi_q], method="inverted_cdf"))
+    method_vi, method_en = _method_text(departed, cutoff, history_years, seasonal, level, draws)
     return Forecast(
         year=cutoff.year, cutoff=cutoff, target=target, level=level, departed=departed,
         pipeline_mean=pipeline_mean, new_mean=new_mean, mean=float(samples.mean()), low=low, high=high,

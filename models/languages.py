@@ -201,6 +201,8 @@ def _jft_level(score: float) -> int:
 
 
 def _parse_body(raw: str, body: str, date, prec, *, requirement: bool) -> Certificate:
+    # Over 80 lines: one branch per exam family, tried in an order that matters (EPS-TOPIK
+    # before TOPIK, JFT before JLPT); split apart, the order would be hidden.
     s = _normalise(body)
     if not s:
         raise CertificateError(raw, "no certificate before the date")

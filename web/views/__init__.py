@@ -33,6 +33,8 @@ class DatabaseInt(IntegerConverter):
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app. See the module docstring for ``test_config``."""
+    # Over 80 lines: the order of the registrations matters (converters before routes, sessions
+    # before throttles before blueprints), and one list in order says it best.
     app = Flask("web")  # root path web/: templates and static assets live there
     app.url_map.converters["int"] = DatabaseInt  # before any route is added
     test_config = dict(test_config or {})
