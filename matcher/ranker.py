@@ -90,6 +90,13 @@ class Ranking:
     matches: list[Match]
     blocked: list[Blocked] = field(default_factory=list)
     ineligible: list[Blocked] = field(default_factory=list)
+    #: the orders (w2j) or workers (j2w) of every id listed, as the engine ranked them: a page
+    #: shows them without reading them again (not part of the JSON)
+    items: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def ids(self) -> list[str]:
+        """Every id listed: the matches, then the blocked, then the ineligible."""
+        return [m.item_id for m in self.matches] + [b.item_id for b in self.blocked] + [b.item_id for b in self.ineligible]
 
     def to_dict(self) -> dict:
         return {
@@ -764,7 +771,9 @@ class Engine:
             m.item_id = oid
             matches.append(m)
         matches.sort(key=lambda m: (-m.score, m.item_id))
-        return Ranking(worker.worker_id, "w2j", self._explain(matches[:top_k]), blocked, ineligible)
+        ranking = Ranking(worker.worker_id, "w2j", self._explain(matches[:top_k]), blocked, ineligible)
+        ranking.items = {i: self.orders_[i] for i in ranking.ids() if i in self.orders_}
+        return ranking
 
     def _candidates_orders(self, wtext: str, rankable: list[str], pool: int | None) -> list[str]:
         limit = pool or self.full_scan_below
@@ -795,7 +804,8 @@ class Engine:
             self.upsert_order(order)
         reasons = [r for r in self.order_reasons(order.order_id, day) if r.severity == "block"]
         if reasons:
-            return Ranking(order.order_id, "j2w", [], [Blocked(order.order_id, reasons)], [])
+            return Ranking(order.order_id, "j2w", [], [Blocked(order.order_id, reasons)], [],
+                           items={order.order_id: order})
         pool_ids = [w for w in self._worker_ids if self._in_worker_pool(w, consent_only)]
         ineligible = []
         closed = {w: r for w in pool_ids if (r := self.outcomes_.closed_reason(w, order.order_id))}
@@ -820,7 +830,9 @@ class Engine:
             m.item_id = wid
             matches.append(m)
         matches.sort(key=lambda m: (-m.score, m.item_id))
-        return Ranking(order.order_id, "j2w", self._explain(matches[:top_k]), [], ineligible)
+        ranking = Ranking(order.order_id, "j2w", self._explain(matches[:top_k]), [], ineligible)
+        ranking.items = {i: self.workers_[i] for i in ranking.ids() if i in self.workers_}
+        return ranking
 
     def _in_worker_pool(self, worker_id: str, consent_only: bool) -> bool:
         """Whether ``rank_workers`` considers the worker at all: an active profile, not departed,

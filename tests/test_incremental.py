@@ -152,3 +152,14 @@ def test_the_needs_tracker_equals_a_fresh_count_after_every_change(demo):
             w.active = not (w.active is not False)
             engine.upsert_worker(w)
         assert tracker.needs(engine, DAY).to_dict() == fresh(), f"step {step}: {kind}"
+
+
+def test_a_ranking_carries_the_objects_it_lists(demo):
+    engine = Engine(load_encoder("hashing")).fit(demo.recruiters, demo.orders, demo.workers, today=DAY)
+    r = engine.rank_orders(demo.workers[0], top_k=5, today=DAY)
+    assert set(r.items) == set(r.ids()) and r.ids()
+    assert all(r.items[i] is engine.orders_[i] for i in r.ids())
+    o = next(o for o in demo.orders if engine.order_state(o.order_id, DAY)[0] == "open")
+    r = engine.rank_workers(o, top_k=5, today=DAY)
+    assert set(r.items) == set(r.ids()) and all(r.items[i] is engine.workers_[i] for i in r.ids())
+    assert "items" not in r.to_dict()

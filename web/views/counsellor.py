@@ -285,8 +285,7 @@ def matches(wid: str):
         raise BadRequest("Chương trình không hợp lệ.", "Unknown programme.")
     top = top_arg(10)
     ranking = get_engine().rank_orders(s, w, top_k=top, country=country, programme=programme)
-    ids = [m.item_id for m in ranking.matches] + [b.item_id for b in ranking.blocked] + [b.item_id for b in ranking.ineligible]
-    orders = orders_by_id(ids)
+    orders = ranking.items  # the engine's orders, as ranked (no second read)
     apps = {a.order_id: a for a in s.scalars(select(Application).where(Application.worker_id == wid))}
     record("view", "worker", wid, page="matches")
     s.commit()
@@ -310,7 +309,7 @@ def summary(wid: str):
     s = get_session()
     w = load_worker(wid)
     ranking = get_engine().rank_orders(s, w, top_k=5)
-    orders = orders_by_id(m.item_id for m in ranking.matches)
+    orders = ranking.items
     apps = s.scalars(select(Application).where(Application.worker_id == wid).options(selectinload(Application.order))).all()
     record("view", "worker", wid, page="summary")
     s.commit()
@@ -442,7 +441,7 @@ def order(oid: str):
     reasons = holder.order_reasons(s, o)
     top = top_arg(20)
     ranking = holder.rank_workers(s, o, top_k=top)
-    workers = workers_by_id([m.item_id for m in ranking.matches] + [b.item_id for b in ranking.ineligible])
+    workers = {i: w for i, w in ranking.items.items() if i != oid}  # the engine's profiles, as ranked
     apps = s.scalars(
         select(Application).where(Application.order_id == oid).options(selectinload(Application.worker))
     ).all()
