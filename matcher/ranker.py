@@ -27,15 +27,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matcher import languages, rules, scoring
 from matcher.index import IndexVersionError, VectorIndex
+from matcher.explain import Explanation, explanations
 from matcher.orderbook import Blocked, OrderBook, reason_dict  # noqa: F401 - part of this module's API
 from matcher.outcomes import Outcomes
 from matcher.similarity import LexicalRows, lexical_weight_for
 from matcher.text import fold, prepare
-from matcher.vocabulary import display_name as vocab_display_name
 from matcher.vocabulary import expand
 from matcher.vocabulary import related as vocab_related
-from models import JobOrder, Recruiter, Worker, formatting, is_active_worker
-from models.labels import COUNTRIES
+from models import JobOrder, Recruiter, Worker, is_active_worker
 from models.languages import CertificateError, parse_certificate, parse_requirement
 
 log = logging.getLogger(__name__)
@@ -48,15 +47,6 @@ log = logging.getLogger(__name__)
 
 class NotFittedError(ValueError):
     """The engine was used before ``fit``."""
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """A plain sentence about one feature of a match, in Vietnamese and English."""
-
-    feature: str
-    vi: str
-    en: str
 
 
 @dataclass
@@ -108,24 +98,6 @@ class Ranking:
         }
 
 
-def _country_sentence(worker: Worker, order: JobOrder) -> Explanation | None:
-    """The country-preference sentence, naming the countries ("Nhật Bản là nước mong muốn thứ 1"),
-    or None when the worker gave no preference."""
-    prefs = [c.upper() for c in worker.preferred_countries or []]
-    here = order.country.upper()
-    here_vi, here_en = COUNTRIES.pair(here)
-    if here in prefs:
-        rank = prefs.index(here) + 1
-        return Explanation("country_preference", f"{here_vi} là nước mong muốn thứ {rank} của người lao động.",
-                           f"{here_en} is the worker's choice number {rank}.")
-    if not prefs:
-        return None
-    wished_vi = ", ".join(COUNTRIES.label(c) for c in prefs)
-    wished_en = ", ".join(COUNTRIES.label(c, "en") for c in prefs)
-    return Explanation("country_preference", f"{here_vi} không nằm trong các nước mong muốn ({wished_vi}).",
-                       f"{here_en} is not among the preferred countries ({wished_en}).")
-
-
 def _sector_text(worker: Worker) -> str:
     """The worker's wished sectors as one text ("" when none)."""
     return prepare("; ".join(worker.preferred_sectors)) if worker.preferred_sectors else ""
@@ -150,16 +122,6 @@ def worker_text(worker: Worker) -> str:
     parts = [expand(s) for s in worker.skills or []]
     parts += [expand(e.get("occupation", "")) for e in worker.experience or [] if e.get("occupation")]
     return prepare("; ".join(p for p in parts if p)) or "-"
-
-
-def _money(x: float) -> str:
-    """Vietnamese money: 30.600.000 đ (models.formatting, the one formatting layer)."""
-    return formatting.format_money(x)
-
-
-def _vi_num(x: float) -> str:
-    """A number as Vietnamese writes it: decimal comma, at most one decimal (1,5; 3)."""
-    return f"{x:.1f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def _months_between(a: dt.date, b: dt.date) -> float:
@@ -615,82 +577,6 @@ class Engine:
         ctx = {"best_occ": best_occ, "relevant": relevant, "la": la, "wage_vnd": wage_vnd, "cost": cost, "late": late}
         return f, fails, gaps, warns, ctx
 
-    def _explanations(self, worker: Worker, order: JobOrder, f: dict, ctx: dict) -> list[Explanation]:
-        """Plain sentences, one per feature, with the concrete values (built for shown results only)."""
-        best_occ, la, wage_vnd, cost, late = (ctx[k] for k in ("best_occ", "la", "wage_vnd", "cost", "late"))
-        expl: list[Explanation] = []
-        sim_pct = round(100 * f["occupation_similarity"])
-        expl.append(Explanation(
-            "occupation_similarity",
-            f"Kỹ năng và kinh nghiệm gần với công việc «{order.title}» ({sim_pct}/100).",
-            f"Skills and experience are close to «{order.title}» ({sim_pct}/100).",
-        ))
-        need = order.min_experience_years
-        relevant = ctx["relevant"]
-        if best_occ and relevant >= 0.25:
-            # The sentence gives exactly the years the experience feature counted (related
-            # occupations only, in full) and the related occupation with the most years.
-            occ_name = vocab_display_name(best_occ[0])
-            expl.append(Explanation(
-                "experience_fit",
-                f"{_vi_num(relevant)} năm kinh nghiệm liên quan, chủ yếu «{occ_name}» "
-                f"({_vi_num(best_occ[1])} năm)" + (f"; yêu cầu {_vi_num(need)} năm." if need else "."),
-                f"{_vi_num(relevant).replace(',', '.')} years of related experience, mainly «{occ_name}» ({best_occ[1]:g} years)"
-                + (f"; required: {need:g}." if need else "."),
-            ))
-        elif need:
-            expl.append(Explanation(
-                "experience_fit",
-                f"Chưa có kinh nghiệm liên quan rõ ràng (yêu cầu {need:g} năm).",
-                f"No clearly related experience (required: {need:g} years).",
-            ))
-        if la.status == "ok" and la.best_cert is not None:
-            expl.append(Explanation(
-                "language_fit",
-                f"Đạt yêu cầu ngoại ngữ {order.language_requirement} (có {la.best_cert.raw}).",
-                f"Meets the language requirement {order.language_requirement} (has {la.best_cert.raw}).",
-            ))
-        elif la.status == "none_required":
-            expl.append(Explanation("language_fit", "Đơn hàng không yêu cầu chứng chỉ ngoại ngữ.",
-                                    "The order requires no language certificate."))
-        country = _country_sentence(worker, order)
-        if country is not None:
-            expl.append(country)
-        if wage_vnd is not None:
-            if worker.min_wage_vnd:
-                cmp_vi = "đạt" if wage_vnd >= worker.min_wage_vnd else "thấp hơn"
-                cmp_en = "meets" if wage_vnd >= worker.min_wage_vnd else "is below"
-                expl.append(Explanation(
-                    "wage_fit",
-                    f"Lương khoảng {_money(wage_vnd)}/tháng, {cmp_vi} mức mong muốn {_money(worker.min_wage_vnd)}.",
-                    f"Wage about {_money(wage_vnd)}/month {cmp_en} the wished minimum {_money(worker.min_wage_vnd)}.",
-                ))
-            else:
-                expl.append(Explanation("wage_fit", f"Lương khoảng {_money(wage_vnd)}/tháng.",
-                                        f"Wage about {_money(wage_vnd)}/month."))
-        if cost > 0:
-            if worker.max_fee_vnd is not None:
-                ok = cost <= worker.max_fee_vnd
-                expl.append(Explanation(
-                    "fee_fit",
-                    f"Tổng phí dịch vụ và ký quỹ {_money(cost)} "
-                    + ("trong khả năng chi trả" if ok else "vượt khả năng chi trả")
-                    + f" ({_money(worker.max_fee_vnd)}).",
-                    f"Service fee and deposit {_money(cost)} "
-                    + ("within" if ok else "above")
-                    + f" what the worker can pay ({_money(worker.max_fee_vnd)}).",
-                ))
-        else:
-            expl.append(Explanation("fee_fit", "Người lao động không phải trả phí dịch vụ hay ký quỹ.",
-                                    "The worker pays no service fee or deposit."))
-        if late > 0:
-            expl.append(Explanation(
-                "date_fit",
-                f"Sẵn sàng từ {formatting.format_date(worker.available_from)}, sau ngày xuất cảnh {formatting.format_date(order.departure_date)}.",
-                f"Available from {formatting.format_date(worker.available_from, 'en')}, after departure on {formatting.format_date(order.departure_date, 'en')}.",
-            ))
-        return expl
-
     def _score_pair(self, worker: Worker, order: JobOrder, sims: dict, day: dt.date):
         f, fails, gaps, warns, ctx = self._features(worker, order, sims, day)
         if fails:
@@ -704,7 +590,7 @@ class Engine:
         order_of = {name: i for i, name in enumerate(scoring.FEATURES)}
         for m in matches:
             worker, order, ctx = m._ctx
-            expl = self._explanations(worker, order, m.features, ctx)
+            expl = explanations(worker, order, m.features, ctx)
             expl.sort(key=lambda e: (-m.contributions.get(e.feature, 0.0), order_of.get(e.feature, 99)))
             m.reasons = expl
         return matches
