@@ -371,6 +371,10 @@ ALLOCATION_METHODS = _vocab("allocation_method", (), {
                                       "Exact optimum (linear programme)"),
     "exact-milp (priority share)": ("Tối ưu chính xác có tỷ lệ tối thiểu người thuộc diện ưu tiên (quy hoạch nguyên)",
                                     "Exact optimum with a minimum share of priority workers (integer programme)"),
+    "lagrangian (priority share)": ("Tối ưu có tỷ lệ tối thiểu người thuộc diện ưu tiên (điểm cộng cho người ưu "
+                                    "tiên, tìm theo đối ngẫu Lagrange; sai số tối đa ghi bên cạnh)",
+                                    "Optimum with a minimum share of priority workers (a bonus for priority "
+                                    "workers found by Lagrangian duality; the largest possible gap shown beside it)"),
 })
 
 

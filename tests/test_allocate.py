@@ -85,3 +85,33 @@ def test_empty_and_invalid():
     assert allocate([], {"A": 1}).pairs == []
     with pytest.raises(AllocationError, match="min_priority_share"):
         allocate([("a", "A", 1.0)], {"A": 1}, priority={"a"}, min_priority_share=1.5)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_lagrangian_share_meets_the_floor_and_its_bound_holds_against_the_milp(seed):
+    """Random cohorts where the plain optimum misses the floor: the Lagrangian answer meets the
+    share, its bound is at least the MILP optimum, and its total is within its own stated gap
+    of that optimum (usually equal to it)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    workers, orders = 60, 12
+    places = {f"O{j}": int(rng.integers(1, 5)) for j in range(orders)}
+    prio = {f"W{i}" for i in range(workers) if rng.random() < 0.3}
+    edges = {}
+    for i in range(workers):
+        for j in rng.choice(orders, 5, replace=False):
+            w = f"W{i}"
+            edges[(w, f"O{j}")] = float(rng.random() * (0.6 if w in prio else 1.0))  # priority workers score lower
+    share = float(rng.choice([0.4, 0.5, 0.6]))
+    fast = allocate(edges, places, priority=prio, min_priority_share=share)
+    milp_ = allocate(edges, places, priority=prio, min_priority_share=share, exact=True)
+    assert fast.method.startswith("lagrangian") and milp_.method.startswith("exact-milp")
+    assert allocate(edges, places, priority=prio).priority_share < share  # the floor binds
+    assert fast.priority_share >= share - 1e-9
+    assert fast.bound >= milp_.total - 1e-7
+    assert fast.total <= milp_.total + 1e-7
+    assert milp_.total - fast.total <= fast.gap + 1e-7
+    taken = [w for w, _, _ in fast.pairs]
+    assert len(taken) == len(set(taken))
+    assert all(sum(1 for _, o2, _ in fast.pairs if o2 == o) <= n for o, n in places.items())
