@@ -10,6 +10,7 @@ All calls go through one lock: the engine is shared by the server's threads.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from typing import Any
@@ -24,6 +25,9 @@ from web.views.db import get_store, settings, today
 from web.services.errors import EngineUnavailable
 
 log = logging.getLogger(__name__)
+
+#: how far before the last change seen a catch-up reads again (see ``EngineHolder._catch_up``)
+CATCH_UP_MARGIN = dt.timedelta(seconds=5)
 
 
 def fingerprint(s: Session) -> tuple:
@@ -142,7 +146,11 @@ class EngineHolder:
         from data.repo import changed_since, exchange_rates
 
         old = self.fp
-        since = {"recruiters": old[1], "licence_changes": old[7], "orders": old[3], "workers": old[5]}
+        # A row is stamped when its transaction flushes and seen when it commits: another writer's
+        # row may commit a little after a later-stamped one was seen. Re-reading a few seconds
+        # before the last change seen catches it (applying a row twice changes nothing).
+        since = {k: (v - CATCH_UP_MARGIN if v is not None else None) for k, v in
+                 {"recruiters": old[1], "licence_changes": old[7], "orders": old[3], "workers": old[5]}.items()}
         if fp[0:2] == old[0:2] and fp[6:8] == old[6:8]:
             since.pop("recruiters")
         if fp[2:4] == old[2:4]:
