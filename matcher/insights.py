@@ -318,11 +318,32 @@ class TrainingNeeds:
         }
 
 
+def _markets(worker: Any) -> set[str]:
+    return {c.strip().upper() for c in (worker.preferred_countries or []) if c and c.strip()}
+
+
 def wants_market(worker: Any, order: Any) -> bool:
     """A training need counts a worker for an order only when the worker wants that market:
     the order's country is among the preferred countries, or the worker named none."""
-    prefs = {c.strip().upper() for c in (worker.preferred_countries or []) if c and c.strip()}
+    prefs = _markets(worker)
     return not prefs or (order.country or "").strip().upper() in prefs
+
+
+class _ByMarket:
+    """Orders grouped by country, so that a worker's pairs are read only for the markets wanted
+    (:func:`wants_market`), in id order."""
+
+    def __init__(self, orders: Sequence[Any]):
+        self.orders = list(orders)
+        self._by: dict[str, list[Any]] = defaultdict(list)
+        for o in self.orders:
+            self._by[(o.country or "").strip().upper()].append(o)
+
+    def wanted(self, worker: Any) -> list[Any]:
+        prefs = _markets(worker)
+        if not prefs:
+            return self.orders
+        return sorted((o for c in prefs for o in self._by.get(c, ())), key=lambda o: o.order_id)
 
 
 def _quick_fail(worker: Any, order: Any, day: dt.date) -> bool:
@@ -378,10 +399,12 @@ def training_needs(
     workers = [w for w in workers if is_active_worker(w)]
     orders = [o for o in orders if o.places_left > 0]
     if row is None:
+        markets = _ByMarket(orders)
+
         def row(w, orders):
             given = certificates.get(w.worker_id) if certificates is not None else None
             certs = given if given is not None else worker_certificates(w)
-            return [(o, step) for o in orders if (step := pair_need(w, o, day, certs, gates)) is not None]
+            return [(o, step) for o in markets.wanted(w) if (step := pair_need(w, o, day, certs, gates)) is not None]
 
     needs: dict[str, Need] = {}
     ready: set[str] = set()
@@ -457,10 +480,12 @@ class NeedsTracker:
         open_ids = {o.order_id for o in orders}
         order_of = {o.order_id: o for o in orders}
 
+        markets = _ByMarket(orders)
+
         def row(w, _orders):
             # only the pairs not read yet are read; the rest come from the worker's remembered hits
             done, hits = self._cells.setdefault(w.worker_id, (set(), {}))
-            missing = open_ids - done
+            missing = {o.order_id for o in markets.wanted(w)} - done
             if missing:
                 if w.worker_id not in self._certs:
                     self._certs[w.worker_id] = worker_certificates(w)
