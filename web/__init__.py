@@ -19,8 +19,12 @@ def create_app(test_config: dict[str, Any] | None = None):
 
 
 def warm_engine(app) -> None:
-    """Build (or load) the app's match index now, before the first request (``matcher demo``)."""
+    """Build (or load) the app's match index and today's training needs now, before the first
+    request (``matcher demo``): the first training-needs page then answers at once."""
+    from web.views.db import get_session
     from web.views.engine import get_engine
 
     with app.app_context():
-        get_engine(app).get()
+        holder = get_engine(app)
+        holder.get()
+        holder.training_needs(get_session())

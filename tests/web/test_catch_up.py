@@ -73,3 +73,19 @@ def test_an_edit_elsewhere_moves_the_training_needs_without_a_rebuild(db_url, tm
     assert needs_after["active_workers"] == needs_before["active_workers"] - 10
     assert holder.builds == 1 and holder.caught_up >= 1
     get_store(app).dispose()
+
+
+def test_the_warm_up_builds_the_engine_and_todays_training_needs(app):
+    from web import warm_engine
+
+    warm_engine(app)
+    holder = get_engine(app)
+    assert holder.builds == 1 and holder.needs is not None
+    client = app.test_client()
+    from webtesting import AuthActions
+
+    AuthActions(client).as_user("counsellor")
+    cells = dict(holder.needs._cells)
+    assert cells  # every active worker's pairs were read at the warm-up
+    assert client.get("/intel/needs").status_code == 200
+    assert holder.builds == 1 and holder.needs._cells.keys() == cells.keys()
