@@ -113,7 +113,7 @@ def test_encode_section_with_the_hashing_double():
 
 def test_run_perf_writes_the_json_shape(tmp_path, monkeypatch):
     monkeypatch.setattr(perf, "_runner", lambda name: lambda quick, progress: allocation.run(
-        progress=False, sizes=[(30, 5)], per_worker=3))
+        progress=False, sizes=[(30, 5)], per_worker=3, share_size=(40, 8)))
     out = tmp_path / "perf.json"
     result = perf.run_perf(["allocate"], quick=True, progress=False, json_path=out, command="test")
     data = json.loads(out.read_text(encoding="utf-8"))
