@@ -198,12 +198,20 @@ def changed_since(session: Session, since: dict[str, dt.datetime | None],
     window of time costs only the rows that really changed in it."""
     known = known or {}
 
-    def fresh(name: str, model, id_col) -> set | None:
+    def load(name: str, model, id_col, *options) -> list:
+        """The rows of ``model`` changed since ``since[name]`` (all when None), skipping those
+        stamped as the caller's copy in ``known[name]``."""
+        stmt = select(model).options(*options)
         held = known.get(name)
-        if held is None or since[name] is None:
-            return None
-        rows = session.execute(select(id_col, model.updated_at).where(model.updated_at >= since[name]))
-        return {i for i, at in rows if held.get(i) != at}
+        if held is not None and since[name] is not None:
+            rows = session.execute(select(id_col, model.updated_at).where(model.updated_at >= since[name]))
+            ids = sorted(i for i, at in rows if held.get(i) != at)
+            if not ids:
+                return []
+            stmt = stmt.where(id_col.in_(ids))
+        elif since[name] is not None:
+            stmt = stmt.where(model.updated_at >= since[name])
+        return list(session.scalars(stmt.order_by(id_col)))
 
     recruiters: list[Recruiter] = []
     orders: list[JobOrder] = []
@@ -218,29 +226,15 @@ def changed_since(session: Session, since: dict[str, dt.datetime | None],
             stmt = stmt.where(cond)
         recruiters = list(session.scalars(stmt.order_by(Recruiter.recruiter_id)))
     if "orders" in since:
-        stmt = select(JobOrder).options(
-            selectinload(JobOrder.recruiter).selectinload(Recruiter.status_history),
-            selectinload(JobOrder.applications).selectinload(Application.events),
-            selectinload(JobOrder.applications).selectinload(Application.worker),
-        )
-        ids = fresh("orders", JobOrder, JobOrder.order_id)
-        if ids is not None:
-            stmt = stmt.where(JobOrder.order_id.in_(sorted(ids)))
-        elif since["orders"] is not None:
-            stmt = stmt.where(JobOrder.updated_at >= since["orders"])
-        orders = [] if ids == set() else list(session.scalars(stmt.order_by(JobOrder.order_id)))
+        orders = load("orders", JobOrder, JobOrder.order_id,
+                      selectinload(JobOrder.recruiter).selectinload(Recruiter.status_history),
+                      selectinload(JobOrder.applications).selectinload(Application.events),
+                      selectinload(JobOrder.applications).selectinload(Application.worker))
     if "workers" in since:
-        stmt = select(Worker).options(
-            selectinload(Worker.certificates),
-            selectinload(Worker.applications).selectinload(Application.order),
-            selectinload(Worker.applications).selectinload(Application.events),
-        )
-        ids = fresh("workers", Worker, Worker.worker_id)
-        if ids is not None:
-            stmt = stmt.where(Worker.worker_id.in_(sorted(ids)))
-        elif since["workers"] is not None:
-            stmt = stmt.where(Worker.updated_at >= since["workers"])
-        workers = [] if ids == set() else list(session.scalars(stmt.order_by(Worker.worker_id)))
+        workers = load("workers", Worker, Worker.worker_id,
+                       selectinload(Worker.certificates),
+                       selectinload(Worker.applications).selectinload(Application.order),
+                       selectinload(Worker.applications).selectinload(Application.events))
     _detach(session, [*recruiters, *orders, *workers])
     return recruiters, orders, workers
 
