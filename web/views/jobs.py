@@ -129,7 +129,8 @@ def download(job_id: int):
     entity = AUDIT_ENTITY.get(row.kind, "job")
     detail = {"job": row.id}
     if row.kind == "period_report":
-        entity_id = f"{row.args.get('start')}..{row.args.get('end')}"
+        given = row.args or {}  # the job's arguments (not the request's)
+        entity_id = f"{given.get('start')}..{given.get('end')}"
     else:
         entity_id = None
         if row.kind == "training_needs":
