@@ -262,3 +262,15 @@ def test_jobs_whose_process_died_are_marked_failed(app, staff):
     with st.session() as s:
         assert [s.get(Job, i).status for i in ids] == ["failed", "running", "failed"]
     assert job_service.fail_stale(st) == []
+
+
+def test_erasing_a_worker_deletes_the_job_files_that_name_them(app, staff):
+    url = start(staff, "/intel/needs", kind="training_needs")
+    poll(staff, url)
+    sheet = cells(staff.get(url + "/download").data)["Danh sách"]
+    wid = next(row[2] for row in sheet[2:] if row[2] and str(row[2]).startswith("W"))
+    csrf = csrf_of(staff.get(f"/privacy/workers/{wid}").get_data(as_text=True))
+    assert staff.post(f"/privacy/workers/{wid}/erase", data={"confirm": wid, "csrf_token": csrf}).status_code == 302
+    assert staff.get(url + "/download").status_code == 404
+    assert "Tệp kết quả không còn" in staff.get(url).get_data(as_text=True)
+    assert list(job_service.result_dir(app.instance_path).iterdir()) == []
