@@ -254,13 +254,15 @@ def test_jobs_whose_process_died_are_marked_failed(app, staff):
                     started_at=now, heartbeat_at=now)
         orphan = Job(kind="period_report", status="queued", args={}, backend="thread", created_by=uid,
                      worker=f"{job_service.socket.gethostname()}:{pid}")
-        s.add_all([old, fresh, orphan])
+        killed = Job(kind="period_report", status="running", args={}, backend="thread", created_by=uid,
+                     started_at=now, heartbeat_at=now, worker=f"{job_service.socket.gethostname()}:{pid}")
+        s.add_all([old, fresh, orphan, killed])
         s.flush()
-        ids = old.id, fresh.id, orphan.id
+        ids = old.id, fresh.id, orphan.id, killed.id
     html = staff.get(f"/jobs/{ids[0]}").get_data(as_text=True)  # reading a job page looks for them
     assert 'data-status="failed"' in html and "process running this job stopped" in html
     with st.session() as s:
-        assert [s.get(Job, i).status for i in ids] == ["failed", "running", "failed"]
+        assert [s.get(Job, i).status for i in ids] == ["failed", "running", "failed", "failed"]
     assert job_service.fail_stale(st) == []
 
 
@@ -274,3 +276,23 @@ def test_erasing_a_worker_deletes_the_job_files_that_name_them(app, staff):
     assert staff.get(url + "/download").status_code == 404
     assert "Tệp kết quả không còn" in staff.get(url).get_data(as_text=True)
     assert list(job_service.result_dir(app.instance_path).iterdir()) == []
+
+
+def test_matcher_jobs_list_prints_the_jobs_and_marks_the_dead_ones(app, monkeypatch, capsys):
+    from web.cli import main
+
+    st = get_store(app)
+    monkeypatch.setenv("MATCHER_DATABASE_URL", st.url)
+    monkeypatch.setenv("MATCHER_INSTANCE_PATH", app.instance_path)
+    settings = {**app.config["MATCHER"], "job_backend": "inline"}
+    done = job_service.enqueue(st, settings, "period_report", {"start": PERIOD["from"], "end": PERIOD["to"]})
+    with st.session() as s:
+        dead = Job(kind="engine_index", status="running", args={}, backend="rq",
+                   heartbeat_at=job_service.utcnow() - dt.timedelta(hours=1))
+        s.add(dead)
+        s.flush()
+        dead_id = dead.id
+    assert main(["jobs", "list"]) == 0
+    out = capsys.readouterr().out
+    assert f"{done}\tperiod_report\tdone\t3/3" in out
+    assert f"{dead_id}\tengine_index\tfailed" in out and f"marked failed (their process stopped): {dead_id}" in out

@@ -212,8 +212,11 @@ def execute(store: Store, settings: dict[str, Any], job_id: int, **extras: Any) 
 
 def worker_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """The settings an RQ worker needs to run a job like this process would: all but the
-    secret key (which never travels through Redis)."""
-    return {k: v for k, v in settings.items() if k != "secret_key"}
+    secret key (which never travels through Redis), the instance folder made absolute (the
+    worker writes the job's file there: on several machines it is a shared folder)."""
+    out = {k: v for k, v in settings.items() if k != "secret_key"}
+    out["instance_path"] = str(Path(settings["instance_path"]).resolve())
+    return out
 
 
 def run_job(job_id: int, settings: dict[str, Any]) -> str:
@@ -323,7 +326,8 @@ STALE_ERROR = "the process running this job stopped before it ended (restart, cr
 def fail_stale(store: Store, now: dt.datetime | None = None) -> list[int]:
     """Mark failed the jobs whose process died; their ids.
 
-    - ``running`` with no heartbeat for ``STALE_AFTER``;
+    - ``running`` with no heartbeat for ``STALE_AFTER``, or run by a process of this machine
+      that no longer exists (a restart finds its own dead jobs at once);
     - ``queued`` on the thread backend by a process of this machine that no longer exists."""
     now = now or utcnow()
     failed: list[int] = []
@@ -334,12 +338,13 @@ def fail_stale(store: Store, now: dt.datetime | None = None) -> list[int]:
             (Job.status == "queued") & (Job.backend == "thread"),
         ))).all()
         for row in rows:
+            where, _, pid = (row.worker or "").rpartition(":")
+            gone = where == host and pid.isdigit() and not _process_alive(int(pid))
             if row.status == "running":
                 seen = row.heartbeat_at or row.started_at or row.created_at
-                stale = seen < now - STALE_AFTER
+                stale = gone or seen < now - STALE_AFTER
             else:
-                where, _, pid = (row.worker or "").rpartition(":")
-                stale = where == host and pid.isdigit() and not _process_alive(int(pid))
+                stale = gone
             if stale:
                 row.status, row.error, row.finished_at = "failed", STALE_ERROR, now
                 failed.append(row.id)
@@ -449,6 +454,9 @@ def import_job(ctx: JobContext) -> dict[str, Any]:
     a = ctx.args
     path = result_dir(ctx.instance_path) / Path(a["input"]).name
     try:
+        if not path.is_file():
+            raise JobError(f"the uploaded file {path} is not in this machine's instance folder: the RQ "
+                           "workers must share the web app's instance folder (its jobs/ subfolder); upload it again")
         data = path.read_bytes()
         rows = int(a.get("rows") or 0)
         ctx.progress(0, rows, f"Đang kiểm tra và lưu {rows} dòng", f"Checking and storing {rows} rows")
