@@ -178,7 +178,8 @@ def execute(store: Store, settings: dict[str, Any], job_id: int, **extras: Any) 
     with store.session() as s:
         claimed = s.execute(
             update(Job).where(Job.id == job_id, Job.status == "queued")
-            .values(status="running", started_at=utcnow(), heartbeat_at=utcnow(), worker=worker_name())
+            .values(status="running", started_at=utcnow(), heartbeat_at=utcnow(), worker=worker_name(),
+                    message_vi="Đang bắt đầu", message_en="Starting")
         ).rowcount
         row = s.get(Job, job_id)
         if not claimed or row is None:

@@ -114,7 +114,13 @@ def job_page(job_id: int):
     has_file = job_service.result_path(current_app.instance_path, row) is not None
     report = (row.result or {}).get("report") if row.kind == "import" else None
     pending = row.status in ("queued", "running")
-    return render_template("jobs/job.html", job=row, has_file=has_file, report=report,
+    period = None
+    if row.kind == "period_report":
+        try:
+            period = tuple(dt.date.fromisoformat((row.args or {})[k]) for k in ("start", "end"))
+        except (KeyError, TypeError, ValueError):  # a job given a bad period shows its error instead
+            period = None
+    return render_template("jobs/job.html", job=row, has_file=has_file, report=report, period=period,
                            refresh=REFRESH_SECONDS if pending else None), 200
 
 
