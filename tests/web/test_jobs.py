@@ -296,3 +296,22 @@ def test_matcher_jobs_list_prints_the_jobs_and_marks_the_dead_ones(app, monkeypa
     out = capsys.readouterr().out
     assert f"{done}\tperiod_report\tdone\t3/3" in out
     assert f"{dead_id}\tengine_index\tfailed" in out and f"marked failed (their process stopped): {dead_id}" in out
+
+
+def test_result_files_are_deleted_a_day_after_the_job_ended(app, staff):
+    url = start(staff, "/intel/report", kind="period_report", **PERIOD)
+    poll(staff, url)
+    job_id = int(url.rsplit("/", 1)[1])
+    st = get_store(app)
+    with st.session() as s:
+        s.get(Job, job_id).finished_at = job_service.utcnow() - dt.timedelta(hours=23)
+    staff.get("/jobs")
+    assert staff.get(url + "/download").status_code == 200  # 23 hours: still kept
+    with st.session() as s:
+        s.get(Job, job_id).finished_at = job_service.utcnow() - dt.timedelta(hours=25)
+    staff.get("/jobs")  # the list clears what expired
+    assert staff.get(url + "/download").status_code == 404
+    assert "Tệp kết quả không còn" in staff.get(url).get_data(as_text=True)
+    assert list(job_service.result_dir(app.instance_path).iterdir()) == []
+    with st.session() as s:
+        assert s.get(Job, job_id).result["expired"] is True

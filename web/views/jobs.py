@@ -95,6 +95,7 @@ def start():
 def list_jobs():
     """The user's jobs, newest first (every job for an administrator)."""
     job_service.fail_stale(get_store())
+    job_service.remove_old_results(get_store(), current_app.instance_path)
     user = current_user()
     admin = user.role == "admin"
     rows = job_service.visible_jobs(get_session(), user.id, admin)
