@@ -416,11 +416,12 @@ def clean_cell(raw: str | None) -> str:
     return unescape_formula(normalise_text(raw))
 
 
+_CONTROL_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # Cc and Cs but tab, LF, CR
+
+
 def _control_char(text: str) -> str | None:
-    for ch in text:
-        if ch not in "\t\n\r" and unicodedata.category(ch) in ("Cc", "Cs"):
-            return ch
-    return None
+    m = _CONTROL_CHAR.search(text)
+    return m.group() if m else None
 
 
 def number_text(value: float | int) -> str:

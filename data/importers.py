@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, NamedTuple, Union
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from data.formats import (
@@ -47,7 +47,8 @@ from data.formats import (
     parse_cell,
 )
 from data.settings import BY_NAME
-from models import AuditEvent, LanguageCertificate, LicenceStatusChange, Recruiter, Worker
+from models import AuditEvent, JobOrder, LanguageCertificate, LicenceStatusChange, Recruiter, Worker
+from models.entities import worker_search_text
 from models.identity import national_id_problem
 
 log = logging.getLogger(__name__)
@@ -699,8 +700,13 @@ def _write(session: Session, checked: _Checked, user: str | None) -> tuple[int, 
     good = checked.good
     existing = _load_existing(session, spec, [r.id for r in good])
     created = updated = unchanged = 0
+    new_rows: list[ParsedRow] = []
     for r in good:
         obj = existing.get(r.id)
+        if obj is None and spec.entity in (Worker, JobOrder):
+            new_rows.append(r)  # inserted in bulk below
+            created += 1
+            continue
         if obj is None:
             obj = spec.entity()
             for column in spec.columns:
@@ -728,7 +734,40 @@ def _write(session: Session, checked: _Checked, user: str | None) -> tuple[int, 
             _record_status(obj, old_status, user, checked.file)
         updated += 1
     session.flush()
+    if new_rows:
+        _insert_new(session, spec, new_rows)
     return created, updated, unchanged
+
+
+def _insert_new(session: Session, spec: TableSpec, rows: list[ParsedRow]) -> None:
+    """New workers or orders as one bulk INSERT per table (no object is built per row). What an object's creation would do besides is
+    done here: the worker's search text (``models.worker_search_text``, the before_insert hook's
+    function) and its certificates as child rows."""
+    values: list[dict[str, Any]] = []
+    certificates: list[dict[str, Any]] = []
+    for r in rows:
+        row: dict[str, Any] = {}
+        for column in spec.columns:
+            value = r.values[column.name] if column.name in r.values else column.empty_value()
+            if column.type == "certificates":
+                certificates.extend(
+                    {"worker_id": r.id, "position": i, "raw": c.raw, "exam": c.exam, "language": c.language,
+                     "label": c.label, "score": c.score, "level": c.level, "test_date": c.test_date}
+                    for i, c in enumerate(value))
+            elif column.type in ("list", "experience"):
+                row[column.attribute] = list(value)
+            else:
+                row[column.attribute] = value
+        row["extra"] = dict(r.extra)
+        if spec.entity is Worker:
+            row["search_text"] = worker_search_text(row.get("worker_id"), row.get("full_name"), row.get("commune"),
+                                                    row.get("phone"), row.get("national_id"), row.get("skills"))
+        values.append(row)
+    # Core INSERTs on the tables, one executemany each (the ORM's bulk mode goes row by row
+    # here because of the version counter); the columns' Python defaults still apply
+    session.execute(insert(spec.entity.__table__), values)
+    if certificates:
+        session.execute(insert(LanguageCertificate.__table__), certificates)
 
 
 def _audit(session: Session, report: ImportReport, user: str | None) -> None:

@@ -16,6 +16,11 @@ __all__ = ["contains_words", "fold", "nfc", "strip_marks"]
 # đ/Đ are letters of their own, not d + a combining mark: NFD leaves them alone.
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# the combining marks of the Combining Diacritical Marks block (U+034F, a joiner, does not
+# combine), and text made only of what _is_latin calls Latin and those marks
+_MARKS = "".join(chr(c) for c in range(0x300, 0x370) if unicodedata.combining(chr(c)))
+_LATIN_MARKS = re.compile(f"[{_MARKS}]")
+_LATIN_ONLY = re.compile(f"[\u0000-\u024f\u1e00-\u1eff{_MARKS}]+")
 
 
 def nfc(s: str | None) -> str:
@@ -34,7 +39,12 @@ def strip_marks(s: str) -> str:
     Marks on other scripts are kept: a Japanese dakuten (が = か + U+3099) changes the word.
     Case is kept.
     """
+    if s.isascii():
+        return s
     decomposed = unicodedata.normalize("NFD", s.translate(_D_MAP))
+    if _LATIN_ONLY.fullmatch(decomposed) and not unicodedata.combining(decomposed[0]):
+        # Latin letters and their marks only (Vietnamese), none leading: drop every mark at once
+        return unicodedata.normalize("NFC", _LATIN_MARKS.sub("", decomposed))
     out: list[str] = []
     base_is_latin = False
     for ch in decomposed:

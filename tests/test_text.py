@@ -157,3 +157,36 @@ def test_contains_words_is_whole_word_and_folded():
     assert not contains_words("Thợ hàn", "ha")
     assert contains_words("anything", "") and contains_words(None, None)
     assert not contains_words(None, "x")
+
+
+def _strip_marks_one_by_one(s: str) -> str:
+    """strip_marks' definition, mark by mark (the reference for its fast path)."""
+    import unicodedata
+
+    from models.text import _D_MAP, _is_latin
+
+    out, base_is_latin = [], False
+    for ch in unicodedata.normalize("NFD", s.translate(_D_MAP)):
+        if unicodedata.combining(ch):
+            if not base_is_latin:
+                out.append(ch)
+            continue
+        base_is_latin = _is_latin(ch)
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+_LATIN_AND_MARKS = [chr(c) for c in [*range(0x20, 0x370), *range(0x1E00, 0x1F00), 0x3099, 0x304B, 0x1DC0, 0x20D0]]
+
+
+def test_strip_marks_fast_path_equals_the_definition():
+    import random
+
+    from models.text import strip_marks
+
+    rng = random.Random(7)
+    for _ in range(20000):
+        s = "".join(rng.choice(_LATIN_AND_MARKS) for _ in range(rng.randint(1, 8)))
+        assert strip_marks(s) == _strip_marks_one_by_one(s), repr(s)
+    for s in ("Nguyễn Văn Đức", "Thợ hàn", "が", "\u0301a", "Schweißer", "İstanbul", "溶接工", "Ô\u034f\u033c"):
+        assert strip_marks(s) == _strip_marks_one_by_one(s), s
