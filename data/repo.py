@@ -215,7 +215,8 @@ def _recruiter_snapshots(session: Session, cond=None, ids: list[str] | None = No
     every = cond is None and ids is None
     history = _related(session, hist, hist.c.recruiter_id, None if every else [r.recruiter_id for r in rows],
                        (hist.c.effective_date, hist.c.id))
-    return {r.recruiter_id: recruiter_snapshot(r, history.get(r.recruiter_id, [])) for r in sorted(rows, key=lambda r: r.recruiter_id)}
+    rows.sort(key=lambda r: r.recruiter_id)
+    return {r.recruiter_id: recruiter_snapshot(r, history.get(r.recruiter_id, [])) for r in rows}
 
 
 def changed_since(session: Session, since: dict[str, dt.datetime | None], known: dict[str, Any] | None = None

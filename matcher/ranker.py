@@ -599,7 +599,8 @@ class Engine:
             m.reasons = expl
         return matches
 
-    def explain_pair(self, worker: WorkerSnapshot, order: OrderSnapshot, today: dt.date | None = None) -> Match | Blocked:
+    def explain_pair(self, worker: WorkerSnapshot, order: OrderSnapshot,
+                     today: dt.date | None = None) -> Match | Blocked:
         """The full scoring of one pair: a Match, or a Blocked with the reasons it cannot be."""
         self._check_fitted()
         day = today or self.today_
