@@ -108,6 +108,10 @@ def test_a_build_a_catch_up_and_a_change_hand_the_engine_snapshots(db_url, tmp_p
     holder = get_engine(app)
     assert holder.builds == 1
     _assert_all_snapshots(holder.engine)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        holder.engine.workers_["W-CONSENT"].consent_share = False
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        holder.engine.orders_["ORD-A1"].recruiter.status = "revoked"
     with get_store(app).session() as s:  # another process adds a worker
         s.add(Worker(worker_id="W-NEW", full_name="Nông Văn Mới", **worker(national_id="004098009999")))
     r = client.get("/api/orders/ORD-A1/matches?top=50", headers=JSON)
@@ -145,3 +149,30 @@ def test_an_order_or_worker_handed_over_is_converted_once(store):
         snap = order_snapshot(row)
         assert order_snapshot(snap) is snap and worker_snapshot(worker_snapshot(s.scalars(select(Worker)).first()))
         assert snap.recruiter.recruiter_id == row.recruiter_id and snap.title == row.title
+
+
+def test_the_engine_never_touches_the_rows_it_was_handed(store, no_expunge):
+    """Fitted from rows of a live session and told of a changed enterprise, the engine changes
+    nothing in that session: it relinks its own snapshots, not the caller's rows."""
+    from matcher.encoder import HashingEncoder
+    from matcher.ranker import Engine
+    from webtesting import TODAY, seed
+
+    with store.session() as s:
+        seed(s)
+    with store.session() as s:
+        recruiters = list(s.scalars(select(Recruiter)))
+        orders = list(s.scalars(select(JobOrder)))
+        workers = list(s.scalars(select(Worker)))
+        engine = Engine(HashingEncoder()).fit(recruiters, orders, workers, today=TODAY)
+        assert {"ORD-A1", "ORD-B1"} <= set(engine.rankable_orders(TODAY))
+        _assert_all_snapshots(engine)
+        before = {o.order_id: o.recruiter for o in orders}
+        other = Recruiter(recruiter_id="REC-A", name="Công ty mới", licence_no="101/LĐTBXH-GP",
+                          licence_date=dt.date(2020, 1, 15), status="active", markets=["JP"], extra={})
+        other.status_history = [LicenceStatusChange(status="revoked", effective_date=dt.date(2026, 3, 1))]
+        engine.set_recruiter(other)  # a transient row, never added to ``s``
+        assert not s.new and not s.dirty
+        assert {o.order_id: o.recruiter for o in orders} == before
+        assert engine.orders_["ORD-A1"].recruiter.name == "Công ty mới"
+        assert "ORD-A1" not in engine.rankable_orders(TODAY) and "ORD-B1" in engine.rankable_orders(TODAY)
