@@ -72,11 +72,12 @@ TRUE_WORDS = frozenset({"true", "1", "yes", "có", "co", "y", "x"})
 FALSE_WORDS = frozenset({"false", "0", "no", "không", "khong", "n"})
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+MONEY_MAX = 10**15  # no wage, fee or deposit comes near a million billion (in any currency)
+MAX_YEARS = 80  # years of experience an order may ask for
 _INT_RE = re.compile(r"[+-]?\d+(?:\.0*)?")
 _FLOAT_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _THOUSANDS_RE = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
 _DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?)?")
-_COUNTRY_RE = re.compile(r"[A-Z]{2}")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 _ESCAPED_RE = re.compile(r"'+[=+\-@\t\r]")
 _NEEDS_ESCAPE_RE = re.compile(r"'*[=+\-@\t\r]")
@@ -182,6 +183,7 @@ class Column:
     attr: str | None = None
     default: Any = None
     minimum: float | None = None
+    maximum: float | None = None
     max_length: int | None = None
     extension: bool = False
     names: Vocabulary | None = None  # the names people type for the codes (models.labels)
@@ -290,14 +292,14 @@ ORDERS = TableSpec(
             Column("max_age", "int", minimum=0),
             Column("gender", "enum", allowed=GENDERS_REQUIRED, names=labels.GENDERS),
             Column("min_education", "enum", allowed=EDUCATION_LEVELS, names=labels.EDUCATION),
-            Column("min_experience_years", "float", minimum=0),
+            Column("min_experience_years", "float", minimum=0, maximum=MAX_YEARS),
             Column("positions", "int", required=True, minimum=0),
-            Column("monthly_wage", "float", fmt="money", minimum=0),
+            Column("monthly_wage", "float", fmt="money", minimum=0, maximum=MONEY_MAX),
             Column("wage_currency", fmt="currency"),
             Column("contract_months", "int", minimum=0),
-            Column("service_fee_vnd", "float", fmt="money", minimum=0),
-            Column("brokerage_fee_vnd", "float", fmt="money", minimum=0),
-            Column("deposit_vnd", "float", fmt="money", minimum=0),
+            Column("service_fee_vnd", "float", fmt="money", minimum=0, maximum=MONEY_MAX),
+            Column("brokerage_fee_vnd", "float", fmt="money", minimum=0, maximum=MONEY_MAX),
+            Column("deposit_vnd", "float", fmt="money", minimum=0, maximum=MONEY_MAX),
             Column("approval_no"),
             Column("approval_date", "date"),
             Column("deadline", "date"),
@@ -332,8 +334,8 @@ WORKERS = TableSpec(
             Column("language_training", "enum", allowed=LANGUAGE_TRAINING, names=labels.LANGUAGE_TRAINING),
             Column("preferred_countries", "list", fmt="country"),
             Column("preferred_sectors", "list"),
-            Column("min_wage_vnd", "float", fmt="money", minimum=0),
-            Column("max_fee_vnd", "float", fmt="money", minimum=0),
+            Column("min_wage_vnd", "float", fmt="money", minimum=0, maximum=MONEY_MAX),
+            Column("max_fee_vnd", "float", fmt="money", minimum=0, maximum=MONEY_MAX),
             Column("available_from", "date"),
             Column("consent_share", "bool", default=False),
             Column("phone"),
@@ -471,6 +473,8 @@ def vi_problem(column: Column, exc: FieldError) -> str:
         return "Bắt buộc nhập."
     if exc.expected.startswith("a number of at least"):
         return "Không được là số âm."
+    if exc.expected.startswith("a number of at most") and column.maximum is not None:
+        return f"Số quá lớn (tối đa {formatting.format_number(column.maximum)})."
     if exc.expected.startswith("text of at most") or "too long" in (exc.problem or ""):
         return f"Quá dài (tối đa {column.max_length} ký tự)."
     if "control character" in (exc.expected or ""):
@@ -527,7 +531,72 @@ def parse_cell(column: Column, text: str, *, file: str = "", row: int | None = N
         raise AssertionError(kind)
     if column.minimum is not None and isinstance(value, (int, float)) and value < column.minimum:
         raise fail(f"a number of at least {number_text(column.minimum)}")
+    if column.maximum is not None and isinstance(value, (int, float)) and value > column.maximum:
+        raise fail(f"a number of at most {number_text(column.maximum)}")
     return value
+
+
+# Characters a cell may not hold (control characters other than tab and line breaks): the set
+# ``_control_char`` refuses, as a JSON Schema character class. Lone surrogates, which it refuses
+# too, are left out: no UTF-8 JSON text carries one, and regex engines that work on code points
+# (Rust's, which schema tools use) cannot name them.
+_REFUSED_CHARS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+TEXT_PATTERN = f"^[^{_REFUSED_CHARS}]*$"
+NON_BLANK_TEXT_PATTERN = f"^[^{_REFUSED_CHARS}]*[^\\s{_REFUSED_CHARS}][^{_REFUSED_CHARS}]*$"
+ISO_DATE_SCHEMA = {"type": "string", "format": "date"}
+
+
+def json_schema(column: Column) -> dict[str, Any]:
+    """The JSON Schema of a JSON value that :func:`parse_cell` accepts for ``column`` once a JSON
+    body is read like a form (``web.services.forms.Form.from_json``): the API document is built
+    from it, so what the schema calls valid is what the parser takes.
+
+    The schema names the canonical forms (codes, ISO dates, plain numbers); the parser also reads
+    what people type (a country's name, "Nữ", "28/02/1999"), which the descriptions say."""
+    kind = column.type
+    if kind == "int":
+        lo = INT_MIN if column.minimum is None else max(INT_MIN, int(math.ceil(column.minimum)))
+        hi = INT_MAX if column.maximum is None else min(INT_MAX, int(column.maximum))
+        schema: dict[str, Any] = {"type": "integer", "minimum": lo, "maximum": hi}
+    elif kind == "float":
+        schema = {"type": "number"}
+        if column.minimum is not None:
+            schema["minimum"] = column.minimum
+        if column.maximum is not None:
+            schema["maximum"] = column.maximum
+    elif kind == "date":
+        schema = {**ISO_DATE_SCHEMA, "description": "YYYY-MM-DD (dd/mm/yyyy is also read)"}
+    elif kind == "bool":
+        schema = {"type": "boolean"}
+    elif kind == "enum":
+        schema = {"type": "string", "enum": list(column.allowed)}
+    elif kind == "list":
+        item = {"type": "string", "pattern": TEXT_PATTERN}
+        schema = {"anyOf": [{"type": "array", "items": item}, item],
+                  "description": "a list, or one text with the items separated by ';'"}
+    elif column.fmt == "country":
+        schema = {"type": "string", "enum": sorted(labels.COUNTRIES.names),
+                  "description": "ISO 3166 alpha-2 code (a country's name is also read)"}
+    elif column.fmt == "currency":
+        schema = {"type": "string", "pattern": "^[A-Za-z]{3}$", "description": "ISO 4217 code"}
+    elif kind == "str":
+        schema = {"type": "string", "pattern": NON_BLANK_TEXT_PATTERN if column.required else TEXT_PATTERN}
+        if column.max_length is not None:
+            schema["maxLength"] = column.max_length
+    else:  # experience, certificates: the parsers' own notations, checked by the server
+        schema = {"type": "string", "pattern": TEXT_PATTERN}
+    if not column.required:
+        # null, or an empty string for a text-typed field: both leave the field unset
+        unset = [{"type": "null"}]
+        if schema.get("type") == "string" and not _matches_empty(schema):
+            unset.append({"const": ""})
+        return {"anyOf": [schema, *unset]}
+    return schema
+
+
+def _matches_empty(schema: dict[str, Any]) -> bool:
+    pattern = schema.get("pattern")
+    return "enum" not in schema and "format" not in schema and (pattern is None or re.search(pattern, "") is not None)
 
 
 def split_list(text: str) -> list[str]:
@@ -537,7 +606,7 @@ def split_list(text: str) -> list[str]:
 
 def _parse_str(column: Column, text: str, fail, whole: str | None = None) -> str:
     if column.fmt == "country":
-        code = text.upper() if _COUNTRY_RE.fullmatch(text.upper()) else labels.COUNTRIES.read(text)
+        code = labels.COUNTRIES.read(text)  # a known code in any case, or a name
         if code is None:
             raise fail(
                 "a country code (ISO 3166 alpha-2, e.g. JP, KR, TW, DE) or a country's name (e.g. Japan, Nhật Bản)",

@@ -59,6 +59,13 @@ def _refresh(value: str) -> str:
     return v
 
 
+def _job_backend(value: str) -> str:
+    v = str(value).strip().lower()
+    if v not in ("thread", "rq", "inline"):
+        raise ValueError(f"expected 'thread', 'rq' or 'inline', got {value!r}")
+    return v
+
+
 def _positive_int(value: str) -> int:
     n = int(value)
     if n < 1:
@@ -95,6 +102,23 @@ SETTINGS: tuple[Setting, ...] = (
         "changed rows (every process, through the tables' change times); 'rebuild' builds the whole "
         "engine again at the next request (slower; kept as a fallback and as the benchmark's baseline).",
         _refresh,
+    ),
+    Setting(
+        "job_backend",
+        "thread",
+        "Where background jobs (report workbooks, large imports, index rebuilds) run: 'thread' in "
+        "a small pool of worker threads of the web process (the embedded default); 'rq' on RQ "
+        "over Redis (setting redis_url), run by 'matcher jobs worker' on any machine that reaches "
+        "the same database; 'inline' at once in the request (tests, debugging).",
+        _job_backend,
+    ),
+    Setting("redis_url", "redis://localhost:6379/0", "Redis server of the 'rq' job backend (job_backend = rq)."),
+    Setting(
+        "background_import_rows",
+        2000,
+        "An import of more rows than this runs as a background job with a progress page; a "
+        "smaller one is stored at once, as before. All or nothing either way.",
+        _positive_int,
     ),
     Setting("demo", False, "Demo mode: allows the default secret key and creates demo users.", _bool),
     Setting("today", "", "Override the date used for gates (YYYY-MM-DD); empty: today in Cao Bằng.", _date),

@@ -24,7 +24,6 @@ from typing import Iterable, Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matcher import languages, rules, scoring
 from matcher.index import IndexVersionError, VectorIndex
@@ -32,6 +31,7 @@ from matcher.explain import Explanation, explanations
 from matcher.orderbook import Blocked, OrderBook, reason_dict  # noqa: F401 - part of this module's API
 from matcher.outcomes import Outcomes
 from matcher.similarity import LexicalRows, lexical_weight_for
+from matcher.tfidf import CharTfidf
 from matcher.text import fold, prepare
 from matcher.vocabulary import expand
 from matcher.vocabulary import related as vocab_related
@@ -243,7 +243,7 @@ class Engine:
         self._encode(all_texts)
         corpus = [fold(t) for t in all_texts] or ["-"]
         # the vocabulary is the fit's: later texts are read with it (a change costs one row)
-        self._tfidf = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=1)
+        self._tfidf = CharTfidf((2, 4))
         self._tfidf.fit(corpus)
         self._lex_cache: dict[str, object] = {}
         self._order_index = self._build_index(self._order_ids, self._order_texts, saved="orders")

@@ -23,9 +23,9 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matcher.text import fold, prepare
+from matcher.tfidf import CharTfidf
 
 log = logging.getLogger(__name__)
 
@@ -236,9 +236,7 @@ class LexicalMatcher(_Base):
         if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi):
             raise ValueError(f"The 'ngram_range' parameter must be (min_n, max_n) with 1 <= min_n <= max_n. "
                              f"Got {self.ngram_range!r} instead.")
-        self.vectorizer_ = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(lo, hi), sublinear_tf=True, lowercase=False, dtype=np.float32
-        )
+        self.vectorizer_ = CharTfidf((lo, hi), lowercase=False, dtype=np.float32)
         try:
             self.matrix_ = self.vectorizer_.fit_transform(corpus).tocsr()
         except ValueError:  # only empty texts: no vocabulary

@@ -447,6 +447,34 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class Job(Base):
+    """Long work run off the request path (web.services.jobs): a report workbook, a large import,
+    an index rebuild. ``progress_done`` of ``progress_total`` steps; ``result`` names what it made
+    (a file under the instance folder, or a JSON summary); ``error`` says why it failed."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)  # queued running done failed
+    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    backend: Mapped[str] = mapped_column(String(16), default="thread")  # thread rq inline (setting job_backend)
+    worker: Mapped[str | None] = mapped_column(String(100))  # host:pid that holds or runs it
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    message_vi: Mapped[str | None] = mapped_column(String(300))
+    message_en: Mapped[str | None] = mapped_column(String(300))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Written with every progress report: a running job whose heartbeat is old belongs to a
+    # process that died (web.services.jobs.fail_stale).
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class ExchangeRate(Base):
     """VND per unit of a currency, maintained by the administrator (wage comparisons)."""
 

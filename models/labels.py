@@ -345,6 +345,21 @@ AUDIT_ACTIONS = _vocab("audit_action", (), {
     "weights_use": ("Đổi phiên bản trọng số xếp hạng", "Scoring weights version switched"),
 }, common_noun=True)
 
+# Background jobs (web.services.jobs): their kinds and statuses.
+JOB_KINDS = _vocab("job_kind", (), {
+    "period_report": ("Bảng tính báo cáo định kỳ", "Period report workbook"),
+    "training_needs": ("Bảng tính nhu cầu đào tạo", "Training needs workbook"),
+    "import": ("Nhập tệp dữ liệu lớn", "Large file import"),
+    "engine_index": ("Dựng lại chỉ mục ghép nối", "Match index rebuild"),
+})
+
+JOB_STATUSES = _vocab("job_status", (), {
+    "queued": ("Đang chờ", "Queued"),
+    "running": ("Đang chạy", "Running"),
+    "done": ("Đã xong", "Done"),
+    "failed": ("Bị lỗi", "Failed"),
+}, common_noun=True)
+
 # The kinds of record the audit log names.
 AUDIT_ENTITIES = _vocab("audit_entity", (), {
     "worker": ("Người lao động", "Worker"),
@@ -362,6 +377,7 @@ AUDIT_ENTITIES = _vocab("audit_entity", (), {
     "registration_queue": ("Danh sách chờ duyệt đăng ký", "Registration queue"),
     "enrolment": ("Ghi danh đào tạo", "Enrolment"),
     "scoring_weights": ("Trọng số xếp hạng", "Scoring weights"),
+    "job": ("Tác vụ nền", "Background job"),
 })
 
 
@@ -426,5 +442,5 @@ VOCABULARIES: Mapping[str, Vocabulary] = MappingProxyType({
               EARLY_RETURN_REASONS,
               COURSE_KINDS, ENROLMENT_STATUSES,
               NOTE_KINDS, AUDIT_ACTIONS,
-              AUDIT_ENTITIES, ALLOCATION_METHODS, COUNTRIES)
+              AUDIT_ENTITIES, ALLOCATION_METHODS, JOB_KINDS, JOB_STATUSES, COUNTRIES)
 })

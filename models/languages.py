@@ -84,6 +84,17 @@ NOTATION_HELP = (
 )
 
 
+# The canonical notations of a job order's language requirement, as one regular expression (the
+# API document's pattern for ``language_requirement``): every text it matches is read by
+# :func:`parse_requirement` (tested); the parser also reads the looser forms NOTATION_HELP lists.
+_CEFR_ALT = "|".join(CEFR_LABELS)
+REQUIREMENT_PATTERN = (
+    "^(?:JLPT N[1-5]|JFT-Basic (?:A1|A2)|EPS-TOPIK(?: (?:[0-9]|[1-9][0-9]|1[0-9][0-9]|200))?"
+    f"|TOPIK [1-6]|CEFR (?:{_CEFR_ALT})(?: (?:en|de|fr|ja|ko|zh))?|Goethe (?:{_CEFR_ALT})"
+    "|HSK [1-6]|TOCFL [1-6])$"
+)
+
+
 class CertificateError(ValueError):
     """A certificate text that follows none of the notations; the message says which are expected."""
 

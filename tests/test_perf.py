@@ -170,3 +170,5 @@ def test_incremental_section_times_every_step_beside_the_rebuild():
     for step in ("matches_after_edit", "needs_after_edit", "needs_xlsx_after_edit", "after_import_100", "upsert_500"):
         assert ("engine", step) in steps and ("full-rebuild", step) in steps
     assert all(r["benchmark"] == "incremental" and _positive(r["seconds"]) for r in sec["rows"])
+    served = [r for r in sec["rows"] if not r["step"].startswith("upsert")]
+    assert served and all(_positive(r["worker_rss_mb"]) for r in served)  # the gunicorn worker was found

@@ -24,7 +24,9 @@ Two parts:
   gates it touches) against a fit of the whole engine with every vector already known.
 
 The JSON rows have the issue's shape ``{"benchmark": "incremental", "system": "engine" |
-"full-rebuild", "step": ..., "seconds": median}`` plus ``runs``, ``max_seconds`` and the sizes.
+"full-rebuild", "step": ..., "seconds": median}`` plus ``runs``, ``max_seconds``, the sizes and
+``worker_rss_mb``, the gunicorn worker's resident memory after the last step (the demo data
+loaded, the engine and the training needs built).
 Nothing here asserts a time: the figures are printed, beside the baseline.
 """
 
@@ -202,13 +204,28 @@ def _serve(folder: Path, env: dict, mode: str, repeats: int, worker_ids: list[st
             times.setdefault("after_import_100", []).append(browser.timed_get("/intel/needs"))
             if progress:
                 print(f"  {system:12s} {'after_import_100':22s} {times['after_import_100'][-1]:7.3f} s", file=sys.stderr)
+        rss_mb = _worker_rss_mb(proc.pid)
     finally:
         _stop_server(proc)
     rows = [{"benchmark": "incremental", "system": system, "step": step, "seconds": statistics.median(ts),
-             "max_seconds": max(ts), "runs": len(ts)} for step, ts in times.items()]
+             "max_seconds": max(ts), "runs": len(ts), "worker_rss_mb": rss_mb} for step, ts in times.items()]
     rows.append({"benchmark": "incremental", "system": system, "step": "first_needs_page", "seconds": warm,
-                 "max_seconds": warm, "runs": 1})
+                 "max_seconds": warm, "runs": 1, "worker_rss_mb": rss_mb})
     return rows
+
+
+def _worker_rss_mb(master_pid: int) -> float | None:
+    """Resident memory of the gunicorn worker (the master's child) after every step, in MB;
+    None where /proc cannot say."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == master_pid:  # the fourth field of stat: the parent's pid
+                pages = int((stat.parent / "statm").read_text().split()[1])
+                return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
 
 
 def server_rows(quick: bool, progress: bool, encoder: str | None, sizes: tuple[int, int, int] | None = None,

@@ -29,6 +29,7 @@ ARGS = {
     "doc_id": "999",
     "kind": "workers",
     "fmt": "xlsx",
+    "job_id": "999",
 }
 
 #                                     anon admin couns reca recb
@@ -117,6 +118,11 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("intel.forecast", "GET"): (302, 200, 200, 403, 403),
     ("intel.report", "GET"): (302, 200, 200, 403, 403),
     ("intel.report_xlsx", "GET"): (302, 200, 200, 403, 403),
+    # background jobs (web.views.jobs): staff only; a job is its creator's and the administrators'
+    ("jobs.start", "POST"): (302, 400, 400, 403, 403),
+    ("jobs.list_jobs", "GET"): (302, 200, 200, 403, 403),
+    ("jobs.job_page", "GET"): (302, 404, 404, 403, 403),
+    ("jobs.download", "GET"): (302, 404, 404, 403, 403),
     # personal-data rights (web.views.privacy): consent, export, erasure
     ("privacy.worker", "GET"): (302, 200, 200, 403, 403),
     ("privacy.consent", "POST"): (302, 400, 400, 403, 403),

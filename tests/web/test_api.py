@@ -123,7 +123,9 @@ def test_post_order_refuses_illegal_then_accepts_legal(app, client, spec, tokens
         "approval_no": "NEW-1/2026", "approval_date": "2026-02-01", "deadline": "2026-05-01",
         "required_skills": ["may công nghiệp"],
     }
-    refused = check(spec, "/api/orders", "POST", call(client, tokens, "reca", "POST", "/api/orders", json=body), 422)
+    # well formed, but the law forbids a brokerage fee: a rule in force refuses it (409, code "blocked")
+    refused = check(spec, "/api/orders", "POST", call(client, tokens, "reca", "POST", "/api/orders", json=body), 409)
+    assert refused["error"]["code"] == "blocked"
     assert "brokerage_fee" in {r["code"] for r in refused["error"]["detail"]["reasons"]}
     invalid = check(spec, "/api/orders", "POST",
                     call(client, tokens, "reca", "POST", "/api/orders", json={**body, "positions": "many"}), 422)

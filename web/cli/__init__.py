@@ -220,12 +220,13 @@ def all_commands() -> list[Callable[[Any], None]]:
     not at module level, because they use this module's helpers; this keeps
     ``python -m web.cli`` free of circular imports)."""
     from web.cli.engine import ENGINE_COMMANDS  # match, allocate, index, weights
+    from web.cli.jobs import JOBS_COMMANDS  # jobs worker/list
     from web.cli.model import MODEL_COMMANDS  # model train
     from web.cli.ops import OPS_COMMANDS  # backup, restore, worker export/erase
     from web.cli.reports import REPORT_COMMANDS  # report training-needs/period/forecast
     from web.cli.web import WEB_COMMANDS  # serve, demo, user
 
-    return [*COMMANDS, *ENGINE_COMMANDS, *REPORT_COMMANDS, *WEB_COMMANDS, *OPS_COMMANDS, *MODEL_COMMANDS]
+    return [*COMMANDS, *ENGINE_COMMANDS, *REPORT_COMMANDS, *WEB_COMMANDS, *OPS_COMMANDS, *MODEL_COMMANDS, *JOBS_COMMANDS]
 
 
 if __name__ == "__main__":  # pragma: no cover

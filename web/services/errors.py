@@ -59,6 +59,16 @@ class Conflict(WebError):
     en = "Someone else changed this record. Reload the page and try again."
 
 
+class BreaksRule(Conflict):
+    """A well-formed request that a rule in force refuses as things stand (the fee caps at the
+    current exchange rates, the enterprise's licence, an approval number already used): 409, as
+    the same request may pass once the state changes."""
+
+    code = "blocked"
+    vi = "Yêu cầu vi phạm quy định đang có hiệu lực."
+    en = "The request breaks a rule in force."
+
+
 class Unprocessable(WebError):
     status = 422
     code = "invalid"

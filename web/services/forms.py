@@ -22,6 +22,8 @@ from data.formats import (
     FieldError,
     clean_cell,
     format_cell,
+    json_schema,
+    number_text,
     parse_cell,
 )
 from models import LanguageCertificate
@@ -29,6 +31,37 @@ from models.identity import national_id_problem
 from models.labels import COUNTRIES
 
 _THOUSANDS_DOTS = re.compile(r"\d{1,3}(?:\.\d{3})+")
+MIN_AGE, MAX_AGE = 15, 70  # the ages an order may ask for
+
+
+_JSON_TYPES = {  # column type -> the JSON types the API document gives it, and their names
+    "int": ((int,), "số nguyên", "an integer"),
+    "float": ((int, float), "số", "a number"),
+    "bool": ((bool,), "true hoặc false", "true or false"),
+    "list": ((list, str), "danh sách hoặc chuỗi", "a list or a string"),
+}
+
+
+def _json_type_problem(column: Column, value: Any) -> tuple[str, str] | None:
+    """(vi, en) when a JSON value is not of the type the document gives ``column``: the API
+    takes what its document says (a number as a number), where a form takes text."""
+    types, vi, en = _JSON_TYPES.get(column.type, ((str,), "chuỗi", "a string"))
+    ok = isinstance(value, types) and (bool in types or not isinstance(value, bool))
+    if column.type == "int" and isinstance(value, float) and value.is_integer():
+        ok = True  # 3.0 is the integer 3 in JSON Schema
+    if column.type == "list" and isinstance(value, list):
+        ok = all(isinstance(v, str) for v in value)
+    if ok:
+        return None
+    return f"Cần {vi}.", f"Expected {en}, got {type(value).__name__}."
+
+
+def _json_number(value: int | float) -> str:
+    """A JSON number as the parsers read it: plain digits, never an exponent."""
+    try:
+        return number_text(value)
+    except ValueError:  # nan or infinity (not JSON, but Python's json reads them): refused by the parser
+        return str(value)
 
 
 @dataclass(frozen=True)
@@ -63,6 +96,7 @@ class Form:
 
     def __init__(self, data: Mapping[str, Any] | None = None, obj: Any = None):
         self.errors: dict[str, tuple[str, str]] = {}
+        self.wrong_type: dict[str, tuple[str, str]] = {}  # JSON values of the wrong type (from_json)
         self.values: dict[str, Any] = {}
         self.raw: dict[str, str] = {}
         self.submitted = data is not None
@@ -82,17 +116,55 @@ class Form:
     def from_json(cls, body: Mapping[str, Any]) -> "Form":
         """A form filled from a JSON object: lists joined with ``;``, numbers and booleans as text."""
         data: dict[str, str] = {}
+        wrong_type: dict[str, tuple[str, str]] = {}
         for f in cls.fields:
             if f.name not in body or body[f.name] is None:
                 continue
             value = body[f.name]
+            problem = _json_type_problem(f.column, value)
+            if problem is not None:
+                wrong_type[f.name] = problem
+                continue
             if isinstance(value, bool):
                 data[f.name] = "true" if value else "false"
             elif isinstance(value, list):
                 data[f.name] = "; ".join(str(v) for v in value)
+            elif isinstance(value, (int, float)):
+                data[f.name] = _json_number(value)  # 1e-05 -> "0.00001": the parsers read plain digits
             else:
                 data[f.name] = str(value)
-        return cls(data)
+        form = cls(data)
+        form.wrong_type = wrong_type
+        return form
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of a body :meth:`from_json` turns into a valid form: each field's
+        column schema (``data.formats.json_schema``) narrowed by :meth:`field_schemas`, and the
+        cross-field rules of :meth:`check` as far as JSON Schema can say them
+        (:meth:`cross_field_schema`). The API document publishes it."""
+        props = {f.name: json_schema(f.column) for f in cls.fields}
+        props.update(cls.field_schemas())
+        schema: dict[str, Any] = {
+            "type": "object",
+            "properties": props,
+            "required": [f.name for f in cls.fields if f.is_required],
+            "additionalProperties": False,
+        }
+        rules = cls.cross_field_schema()
+        if rules:
+            schema["allOf"] = rules
+        return schema
+
+    @classmethod
+    def field_schemas(cls) -> dict[str, dict]:
+        """Schemas of fields whose :meth:`check` narrows the column's (none by default)."""
+        return {}
+
+    @classmethod
+    def cross_field_schema(cls) -> list[dict]:
+        """JSON Schema clauses for :meth:`check`'s rules between fields (none by default)."""
+        return []
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -117,6 +189,8 @@ class Form:
             except FieldError as exc:
                 self.error(f.name, exc.vi or "Giá trị không hợp lệ.", exc.problem or f"Expected {exc.expected}.")
         self.check()
+        for name, problem in self.wrong_type.items():  # a JSON value of the wrong type
+            self.errors[name] = problem
         return not self.errors
 
     def check(self) -> None:
@@ -258,8 +332,8 @@ class OrderForm(Form):
             self.error("max_age", "Tuổi tối đa phải lớn hơn hoặc bằng tuổi tối thiểu.", "The maximum age must not be below the minimum.")
         for name in ("min_age", "max_age"):
             v = self.values.get(name)
-            if v is not None and not 15 <= v <= 70:
-                self.error(name, "Tuổi phải từ 15 đến 70.", "Ages must be between 15 and 70.")
+            if v is not None and not MIN_AGE <= v <= MAX_AGE:
+                self.error(name, f"Tuổi phải từ {MIN_AGE} đến {MAX_AGE}.", f"Ages must be between {MIN_AGE} and {MAX_AGE}.")
         if self.values.get("positions") is not None and self.values["positions"] < 1:
             self.error("positions", "Cần ít nhất 1 người.", "At least 1 position.")
         if self.values.get("monthly_wage") and not self.values.get("wage_currency"):
@@ -278,6 +352,53 @@ class OrderForm(Form):
                 )
         if self.values.get("approval_no") and not self.values.get("approval_date"):
             self.error("approval_date", "Có số chấp thuận thì cần ngày chấp thuận.", "An approval number needs its date.")
+
+    # The same rules as check(), for the API document: a body valid against this schema is a
+    # valid form (tests/web/test_schemathesis.py fuzzes it; tests/web/test_order_schema.py
+    # checks each clause against check()).
+    @classmethod
+    def field_schemas(cls) -> dict[str, dict]:
+        from models.languages import REQUIREMENT_PATTERN
+
+        age = {"anyOf": [{"type": "integer", "minimum": MIN_AGE, "maximum": MAX_AGE}, {"type": "null"}]}
+        return {
+            "min_age": age,
+            "max_age": age,
+            "positions": {"type": "integer", "minimum": 1, "maximum": _col(ORDERS, "positions").maximum or 2**31 - 1},
+            "language_requirement": {
+                "anyOf": [{"type": "string", "pattern": REQUIREMENT_PATTERN}, {"type": "null"}, {"const": ""}],
+                "description": "e.g. 'JLPT N4', 'EPS-TOPIK 80', 'Goethe B2', 'CEFR B1 de' (looser spellings are also read)",
+            },
+        }
+
+    @classmethod
+    def cross_field_schema(cls) -> list[dict]:
+        def present(name: str, schema: dict) -> dict:
+            return {"properties": {name: schema}, "required": [name]}
+
+        # max_age >= min_age. JSON Schema compares no two fields, so: some age k lies between them
+        # (min_age <= k <= max_age), one branch per k. The generators that read the document
+        # (schemathesis) take about 40 branches in one anyOf, so the ages are cut in two halves,
+        # each a clause that holds at once when min_age is outside its half.
+        def between(k: int) -> dict:
+            return {"properties": {"min_age": {"type": "integer", "maximum": k}, "max_age": {"type": "integer", "minimum": k}},
+                    "required": ["min_age", "max_age"]}
+
+        unset = [{"not": {"required": [n]}} for n in ("min_age", "max_age")] + \
+                [{"properties": {n: {"type": "null"}}} for n in ("min_age", "max_age")]
+        middle = (MIN_AGE + MAX_AGE) // 2
+        ages = []
+        for lo, hi in ((MIN_AGE, middle), (middle + 1, MAX_AGE)):
+            elsewhere = [{"properties": {"min_age": {"type": "integer", "maximum": lo - 1}}},
+                         {"properties": {"min_age": {"type": "integer", "minimum": hi + 1}}}]
+            ages.append({"anyOf": [*elsewhere, *unset, *(between(k) for k in range(lo, hi + 1))]})
+        return [
+            *ages,
+            {"if": present("monthly_wage", {"type": "number", "not": {"const": 0}}),
+             "then": present("wage_currency", {"type": "string", "minLength": 1})},
+            {"if": present("approval_no", {"type": "string", "pattern": "\\S"}),
+             "then": present("approval_date", {"type": "string", "minLength": 1})},
+        ]
 
     def apply(self, order) -> list[str]:
         changed = []

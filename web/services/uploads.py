@@ -101,8 +101,9 @@ def _text_of(path: Path) -> str:
 
 
 def remove_mentioning(instance_path: str | os.PathLike, full_name: str | None, national_id: str | None) -> int:
-    """Delete every pending upload that contains the worker's name or CCCĐ (also as a number
-    cell, which drops its leading zeros); how many. Used when a worker is erased."""
+    """Delete every pending upload, and every file of a background job (a report workbook, a
+    large import's input: ``INSTANCE/jobs``), that contains the worker's name or CCCĐ (also as a
+    number cell, which drops its leading zeros); how many. Used when a worker is erased."""
     needles = []
     if full_name and full_name.strip():
         needles.append(_fold(full_name))
@@ -112,7 +113,8 @@ def remove_mentioning(instance_path: str | os.PathLike, full_name: str | None, n
     if not needles:
         return 0
     count = 0
-    for path in upload_dir(instance_path).iterdir():
+    files = [*upload_dir(instance_path).iterdir(), *private_dir(instance_path, "jobs").iterdir()]
+    for path in files:
         try:
             if path.is_file() and any(n in _text_of(path) for n in needles):
                 path.unlink()

@@ -138,6 +138,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.views.registration import bp as reg_bp; app.register_blueprint(reg_bp)  # noqa: E702  (self-registration)
     from web.views.aftercare import bp as after_bp; app.register_blueprint(after_bp)  # noqa: E702  (after departure)
     from web.views.documents import bp as doc_bp; app.register_blueprint(doc_bp)  # noqa: E702  (documents with expiry)
+    from web.views import jobs  # background jobs with progress (web.services.jobs)
+
+    app.register_blueprint(jobs.bp)
+    jobs.init_app(app)
 
     @app.route("/")
     def index():

@@ -28,7 +28,7 @@ from web.views.auth import current_user, role_required
 from web.views.counsellor import MAX_TOP
 from web.views.db import get_session
 from web.views.engine import get_engine
-from web.services.errors import BadRequest, Conflict, NotFound, Unprocessable
+from web.services.errors import BadRequest, BreaksRule, Conflict, NotFound, Unprocessable
 from web.services.forms import OrderForm
 from web.views.i18n import mask
 
@@ -293,8 +293,10 @@ def orders():
 @bp.route("/orders", methods=["POST"])
 @role_required("recruiter")
 def create_order():
-    """Post an order for the caller's enterprise. An order that would be blocked is refused
-    (422, with the reasons) unless ``confirm_blocked`` is true: it is then stored as a draft."""
+    """Post an order for the caller's enterprise. A body the order form refuses is 422 (the
+    document's schema is the form's, so a schema-valid body never is); an order a rule in force
+    would block is refused with 409 and the reasons, unless ``confirm_blocked`` is true: it is
+    then stored as a draft."""
     from web.views.recruiter import save_order
 
     s = get_session()
@@ -307,7 +309,7 @@ def create_order():
         raise Unprocessable(fields={k: {"vi": v[0], "en": v[1]} for k, v in form.errors.items()})
     order, reasons = save_order(None, form, body.get("confirm_blocked") is True)
     if order is None:
-        raise Unprocessable(
+        raise BreaksRule(
             "Đơn hàng sẽ bị chặn: " + "; ".join(r.vi for r in reasons if r.severity == "block"),
             "The order would be blocked: " + "; ".join(r.en for r in reasons if r.severity == "block"),
             reasons=[reason_dict(r) for r in reasons],

@@ -536,7 +536,7 @@ def import_upload():
     uploads.save_upload(inst, token, ext, data)
     pending = session.get("imports", {})
     pending = {k: v for k, v in pending.items() if uploads.upload_path(inst, k, v["ext"]).exists()}
-    pending[token] = {"kind": kind, "name": name, "ext": ext, "uid": current_user().id}
+    pending[token] = {"kind": kind, "name": name, "ext": ext, "uid": current_user().id, "rows": len(result.rows)}
     session["imports"] = pending
     return render_template("counsellor/import_preview.html", p=result, token=token, name=name, kind=kind,
                            minutes=int(uploads.PREVIEW_LIFETIME.total_seconds() // 60))
@@ -600,6 +600,8 @@ def import_commit(token: str):
         raise NotFound("Không tìm thấy tệp đã tải lên (đã lưu, đã hủy hoặc quá hạn); hãy tải lại.",
                        "The uploaded file is gone (stored, cancelled or expired); upload it again.")
     partial = request.form.get("partial") == "true"
+    if int(info.get("rows") or 0) > settings()["background_import_rows"]:
+        return _import_in_background(token, info, path, partial)
     s = get_session()
     report = import_file(s, info["kind"], path.read_bytes(), partial=partial, user=current_user().username,
                          filename=info["name"], max_cells=settings()["max_xlsx_cells"])
@@ -609,6 +611,23 @@ def import_commit(token: str):
     if report.committed:
         get_engine().invalidate()  # many rows changed: rebuild on next use
     return render_template("counsellor/import_done.html", report=report, kind=info["kind"]), (200 if report.committed or not report.errors else 422)
+
+
+def _import_in_background(token: str, info: dict, path: Path, partial: bool):
+    """A large import (more rows than the setting ``background_import_rows``) runs as a job:
+    its file moves out of the previews' folder into the job's, and the job's page follows it."""
+    from web.services import jobs
+    from web.views.jobs import drop_engine_after, start_job
+
+    inst = current_app.instance_path
+    name = jobs.save_import_input(inst, token, info["ext"], path.read_bytes())
+    path.unlink(missing_ok=True)
+    _forget_upload(token)
+    job_id = start_job("import", {"kind": info["kind"], "input": name, "name": info["name"], "partial": partial,
+                                  "user": current_user().username, "rows": int(info.get("rows") or 0),
+                                  "max_cells": settings()["max_xlsx_cells"]},
+                       after=drop_engine_after(current_app._get_current_object()))
+    return redirect(url_for("jobs.job_page", job_id=job_id), code=303)
 
 
 @bp.route("/import/<token>/cancel", methods=["POST"])

@@ -45,6 +45,17 @@ def _obj(props: dict, required: list[str] | None = None) -> dict:
     }
 
 
+def _order_input() -> dict:
+    from web.services.forms import OrderForm
+
+    schema = OrderForm.json_schema()
+    schema["properties"]["confirm_blocked"] = {
+        "type": "boolean",
+        "description": "store an order that breaks a rule in force (409 otherwise) as a draft",
+    }
+    return schema
+
+
 SCHEMAS: dict[str, Any] = {
     "Error": _obj(
         {
@@ -151,39 +162,8 @@ SCHEMAS: dict[str, Any] = {
     "WorkerList": _obj(
         {"total": {"type": "integer"}, "items": {"type": "array", "items": {"$ref": "#/components/schemas/WorkerSummary"}}}
     ),
-    "OrderInput": {
-        "type": "object",
-        "properties": {
-            "title": {"type": "string"},
-            "description": _null("string"),
-            "country": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
-            "programme": _enum_or_null(PROGRAMMES),
-            "required_skills": {"anyOf": [STR_LIST, {"type": "string"}]},
-            "language_requirement": _null("string"),
-            "min_age": _null("integer"),
-            "max_age": _null("integer"),
-            "gender": _enum_or_null(GENDERS_REQUIRED),
-            "min_education": _enum_or_null(EDUCATION_LEVELS),
-            "min_experience_years": _null("number"),
-            "positions": {"type": "integer", "minimum": 1},
-            "monthly_wage": _null("number"),
-            "wage_currency": _null("string"),
-            "contract_months": _null("integer"),
-            "service_fee_vnd": _null("number"),
-            "brokerage_fee_vnd": _null("number"),
-            "deposit_vnd": _null("number"),
-            "approval_no": _null("string"),
-            "approval_date": _null(DATE),
-            "deadline": _null(DATE),
-            "departure_date": _null(DATE),
-            "confirm_blocked": {
-                "type": "boolean",
-                "description": "store an order that would be blocked anyway, as a draft",
-            },
-        },
-        "required": ["title", "country", "positions"],
-        "additionalProperties": False,
-    },
+    # what the order form accepts, from the form itself (web.services.forms.OrderForm.json_schema)
+    "OrderInput": _order_input(),
     "Order": _obj(
         {
             "order_id": {"type": "string"},
@@ -365,13 +345,15 @@ def _document() -> dict:
                 "post": {
                     "operationId": "createOrder",
                     "summary": "Post an order for the caller's enterprise (recruiters)",
-                    "description": "An order that would be blocked (fee over the cap, brokerage fee, no approval, licence not active...) "
-                    "is refused with 422 and its reasons, unless confirm_blocked is true: it is then stored as a draft.",
+                    "description": "The body is the order form's (422 when a value or a rule between fields fails, with the "
+                    "field errors). An order a rule in force would block (fee over the cap at the current exchange rates, "
+                    "brokerage fee, no approval, licence not active, approval number already used...) is refused with 409 "
+                    "(code 'blocked') and its reasons, unless confirm_blocked is true: it is then stored as a draft.",
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OrderInput"}}},
                     },
-                    "responses": {"201": _resp("The stored order", "Order"), **_errors(400, 401, 403, 422, 503)},
+                    "responses": {"201": _resp("The stored order", "Order"), **_errors(400, 401, 403, 409, 422, 503)},
                 },
             },
             "/api/orders/{order_id}": {

@@ -1,0 +1,105 @@
+"""Character n-gram TF-IDF for the lexical signal, without scikit-learn in the serving path.
+
+scikit-learn's ``TfidfVectorizer(analyzer="char_wb", sublinear_tf=True)`` was the only reason a
+web process imported scikit-learn (about 100 MB resident on top of SciPy). This module computes
+the same matrix with NumPy and ``scipy.sparse``, by the same definitions, so the lexical scores
+are unchanged (``tests/test_tfidf.py`` compares both on real texts):
+
+* n-grams of each word padded with one space on each side, for n in ``ngram_range``; a word
+  no longer than n gives one n-gram, itself padded, and no more (runs of whitespace count as one space);
+* term frequency ``1 + ln(count)`` (sublinear);
+* smoothed inverse document frequency ``ln((1 + n_docs) / (1 + df)) + 1``;
+* each row scaled to unit Euclidean length; n-grams unseen at fit time are ignored;
+* the vocabulary in sorted order (the columns are the sorted n-grams).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+_WHITESPACE = re.compile(r"\s\s+")
+
+
+class EmptyVocabularyError(ValueError):
+    """A fit on texts that hold no n-gram at all."""
+
+
+class CharTfidf:
+    """``fit`` on a corpus, then ``transform`` any texts into L2-normalised sparse rows."""
+
+    def __init__(self, ngram_range: tuple[int, int] = (2, 4), lowercase: bool = True, dtype=np.float64):
+        lo, hi = ngram_range
+        if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo <= hi):
+            raise ValueError(f"The 'ngram_range' parameter must be (min_n, max_n) with 1 <= min_n <= max_n. "
+                             f"Got {ngram_range!r} instead.")
+        self.ngram_range = (lo, hi)
+        self.lowercase = lowercase
+        self.dtype = dtype
+
+    def grams(self, text: str) -> list[str]:
+        """The n-grams of one text, in order, repeated as often as they occur."""
+        if self.lowercase:
+            text = text.lower()
+        out: list[str] = []
+        for word in _WHITESPACE.sub(" ", text).split():
+            out.extend(_word_grams(word, *self.ngram_range))
+        return out
+
+    def fit(self, corpus: Sequence[str]) -> "CharTfidf":
+        self._fit(corpus)
+        return self
+
+    def _fit(self, corpus: Sequence[str]) -> sp.csr_matrix:
+        grams = [self.grams(t) for t in corpus]
+        terms = sorted({g for doc in grams for g in doc})
+        if not terms:
+            raise EmptyVocabularyError("empty vocabulary; the texts hold no character n-grams")
+        self.vocabulary_ = {t: i for i, t in enumerate(terms)}
+        counts = self._counts(grams)
+        df = np.bincount(counts.indices, minlength=len(terms)).astype(np.float64)
+        self.idf_ = np.log((1.0 + len(corpus)) / (1.0 + df)) + 1.0
+        return counts
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        return self._weigh(self._counts([self.grams(t) for t in texts]))
+
+    def fit_transform(self, corpus: Sequence[str]) -> sp.csr_matrix:
+        return self._weigh(self._fit(corpus))
+
+    def _counts(self, grams: list[list[str]]) -> sp.csr_matrix:
+        """Documents x vocabulary counts (n-grams outside the vocabulary dropped), sorted indices."""
+        vocab = self.vocabulary_
+        cols = np.fromiter((vocab.get(g, -1) for doc in grams for g in doc), dtype=np.int64)
+        rows = np.repeat(np.arange(len(grams)), [len(doc) for doc in grams])
+        keep = cols >= 0
+        m = sp.csr_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])), shape=(len(grams), len(vocab)))
+        m.sum_duplicates()  # one entry per (document, n-gram): its count
+        return m
+
+    def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        m = counts.astype(np.float64)
+        m.data = (1.0 + np.log(m.data)) * self.idf_[m.indices]
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+        scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        out = sp.csr_matrix(sp.diags(scale) @ m, dtype=self.dtype)
+        out.sort_indices()
+        return out
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word_grams(word: str, lo: int, hi: int) -> tuple[str, ...]:
+    """The n-grams of one word padded with a space on each side (words repeat: cached)."""
+    w = f" {word} "
+    size = len(w)
+    out: list[str] = []
+    for n in range(lo, hi + 1):
+        if n >= size:
+            out.append(w)  # as long as n or shorter: the padded word itself, once for all n
+            break
+        out.extend([w[i:i + n] for i in range(size - n + 1)])
+    return tuple(out)
