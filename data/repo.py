@@ -14,7 +14,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import AfterDeparture, Application, AuditEvent, ExchangeRate, JobOrder, LicenceStatusChange, Recruiter, Worker
+from models import (AfterDeparture, Application, AuditEvent, ExchangeRate, JobOrder, LanguageCertificate,
+                    LicenceStatusChange, Recruiter, Worker)
+from models.snapshots import (OrderSnapshot, RecruiterSnapshot, WorkerSnapshot, order_snapshot, recruiter_snapshot,
+                              worker_snapshot)
 from models.text import fold
 
 # --------------------------------------------------------------------------------------
@@ -175,19 +178,49 @@ def exchange_rates(session: Session) -> dict[str, float]:
     return {r.currency: r.vnd_per_unit for r in session.scalars(select(ExchangeRate))}
 
 
-def snapshot(session: Session) -> tuple[list[Recruiter], list[JobOrder], list[Worker]]:
-    """Everything the engine needs, loaded eagerly and detached from the session.
+def snapshot(session: Session) -> tuple[list[RecruiterSnapshot], list[OrderSnapshot], list[WorkerSnapshot]]:
+    """Everything the engine needs, as plain frozen snapshots (``models.snapshots``).
 
-    Recruiters come with their status history and orders; orders with their recruiter
-    and applications; workers with their certificates and applications. The objects are
-    expunged, so they can be used after the session closes (e.g. cached by the web app)
-    without lazy loads. Each list is in id order.
+    Recruiters come with their status history; orders with their recruiter (the one snapshot
+    of each enterprise, shared by its orders); workers with their certificates. Nothing is left
+    attached to the session, so they can be kept after it closes (the web app's engine). Each
+    list is in id order.
     """
     return changed_since(session, {"recruiters": None, "orders": None, "workers": None})
 
 
-def changed_since(session: Session, since: dict[str, dt.datetime | None],
-                  known: dict[str, Any] | None = None) -> tuple[list[Recruiter], list[JobOrder], list[Worker]]:
+def _chunks(ids: list[str], size: int = 500):
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _related(session: Session, table, key, ids: list[str] | None, order_by) -> dict[str, list]:
+    """Rows of ``table`` by their ``key`` column, for ``ids`` (None: every row)."""
+    out: dict[str, list] = {}
+    stmts = [select(table)] if ids is None else [select(table).where(key.in_(part)) for part in _chunks(ids)]
+    for stmt in stmts:
+        for row in session.execute(stmt.order_by(*order_by)):
+            out.setdefault(getattr(row, key.key), []).append(row)
+    return out
+
+
+def _recruiter_snapshots(session: Session, cond=None, ids: list[str] | None = None) -> dict[str, RecruiterSnapshot]:
+    """Snapshots of the recruiters matching ``cond`` (or of ``ids``; neither: all), by id."""
+    table, hist = Recruiter.__table__, LicenceStatusChange.__table__
+    stmt = select(table)
+    if cond is not None:
+        stmt = stmt.where(cond)
+    rows = [r for part in ([None] if ids is None else list(_chunks(ids)))
+            for r in session.execute(stmt if part is None else stmt.where(table.c.recruiter_id.in_(part)))]
+    every = cond is None and ids is None
+    history = _related(session, hist, hist.c.recruiter_id, None if every else [r.recruiter_id for r in rows],
+                       (hist.c.effective_date, hist.c.id))
+    rows.sort(key=lambda r: r.recruiter_id)
+    return {r.recruiter_id: recruiter_snapshot(r, history.get(r.recruiter_id, [])) for r in rows}
+
+
+def changed_since(session: Session, since: dict[str, dt.datetime | None], known: dict[str, Any] | None = None
+                  ) -> tuple[list[RecruiterSnapshot], list[OrderSnapshot], list[WorkerSnapshot]]:
     """What :func:`snapshot` loads, for the tables named in ``since`` (``"recruiters"``,
     ``"orders"``, ``"workers"``) and the rows changed at or after the time given (``None``:
     every row). A recruiter also counts as changed when a licence status change was recorded
@@ -195,71 +228,52 @@ def changed_since(session: Session, since: dict[str, dt.datetime | None],
 
     ``known`` (name -> id -> the ``updated_at`` the caller holds): rows stamped as the caller's
     copy are not loaded again (one light query of ids and stamps first), so re-reading a
-    window of time costs only the rows that really changed in it."""
+    window of time costs only the rows that really changed in it.
+
+    Plain SQL rows, no ORM objects: each becomes a snapshot through the one conversion function
+    of its type (``models.snapshots``)."""
     known = known or {}
 
-    def load(name: str, model, id_col, *options) -> list:
-        """The rows of ``model`` changed since ``since[name]`` (all when None), skipping those
-        stamped as the caller's copy in ``known[name]``."""
-        stmt = select(model).options(*options)
+    def load(name: str, model, id_col) -> tuple[list, list[str] | None]:
+        """The rows of ``model``'s table changed since ``since[name]`` (all when None), skipping
+        those stamped as the caller's copy in ``known[name]``; and their ids (None: every row)."""
+        table = model.__table__
+        stmt = select(table)
         held = known.get(name)
         if held is not None and since[name] is not None:
             rows = session.execute(select(id_col, model.updated_at).where(model.updated_at >= since[name]))
             ids = sorted(i for i, at in rows if held.get(i) != at)
             if not ids:
-                return []
-            stmt = stmt.where(id_col.in_(ids))
-        elif since[name] is not None:
-            stmt = stmt.where(model.updated_at >= since[name])
-        return list(session.scalars(stmt.order_by(id_col)))
+                return [], []
+            found = [r for part in _chunks(ids) for r in session.execute(stmt.where(id_col.in_(part)))]
+            return sorted(found, key=lambda r: getattr(r, id_col.key)), ids
+        if since[name] is not None:
+            found = list(session.execute(stmt.where(model.updated_at >= since[name]).order_by(id_col)))
+            return found, [getattr(r, id_col.key) for r in found]
+        return list(session.execute(stmt.order_by(id_col))), None
 
-    recruiters: list[Recruiter] = []
-    orders: list[JobOrder] = []
-    workers: list[Worker] = []
+    recruiters: dict[str, RecruiterSnapshot] = {}
+    orders: list[OrderSnapshot] = []
+    workers: list[WorkerSnapshot] = []
     if "recruiters" in since:
-        stmt = select(Recruiter).options(selectinload(Recruiter.status_history), selectinload(Recruiter.orders))
+        cond = None
         if since["recruiters"] is not None:
             cond = Recruiter.updated_at >= since["recruiters"]
             if since.get("licence_changes") is not None:
                 cond = cond | Recruiter.recruiter_id.in_(select(LicenceStatusChange.recruiter_id).where(
                     LicenceStatusChange.recorded_at >= since["licence_changes"]))
-            stmt = stmt.where(cond)
-        recruiters = list(session.scalars(stmt.order_by(Recruiter.recruiter_id)))
+        recruiters = _recruiter_snapshots(session, cond)
     if "orders" in since:
-        orders = load("orders", JobOrder, JobOrder.order_id,
-                      selectinload(JobOrder.recruiter).selectinload(Recruiter.status_history),
-                      selectinload(JobOrder.applications).selectinload(Application.events),
-                      selectinload(JobOrder.applications).selectinload(Application.worker))
+        rows, _ = load("orders", JobOrder, JobOrder.order_id)
+        wanted = sorted({r.recruiter_id for r in rows} - set(recruiters))
+        linked = {**recruiters, **(_recruiter_snapshots(session, ids=wanted) if wanted else {})}
+        orders = [order_snapshot(r, linked.get(r.recruiter_id)) for r in rows]
     if "workers" in since:
-        workers = load("workers", Worker, Worker.worker_id,
-                       selectinload(Worker.certificates),
-                       selectinload(Worker.applications).selectinload(Application.order),
-                       selectinload(Worker.applications).selectinload(Application.events))
-    _detach(session, [*recruiters, *orders, *workers])
-    return recruiters, orders, workers
-
-
-def _detach(session: Session, roots: list[Any]) -> None:
-    """Expunge ``roots`` and every loaded object reachable from them (loaded attributes only)."""
-    from sqlalchemy import inspect as sa_inspect
-
-    seen: set[int] = set()
-    stack = list(roots)
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        state = sa_inspect(obj)
-        for rel in state.mapper.relationships:
-            if rel.key in state.unloaded:
-                continue
-            value = state.attrs[rel.key].loaded_value
-            if value is None:
-                continue
-            stack.extend(value if isinstance(value, (list, tuple, set)) else [value])
-        if obj in session:
-            session.expunge(obj)
+        rows, ids = load("workers", Worker, Worker.worker_id)
+        certs = LanguageCertificate.__table__
+        by_worker = _related(session, certs, certs.c.worker_id, ids, (certs.c.worker_id, certs.c.position, certs.c.id))
+        workers = [worker_snapshot(r, by_worker.get(r.worker_id, [])) for r in rows]
+    return list(recruiters.values()), orders, workers
 
 
 # --------------------------------------------------------------------------------------

@@ -180,7 +180,7 @@ def read_outcomes(path: Path, workers: dict, orders: dict) -> Outcomes:
 def load_files(recruiters: Path, orders: Path, workers: Path, partial: bool = False,
                skipped: list[str] | None = None) -> tuple[list, list, list]:
     """Recruiters, orders and workers of FORMAT.md files, imported into a temporary SQLite
-    database (so they pass the importers' checks) and read back detached. With ``partial``,
+    database (so they pass the importers' checks) and read back as snapshots. With ``partial``,
     refused rows (a duplicate CCCĐ, an unknown ethnicity...) are skipped and their messages
     appended to ``skipped``, as ``matcher import --partial`` does."""
     with tempfile.TemporaryDirectory() as tmp:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from matcher.vocabulary import display_name as vocab_display_name
-from models import JobOrder, Worker, formatting
+from models import formatting
+from models.snapshots import OrderSnapshot, WorkerSnapshot
 from models.labels import COUNTRIES
 
 
@@ -22,7 +23,7 @@ class Explanation:
 
 
 
-def _country_sentence(worker: Worker, order: JobOrder) -> Explanation | None:
+def _country_sentence(worker: WorkerSnapshot, order: OrderSnapshot) -> Explanation | None:
     """The country-preference sentence, naming the countries ("Nhật Bản là nước mong muốn thứ 1"),
     or None when the worker gave no preference."""
     prefs = [c.upper() for c in worker.preferred_countries or []]
@@ -54,7 +55,7 @@ def _vi_num(x: float) -> str:
 
 
 
-def explanations(worker: Worker, order: JobOrder, f: dict, ctx: dict) -> list[Explanation]:
+def explanations(worker: WorkerSnapshot, order: OrderSnapshot, f: dict, ctx: dict) -> list[Explanation]:
     """The sentences behind a match's features, in Vietnamese and English (``ctx``: what the
     feature computation found: the best occupation, the wage in VND, the cost ...)."""
     """Plain sentences, one per feature, with the concrete values (built for shown results only)."""

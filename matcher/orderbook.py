@@ -19,6 +19,7 @@ from matcher import rules
 from matcher.outcomes import NO_OUTCOMES, Outcomes
 from matcher.text import normalise_id_code
 from models.reference import DEFAULT_RATES
+from models.snapshots import order_snapshot, recruiter_snapshot
 
 
 def reason_dict(r) -> dict:
@@ -40,8 +41,9 @@ class Blocked:
 class OrderBook:
     """Recruiters and orders, their gate reasons per day, and which orders are open.
 
-    ``orders_`` and ``recruiters_`` map ids to the objects handed over (ORM objects or anything
-    with the same attributes); ``order_ids_`` is the sorted list of order ids.
+    ``orders_`` and ``recruiters_`` map ids to frozen snapshots (``models.snapshots``) of what
+    was handed over (snapshots are kept as they are, mapped rows converted); each order is linked
+    to its enterprise's snapshot in ``recruiters_``. ``order_ids_`` is the sorted list of order ids.
     """
 
     def __init__(
@@ -51,8 +53,8 @@ class OrderBook:
         rates: Mapping[str, float] | None = None,
         outcomes: Outcomes = NO_OUTCOMES,
     ):
-        self.recruiters_ = {r.recruiter_id: r for r in recruiters}
-        self.orders_ = {o.order_id: o for o in orders}
+        self.recruiters_ = {r.recruiter_id: recruiter_snapshot(r) for r in recruiters}
+        self.orders_ = {o.order_id: order_snapshot(o, self.recruiters_.get(o.recruiter_id)) for o in orders}
         self.order_ids_ = sorted(self.orders_)
         self.rates_ = {**DEFAULT_RATES, **(rates or {})}
         self.outcomes_ = outcomes
@@ -64,8 +66,11 @@ class OrderBook:
 
     def upsert(self, order, recruiter=None) -> None:
         """An order was posted, changed or closed (with its enterprise when that changed too)."""
-        if recruiter is not None and self.recruiters_.get(recruiter.recruiter_id) is not recruiter:
-            self.set_recruiter(recruiter)
+        if recruiter is not None:
+            recruiter = recruiter_snapshot(recruiter)
+            if self.recruiters_.get(recruiter.recruiter_id) is not recruiter:
+                self.set_recruiter(recruiter)
+        order = order_snapshot(order, self.recruiters_.get(order.recruiter_id))
         oid = order.order_id
         if oid not in self.orders_:
             bisect.insort(self.order_ids_, oid)
@@ -80,13 +85,14 @@ class OrderBook:
 
     def set_recruiter(self, recruiter) -> None:
         """A licence status, a verification or an enterprise's details changed."""
+        recruiter = recruiter_snapshot(recruiter)
         rid = recruiter.recruiter_id
         self.recruiters_[rid] = recruiter
         touched = set()
-        for o in self.orders_.values():
+        for oid, o in self.orders_.items():
             if o.recruiter_id == rid:
-                o.recruiter = recruiter
-                touched.add(o.order_id)
+                self.orders_[oid] = order_snapshot(o, recruiter)  # relinked to the new snapshot
+                touched.add(oid)
         signs = self._signs
         self._signs = rules.find_look_alikes(self.recruiters_.values())
         # a verification can give or take a look-alike sign on every other enterprise's orders
@@ -232,6 +238,8 @@ class OrderBook:
     def check(self, order, recruiter, day: dt.date) -> list:
         """Gate reasons of ``order`` as it would be saved (it may be unsaved, or change an
         enterprise's details): the recruiter's form shows them before anything is stored."""
+        recruiter = recruiter_snapshot(recruiter)
+        order = order_snapshot(order, recruiter)
         others = [o for oid, o in self.orders_.items() if oid != order.order_id]
         recruiters = {**self.recruiters_, recruiter.recruiter_id: recruiter}
         duplicates = rules.find_duplicate_codes(recruiters.values(), [*others, order])

@@ -1,7 +1,8 @@
 """Rank job orders for a worker and workers for a job order, explaining every rank.
 
-The engine holds the current recruiters, orders and workers (ORM objects handed over by the
-caller; it never opens the database), their embeddings in two faiss indexes and a character
+The engine holds the current recruiters, orders and workers (plain frozen snapshots,
+``models.snapshots``: what the caller hands over is converted, so the engine never holds an ORM
+object and never opens the database), their embeddings in two faiss indexes and a character
 n-gram matrix for the lexical signal. A query goes:
 
 1. legal gates on orders (``matcher.rules.order_gates``): an illegal or not-open order is
@@ -34,7 +35,8 @@ from matcher.tfidf import CharTfidf
 from matcher.text import fold, prepare
 from matcher.vocabulary import expand
 from matcher.vocabulary import related as vocab_related
-from models import JobOrder, Recruiter, Worker, is_active_worker
+from models import is_active_worker
+from models.snapshots import OrderSnapshot, RecruiterSnapshot, WorkerSnapshot, order_snapshot, worker_snapshot
 from models.languages import CertificateError, parse_certificate, parse_requirement
 
 log = logging.getLogger(__name__)
@@ -98,17 +100,17 @@ class Ranking:
         }
 
 
-def _sector_text(worker: Worker) -> str:
+def _sector_text(worker: WorkerSnapshot) -> str:
     """The worker's wished sectors as one text ("" when none)."""
     return prepare("; ".join(worker.preferred_sectors)) if worker.preferred_sectors else ""
 
 
-def _experience_texts(worker: Worker) -> list[str]:
+def _experience_texts(worker: WorkerSnapshot) -> list[str]:
     """The occupations of the worker's experience, one text each."""
     return [prepare(e["occupation"]) for e in worker.experience or [] if e.get("occupation")]
 
 
-def order_text(order: JobOrder) -> str:
+def order_text(order: OrderSnapshot) -> str:
     # short or abbreviated entries get their concepts' vi/en names (matcher.vocabulary)
     parts = [expand(order.title or "")]
     if order.required_skills:
@@ -118,7 +120,7 @@ def order_text(order: JobOrder) -> str:
     return prepare(". ".join(p for p in parts if p))
 
 
-def worker_text(worker: Worker) -> str:
+def worker_text(worker: WorkerSnapshot) -> str:
     parts = [expand(s) for s in worker.skills or []]
     parts += [expand(e.get("occupation", "")) for e in worker.experience or [] if e.get("occupation")]
     return prepare("; ".join(p for p in parts if p)) or "-"
@@ -164,16 +166,16 @@ class Engine:
 
     def fit(
         self,
-        recruiters: Iterable[Recruiter],
-        orders: Iterable[JobOrder],
-        workers: Iterable[Worker],
+        recruiters: Iterable[RecruiterSnapshot],
+        orders: Iterable[OrderSnapshot],
+        workers: Iterable[WorkerSnapshot],
         today: dt.date | None = None,
         rates: dict[str, float] | None = None,
     ) -> "Engine":
         self.weights_ = self.weights or scoring.load_weights()
         self.today_ = today or dt.date.today()
         self.book_ = OrderBook(recruiters, orders, rates)
-        self.workers_ = {w.worker_id: w for w in workers}
+        self.workers_ = {w.worker_id: w for w in map(worker_snapshot, workers)}
         self._vectors: dict[str, np.ndarray] = {
             t: v for t, v in (self.vector_cache or {}).items() if v.shape == (self.encoder.dim,)
         }
@@ -346,15 +348,16 @@ class Engine:
             texts.pop(i, None)
             lex.drop(i)
 
-    def upsert_orders(self, orders: Sequence[JobOrder], recruiter: Recruiter | None = None) -> None:
+    def upsert_orders(self, orders: Sequence[OrderSnapshot], recruiter: RecruiterSnapshot | None = None) -> None:
         """Orders were posted, changed or closed: their vectors, index rows and gates are renewed."""
         self._check_fitted()
         for order in orders:
             self.book_.upsert(order, recruiter)
+        orders = [self.orders_[o.order_id] for o in orders]
         self._put("_order_index", self._order_lex, self._order_texts, {o.order_id: order_text(o) for o in orders})
         self._note("order", [o.order_id for o in orders])
 
-    def upsert_order(self, order: JobOrder, recruiter: Recruiter | None = None) -> None:
+    def upsert_order(self, order: OrderSnapshot, recruiter: RecruiterSnapshot | None = None) -> None:
         self.upsert_orders([order], recruiter)
 
     def remove_order(self, order_id: str) -> None:
@@ -363,15 +366,16 @@ class Engine:
         self._take_out("_order_index", self._order_lex, self._order_texts, [order_id])
         self._note("order", [order_id])
 
-    def set_recruiter(self, recruiter: Recruiter) -> None:
+    def set_recruiter(self, recruiter: RecruiterSnapshot) -> None:
         """A licence status changed: the gates of the orders it can affect are read again."""
         self._check_fitted()
         self.book_.set_recruiter(recruiter)
         self._note("order", [o.order_id for o in self.orders_.values() if o.recruiter_id == recruiter.recruiter_id])
 
-    def upsert_workers(self, workers: Sequence[Worker]) -> None:
+    def upsert_workers(self, workers: Sequence[WorkerSnapshot]) -> None:
         """Profiles were added or edited: their texts are encoded and their rows replaced."""
         self._check_fitted()
+        workers = [worker_snapshot(w) for w in workers]
         for w in workers:
             wid = w.worker_id
             if wid not in self.workers_:
@@ -387,7 +391,7 @@ class Engine:
         self._put("_worker_index", self._worker_lex, self._worker_texts, {w.worker_id: worker_text(w) for w in workers})
         self._note("worker", [w.worker_id for w in workers])
 
-    def upsert_worker(self, worker: Worker) -> None:
+    def upsert_worker(self, worker: WorkerSnapshot) -> None:
         self.upsert_workers([worker])
 
     def remove_worker(self, worker_id: str) -> None:
@@ -439,7 +443,7 @@ class Engine:
         self._check_fitted()
         return self.book_.rankable(today or self.today_)
 
-    def open_orders(self, today: dt.date | None = None) -> list[JobOrder]:
+    def open_orders(self, today: dt.date | None = None) -> list[OrderSnapshot]:
         """The legal, open orders with places left (``OrderBook.open_orders``)."""
         self._check_fitted()
         return self.book_.open_orders(today or self.today_)
@@ -456,7 +460,7 @@ class Engine:
         self._check_fitted()
         return self.book_.blocked(today or self.today_)
 
-    def certificates(self, worker: Worker) -> list:
+    def certificates(self, worker: WorkerSnapshot) -> list:
         wid = worker.worker_id
         if wid not in self._certs:
             certs = []
@@ -494,7 +498,7 @@ class Engine:
         dense = self._encode([self._order_texts[i] for i in order_ids])
         return dense, self._order_lex.rows(order_ids)
 
-    def _worker_side(self, worker: Worker, order_ids: Sequence[str]) -> dict:
+    def _worker_side(self, worker: WorkerSnapshot, order_ids: Sequence[str]) -> dict:
         """Similarities of a worker's profile, experience and wished sectors to each order."""
         exp = _experience_texts(worker)
         sector = _sector_text(worker)
@@ -504,7 +508,7 @@ class Engine:
         z = self._z_matrix(texts, *self._order_rows(order_ids))
         return {"occ": z[0], "exp": z[1 : 1 + len(exp)], "sector": z[-1] if sector else None}
 
-    def _order_side(self, order: JobOrder, worker_ids: Sequence[str]) -> dict[str, dict]:
+    def _order_side(self, order: OrderSnapshot, worker_ids: Sequence[str]) -> dict[str, dict]:
         """For one order: each worker's profile, experience and sector similarities to it."""
         if not worker_ids:
             return {}
@@ -528,7 +532,7 @@ class Engine:
 
     # ---- features for one pair ---------------------------------------------------------------
 
-    def _features(self, worker: Worker, order: JobOrder, sims: dict, day: dt.date):
+    def _features(self, worker: WorkerSnapshot, order: OrderSnapshot, sims: dict, day: dt.date):
         """Features, gap/warn/fail reasons and explanations for one worker x order pair."""
         reasons = rules.worker_gates(worker, order, day, self.certificates(worker))
         fails = [r for r in reasons if r.severity in ("fail", "block")]
@@ -577,7 +581,7 @@ class Engine:
         ctx = {"best_occ": best_occ, "relevant": relevant, "la": la, "wage_vnd": wage_vnd, "cost": cost, "late": late}
         return f, fails, gaps, warns, ctx
 
-    def _score_pair(self, worker: Worker, order: JobOrder, sims: dict, day: dt.date):
+    def _score_pair(self, worker: WorkerSnapshot, order: OrderSnapshot, sims: dict, day: dt.date):
         f, fails, gaps, warns, ctx = self._features(worker, order, sims, day)
         if fails:
             return None, fails
@@ -595,10 +599,12 @@ class Engine:
             m.reasons = expl
         return matches
 
-    def explain_pair(self, worker: Worker, order: JobOrder, today: dt.date | None = None) -> Match | Blocked:
+    def explain_pair(self, worker: WorkerSnapshot, order: OrderSnapshot,
+                     today: dt.date | None = None) -> Match | Blocked:
         """The full scoring of one pair: a Match, or a Blocked with the reasons it cannot be."""
         self._check_fitted()
         day = today or self.today_
+        worker, order = worker_snapshot(worker), order_snapshot(order)
         if order.order_id not in self.orders_:
             self.upsert_order(order)
         blocks = [r for r in self.order_reasons(order.order_id, day) if r.severity == "block"]
@@ -620,7 +626,7 @@ class Engine:
 
     def rank_orders(
         self,
-        worker: Worker,
+        worker: WorkerSnapshot,
         top_k: int = 10,
         country: str | None = None,
         programme: str | None = None,
@@ -632,6 +638,7 @@ class Engine:
         if top_k < 1:
             raise ValueError(f"The 'top_k' parameter must be an int in [1, inf). Got {top_k!r} instead.")
         day = today or self.today_
+        worker = worker_snapshot(worker)
         blocked = self.blocked_orders(day)
         rankable = self.rankable_orders(day)
         if country:
@@ -675,7 +682,7 @@ class Engine:
 
     def rank_workers(
         self,
-        order: JobOrder,
+        order: OrderSnapshot,
         top_k: int = 10,
         consent_only: bool = False,
         today: dt.date | None = None,
@@ -686,6 +693,7 @@ class Engine:
         if top_k < 1:
             raise ValueError(f"The 'top_k' parameter must be an int in [1, inf). Got {top_k!r} instead.")
         day = today or self.today_
+        order = order_snapshot(order)
         if order.order_id not in self.orders_:
             self.upsert_order(order)
         reasons = [r for r in self.order_reasons(order.order_id, day) if r.severity == "block"]

@@ -75,20 +75,8 @@ class Recruiter(Base):
     __mapper_args__ = {"version_id_col": version_id}
 
     def status_on(self, day: dt.date) -> str:
-        """Licence status in force on ``day``: the last recorded change on or before it.
-
-        Without a recorded change before ``day`` the licence counts as active from its issue
-        date (or always, if the date is unknown) and as "unlicensed" before it.
-        """
-        past = [c for c in self.status_history if c.effective_date <= day]
-        if past:
-            return max(past, key=lambda c: (c.effective_date, c.id or 0)).status
-        if not self.status_history and self.status != "active":
-            if self.status_date is None or self.status_date <= day:
-                return self.status
-        if self.licence_date and self.licence_date > day:
-            return "unlicensed"
-        return "active"
+        """Licence status in force on ``day`` (:func:`licence_status_on`)."""
+        return licence_status_on(self, day)
 
     def __repr__(self) -> str:
         return f"Recruiter({self.recruiter_id!r}, {self.status})"
@@ -156,7 +144,7 @@ class JobOrder(Base):
 
     @property
     def places_left(self) -> int:
-        return max(0, (self.positions or 0) - (self.places_filled or 0))
+        return places_left(self)
 
     def __repr__(self) -> str:
         return f"JobOrder({self.order_id!r}, {self.country}, {self.title!r})"
@@ -228,8 +216,7 @@ class Worker(Base):
     __mapper_args__ = {"version_id_col": version_id}
 
     def age_on(self, day: dt.date) -> int:
-        b = self.birth_date
-        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+        return age_on(self.birth_date, day)
 
     @classmethod
     def in_pool(cls):
@@ -238,6 +225,35 @@ class Worker(Base):
 
     def __repr__(self) -> str:
         return f"Worker({self.worker_id!r})"
+
+
+def licence_status_on(recruiter: Any, day: dt.date) -> str:
+    """Licence status of ``recruiter`` (a mapped row or its snapshot, ``models.snapshots``) in
+    force on ``day``: the last recorded change on or before it.
+
+    Without a recorded change before ``day`` the licence counts as active from its issue
+    date (or always, if the date is unknown) and as "unlicensed" before it.
+    """
+    history = recruiter.status_history
+    past = [c for c in history if c.effective_date <= day]
+    if past:
+        return max(past, key=lambda c: (c.effective_date, c.id or 0)).status
+    if not history and recruiter.status != "active":
+        if recruiter.status_date is None or recruiter.status_date <= day:
+            return recruiter.status
+    if recruiter.licence_date and recruiter.licence_date > day:
+        return "unlicensed"
+    return "active"
+
+
+def places_left(order: Any) -> int:
+    """Places of an order (a mapped row or its snapshot) not filled yet."""
+    return max(0, (order.positions or 0) - (order.places_filled or 0))
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    """Age in whole years on ``day`` of someone born on ``birth_date``."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 def is_active_worker(worker: Any) -> bool:

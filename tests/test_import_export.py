@@ -594,7 +594,7 @@ def test_list_workers_is_diacritics_insensitive(session, tmp_path):
     assert repo.get_recruiter(session, "nope") is None
 
 
-def test_snapshot_is_detached_safe(store, tmp_path):
+def test_snapshot_is_usable_after_the_session(store, tmp_path):
     with store.session() as s:
         load_all(s, tmp_path)
     with store.session() as s:
@@ -604,7 +604,8 @@ def test_snapshot_is_detached_safe(store, tmp_path):
     assert orders[1].recruiter.name.startswith("Công ty")
     assert orders[0].recruiter.status_on(dt.date(2025, 1, 1)) == "revoked"
     assert [c.raw for c in workers[0].certificates][0] == "JLPT N4 (2024-07)"
-    assert workers[0].applications == [] and {o.order_id for o in recruiters[0].orders} == {"O2"}
+    assert orders[1].recruiter is recruiters[0] and orders[1].places_left == orders[1].positions
+    assert type(workers[0]).__name__ == "WorkerSnapshot" and isinstance(workers[0].certificates, tuple)
 
 
 def test_audit_helper(session):

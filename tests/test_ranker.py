@@ -1,6 +1,7 @@
 """The ranker on a small hand-made world with the deterministic test encoder."""
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -112,7 +113,7 @@ def test_rank_workers_both_ways_and_consent(world):
     o = world.orders_["O-WELD"]
     r = world.rank_workers(o, top_k=5)
     assert r.matches[0].item_id == "W-WELD"
-    world.workers_["W-WELD"].consent_share = False
+    world.upsert_worker(replace(world.workers_["W-WELD"], consent_share=False))
     r2 = world.rank_workers(o, top_k=5, consent_only=True)
     assert "W-WELD" not in {m.item_id for m in r2.matches}
     assert world.rank_workers(world.orders_["O-REVOKED"]).matches == []
@@ -121,7 +122,7 @@ def test_rank_workers_both_ways_and_consent(world):
 def test_is_candidate_is_the_ranking_membership_without_the_top_k_cut(world):
     """One candidate rule: ``is_candidate`` says yes exactly for the workers ``rank_workers``
     lists (with or without consent), and no for an illegal order."""
-    world.workers_["W-SEW"].consent_share = False
+    world.upsert_worker(replace(world.workers_["W-SEW"], consent_share=False))
     for oid in world.orders_:
         for consent_only in (False, True):
             listed = {m.item_id for m in world.rank_workers(world.orders_[oid], top_k=100, consent_only=consent_only).matches}
@@ -142,9 +143,11 @@ def test_filters_and_top_k(world):
 
 
 def test_licence_revocation_takes_effect_at_once(world):
-    rec = world.recruiters_["R01"]
+    rec = recruiter("R01")  # the enterprise's row as saved after the revocation
     rec.status_history = [LicenceStatusChange(status="revoked", effective_date=dt.date(2026, 11, 1), reason="x")]
     world.set_recruiter(rec)
+    assert world.recruiters_["R01"].status_on(TODAY) == "revoked"
+    assert all(o.recruiter is world.recruiters_["R01"] for o in world.orders_.values() if o.recruiter_id == "R01")
     r = world.rank_orders(world.workers_["W-WELD"])
     assert r.matches == []
 

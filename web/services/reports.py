@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from matcher import insights
 from matcher.orderbook import open_orders
 from models import labels, reference
-from data.repo import exchange_rates
+from data.repo import exchange_rates, snapshot
 from models import Application, JobOrder, Recruiter, StageEvent, Worker, is_active_worker
 from web.services import stats
 
@@ -55,11 +55,11 @@ def load_workers(s: Session, ids: Iterable[str] | None = None) -> list[Worker]:
 
 
 def training_needs(s: Session, day: dt.date) -> insights.TrainingNeeds:
-    """Training needs of the active workers against the legal open orders on ``day``."""
-    recruiters, orders = load_orders(s)
+    """Training needs of the active workers against the legal open orders on ``day``, computed
+    on the engine's snapshots (``data.repo.snapshot``), as the training-needs page is."""
+    recruiters, orders, workers = snapshot(s)
     open_ = open_orders(orders, recruiters, day, exchange_rates(s))
-    workers = [w for w in load_workers(s) if is_active_worker(w)]
-    return insights.training_needs(workers, open_, day)
+    return insights.training_needs([w for w in workers if is_active_worker(w)], open_, day)
 
 
 def history(s: Session) -> list[insights.Trajectory]:

@@ -39,6 +39,6 @@ def init_app(app: Flask, store: Store) -> None:
     def _close_session(_exc):
         s = g.pop("db_session", None)
         if s is not None:
-            # close() rolls back what was not committed but, unlike rollback(), does not
-            # expire the loaded objects the engine may keep (they become detached).
+            # close() rolls back what was not committed (the engine keeps no ORM object: it
+            # holds snapshots, models.snapshots).
             s.close()

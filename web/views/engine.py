@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from data.repo import outcomes_version
 from models import ExchangeRate, JobOrder, LicenceStatusChange, Recruiter, Worker
+from models.snapshots import order_snapshot, recruiter_snapshot, worker_snapshot
 from web.views.db import get_store, settings, today
 from web.services.errors import EngineUnavailable
 
@@ -66,25 +67,6 @@ def _fingerprint(s: Session) -> tuple:
         parts.extend(s.execute(select(func.count(), func.max(col)).select_from(model)).one())
     parts.extend(s.execute(select(func.count(), func.max(ExchangeRate.vnd_per_unit), func.max(ExchangeRate.as_of))).one())
     return tuple(parts)
-
-
-def _stamp(obj: Any):
-    """The ``updated_at`` an engine object was loaded with, without loading anything (None when
-    it is not loaded: the row is then read again)."""
-    from sqlalchemy import inspect as sa_inspect
-
-    return sa_inspect(obj).dict.get("updated_at")
-
-
-def touch_for_engine(obj: Any) -> Any:
-    """Load the relationships the engine reads, so the object stays usable once detached."""
-    if isinstance(obj, JobOrder):
-        touch_for_engine(obj.recruiter)
-    elif isinstance(obj, Recruiter):
-        list(obj.status_history)
-    elif isinstance(obj, Worker):
-        list(obj.certificates)
-    return obj
 
 
 class EngineHolder:
@@ -167,8 +149,8 @@ class EngineHolder:
             since.pop("workers")
         try:
             engine = self.engine
-            known = {"orders": {i: _stamp(o) for i, o in engine.orders_.items()},
-                     "workers": {i: _stamp(w) for i, w in engine.workers_.items()}}
+            known = {"orders": {i: o.updated_at for i, o in engine.orders_.items()},
+                     "workers": {i: w.updated_at for i, w in engine.workers_.items()}}
             recruiters, orders, workers = changed_since(s, since, known)
             for r in recruiters:
                 engine.set_recruiter(r)
@@ -222,22 +204,18 @@ class EngineHolder:
         with self.lock:
             self.engine, self.fp, self.ofp = None, None, None
 
-    def _after_change(self, s: Session, objects: list, apply) -> None:
+    def _after_change(self, apply) -> None:
         """Apply a change made through this process at once, if the engine is built.
 
         The fingerprint is left as it was: the next use reads the rows changed since then (this
-        change again, which costs nothing more, and any other process's). The changed objects are
-        detached from the request's session first: the engine relinks orders to recruiters, which
-        must never add anything to a live unit of work."""
+        change again, which costs nothing more, and any other process's). ``apply`` hands the
+        engine snapshots of the committed rows (``models.snapshots``), never the rows themselves."""
         with self.lock:
             if self.engine is None:
                 return
             if settings(self.app).get("engine_refresh") == "rebuild":
                 self.engine, self.fp = None, None  # the next use builds it from the store
                 return
-            for obj in objects:
-                if obj is not None and obj in s:
-                    s.expunge(obj)
             try:
                 apply(self.engine)
             except Exception:  # a failed incremental update must not leave a wrong engine
@@ -245,33 +223,35 @@ class EngineHolder:
                 self.engine, self.fp = None, None
 
     # -- changes made through this process (call after commit) --------------------------
+    # ``s`` is the session the committed row was read in: the conversion may load what the
+    # commit expired (its certificates, its enterprise's status history) through it.
     def order_changed(self, s: Session, order: JobOrder) -> None:
-        touch_for_engine(order)
-        recruiter = order.recruiter
-        self._after_change(s, [order, recruiter], lambda e: e.upsert_order(order, recruiter))
+        def apply(engine):
+            snap = order_snapshot(order)
+            engine.upsert_order(snap, snap.recruiter)
+
+        self._after_change(apply)
 
     def order_removed(self, s: Session, order_id: str) -> None:
-        self._after_change(s, [], lambda e: e.remove_order(order_id))
+        self._after_change(lambda e: e.remove_order(order_id))
 
     def worker_changed(self, s: Session, worker: Worker) -> None:
-        touch_for_engine(worker)
-        self._after_change(s, [worker], lambda e: e.upsert_worker(worker))
+        self._after_change(lambda e: e.upsert_worker(worker_snapshot(worker)))
 
     def worker_removed(self, s: Session, worker_id: str) -> None:
-        self._after_change(s, [], lambda e: e.remove_worker(worker_id))
+        self._after_change(lambda e: e.remove_worker(worker_id))
 
     def recruiter_changed(self, s: Session, recruiter: Recruiter) -> None:
-        touch_for_engine(recruiter)
-        self._after_change(s, [recruiter], lambda e: e.set_recruiter(recruiter))
+        self._after_change(lambda e: e.set_recruiter(recruiter_snapshot(recruiter)))
 
     # -- queries ----------------------------------------------------------------------
     def rank_orders(self, s: Session, worker: Worker, **kw):
         with self.lock:
-            return self.get(s).rank_orders(touch_for_engine(worker), today=today(self.app), **kw)
+            return self.get(s).rank_orders(worker_snapshot(worker), today=today(self.app), **kw)
 
     def rank_workers(self, s: Session, order: JobOrder, **kw):
         with self.lock:
-            return self.get(s).rank_workers(touch_for_engine(order), today=today(self.app), **kw)
+            return self.get(s).rank_workers(order_snapshot(order), today=today(self.app), **kw)
 
     def training_needs(self, s: Session):
         """Training needs on today's date, kept up to date change by change
@@ -300,8 +280,8 @@ class EngineHolder:
         with self.lock:
             engine = self.get(s)
             if order.order_id not in engine.orders_:
-                touch_for_engine(order)
-                engine.upsert_order(order, order.recruiter)
+                snap = order_snapshot(order)
+                engine.upsert_order(snap, snap.recruiter)
             return list(engine.order_reasons(order.order_id, today(self.app)))
 
     def order_states(self, s: Session, orders: list[JobOrder]) -> dict[str, tuple[str, list]]:
@@ -313,8 +293,8 @@ class EngineHolder:
             out = {}
             for o in orders:
                 if o.order_id not in engine.orders_:
-                    touch_for_engine(o)
-                    engine.upsert_order(o, o.recruiter)
+                    snap = order_snapshot(o)
+                    engine.upsert_order(snap, snap.recruiter)
                 out[o.order_id] = engine.order_state(o.order_id, day)
             return out
 
@@ -326,8 +306,8 @@ class EngineHolder:
             day = today(self.app)
             for o in orders:
                 if o.order_id not in engine.orders_:
-                    touch_for_engine(o)
-                    engine.upsert_order(o, o.recruiter)
+                    snap = order_snapshot(o)
+                    engine.upsert_order(snap, snap.recruiter)
                 if engine.is_candidate(worker_id, o.order_id, consent_only=consent_only, today=day):
                     return o.order_id
             return None
@@ -339,7 +319,8 @@ class EngineHolder:
         """Gate reasons of an order as it would be saved (``order`` may be unsaved): the
         recruiter's form shows them before anything is stored."""
         with self.lock:
-            return self.get(s).book_.check(order, recruiter, today(self.app))
+            snap = recruiter_snapshot(recruiter)
+            return self.get(s).book_.check(order_snapshot(order, snap), snap, today(self.app))
 
     def recruiter_signs(self, s: Session, recruiter: Recruiter) -> list:
         """Look-alike signs of an enterprise (a name close to a verified one's, a website
@@ -347,8 +328,7 @@ class EngineHolder:
         with self.lock:
             engine = self.get(s)
             if recruiter.recruiter_id not in engine.recruiters_:
-                touch_for_engine(recruiter)
-                engine.set_recruiter(recruiter)
+                engine.set_recruiter(recruiter_snapshot(recruiter))
             return engine.recruiter_signs(recruiter.recruiter_id)
 
     def allocate(
