@@ -96,12 +96,14 @@ def test_allocation_section_exact_beats_or_ties_greedy():
     assert 0 <= fast["gap_to_milp"] <= fast["gap"] + 1e-7
 
 
-def test_import_section_imports_every_row():
-    sec = importing.run(progress=False, rows=50)
+def test_import_section_imports_every_row(monkeypatch):
+    # fewer generated workers than rows: the copies (new ids, new CCCĐ serials) are imported too
+    monkeypatch.setattr(importing, "MAX_GENERATED", 40)
+    sec = importing.run(progress=False, rows=130)
     _check_section(sec)
     assert {r["format"] for r in sec["rows"]} == {"csv", "xlsx"}
     for r in sec["rows"]:
-        assert r["errors"] == 0 and r["created"] == 50 and _positive(r["rows_per_s"])
+        assert r["errors"] == 0 and r["created"] == 130 and _positive(r["rows_per_s"])
 
 
 def test_encode_section_with_the_hashing_double():

@@ -1,7 +1,7 @@
 """Import speed: rows/s of ``data.importers.import_file`` for workers from CSV and from .xlsx.
 
 The files are made from ``data.synthetic``: up to 20,000 generated workers (generation is the slow
-part), replicated with new ids to the wanted size, written as CSV (FORMAT.md columns) and as
+part), replicated with new ids (and new CCCĐ serial numbers: one person, one profile) to the wanted size, written as CSV (FORMAT.md columns) and as
 .xlsx (``data.exporters.to_xlsx_bytes``). Each import goes into a fresh SQLite database in a
 temporary folder (all rows are creations) and is timed end to end: reading, validation, writing
 and commit. Reading the file alone (``data.importers.read_table``) is timed too.
@@ -24,6 +24,18 @@ log = logging.getLogger(__name__)
 MAX_GENERATED = 20_000
 
 
+def _other_serial(nid: str, taken: set[str]) -> str:
+    """The CCCĐ number with another serial (its last 6 digits; the first 6 encode province, century,
+    gender and birth year, which stay valid), not yet in ``taken``."""
+    serial = int(nid[6:])
+    while True:
+        serial = (serial + 7919) % 1_000_000
+        candidate = f"{nid[:6]}{serial:06d}"
+        if candidate not in taken:
+            taken.add(candidate)
+            return candidate
+
+
 def worker_files(n: int, folder: Path) -> dict[str, Path]:
     """Write ``workers.csv`` and ``workers.xlsx`` with ``n`` workers into ``folder``."""
     from data.exporters import to_xlsx_bytes
@@ -36,6 +48,8 @@ def worker_files(n: int, folder: Path) -> dict[str, Path]:
         header = next(reader)
         base = list(reader)
     id_col = header.index("worker_id")
+    nid_col = header.index("national_id") if "national_id" in header else None
+    taken = {r[nid_col] for r in base if r[nid_col]} if nid_col is not None else set()
     rows = []
     copy = 0
     while len(rows) < n:
@@ -45,6 +59,8 @@ def worker_files(n: int, folder: Path) -> dict[str, Path]:
             if copy:
                 r = list(r)
                 r[id_col] = f"{r[id_col]}-{copy}"
+                if nid_col is not None and r[nid_col]:  # one person, one profile: a copy is another person
+                    r[nid_col] = _other_serial(r[nid_col], taken)
             rows.append(r)
         copy += 1
     csv_path = folder / "workers.csv"
