@@ -365,23 +365,29 @@ class VectorIndex:
                 return self._faiss_search(q, min(k, n), None)
             if isinstance(allowed, str):
                 raise TypeError("The 'allowed' parameter of search must be a set of ids, not a str.")
-            rows = np.fromiter(
-                (self._row[i] for i in allowed if i in self._row), dtype=np.int64
-            )
-            if rows.size == 0:
-                return [[] for _ in range(len(q))]
-            want = min(k, rows.size)
-            # Few allowed ids: a brute-force pass over them is cheaper and exact.
-            if rows.size <= max(4 * k, n // 20):
-                return self._exact_search(q, want, rows)
-            fetch = min(n, max(4 * k, int(k * n / rows.size * 2)))
+            # Few allowed ids: a brute-force pass over them is cheaper and exact. The rows of the
+            # allowed ids are looked up only then (for 100,000 allowed ids the lookup alone cost
+            # more than the search); len(allowed) bounds their number.
+            if len(allowed) <= max(4 * k, n // 20):
+                rows = self._allowed_rows(allowed)
+                if rows.size == 0:
+                    return [[] for _ in range(len(q))]
+                return self._exact_search(q, min(k, rows.size), rows)
+            want = min(k, len(allowed))
+            fetch = min(n, max(4 * k, int(k * n / len(allowed) * 2)))
             results = self._faiss_search(q, fetch, allowed, limit=want)
             short = [i for i, r in enumerate(results) if len(r) < want]
             if short:
-                exact = self._exact_search(q[short], want, rows)
+                rows = self._allowed_rows(allowed)
+                if rows.size == 0:
+                    return [[] for _ in range(len(q))]
+                exact = self._exact_search(q[short], min(k, rows.size), rows)
                 for i, r in zip(short, exact):
                     results[i] = r
             return results
+
+    def _allowed_rows(self, allowed: set[str]) -> np.ndarray:
+        return np.fromiter((self._row[i] for i in allowed if i in self._row), dtype=np.int64)
 
     def _faiss_search(
         self, q: np.ndarray, fetch: int, allowed: set[str] | None, limit: int | None = None

@@ -56,6 +56,27 @@ class Outcomes:
             stage=stage, date=day.isoformat() if day else None,
         )
 
+    def closed_orders_of(self, worker_id: str) -> list[str]:
+        """The orders whose pair with ``worker_id`` is closed (an index built on first use, so a
+        ranking looks at the worker's few closed pairs, not at every order)."""
+        return self._by_side()[0].get(worker_id, [])
+
+    def closed_workers_of(self, order_id: str) -> list[str]:
+        """The workers whose pair with ``order_id`` is closed."""
+        return self._by_side()[1].get(order_id, [])
+
+    def _by_side(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        cached = self.__dict__.get("_sides")
+        if cached is None:
+            by_worker: dict[str, list[str]] = {}
+            by_order: dict[str, list[str]] = {}
+            for wid, oid in self.closed:
+                by_worker.setdefault(wid, []).append(oid)
+                by_order.setdefault(oid, []).append(wid)
+            cached = (by_worker, by_order)
+            object.__setattr__(self, "_sides", cached)  # frozen: a cache, not a field
+        return cached
+
     def has_departed(self, worker_id: str) -> bool:
         return worker_id in self.departed
 

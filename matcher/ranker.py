@@ -34,7 +34,7 @@ from matcher.similarity import LexicalRows, lexical_weight_for
 from matcher.tfidf import CharTfidf
 from matcher.text import fold, prepare
 from matcher.vocabulary import expand
-from matcher.vocabulary import related as vocab_related
+from matcher.vocabulary import order_trade_groups, related_groups, trade_groups
 from models import is_active_worker
 from models.snapshots import OrderSnapshot, RecruiterSnapshot, WorkerSnapshot, order_snapshot, worker_snapshot
 from models.languages import CertificateError, parse_certificate, parse_requirement
@@ -180,6 +180,7 @@ class Engine:
             t: v for t, v in (self.vector_cache or {}).items() if v.shape == (self.encoder.dim,)
         }
         self._certs: dict[str, list] = {}
+        self._trades: dict[str, tuple[OrderSnapshot, frozenset[str]]] = {}
         #: names of the saved indexes this fit used instead of building them
         self.reused_indexes_: set[str] = set()
         #: the number of changes applied since the fit, and which worker/order each one was
@@ -363,6 +364,7 @@ class Engine:
     def remove_order(self, order_id: str) -> None:
         self._check_fitted()
         self.book_.remove(order_id)
+        self._trades.pop(order_id, None)
         self._take_out("_order_index", self._order_lex, self._order_texts, [order_id])
         self._note("order", [order_id])
 
@@ -460,6 +462,15 @@ class Engine:
         self._check_fitted()
         return self.book_.blocked(today or self.today_)
 
+    def _order_trades(self, order: OrderSnapshot) -> frozenset[str]:
+        """The vocabulary's trade groups of an order's title and skills, kept per order (a changed
+        order is a new snapshot, so its entry is found again)."""
+        held = self._trades.get(order.order_id)
+        if held is None or held[0] is not order:
+            held = (order, order_trade_groups([order.title, *(order.required_skills or [])]))
+            self._trades[order.order_id] = held
+        return held[1]
+
     def certificates(self, worker: WorkerSnapshot) -> list:
         wid = worker.worker_id
         if wid not in self._certs:
@@ -544,10 +555,10 @@ class Engine:
         f["occupation_similarity"] = scoring.calibrate(sims["occ"], 0.0, 1.0)
 
         # Experience: years in occupations related to this order (vocabulary, else encoder).
-        order_texts = [order.title, *(order.required_skills or [])]
+        theirs = self._order_trades(order)
         exp_entries = [e for e in worker.experience or [] if e.get("occupation")]
         relevant, best_occ = scoring.related_experience([
-            (e["occupation"], float(e.get("years") or 0), vocab_related(e["occupation"], order_texts), float(ez))
+            (e["occupation"], float(e.get("years") or 0), related_groups(trade_groups(e["occupation"]), theirs), float(ez))
             for e, ez in zip(exp_entries, sims["exp"])
         ])
         f["experience_fit"] = scoring.experience_fit(relevant, order.min_experience_years)
@@ -646,7 +657,10 @@ class Engine:
         if programme:
             rankable = [o for o in rankable if (self.orders_[o].programme or "") == programme]
         ineligible = []
-        closed = {oid: r for oid in rankable if (r := self.outcomes_.closed_reason(worker.worker_id, oid))}
+        wid = worker.worker_id
+        mine = self.outcomes_.closed_orders_of(wid)  # the worker's few closed pairs, not every order
+        rankable_set = set(rankable) if mine else ()
+        closed = {oid: r for oid in mine if oid in rankable_set and (r := self.outcomes_.closed_reason(wid, oid))}
         if closed:
             ineligible = [Blocked(oid, [r]) for oid, r in sorted(closed.items())]
             rankable = [o for o in rankable if o not in closed]
@@ -676,7 +690,7 @@ class Engine:
         allowed = set(rankable)
         q = self._encode([wtext])
         dense = [i for i, _ in self._order_index.search(q, k, allowed=allowed)[0]]
-        lex = (self._order_lex.rows(rankable) @ self._lex_rows([wtext]).T).toarray().ravel()
+        lex = self._order_lex.scores(rankable, self._lex_rows([wtext]))
         top = np.argsort(-lex)[:k]
         return sorted(set(dense) | {rankable[i] for i in top})
 
@@ -702,7 +716,9 @@ class Engine:
                            items={order.order_id: order})
         pool_ids = [w for w in self._worker_ids if self._in_worker_pool(w, consent_only)]
         ineligible = []
-        closed = {w: r for w in pool_ids if (r := self.outcomes_.closed_reason(w, order.order_id))}
+        theirs = self.outcomes_.closed_workers_of(order.order_id)
+        pool_set = set(pool_ids) if theirs else ()
+        closed = {w: r for w in theirs if w in pool_set and (r := self.outcomes_.closed_reason(w, order.order_id))}
         if closed:
             ineligible = [Blocked(w, [r]) for w, r in sorted(closed.items())]
             pool_ids = [w for w in pool_ids if w not in closed]
@@ -712,7 +728,7 @@ class Engine:
             k = pool or self.candidates
             allowed = set(pool_ids)
             dense = [i for i, _ in self._worker_index.search(self._encode([otext]), k, allowed=allowed)[0]]
-            lex = (self._worker_lex.rows(pool_ids) @ self._lex_rows([otext]).T).toarray().ravel()
+            lex = self._worker_lex.scores(pool_ids, self._lex_rows([otext]))
             pool_ids = sorted(set(dense) | {pool_ids[i] for i in np.argsort(-lex)[:k]})
         sims_of = self._order_side(order, pool_ids)
         matches = []

@@ -337,8 +337,17 @@ def related(occupation: str | None, order_texts: Iterable[str | None]) -> bool |
     """Whether the vocabulary says an occupation is related to an order (named by its title and
     skills): True when they share a trade group, False when both name trades and none is
     shared, None when the vocabulary knows no trade on one side (the encoder must decide)."""
-    mine = trade_groups(occupation)
-    theirs = frozenset().union(*(trade_groups(t) for t in order_texts))
+    return related_groups(trade_groups(occupation), order_trade_groups(order_texts))
+
+
+def order_trade_groups(order_texts: Iterable[str | None]) -> frozenset[str]:
+    """The trade groups of an order's texts (title and skills) together; the engine keeps them
+    per order, as the titles of 100,000 orders outgrow :func:`trade_groups`' cache."""
+    return frozenset().union(*(trade_groups(t) for t in order_texts))
+
+
+def related_groups(mine: frozenset[str], theirs: frozenset[str]) -> bool | None:
+    """:func:`related` on trade groups already found."""
     if not mine or not theirs:
         return None
     return bool(mine & theirs)

@@ -203,7 +203,7 @@ def test_api_with_session_cookie_needs_csrf_but_bearer_token_does_not(app, auth,
         token = issue_token(s, "reca")
     fresh = app.test_client()
     response = fresh.post("/api/orders", json=body, headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 422  # past CSRF and authentication: refused for no approval
+    assert response.status_code == 409  # past CSRF and authentication: a rule in force refuses it (no approval)
     assert "no_approval" in {r["code"] for r in response.get_json()["error"]["detail"]["reasons"]}
 
 
