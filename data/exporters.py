@@ -154,41 +154,65 @@ def export_file(session: Session, kind: str, path: str | os.PathLike) -> int:
 __all__ = ["export_file", "export_bytes", "table_rows", "to_csv_bytes", "to_xlsx_bytes", "natural_key"]
 
 
-# One example row per kind for the import template: a realistic line that imports as it is.
+# One example row per kind for the import template: a realistic line that imports as it is, written
+# the way people type it (the names the drop-down lists offer; the importer reads them as FORMAT.md's codes).
 TEMPLATE_EXAMPLES: dict[str, dict[str, str]] = {
     "workers": {
-        "worker_id": "W00001", "full_name": "Nông Thị Lan", "birth_date": "28/02/1999", "gender": "female",
-        "commune": "Xã Trùng Khánh", "disadvantaged_commune": "false", "ethnicity": "Tày",
-        "education": "upper_secondary", "skills": "may công nghiệp; đóng gói", "experience": "may công nghiệp: 2",
-        "languages": "JLPT N4 (2025-07)", "language_training": "basic", "preferred_countries": "JP; TW",
+        "worker_id": "W00001", "full_name": "Nông Thị Lan", "birth_date": "28/02/1999", "gender": "Nữ",
+        "commune": "Xã Trùng Khánh", "disadvantaged_commune": "không", "ethnicity": "Tày",
+        "education": "THPT", "skills": "may công nghiệp; đóng gói", "experience": "may công nghiệp: 2",
+        "languages": "JLPT N4 (2025-07)", "language_training": "Cơ bản", "preferred_countries": "Nhật Bản; Đài Loan",
         "preferred_sectors": "may mặc; chế biến thực phẩm", "min_wage_vnd": "25000000", "max_fee_vnd": "60000000",
-        "available_from": "01/03/2027", "consent_share": "true", "phone": "0912 345 678", "consent_date": "01/12/2026",
+        "available_from": "01/03/2027", "consent_share": "có", "phone": "0912 345 678", "consent_date": "01/12/2026",
         "consent_scope": "Chia sẻ hồ sơ với doanh nghiệp được cấp phép",
     },
     "orders": {
         "order_id": "O00001", "recruiter_id": "R001", "title": "Thực tập sinh chế biến thực phẩm – Aichi",
-        "description": "Xưởng cơm hộp, làm ca, ký túc xá 2 người/phòng.", "country": "JP", "programme": "titp",
-        "required_skills": "chế biến thực phẩm; đóng gói", "min_age": "18", "max_age": "30", "gender": "any",
-        "min_education": "lower_secondary", "min_experience_years": "0", "positions": "12", "monthly_wage": "172000",
-        "wage_currency": "JPY", "contract_months": "36", "service_fee_vnd": "75000000", "brokerage_fee_vnd": "0",
-        "deposit_vnd": "0", "approval_no": "2715/QLLĐNN-ĐKHĐ", "approval_date": "05/10/2026", "deadline": "20/01/2027",
-        "departure_date": "15/06/2027", "status": "open",
+        "description": "Xưởng cơm hộp, làm ca, ký túc xá 2 người/phòng.", "country": "Nhật Bản",
+        "programme": "Thực tập sinh kỹ năng (TITP)", "required_skills": "chế biến thực phẩm; đóng gói",
+        "min_age": "18", "max_age": "30", "gender": "Không yêu cầu", "min_education": "THCS",
+        "min_experience_years": "0", "positions": "12", "monthly_wage": "172000", "wage_currency": "JPY",
+        "contract_months": "36", "service_fee_vnd": "75000000", "brokerage_fee_vnd": "0", "deposit_vnd": "0",
+        "approval_no": "2715/QLLĐNN-ĐKHĐ", "approval_date": "05/10/2026", "deadline": "20/01/2027",
+        "departure_date": "15/06/2027", "status": "Đang tuyển",
     },
     "recruiters": {
         "recruiter_id": "R001", "name": "Công ty Cổ phần Nhân lực Quốc tế Bản Giốc", "licence_no": "112/LĐTBXH-GP",
-        "licence_date": "14/03/2018", "status": "active", "markets": "JP; TW", "website": "https://bangiochr.vn",
-        "phone": "0206 3851 112", "recruiter_type": "enterprise",
+        "licence_date": "14/03/2018", "status": "Đang hoạt động", "markets": "Nhật Bản; Đài Loan",
+        "website": "https://bangiochr.vn", "phone": "0206 3851 112", "recruiter_type": "Doanh nghiệp",
     },
 }
+LISTS_SHEET = "Danh sách - Lists"  # the drop-downs' values, one column per list (hidden)
+GUIDE_SHEET = "Hướng dẫn - Guide"
+BOOL_CHOICES = (("có", "true"), ("không", "false"))  # data.formats.TRUE_WORDS / FALSE_WORDS
+
+
+def template_choices(column) -> list[tuple[str, str]]:
+    """The drop-down of ``column`` in an import template, as (what the list offers, FORMAT.md's code):
+    the Vietnamese name people type ("Nữ", "THPT"), which the importer reads as the code; the code
+    itself where a name would not read back. Empty for a column without a closed list."""
+    if column.type == "bool":
+        return list(BOOL_CHOICES)
+    if not column.allowed:
+        return []
+    if column.names is None:  # ethnicity: the official names are the values
+        return [(code, code) for code in column.allowed]
+    out = []
+    for code in column.allowed:
+        name = column.names.label(code)
+        out.append((name if column.names.read(name) == code else code, code))
+    return out
 
 
 def template_bytes(kind: str) -> bytes:
     """An .xlsx import template for ``kind``: the header row of FORMAT.md's columns (bold, the
-    required ones in red), one example row that imports as it is, drop-down lists for the closed
-    vocabularies, and a second sheet describing each column (required, type, accepted values)."""
+    required ones in red), one example row that imports as it is, drop-down lists of the names
+    people type for the closed vocabularies (:func:`template_choices`, kept on a hidden sheet, so
+    a list has no length limit), and a guide sheet describing each column (required, type, the
+    accepted names with FORMAT.md's codes, which exports write)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import get_column_letter, quote_sheetname
     from openpyxl.worksheet.datavalidation import DataValidation
 
     spec = get_spec(kind)
@@ -196,31 +220,50 @@ def template_bytes(kind: str) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = spec.kind
+    lists = wb.create_sheet(LISTS_SHEET)
     names = [c.name for c in spec.columns]
     ws.append(names)
     ws.append([example.get(n, "") for n in names])
+    list_column = 0
     for i, c in enumerate(spec.columns, start=1):
         letter = get_column_letter(i)
         ws.cell(row=1, column=i).font = Font(bold=True, color="B91C1C" if c.required else "000000")
         ws.column_dimensions[letter].width = max(12, min(40, len(example.get(c.name, "")) + 4, len(c.name) + 20))
-        choices = list(c.allowed) if c.allowed else (["true", "false"] if c.type == "bool" else [])
-        formula = '"' + ",".join(choices) + '"'
-        if choices and len(formula) <= 255:  # Excel's limit for an inline list
-            dv = DataValidation(type="list", formula1=formula, allow_blank=not c.required)
-            dv.error, dv.errorTitle = "Hãy chọn một giá trị trong danh sách / choose a value from the list", c.name
-            ws.add_data_validation(dv)
-            dv.add(f"{letter}2:{letter}1000")
+        choices = template_choices(c)
+        if not choices:
+            continue
+        list_column += 1
+        source = get_column_letter(list_column)
+        lists.cell(row=1, column=list_column, value=c.name).font = Font(bold=True)
+        for row, (shown, _code) in enumerate(choices, start=2):
+            lists.cell(row=row, column=list_column, value=shown)
+        dv = DataValidation(type="list", allow_blank=not c.required,
+                            formula1=f"{quote_sheetname(LISTS_SHEET)}!${source}$2:${source}${len(choices) + 1}")
+        dv.error, dv.errorTitle = "Hãy chọn một giá trị trong danh sách / choose a value from the list", c.name
+        ws.add_data_validation(dv)
+        dv.add(f"{letter}2:{letter}1000")
+    lists.sheet_state = "hidden"
     ws.freeze_panes = "A2"
-    guide = wb.create_sheet("Hướng dẫn - Guide")
-    guide.append(["Cột / column", "Bắt buộc / required", "Kiểu / type", "Giá trị nhận / accepted values"])
+    guide = wb.create_sheet(GUIDE_SHEET)
+    guide.append(["Cột / column", "Bắt buộc / required", "Kiểu / type",
+                  "Giá trị nhận (mã FORMAT.md) / accepted values (FORMAT.md code)"])
+    kinds = {"date": "ngày dd/mm/yyyy hoặc yyyy-mm-dd", "int": "số nguyên", "float": "số", "bool": "có / không",
+             "list": "danh sách, cách nhau bằng ;", "enum": "một giá trị trong danh sách",
+             "experience": "nghề: số năm; ...", "certificates": "ví dụ JLPT N4 (2025-07); EPS-TOPIK 160 (2025-03-10)"}
     for c in spec.columns:
-        kinds = {"date": "ngày dd/mm/yyyy hoặc yyyy-mm-dd", "int": "số nguyên", "float": "số", "bool": "true / false",
-                 "list": "danh sách, cách nhau bằng ;", "enum": "một giá trị trong danh sách",
-                 "experience": "nghề: số năm; ...", "certificates": "ví dụ JLPT N4 (2025-07); EPS-TOPIK 160 (2025-03-10)"}
-        allowed = ", ".join(c.allowed) if c.allowed and len(c.allowed) <= 20 else ("54 dân tộc, tên chính thức" if c.allowed else "")
+        choices = template_choices(c)
+        if c.fmt == "ethnicity":
+            allowed = "54 dân tộc, tên chính thức (danh sách chọn)"
+        elif choices:
+            allowed = ", ".join(shown if shown == code else f"{shown} = {code}" for shown, code in choices)
+        elif c.fmt == "country":
+            allowed = "tên hoặc mã nước, ví dụ Nhật Bản (JP), Hàn Quốc (KR), Đài Loan (TW), Đức (DE)"
+        else:
+            allowed = ""
         guide.append([c.name, "có / yes" if c.required else "", kinds.get(c.type, "chữ / text"), allowed])
     for cell in guide[1]:
         cell.font = Font(bold=True)
     for letter, width in zip("ABCD", (26, 18, 40, 80)):
         guide.column_dimensions[letter].width = width
+    wb.move_sheet(lists, offset=1)  # after the guide: the tabs read data, guide
     return workbook_bytes(wb)

@@ -20,6 +20,7 @@ Row numbers follow the spreadsheet convention of :mod:`data.formats` (header = r
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -114,6 +115,7 @@ class ImportReport:
     committed: bool = False
     unchanged: int = 0
     partial: bool = False
+    unknown_columns: list[str] = field(default_factory=list)  # kept in ``extra``, not an error
 
     @property
     def ok(self) -> bool:
@@ -135,15 +137,98 @@ class ImportReport:
             "committed": self.committed,
             "partial": self.partial,
             "errors": [e.message for e in self.errors],
+            "unknown_columns": list(self.unknown_columns),
         }
+
+
+def unknown_columns_note(columns: Iterable[str]) -> tuple[str, str]:
+    """What an import says of the columns FORMAT.md does not list (kept in ``extra``), (vi, en)."""
+    names = ", ".join(columns)
+    return (f"Cột không thuộc định dạng (được giữ lại trong phần bổ sung «extra»): {names}",
+            f"Columns outside the format (kept as extra): {names}")
 
 
 # --------------------------------------------------------------------------------------
 # Reading files
 
 
-def _file_error(file: str, problem: str) -> FieldError:
-    return FieldError(file, None, None, None, "a readable CSV UTF-8 or .xlsx file", problem)
+EXPECTED_FILE = "a .csv (UTF-8) or .xlsx file"  # the ``expected`` of a file refused for its type
+XLSX_EXTENSIONS = (".xlsx", ".xlsm")
+READABLE_EXTENSIONS = (".csv", ".txt", ".tsv", "", *XLSX_EXTENSIONS)
+_ZIP = b"PK\x03\x04"
+_OLE = b"\xd0\xcf\x11\xe0"  # an old Excel .xls (or any Office 97 file)
+
+
+def _file_error(file: str, en: str, vi: str, expected: str = "a readable CSV UTF-8 or .xlsx file",
+                column: str | None = None) -> FieldError:
+    """An error about the whole file (or its header): Vietnamese first, then English, as the cell
+    errors of :mod:`data.formats`; ``str()`` names the file (and the column, if any)."""
+    return FieldError(file, None, column, None, expected, en, vi=vi)
+
+
+def file_problem(data: bytes, file: str, extensions: tuple[str, ...] = READABLE_EXTENSIONS) -> FieldError | None:
+    """Why ``data``, the content of the file named ``file``, is not a CSV UTF-8 or .xlsx file,
+    judged by its name and its bytes before any parsing (``None``: it may be one). The importer
+    and the web upload (which also narrows ``extensions``) refuse a file with the same words."""
+    ext = Path(file).suffix.lower()
+    if ext == ".xls" or data.startswith(_OLE):
+        return _file_error(file, "is an old Excel .xls workbook; save it as .xlsx or as CSV UTF-8",
+                           "là bảng tính Excel .xls kiểu cũ; hãy lưu lại dạng .xlsx hoặc CSV UTF-8", EXPECTED_FILE)
+    if ext not in extensions:
+        return _file_error(file, f"has the extension {ext or 'none'!r}; expected {EXPECTED_FILE}",
+                           f"có phần mở rộng {ext or 'trống'!r}; chỉ nhận tệp .csv (UTF-8) hoặc .xlsx", EXPECTED_FILE)
+    if ext in XLSX_EXTENSIONS:
+        if not data:
+            return _file_error(file, "the file is empty; expected an .xlsx workbook with a header row",
+                               "tệp rỗng; cần một bảng tính .xlsx có dòng tiêu đề", "a header row")
+        if not data.startswith(_ZIP):
+            hint_en, hint_vi = ("; it looks like CSV text: name it .csv", "; có vẻ là văn bản CSV: hãy đặt đuôi .csv") \
+                if _looks_like_text(data) else ("", "")
+            return _file_error(file, f"is not an .xlsx workbook (its content is not one){hint_en}",
+                               f"không phải bảng tính .xlsx (nội dung tệp không khớp với phần mở rộng){hint_vi}",
+                               EXPECTED_FILE)
+        return None
+    if data.startswith(_ZIP):
+        return _file_error(file, "is an Excel workbook, not CSV text; name it .xlsx or save it as CSV UTF-8",
+                           "là bảng tính Excel, không phải văn bản CSV (nội dung tệp không khớp với phần mở rộng); "
+                           "hãy đặt đuôi .xlsx hoặc lưu dạng CSV UTF-8", EXPECTED_FILE)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _file_error(file, "is UTF-16 text (\"Unicode text\"); save it as CSV UTF-8 (in Excel: Save As > "
+                           "'CSV UTF-8 (Comma delimited)')",
+                           "là văn bản UTF-16 («Unicode text»); hãy lưu dạng CSV UTF-8 (trong Excel: Lưu thành > "
+                           "«CSV UTF-8 (Comma delimited)»)", "UTF-8 text")
+    if data[:512].count(0) * 4 > len(data[:512]):  # UTF-16 without its mark, or binary; one NUL is a cell's problem
+        return _file_error(file, "is not CSV text (binary data, or UTF-16); save it as CSV UTF-8",
+                           "không phải văn bản CSV (dữ liệu nhị phân hoặc UTF-16; nội dung tệp không khớp với phần "
+                           "mở rộng); hãy lưu dạng CSV UTF-8", EXPECTED_FILE)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        byte = data[exc.start]
+        return _file_error(
+            file,
+            f"the file is not UTF-8 text; save it as CSV UTF-8 (in Excel: Save As > "
+            f"'CSV UTF-8 (Comma delimited)'). First bad byte 0x{byte:02X} on line {line}; "
+            f"the file was probably saved as Windows-1258 or Latin-1.",
+            f"tệp không phải văn bản UTF-8; hãy lưu dạng CSV UTF-8 (trong Excel: Lưu thành > "
+            f"«CSV UTF-8 (Comma delimited)»). Byte sai đầu tiên 0x{byte:02X} ở dòng {line}; có lẽ tệp "
+            f"được lưu bằng bảng mã Windows-1258 hoặc Latin-1.",
+            "UTF-8 text",
+        )
+    if not text.strip():
+        return _file_error(file, "the file is empty; expected a header row, e.g. 'worker_id,full_name,...'",
+                           "tệp rỗng; cần một dòng tiêu đề, ví dụ «worker_id,full_name,...»", "a header row")
+    return None
+
+
+def _looks_like_text(data: bytes) -> bool:
+    head = data[:4096]
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)  # a character cut at 4096 is fine
+    except UnicodeDecodeError:
+        return False
+    return b"\x00" not in head
 
 
 def _read_bytes(source: Source) -> tuple[bytes, str | None]:
@@ -173,33 +258,16 @@ def read_table(source: Source, filename: str | None = None, *,
     """
     data, name = _read_bytes(source)
     file = Path(filename or name or "upload.csv").name
-    ext = Path(file).suffix.lower()
-    if ext == ".xlsx" or ext == ".xlsm":
+    problem = file_problem(data, file)
+    if problem is not None:
+        raise problem
+    if Path(file).suffix.lower() in XLSX_EXTENSIONS:
         return _read_xlsx(data, file, max_cells)
-    if ext == ".xls":
-        raise _file_error(file, "is an old Excel .xls workbook; save it as .xlsx or as CSV UTF-8")
-    if ext not in (".csv", ".txt", ".tsv", ""):
-        raise _file_error(file, f"has the extension {ext!r}; expected a .csv (UTF-8) or .xlsx file")
     return _read_csv(data, file)
 
 
 def _read_csv(data: bytes, file: str) -> tuple[list[str], list[TableRow]]:
-    if data.startswith(b"PK\x03\x04"):
-        raise _file_error(file, "is an Excel workbook, not CSV text; name it .xlsx or save it as CSV UTF-8")
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _file_error(file, "is an old Excel .xls workbook; save it as .xlsx or as CSV UTF-8")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise _file_error(
-            file,
-            f"the file is not UTF-8 text; save it as CSV UTF-8 (in Excel: Save As > "
-            f"'CSV UTF-8 (Comma delimited)'). First bad byte 0x{data[exc.start]:02X} on line {line}; "
-            f"the file was probably saved as Windows-1258 or Latin-1.",
-        ) from None
-    if not text.strip():
-        raise _file_error(file, "the file is empty; expected a header row, e.g. " "'worker_id,full_name,...'")
+    text = data.decode("utf-8-sig")  # checked by file_problem
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = ","
     if "," not in first_line:
@@ -215,7 +283,8 @@ def _read_csv(data: bytes, file: str) -> tuple[list[str], list[TableRow]]:
             number += 1
             records.append((number, cells))
     except csv.Error as exc:
-        raise _file_error(file, f"row {number + 1} cannot be read as CSV: {exc}") from None
+        raise _file_error(file, f"row {number + 1} cannot be read as CSV: {exc}",
+                          f"dòng {number + 1} không đọc được dạng CSV: {exc}") from None
     return _split_header(records, file)
 
 
@@ -303,6 +372,12 @@ def _check_archive(data: bytes, file: str, max_cells: int) -> None:
                                     f"các trang tính của tệp có hơn {_vi_int(max_cells)} ô")
 
 
+def _unreadable_xlsx(file: str, exc: Exception) -> FieldError:
+    return _file_error(file, f"is not a readable .xlsx workbook: {exc}; open it in Excel or LibreOffice and save it "
+                       "again as .xlsx", f"không đọc được bảng tính .xlsx này ({exc}); hãy mở bằng Excel hoặc "
+                       "LibreOffice rồi lưu lại dạng .xlsx", EXPECTED_FILE)
+
+
 def _read_xlsx(data: bytes, file: str, max_cells: int) -> tuple[list[str], list[TableRow]]:
     """The first sheet, streamed, within ``max_cells``: refused first by the workbook's inflated
     size and its cell count (``_check_archive``), then by the size the sheet declares (its
@@ -310,16 +385,13 @@ def _read_xlsx(data: bytes, file: str, max_cells: int) -> tuple[list[str], list[
     met while streaming."""
     import openpyxl
 
-    if not data:
-        raise _file_error(file, "the file is empty; expected an .xlsx workbook with a header row")
     try:
         _check_archive(data, file, max_cells)
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         if isinstance(exc, FieldError):
             raise
-        hint = " (it looks like CSV text: name it .csv)" if not data.startswith(b"PK") else ""
-        raise _file_error(file, f"is not a readable .xlsx workbook{hint}: {exc}") from None
+        raise _unreadable_xlsx(file, exc) from None
     try:
         ws = wb.worksheets[0]
         rows, columns = ws.max_row, ws.max_column
@@ -337,11 +409,12 @@ def _read_xlsx(data: bytes, file: str, max_cells: int) -> tuple[list[str], list[
     except FieldError:
         raise
     except (zipfile.BadZipFile, KeyError, OSError, TypeError, ValueError, SyntaxError) as exc:
-        raise _file_error(file, f"is not a readable .xlsx workbook: {exc}") from None  # XML errors are SyntaxError
+        raise _unreadable_xlsx(file, exc) from None  # XML errors are SyntaxError
     finally:
         wb.close()
     if not records:
-        raise _file_error(file, "the first sheet is empty; expected a header row")
+        raise _file_error(file, "the first sheet is empty; expected a header row",
+                          "trang tính đầu tiên trống; cần một dòng tiêu đề", "a header row")
     for _, cells in records:  # every row as wide as the sheet, as in a full read
         cells.extend([""] * (width - len(cells)))
     return _split_header(records, file)
@@ -357,7 +430,8 @@ def _split_header(records: list[tuple[int, list[str]]], file: str) -> tuple[list
             header = [clean_cell(c) for c in cells]
             break
     if header is None:
-        raise _file_error(file, "the file is empty; expected a header row")
+        raise _file_error(file, "the file is empty; expected a header row", "tệp rỗng; cần một dòng tiêu đề",
+                          "a header row")
     for number, cells in it:
         if any(c.strip() for c in cells):
             rows.append(TableRow(number, [unicodedata.normalize("NFC", c) for c in cells]))
@@ -395,28 +469,28 @@ def _map_header(spec: TableSpec, header: list[str], file: str, rows: list[TableR
     for i, name in enumerate(header):
         if not name:
             if any(i < len(r.cells) and r.cells[i].strip() for r in rows):
-                errors.append(
-                    _file_error(file, f"column {i + 1} has values but no name in the header row")
-                )
+                errors.append(_file_error(
+                    file, f"column {i + 1} has values but no name in the header row; name it as FORMAT.md does",
+                    f"cột thứ {i + 1} có giá trị nhưng không có tên ở dòng tiêu đề; hãy đặt tên cột như FORMAT.md",
+                    "a name for every column with values"))
             continue
         key = header_key(name)
         column = spec.by_name.get(key)
         ident = column.name if column else name
         if key in seen:
-            errors.append(
-                _file_error(file, f"column {name!r} appears twice in the header (columns {seen[key] + 1} and {i + 1})")
-            )
+            errors.append(_file_error(
+                file, f"column {name!r} appears twice in the header (columns {seen[key] + 1} and {i + 1})",
+                f"cột {name!r} có hai lần ở dòng tiêu đề (cột thứ {seen[key] + 1} và {i + 1}); hãy giữ một",
+                "each column once", column=ident))
             continue
         seen[key] = i
         positions[i] = column if column else ident
     for col in spec.columns:
         if col.required and col.name not in seen:
-            errors.append(
-                FieldError(
-                    file, None, col.name, None, "a column in the header",
-                    f"missing required column '{col.name}' (required: {', '.join(spec.required)})",
-                )
-            )
+            errors.append(_file_error(
+                file, f"missing required column '{col.name}' (required: {', '.join(spec.required)})",
+                f"thiếu cột bắt buộc «{col.name}» (các cột bắt buộc: {', '.join(spec.required)})",
+                "a column in the header", column=col.name))
     return positions, errors
 
 
@@ -460,6 +534,8 @@ def _parse_row(spec: TableSpec, positions, width: int, trow: TableRow, file: str
                 file, trow.number, None, None, f"at most {width} cells",
                 f"has {len(cells)} cells but the header has only {width} columns "
                 f"(an unquoted separator in a value?)",
+                vi=f"dòng có {len(cells)} ô nhưng dòng tiêu đề chỉ có {width} cột (có dấu phân cách không nằm "
+                "trong ngoặc kép trong một giá trị?)",
             )
         )
     for i, target in positions.items():
@@ -489,6 +565,7 @@ def _check_duplicates(spec: TableSpec, rows: list[ParsedRow], file: str) -> None
                     file, r.row, spec.id_column, r.id,
                     "an id used once per file",
                     f"duplicate {spec.id_column} {r.id!r} (first used in row {first[r.id]})",
+                    vi=f"mã {r.id!r} bị trùng (đã dùng ở dòng {first[r.id]}); mỗi mã chỉ một dòng",
                 )
             )
             r.action = "error"
@@ -508,6 +585,7 @@ def _check_cross_fields(spec: TableSpec, rows: list[ParsedRow], file: str) -> No
                 FieldError(
                     file, r.row, "max_age", str(hi), f"an age of at least min_age ({lo})",
                     f"{hi} is below min_age {lo}",
+                    vi=f"tuổi tối đa {hi} nhỏ hơn tuổi tối thiểu (min_age) {lo}",
                 )
             )
             r.action = "error"
@@ -592,6 +670,8 @@ def _check_references(session: Session, rows: list[ParsedRow], file: str, batch:
                     file, r.row, "recruiter_id", rid, "the id of a known recruiter",
                     f"{rid!r} is not a known recruiter; import it first (recruiters.csv) "
                     f"or in the same batch",
+                    vi=f"{rid!r} không phải mã một doanh nghiệp đã có; hãy nhập doanh nghiệp trước (recruiters.csv) "
+                    "hoặc cùng một lần nhập",
                 )
             )
             r.action = "error"
@@ -868,7 +948,7 @@ def import_batch(
         c = checked[i]
         reports.append(
             ImportReport(kind=c.spec.kind, file=c.file, total_rows=len(c.rows), errors=c.errors,
-                         partial=partial)
+                         partial=partial, unknown_columns=list(c.unknown))
         )
     any_errors = any(r.errors for r in reports)
     if any_errors and not partial:

@@ -10,6 +10,7 @@ from matcher.vocabulary import display_name as vocab_display_name
 from models import formatting
 from models.snapshots import OrderSnapshot, WorkerSnapshot
 from models.labels import COUNTRIES
+from models.languages import shown_certificate
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ def _money(x: float) -> str:
     return formatting.format_money(x)
 
 
+def _money_en(x: float) -> str:
+    """The same in the English sentence: 30,600,000 đ."""
+    return formatting.format_money(x, lang="en")
+
+
 def _vi_num(x: float) -> str:
     """A number as Vietnamese writes it: decimal comma, at most one decimal (1,5; 3)."""
     return f"{x:.1f}".rstrip("0").rstrip(".").replace(".", ",")
@@ -83,14 +89,15 @@ def explanations(worker: WorkerSnapshot, order: OrderSnapshot, f: dict, ctx: dic
     elif need:
         expl.append(Explanation(
             "experience_fit",
-            f"Chưa có kinh nghiệm liên quan rõ ràng (yêu cầu {need:g} năm).",
+            f"Chưa có kinh nghiệm liên quan rõ ràng (yêu cầu {_vi_num(need)} năm).",
             f"No clearly related experience (required: {need:g} years).",
         ))
     if la.status == "ok" and la.best_cert is not None:
         expl.append(Explanation(
             "language_fit",
-            f"Đạt yêu cầu ngoại ngữ {order.language_requirement} (có {la.best_cert.raw}).",
-            f"Meets the language requirement {order.language_requirement} (has {la.best_cert.raw}).",
+            f"Đạt yêu cầu ngoại ngữ {order.language_requirement} (có {shown_certificate(la.best_cert.raw)}).",
+            f"Meets the language requirement {order.language_requirement} "
+            f"(has {shown_certificate(la.best_cert.raw, 'en')}).",
         ))
     elif la.status == "none_required":
         expl.append(Explanation("language_fit", "Đơn hàng không yêu cầu chứng chỉ ngoại ngữ.",
@@ -105,11 +112,11 @@ def explanations(worker: WorkerSnapshot, order: OrderSnapshot, f: dict, ctx: dic
             expl.append(Explanation(
                 "wage_fit",
                 f"Lương khoảng {_money(wage_vnd)}/tháng, {cmp_vi} mức mong muốn {_money(worker.min_wage_vnd)}.",
-                f"Wage about {_money(wage_vnd)}/month {cmp_en} the wished minimum {_money(worker.min_wage_vnd)}.",
+                f"Wage about {_money_en(wage_vnd)}/month {cmp_en} the wished minimum {_money_en(worker.min_wage_vnd)}.",
             ))
         else:
             expl.append(Explanation("wage_fit", f"Lương khoảng {_money(wage_vnd)}/tháng.",
-                                    f"Wage about {_money(wage_vnd)}/month."))
+                                    f"Wage about {_money_en(wage_vnd)}/month."))
     if cost > 0:
         if worker.max_fee_vnd is not None:
             ok = cost <= worker.max_fee_vnd
@@ -118,9 +125,9 @@ def explanations(worker: WorkerSnapshot, order: OrderSnapshot, f: dict, ctx: dic
                 f"Tổng phí dịch vụ và ký quỹ {_money(cost)} "
                 + ("trong khả năng chi trả" if ok else "vượt khả năng chi trả")
                 + f" ({_money(worker.max_fee_vnd)}).",
-                f"Service fee and deposit {_money(cost)} "
+                f"Service fee and deposit {_money_en(cost)} "
                 + ("within" if ok else "above")
-                + f" what the worker can pay ({_money(worker.max_fee_vnd)}).",
+                + f" what the worker can pay ({_money_en(worker.max_fee_vnd)}).",
             ))
     else:
         expl.append(Explanation("fee_fit", "Người lao động không phải trả phí dịch vụ hay ký quỹ.",

@@ -45,7 +45,7 @@ import numpy as np
 from matcher import rules
 from matcher.text import fold
 from models.entities import is_active_worker
-from models import labels
+from models import formatting, labels
 from models.enums import PROGRAMMES, STAGES
 from models.languages import CEFR_LABELS, Certificate, CertificateError, parse_requirement
 from models.reference import LANGUAGE_NAMES
@@ -921,7 +921,7 @@ def _method_text(departed: int, cutoff: dt.date, history_years: int, seasonal: b
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
     pct = round(level * 100)
     method_en = (
-        f"Departures already recorded this year ({departed}) + the applications open on {cutoff.isoformat()} "
+        f"Departures already recorded this year ({departed}) + the applications open on {formatting.format_date(cutoff, 'en')} "
         f"× the probability that each reaches departure before 31 December + new applications until then. "
         f"Stage-to-stage conversion rates are measured on the centre's own applications of the last "
         f"{history_years} years (Beta posterior, uniform prior); the time between stages is resampled from the "
@@ -931,7 +931,7 @@ def _method_text(departed: int, cutoff: dt.date, history_years: int, seasonal: b
         f"the GLM coefficients, the new applications and every application's outcome."
     )
     method_vi = (
-        f"Số đã xuất cảnh trong năm ({departed}) + các hồ sơ đang xử lý ngày {cutoff.strftime('%d/%m/%Y')} "
+        f"Số đã xuất cảnh trong năm ({departed}) + các hồ sơ đang xử lý ngày {formatting.format_date(cutoff)} "
         f"× xác suất mỗi hồ sơ xuất cảnh trước 31/12 + hồ sơ mới đến cuối năm. Tỷ lệ chuyển giữa các bước "
         f"được đo trên chính hồ sơ của Trung tâm trong {history_years} năm gần nhất (phân phối Beta, tiên nghiệm "
         f"đều); thời gian giữa các bước lấy mẫu lại từ lịch sử; số hồ sơ mới mỗi tháng theo mô hình GLM Poisson "

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from matcher import rules
+from models import formatting
 
 # Stages that close a pair for good (until reopened) and the stage that takes a worker out.
 CLOSING_STAGES = ("rejected", "withdrawn")
@@ -45,8 +46,8 @@ class Outcomes:
         if hit is None:
             return None
         stage, day = hit
-        when_vi = f" ngày {day.strftime('%d/%m/%Y')}" if day else ""
-        when_en = f" on {day.isoformat()}" if day else ""
+        when_vi = f" ngày {formatting.format_date(day)}" if day else ""
+        when_en = f" on {formatting.format_date(day, 'en')}" if day else ""
         return rules._reason(
             "pair_closed",
             f"Hồ sơ cho đơn hàng này đã kết thúc ({_STAGE_VI.get(stage, stage)}){when_vi}; "

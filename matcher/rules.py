@@ -200,7 +200,11 @@ def _money_en(x: float, cur: str) -> str:
 
 
 def _date_vi(d: dt.date) -> str:
-    return d.strftime("%d/%m/%Y")
+    return formatting.format_date(d)
+
+
+def _date_en(d: dt.date) -> str:
+    return formatting.format_date(d, "en")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,7 +386,7 @@ def licence_reasons(recruiter: Recruiter, day: dt.date) -> list[Reason]:
     access to workers' profiles."""
     status = recruiter.status_on(day)
     name = recruiter.name
-    d_vi, d_en = _date_vi(day), day.isoformat()
+    d_vi, d_en = _date_vi(day), _date_en(day)
     # Revoked or suspended licences [L69 Art 16]; sending without a licence is prohibited [L69 Art 7(5), 8(1)]
     if status == "revoked":
         return [_reason("licence_revoked",
@@ -436,7 +440,7 @@ def _open_reasons(order: JobOrder, day: dt.date) -> list[Reason]:
     elif order.approval_date > day:
         out.append(_reason("no_approval",
                            f"Hợp đồng cung ứng lao động chỉ được chấp thuận từ ngày {_date_vi(order.approval_date)}",
-                           f"The supply contract is approved only from {order.approval_date.isoformat()}", "L69 Art 20"))
+                           f"The supply contract is approved only from {_date_en(order.approval_date)}", "L69 Art 20"))
     # Order status, deadline and places (FORMAT.md job_orders.csv): operational, no law cited.
     status = (order.status or "open").strip().lower()
     if status == "closed":
@@ -446,7 +450,7 @@ def _open_reasons(order: JobOrder, day: dt.date) -> list[Reason]:
     if order.deadline is not None and order.deadline < day:
         out.append(_reason("deadline_passed",
                            f"Đã hết hạn nộp hồ sơ ngày {_date_vi(order.deadline)}",
-                           f"The application deadline {order.deadline.isoformat()} has passed", deadline=order.deadline))
+                           f"The application deadline {_date_en(order.deadline)} has passed", deadline=order.deadline))
     if order.places_left <= 0:
         out.append(_reason("no_places_left",
                            f"Đơn hàng đã đủ {order.positions or 0} người, không còn chỉ tiêu",
@@ -650,7 +654,7 @@ def find_duplicate_codes(recruiters: Iterable[Recruiter], orders: Iterable[JobOr
             if genuine is not None:
                 when = genuine.licence_verified_on
                 how_vi = f"đã được xác minh ngày {when.strftime('%d/%m/%Y')}" if when else "các doanh nghiệp khác đã bị thu hồi"
-                how_en = f"verified on {when.isoformat()}" if when else "every other holder was revoked"
+                how_en = f"verified on {_date_en(when)}" if when else "every other holder was revoked"
                 out[r.recruiter_id] = _reason(
                     "duplicate_licence_no",
                     f"Doanh nghiệp {r.name} dùng số giấy phép {r.licence_no} của doanh nghiệp {genuine.name} "
@@ -797,7 +801,7 @@ def _language_reasons(a: LanguageAssessment) -> list[Reason]:
         next_en = "Register for the next EPS-TOPIK round."
         if a.reason_code == "eps_topik_expired" and a.expired_on is not None:
             vi = f"Kết quả EPS-TOPIK {_num_vi(a.have_score or 0)} điểm đã hết hiệu lực từ ngày {_date_vi(a.expired_on)}. {common_vi}. {next_vi}"
-            en = f"The EPS-TOPIK result of {_num_en(a.have_score or 0)} points expired on {a.expired_on.isoformat()}. {common_en}. {next_en}"
+            en = f"The EPS-TOPIK result of {_num_en(a.have_score or 0)} points expired on {_date_en(a.expired_on)}. {common_en}. {next_en}"
         elif a.reason_code == "eps_topik_undated":
             vi = (f"Kết quả EPS-TOPIK {_num_vi(a.have_score or 0)} điểm không ghi ngày thi nên không xác định được còn hiệu lực; "
                   f"hãy bổ sung ngày thi. {common_vi}.")
@@ -873,7 +877,7 @@ def worker_gates(
 
     ref = order.deadline or day
     age = worker.age_on(ref)
-    at_vi, at_en = _date_vi(ref), ref.isoformat()
+    at_vi, at_en = _date_vi(ref), _date_en(ref)
     # Workers are citizens aged 18 or more [L69 Art 3(1)]; the supply contract states the age range [L69 Art 19(2)]
     if age < 18:
         out.append(_reason("age_below_legal_min",
@@ -913,7 +917,7 @@ def worker_gates(
     if worker.available_from is not None and order.departure_date is not None and worker.available_from > order.departure_date:
         out.append(_reason("available_after_departure",
                            f"Người lao động chỉ sẵn sàng từ ngày {_date_vi(worker.available_from)}, sau ngày xuất cảnh dự kiến {_date_vi(order.departure_date)}",
-                           f"The worker is available only from {worker.available_from.isoformat()}, after the expected departure on {order.departure_date.isoformat()}"))
+                           f"The worker is available only from {_date_en(worker.available_from)}, after the expected departure on {_date_en(order.departure_date)}"))
     return out
 
 

@@ -21,6 +21,7 @@ LOCAL_TZ = "Asia/Ho_Chi_Minh"
 VND_SYMBOL = "đ"
 _DATE_PATTERN = {"vi": "dd/MM/yyyy", "en": "medium"}
 _DATETIME_PATTERN = {"vi": "dd/MM/yyyy HH:mm", "en": "MMM d, yyyy HH:mm"}
+_MONTH_PATTERN = {"vi": "MM/yyyy", "en": "MMM yyyy"}
 
 
 def _locale(lang: str) -> str:
@@ -34,6 +35,13 @@ def format_date(value: dt.date | dt.datetime | None, lang: str = "vi") -> str:
     if isinstance(value, dt.datetime):
         return format_datetime(value, lang)
     return _babel_date(value, _DATE_PATTERN[_locale(lang)], locale=_locale(lang))
+
+
+def format_month(value: dt.date | None, lang: str = "vi") -> str:
+    """A month (a date known to its month only): ``07/2023``; in English ``Jul 2023``."""
+    if value is None:
+        return ""
+    return _babel_date(value, _MONTH_PATTERN[_locale(lang)], locale=_locale(lang))
 
 
 def format_datetime(value: dt.datetime | None, lang: str = "vi") -> str:

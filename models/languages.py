@@ -20,7 +20,8 @@ its raw score is kept and a pass (80/200) counts as about A1.
 
 This module lives in ``models`` (the leaf package) because importers in ``data`` must parse
 certificates and ``data`` may not import ``matcher``. It imports nothing of the project except
-:mod:`models.entities` for the optional conversion from a stored row.
+:mod:`models.entities` for the optional conversion from a stored row and :mod:`models.formatting`
+for the dates people read (:func:`shown_certificate`).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ __all__ = [
     "parse_certificate",
     "parse_certificate_list",
     "parse_requirement",
+    "shown_certificate",
 ]
 
 Precision = Literal["day", "month", "year"]
@@ -392,6 +394,29 @@ def format_certificate(c: Certificate) -> str:
     if c.test_date_precision == "month":
         return f"{body} ({c.test_date.year:04d}-{c.test_date.month:02d})"
     return f"{body} ({c.test_date.isoformat()})"
+
+
+def shown_certificate(text: str, lang: str = "vi") -> str:
+    """A certificate as a person reads it: the canonical name, then its test date in the UI's
+    format, as every other date (``JLPT N4 (02/07/2023)``, ``(07/2023)``, ``(2023)``; in English
+    ``(Jul 2, 2023)``, ``(Jul 2023)``). Text that does not parse is shown as written. Files and
+    forms keep the notation of :func:`format_certificate` (ISO dates)."""
+    from models import formatting
+
+    try:
+        c = parse_certificate(text)
+    except CertificateError:
+        return text
+    body = _format_body(c)
+    if c.test_date is None:
+        return body
+    if c.test_date_precision == "year":
+        when = f"{c.test_date.year:04d}"
+    elif c.test_date_precision == "month":
+        when = formatting.format_month(c.test_date, lang)
+    else:
+        when = formatting.format_date(c.test_date, lang)
+    return f"{body} ({when})"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -81,14 +81,16 @@ BAD = [
      "workers.csv row 3, gender: 'woman' không hợp lệ; hãy ghi một trong: Nam, Nữ, Khác (hoặc mã male, female, "
      "other) / 'woman' is not one of male, female, other (or Male, Female, Other)"),
     ("workers", "workers.csv", WORKERS_CSV.replace("full_name", "name"), "utf-8-sig",
-     "workers.csv, full_name: missing required column 'full_name'"),
+     "workers.csv, full_name: thiếu cột bắt buộc «full_name» (các cột bắt buộc: worker_id, full_name, birth_date) "
+     "/ missing required column 'full_name'"),
     ("workers", "workers.csv", WORKERS_CSV.replace("W2,", "W1,"), "utf-8-sig",
-     "workers.csv row 3, worker_id: duplicate worker_id 'W1' (first used in row 2)"),
+     "workers.csv row 3, worker_id: mã 'W1' bị trùng (đã dùng ở dòng 2); mỗi mã chỉ một dòng / duplicate "
+     "worker_id 'W1' (first used in row 2)"),
     ("recruiters", "recruiters.csv", "recruiter_id,name,licence_no,status\r\nR9,José,1/GP,active\r\n",
-     "latin-1", "recruiters.csv: the file is not UTF-8 text; save it as CSV UTF-8"),
-    ("workers", "workers.csv", "", "utf-8", "workers.csv: the file is empty"),
+     "latin-1", "recruiters.csv: tệp không phải văn bản UTF-8; hãy lưu dạng CSV UTF-8"),
+    ("workers", "workers.csv", "", "utf-8", "workers.csv: tệp rỗng; cần một dòng tiêu đề"),
     ("orders", "job_orders.csv", ORDERS_CSV.replace("O10,R2,", "O10,R77,"), "utf-8-sig",
-     "job_orders.csv row 3, recruiter_id: 'R77' is not a known recruiter"),
+     "job_orders.csv row 3, recruiter_id: 'R77' không phải mã một doanh nghiệp đã có"),
 ]
 
 

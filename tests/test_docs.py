@@ -7,7 +7,8 @@ import pytest
 from data.settings import SETTINGS
 from web.cli import build_parser
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", [s.name for s in SETTINGS])
@@ -25,3 +26,10 @@ def test_every_cli_verb_is_in_the_readme():
 def test_readme_gives_the_two_commands():
     assert "bash .ci/setup && .venv/bin/matcher demo" in README
     assert ".venv/bin/python -m pytest" in README
+
+
+def test_setup_installs_the_fonts_that_drawing_needs():
+    """Issue 18: Japanese, Korean and Chinese titles need a CJK font for Chromium and the PDFs
+    (tests/web/test_browser.py checks the glyphs)."""
+    setup = (ROOT / ".ci" / "setup").read_text(encoding="utf-8")
+    assert "dpkg -s fonts-noto-cjk" in setup and "need_apt+=(fonts-noto-cjk)" in setup

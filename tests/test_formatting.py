@@ -22,6 +22,21 @@ def test_english_formats():
     assert formatting.format_money(12_500_000, lang="en") == "12,500,000 đ"
 
 
+def test_months_and_certificate_dates_read_like_every_other_date():
+    """A certificate's test date was shown as typed ("JLPT N4 (2023-07-02)", an ISO date inside
+    a sentence); it now reads in the page's format, the notation kept for files and forms."""
+    from models.languages import shown_certificate
+
+    assert formatting.format_month(dt.date(2027, 7, 1)) == "07/2027"
+    assert formatting.format_month(dt.date(2027, 7, 1), "en") == "Jul 2027"
+    assert shown_certificate("JLPT N4 (2023-07-02)") == "JLPT N4 (02/07/2023)"
+    assert shown_certificate("jlpt n4 (2023-07-02)", "en") == "JLPT N4 (Jul 2, 2023)"
+    assert shown_certificate("EPS-TOPIK 152 (2025-03)") == "EPS-TOPIK 152 (03/2025)"
+    assert shown_certificate("TOPIK 2 (2024)") == "TOPIK 2 (2024)"
+    assert shown_certificate("CEFR B1") == "CEFR B1"
+    assert shown_certificate("chứng chỉ lạ") == "chứng chỉ lạ"  # shown as written when it does not parse
+
+
 def test_times_stored_utc_are_shown_in_vietnam():
     stored = dt.datetime(2027, 3, 19, 20, 30)  # naive = UTC
     assert formatting.format_date(stored) == "20/03/2027 03:30"

@@ -268,14 +268,15 @@ BAD_CASES = [
         "workers",
         "workers.csv",
         "\r\n".join(",".join(r[:2] + r[3:]) for r in rows_of(WORKERS_CSV)).encode("utf-8"),
-        ["workers.csv, birth_date: missing required column 'birth_date' "
-         "(required: worker_id, full_name, birth_date)"],
+        ["workers.csv, birth_date: thiếu cột bắt buộc «birth_date» (các cột bắt buộc: worker_id, full_name, "
+         "birth_date) / missing required column 'birth_date' (required: worker_id, full_name, birth_date)"],
     ),
     (
         "workers",
         "workers.csv",
         WORKERS_CSV.replace("W2,", "W1,").encode("utf-8-sig"),
-        ["workers.csv row 3, worker_id: duplicate worker_id 'W1' (first used in row 2)"],
+        ["workers.csv row 3, worker_id: mã 'W1' bị trùng (đã dùng ở dòng 2); mỗi mã chỉ một dòng / "
+         "duplicate worker_id 'W1' (first used in row 2)"],
     ),
     (
         "workers",
@@ -286,7 +287,9 @@ BAD_CASES = [
         .replace("hàn; xây dựng", "han").replace("thợ hàn: 3; xây dựng: 1.5", "han: 3")
         .replace("cơ khí; xây dựng", "co khi").replace("bóng đá", "bong da").replace("Xã", "Xa")
         .encode("cp1258"),
-        ["workers.csv: the file is not UTF-8 text; save it as CSV UTF-8 (in Excel: Save As > "
+        ["workers.csv: tệp không phải văn bản UTF-8; hãy lưu dạng CSV UTF-8 (trong Excel: Lưu thành > "
+         "«CSV UTF-8 (Comma delimited)»). Byte sai đầu tiên 0xF4 ở dòng 2; có lẽ tệp được lưu bằng bảng mã "
+         "Windows-1258 hoặc Latin-1. / the file is not UTF-8 text; save it as CSV UTF-8 (in Excel: Save As > "
          "'CSV UTF-8 (Comma delimited)'). First bad byte 0xF4 on line 2; the file was probably "
          "saved as Windows-1258 or Latin-1."],
     ),
@@ -294,7 +297,9 @@ BAD_CASES = [
         "recruiters",
         "recruiters.csv",
         "recruiter_id,name,licence_no,status\r\nR9,José Müller GmbH,1/GP,active\r\n".encode("latin-1"),
-        ["recruiters.csv: the file is not UTF-8 text; save it as CSV UTF-8 (in Excel: Save As > "
+        ["recruiters.csv: tệp không phải văn bản UTF-8; hãy lưu dạng CSV UTF-8 (trong Excel: Lưu thành > "
+         "«CSV UTF-8 (Comma delimited)»). Byte sai đầu tiên 0xE9 ở dòng 2; có lẽ tệp được lưu bằng bảng mã "
+         "Windows-1258 hoặc Latin-1. / the file is not UTF-8 text; save it as CSV UTF-8 (in Excel: Save As > "
          "'CSV UTF-8 (Comma delimited)'). First bad byte 0xE9 on line 2; the file was probably "
          "saved as Windows-1258 or Latin-1."],
     ),
@@ -302,19 +307,22 @@ BAD_CASES = [
         "workers",
         "workers.csv",
         b"",
-        ["workers.csv: the file is empty; expected a header row, e.g. 'worker_id,full_name,...'"],
+        ["workers.csv: tệp rỗng; cần một dòng tiêu đề, ví dụ «worker_id,full_name,...» / the file is empty; "
+         "expected a header row, e.g. 'worker_id,full_name,...'"],
     ),
     (
         "workers",
         "workers.xlsx",
         b"",
-        ["workers.xlsx: the file is empty; expected an .xlsx workbook with a header row"],
+        ["workers.xlsx: tệp rỗng; cần một bảng tính .xlsx có dòng tiêu đề / the file is empty; expected an "
+         ".xlsx workbook with a header row"],
     ),
     (
         "orders",
         "job_orders.csv",
         ORDERS_CSV.replace("O10,R2,", "O10,R77,").encode("utf-8-sig"),
-        ["job_orders.csv row 3, recruiter_id: 'R77' is not a known recruiter; import it first "
+        ["job_orders.csv row 3, recruiter_id: 'R77' không phải mã một doanh nghiệp đã có; hãy nhập doanh "
+         "nghiệp trước (recruiters.csv) hoặc cùng một lần nhập / 'R77' is not a known recruiter; import it first "
          "(recruiters.csv) or in the same batch"],
     ),
     (
@@ -333,7 +341,8 @@ BAD_CASES = [
         ["job_orders.csv row 2, country: 'Japon' không phải mã hay tên một nước (ví dụ JP, Nhật Bản, Hàn Quốc, "
          "Đài Loan, Đức; có dấu hay không dấu đều được) / 'Japon' is not a country code (ISO 3166 alpha-2, "
          "e.g. JP, KR, TW, DE) or a country's name (e.g. Japan, Nhật Bản)",
-         "job_orders.csv row 2, max_age: 35 is below min_age 40"],
+         "job_orders.csv row 2, max_age: tuổi tối đa 35 nhỏ hơn tuổi tối thiểu (min_age) 40 / 35 is below "
+         "min_age 40"],
     ),
     (
         "workers",

@@ -245,9 +245,35 @@ def test_destructive_buttons_ask_first_and_a_no_changes_nothing(page):
     assert page.locator("#app-1 .badge").inner_text() == "Đã phỏng vấn"
 
 
+def test_disabling_a_user_asks_first(page):
+    """"Vô hiệu hóa" asks (issue 18): "Hủy" leaves the account active, "OK" disables it; the
+    administrator's own row offers no such button."""
+    sign_in(page, "admin")
+    page.goto(page.base + "/admin/users")
+    row = page.locator("tr", has=page.locator("td", has_text=re.compile(r"^recb$")))
+    asked: list[str] = []
+
+    def dismiss(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    row.locator("button.danger").click()
+    assert asked and asked[0].startswith("Vô hiệu hóa tài khoản recb?")
+    assert "Hoạt động" in row.inner_text()
+    page.once("dialog", lambda d: d.accept())
+    with page.expect_navigation():
+        row.locator("button.danger").click()
+    assert "Vô hiệu" in row.inner_text() and row.locator("button.danger").count() == 0
+    assert page.locator("#self-row").count() == 1
+    mine = page.locator("tr", has=page.locator("#self-row"))
+    assert mine.locator("button").count() == 0
+
+
 def test_printed_summary_keeps_every_section_on_at_most_two_a4_pages(page):
     """The print preview (Chromium's PDF) of the summary: nothing is cut off (every match row,
-    the applications and the fee-safety note are laid out, none clipped) on one or two pages."""
+    the applications and the fee-safety note are laid out, none clipped) on one or two pages,
+    and the PDF's own text holds every section (read back with tests/web/pdftext.py)."""
     import re as _re
 
     sign_in(page, "counsellor")
@@ -265,6 +291,23 @@ def test_printed_summary_keeps_every_section_on_at_most_two_a4_pages(page):
     pdf = page.pdf(format="A4", print_background=False)
     pages = len(_re.findall(rb"/Type\s*/Page(?!s)", pdf))
     assert 1 <= pages <= 2, pages
+    # The PDF itself holds every section: the heading, each line of the profile, the matches
+    # table (every row's job and enterprise), the applications and the fee-safety note.
+    from pdftext import pdf_text
+
+    printed = _re.sub(r"\s+", "", pdf_text(pdf))
+    sections = page.evaluate("""() => {
+        const root = document.querySelector('.summary-page');
+        const text = sel => [...root.querySelectorAll(sel)].filter(e => e.offsetParent !== null || getComputedStyle(e).display !== 'none').map(e => e.innerText);
+        return {heading: text('h1'), subheadings: text('h2'), profile: text('dl dt, dl dd'),
+                jobs: text('table tbody td:nth-child(2)'), enterprises: text('table tbody td:nth-child(4)'),
+                applications: text('ul li'), note: text('.fee-note'), printed_only: text('.print-only')};
+    }""")
+    assert len(sections["subheadings"]) >= 2 and len(sections["jobs"]) >= 5 and sections["applications"]
+    assert sections["note"] and sections["printed_only"] and len(sections["profile"]) >= 10
+    missing = [(kind, text) for kind, texts in sections.items() for text in texts
+               if _re.sub(r"\s+", "", text) not in printed]
+    assert missing == []
 
 
 def test_counsellor_opens_a_class_enrols_and_records_a_result(page):
@@ -289,7 +332,7 @@ def test_counsellor_opens_a_class_enrols_and_records_a_result(page):
     page.click("#save-results")
     assert "Đã ghi kết quả cho 1 người" in page.content()
     page.goto(page.base + "/counsellor/workers/W-CONSENT")
-    assert "JLPT N3 (2026-02)" in page.content()
+    assert "JLPT N3 (02/2026)" in page.content()  # its test date as the page writes dates
 
 
 def test_a_worker_registers_and_a_counsellor_accepts_from_the_queue(page):
@@ -348,6 +391,117 @@ def test_chart_labels_are_readable_and_never_cut(page):
             assert label["left"] >= -0.5 and label["right"] <= label["width"] + 0.5, (path, label)
         checked += len(found)
     assert checked > 0
+
+
+# What a reader of the page sees first, in Chromium: scripts, the other language's second lines,
+# hints naming what may be typed, a code's small print beside its name and form controls removed.
+VISIBLE_TEXT = """(other) => {
+    const root = document.body.cloneNode(true);
+    root.querySelectorAll(`script, style, [lang=${other}], .second, .hint, small.code, input, textarea, select`)
+        .forEach(e => e.remove());
+    return root.textContent.replace(/\\s+/g, ' ');
+}"""
+# Text cut by its box: an element that clips (overflow hidden or clip, or an ellipsis) and whose
+# text is wider than the box.
+CUT_TEXT = """() => [...document.querySelectorAll('body *')].filter(e => {
+    const st = getComputedStyle(e);
+    const clips = ['hidden', 'clip'].includes(st.overflowX) || st.textOverflow === 'ellipsis';
+    return clips && e.textContent.trim() && e.scrollWidth > e.clientWidth + 1;
+}).map(e => e.tagName + ': ' + e.textContent.trim().slice(0, 60))"""
+VI_FORMATS = {
+    "an ISO date": re.compile(r"(?<![\w/-])\d{4}-\d{2}-\d{2}(?![\w-])"),
+    "the ₫ sign (money reads 12.500.000 đ)": re.compile("₫"),
+    "a decimal point (1,5 in Vietnamese)": re.compile(r"(?<![\w.,])\d+\.\d{1,2}(?![\w.,])"),
+    "a thousands comma (2.924 in Vietnamese)": re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?![\w,])"),
+}
+EN_FORMATS = {
+    "a dd/mm/yyyy date (Mar 2, 2026 in English)": re.compile(r"(?<![\w/])\d{1,2}/\d{1,2}/\d{4}(?![\w/])"),
+    "an ISO date": re.compile(r"(?<![\w/(-])\d{4}-\d{2}-\d{2}(?![\w-])"),
+    "a thousands dot (2,924 in English)": re.compile(r"(?<![\w.,])\d{1,3}(?:\.\d{3})+(?![\w.])"),
+    "a decimal comma (1.5 in English)": re.compile(r"(?<![\w.,])\d+,\d{1,2}(?![\w,])"),
+}
+
+
+def _format_problems(text: str, rules: dict) -> list[str]:
+    return [f"{what}: …{text[max(0, m.start() - 40):m.end() + 15]}…"
+            for what, pattern in rules.items() for m in pattern.finditer(text)]
+
+
+@pytest.mark.parametrize("user", ["admin", "reca"])
+def test_vietnamese_pages_in_chromium_show_names_and_vietnamese_formats_and_cut_no_text(page, user):
+    """Done when (issue 18): in Chromium, every page of the walk shows no FORMAT.md code and no
+    English word of the law (tests/web/test_no_raw_codes.py's list), dates dd/mm/yyyy and numbers
+    1.234,5 (no ISO date, no ₫, no decimal point, no thousands comma) and no text cut by its box;
+    the same pages in the English UI use English formats."""
+    from test_no_raw_codes import PAGES, RAW
+
+    sign_in(page, user)
+    page.goto(page.base + "/counsellor/workers" if user == "admin" else page.base + "/recruiter/orders")
+    problems: list[str] = []
+    seen_vi_date = seen_en_date = False
+    for url in PAGES[user]:
+        joiner = "&" if "?" in url else "?"  # the language asked on each page, not left to the session
+        page.goto(page.base + url + joiner + "lang=vi")
+        text = page.evaluate(VISIBLE_TEXT, "en")
+        problems += [f"{url}: raw code {m.group(0)!r}: …{text[max(0, m.start() - 40):m.end() + 15]}…"
+                     for m in RAW.finditer(text)]
+        problems += [f"{url}: {p}" for p in _format_problems(text, VI_FORMATS)]
+        problems += [f"{url}: cut {c}" for c in page.evaluate(CUT_TEXT)]
+        seen_vi_date = seen_vi_date or bool(re.search(r"\b\d{2}/\d{2}/\d{4}\b", text))
+        page.goto(page.base + url + joiner + "lang=en")
+        english = page.evaluate(VISIBLE_TEXT, "vi")
+        problems += [f"{url} (English): {p}" for p in _format_problems(english, EN_FORMATS)]
+        seen_en_date = seen_en_date or bool(re.search(r"\b[A-Z][a-z]{2} \d{1,2}, \d{4}\b", english))
+    assert problems == [], "\n".join(problems)
+    assert seen_vi_date and seen_en_date  # the walk did meet dates: 02/03/2026, then Mar 2, 2026
+
+
+def test_japanese_korean_and_chinese_titles_are_drawn_with_real_glyphs(page, db_url):
+    """Issue 18: CJK order titles rendered as boxes on a machine without CJK fonts. .ci/setup
+    installs fonts-noto-cjk; printed to PDF, the titles are text in an embedded CJK font (a box,
+    the .notdef glyph, maps to no character)."""
+    from data.store import Store
+    from models import JobOrder
+    from pdftext import pdf_text
+
+    titles = {"ORD-A1": "介護職員 東京都", "ORD-A2": "용접공 울산", "ORD-BX": "電子廠作業員 桃園"}
+    st = Store(db_url)
+    with st.session() as s:
+        for oid, title in titles.items():
+            s.get(JobOrder, oid).title = title
+        s.commit()
+    st.dispose()
+    sign_in(page, "counsellor")
+    page.goto(page.base + "/counsellor/workers/W-CONSENT/matches?top=100")  # ORD-A1, ORD-A2 and the blocked ORD-BX
+    pdf = page.pdf(format="A4")
+    text = re.sub(r"\s+", "", pdf_text(pdf))
+    assert all(t.replace(" ", "") in text for t in titles.values()), text
+    assert re.search(rb"/FontName\s*/[A-Z]{6}\+NotoSansCJK", pdf)  # embedded from fonts-noto-cjk
+
+
+def test_a_workers_matches_page_stays_short_with_many_blocked_orders(page, db_url):
+    """Issue 18: a worker's matches page was 22,000 px tall. Ten matches (the default), each
+    one's score table folded, and a blocked list of 40 orders folded: the page is a few screens,
+    and opening the blocked list shows every order."""
+    from data.store import Store
+    from models import JobOrder
+    from webtesting import legal_order
+
+    st = Store(db_url)
+    with st.session() as s:
+        for i in range(40):
+            s.add(JobOrder(order_id=f"ORD-BAD{i:02d}", recruiter_id="REC-B", approval_no=f"BAD{i}/2026/DOLAB",
+                           **legal_order(title="Thợ hàn (thu phí môi giới)", brokerage_fee_vnd=10_000_000)))
+        s.commit()
+    st.dispose()
+    sign_in(page, "counsellor")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(page.base + "/counsellor/workers/W-CONSENT/matches")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 9000, height
+    assert page.locator("#blocked-section tr", has_text="ORD-BAD39").is_visible() is False
+    page.click("#blocked-section > summary")
+    assert page.locator("#blocked-section tr", has_text="ORD-BAD39").is_visible()
 
 
 def test_counsellor_moves_workers_on_the_board_and_records_the_return(page, tmp_path):

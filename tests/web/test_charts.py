@@ -43,3 +43,27 @@ def test_open_places_add_up_by_trade_not_by_title(app):
         period = stats.Period(dt.date(2026, 1, 1), dt.date(2026, 3, 2))
         by = dict(stats.open_places(s, period)["by_occupation"])
     assert any(k.lower() == "thợ hàn" and v >= 10 for k, v in by.items()), by
+
+
+def test_every_chart_keeps_its_data_table_under_it(app, auth, client):
+    """Issue 18: "The data table stays under each chart": each figure.chart on the pages with
+    charts holds the drawing first and a table of the same figures after it (a reader, a screen
+    reader or a printout without images still has the numbers)."""
+    from webtesting import TODAY
+
+    auth.login("admin")
+    day = TODAY.isoformat()
+    pages = ["/dashboard/", f"/intel/trends?from=2025-01-01&to={day}", "/intel/needs", "/intel/forecast"]
+    need = re.search(r'href="(/intel/needs/[^"]+)"', client.get("/intel/needs").get_data(as_text=True))
+    if need:
+        pages.append(need.group(1))
+    figures = 0
+    for url in pages:
+        html = client.get(url).get_data(as_text=True)
+        for figure, after in re.findall(r'<figure class="chart">(.*?)</figure>(\s*(?:<div class="table-wrap">)?<table)?',
+                                        html, re.S):
+            figures += 1
+            assert "<svg" in figure, (url, figure[:200])
+            inside = "<table" in figure and figure.index("<svg") < figure.index("<table")
+            assert inside or after, (url, figure[:200])  # in the figure, under the drawing, or right after it
+    assert figures >= 12

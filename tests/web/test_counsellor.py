@@ -75,7 +75,10 @@ def test_create_profile_with_errors_beside_the_fields(app, staff):
     good = staff.post("/counsellor/workers/new", data={**NEW_WORKER, "csrf_token": csrf})
     assert good.status_code == 302
     wid = good.headers["Location"].rsplit("/", 1)[-1]
+    assert re.fullmatch(r"W\d{5}", wid), wid  # the form and sequence of the imported ids (W00001...), issue 18
     with get_store(app).session() as s:
+        before = max(int(i[1:]) for i in s.scalars(select(Worker.worker_id)) if re.fullmatch(r"W\d{5}", i) and i != wid)
+        assert int(wid[1:]) == before + 1
         w = s.get(Worker, wid)
         assert (w.full_name, w.min_wage_vnd, w.consent_share) == ("Lục Văn Sáng", 12_000_000, True)
         assert [c.raw for c in w.certificates] == ["JLPT N5 (2025-12)"]
@@ -206,11 +209,11 @@ def test_import_preview_then_all_or_nothing_then_partial(app, staff):
 @pytest.mark.parametrize(
     ("data", "name", "status", "message"),
     [
-        (b"MZ\x90\x00binary", "virus.exe", 415, "Chỉ nhận tệp .csv"),
+        (b"MZ\x90\x00binary", "virus.exe", 415, "virus.exe: có phần mở rộng &#39;.exe&#39;; chỉ nhận tệp .csv"),
         (b"PK\x03\x04", "fake.csv", 415, "không khớp"),
         (b"not a zip", "book.xlsx", 415, "không khớp"),
         ("họ tên".encode("utf-16"), "utf16.csv", 422, "UTF-8"),
-        (b"", "empty.csv", 422, "Tệp rỗng"),
+        (b"", "empty.csv", 422, "empty.csv: tệp rỗng"),
     ],
 )
 def test_upload_type_checks(staff, data, name, status, message):

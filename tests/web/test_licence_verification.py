@@ -111,6 +111,7 @@ def test_a_register_file_with_errors_changes_nothing(app, client, auth):
     assert "Không thay đổi gì" in body and "dòng 3, cột name" in body and "row 3, column status" in body
     wrong = _upload(client, page, "not a register", name="list.xlsx")
     assert wrong.status_code == 422 and "Chỉ nhận tệp .csv" in wrong.get_data(as_text=True)
+    assert "list.xlsx: không phải bảng tính .xlsx" in wrong.get_data(as_text=True)  # why, in the importer's words
     with get_store(app).session() as s:
         assert s.get(Recruiter, "REC-A").licence_verified_on is None
 

@@ -38,7 +38,7 @@ def test_the_list_gathers_each_kind_of_work(app, client, auth):
     html = client.get("/counsellor/todo").get_data(as_text=True)
     assert "Gọi lại hỏi hộ chiếu" in _section(html, "call_back")
     assert "Việc của người khác" not in html  # another user's call-back is theirs
-    assert "EPS-TOPIK 160 (2024-04-10)" in _section(html, "expiry") and "10/04/2026" in _section(html, "expiry")
+    assert "EPS-TOPIK 160 (10/04/2024)" in _section(html, "expiry") and "10/04/2026" in _section(html, "expiry")
     stuck = _section(html, "stuck")
     assert "Nguyễn Văn Đức" in stuck and "Đã giới thiệu cho doanh nghiệp" in stuck and "/counsellor/orders/ORD-A1/board" in stuck
     assert "ORD-A2" in _section(html, "deadline")

@@ -112,11 +112,11 @@ def _print_table(pairs: list[tuple[str, str]]) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from data.importers import import_file
+    from data.importers import import_file, unknown_columns_note
 
     path: Path = args.file
     if not path.is_file():
-        raise UsageError(f"{path}: no such file")
+        raise UsageError(f"{path}: không có tệp này / no such file")
     store = open_store(args)
     try:
         if not require_schema(store):
@@ -127,7 +127,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     finally:
         store.dispose()
     _print_table(_summary(report))
-    for err in report.errors:
+    if report.unknown_columns:
+        print(" / ".join(unknown_columns_note(report.unknown_columns)))
+    for err in report.errors:  # Vietnamese first, then English (data.formats.FieldError)
         print(err.message, file=sys.stderr)
     return EXIT_OK if not report.errors else EXIT_FAILED
 

@@ -103,7 +103,7 @@ def in_use(settings: dict) -> InUse:
     except FileNotFoundError:
         return InUse(settings.get("scoring_weights") or PACKAGED_DEFAULT)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise WeightsError(f"{path}: không đọc được ({exc}); xoá tệp để dùng thiết lập scoring_weights. / "
+        raise WeightsError(f"{path}: không đọc được ({exc}); xóa tệp để dùng thiết lập scoring_weights. / "
                            f"{path}: unreadable ({exc}); delete it to use the scoring_weights setting.") from None
 
 

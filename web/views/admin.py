@@ -69,7 +69,8 @@ def licence_register():
     data = upload.read()
     problem = check_upload(name, data)
     if problem or not name.lower().endswith(".csv"):
-        return render_template("admin/register.html", result=None, name=name, errors=[t(
+        found = [t(f"{name}: {problem.vi}", f"{name}: {problem.problem}")] if problem else []  # the importer's words
+        return render_template("admin/register.html", result=None, name=name, errors=found + [t(
             "Chỉ nhận tệp .csv (UTF-8) có các cột licence_no, name, licence_date, status.",
             "Only a .csv file (UTF-8) with the columns licence_no, name, licence_date, status is accepted.")]), 422
     entries, errors = read_register_bytes(data, name)

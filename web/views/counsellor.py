@@ -475,34 +475,21 @@ def _import_kinds() -> tuple[str, ...]:
     return ("workers", "orders", "recruiters") if current_user().role == "admin" else ("workers",)
 
 
-def check_upload(filename: str, data: bytes) -> str | None:
-    """Why an uploaded spreadsheet is refused (``None``: acceptable). Only .csv (UTF-8 text)
-    and .xlsx (a zip workbook) are accepted, whatever the browser claims the type is."""
-    ext = Path(filename or "").suffix.lower()
-    if ext not in UPLOAD_TYPES:
-        return "type"
-    if not data:
-        return "empty"
-    if ext == ".xlsx":
-        return None if data.startswith(b"PK\x03\x04") else "content"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "encoding"  # UTF-16, as some spreadsheet programs save "Unicode text"
-    if data.startswith(b"PK\x03\x04") or b"\x00" in data:
-        return "content"
-    try:
-        data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return "encoding"
-    return None
+def check_upload(filename: str, data: bytes):
+    """Why an uploaded spreadsheet is refused (a ``FieldError`` naming the file, Vietnamese first;
+    ``None``: acceptable), in the importer's words (``data.importers.file_problem``). Only .csv
+    (UTF-8 text) and .xlsx (a zip workbook) are accepted, whatever the browser claims the type is."""
+    from data.importers import file_problem
+
+    return file_problem(data, Path(filename or "").name, extensions=tuple(UPLOAD_TYPES))
 
 
-UPLOAD_ERRORS = {
-    "type": ("Chỉ nhận tệp .csv (UTF-8) hoặc .xlsx.", "Only .csv (UTF-8) or .xlsx files are accepted."),
-    "empty": ("Tệp rỗng.", "The file is empty."),
-    "content": ("Nội dung tệp không khớp với phần mở rộng.", "The file's content does not match its extension."),
-    "encoding": ("Tệp CSV phải được lưu dạng UTF-8.", "The CSV file must be saved as UTF-8."),
-    "missing": ("Hãy chọn một tệp.", "Choose a file."),
-}
+NO_FILE = ("Hãy chọn một tệp.", "Choose a file.")
+
+
+def _file_refusal(err) -> tuple[str, str]:
+    """A whole-file error as the upload form shows it: (vi, en), each naming the file."""
+    return f"{err.file}: {err.vi}", f"{err.file}: {err.problem}"
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -511,24 +498,27 @@ def import_upload():
     kinds = _import_kinds()
     if request.method == "GET":
         return render_template("counsellor/import.html", kinds=kinds, error=None, kind="workers")
-    from data.importers import preview
+    from data.importers import EXPECTED_FILE, preview, unknown_columns_note
 
     kind = request.form.get("kind", "workers")
     if kind not in kinds:
         raise BadRequest("Loại dữ liệu không hợp lệ.", "Unknown or not allowed kind of file.")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return render_template("counsellor/import.html", kinds=kinds, error=UPLOAD_ERRORS["missing"], kind=kind), 422
+        return render_template("counsellor/import.html", kinds=kinds, error=NO_FILE, kind=kind), 422
     data = upload.read()
-    problem = check_upload(upload.filename, data)
-    if problem:
-        return render_template("counsellor/import.html", kinds=kinds, error=UPLOAD_ERRORS[problem], kind=kind), 415 if problem in ("type", "content") else 422
     name = Path(upload.filename).name[:200]
+    problem = check_upload(name, data)
+    if problem:  # refused by its name or bytes, before any parsing: 415 for the wrong kind of file
+        return (render_template("counsellor/import.html", kinds=kinds, error=_file_refusal(problem), kind=kind),
+                415 if problem.expected == EXPECTED_FILE else 422)
     s = get_session()
     result = preview(s, kind, data, filename=name, max_cells=settings()["max_xlsx_cells"])
     s.rollback()
+    note = unknown_columns_note(result.unknown_columns) if result.unknown_columns else None
     if result.errors and not result.rows:  # refused as a whole (unreadable, too large ...): nothing to keep
-        return render_template("counsellor/import_preview.html", p=result, token=None, name=name, kind=kind), 422
+        return render_template("counsellor/import_preview.html", p=result, token=None, name=name, kind=kind,
+                               note=note), 422
     inst = current_app.instance_path
     uploads.remove_stale(inst)  # previews nobody stored or cancelled within the hour
     token = secrets.token_urlsafe(16)
@@ -539,7 +529,7 @@ def import_upload():
     pending[token] = {"kind": kind, "name": name, "ext": ext, "uid": current_user().id, "rows": len(result.rows)}
     session["imports"] = pending
     return render_template("counsellor/import_preview.html", p=result, token=token, name=name, kind=kind,
-                           minutes=int(uploads.PREVIEW_LIFETIME.total_seconds() // 60))
+                           note=note, minutes=int(uploads.PREVIEW_LIFETIME.total_seconds() // 60))
 
 
 def _pending_upload(token: str) -> dict | None:

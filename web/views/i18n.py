@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, g, request, session
 from markupsafe import Markup
 
-from models import formatting, labels, reference
+from models import formatting, labels, languages, reference
 from web.services.names import LABELS
 
 LANGS = ("vi", "en")
@@ -42,6 +42,11 @@ def bi(vi: str | None, en: str | None) -> Markup:
 def fmt_date(value: dt.date | dt.datetime | None) -> str:
     """A date in the UI language; datetimes (stored UTC) in Vietnam time. See models.formatting."""
     return formatting.format_date(value, current_lang())
+
+
+def fmt_month(value: dt.date | None) -> str:
+    """A month: 07/2027, in English Jul 2027 (models.formatting)."""
+    return formatting.format_month(value, current_lang())
 
 
 def fmt_datetime(value: dt.datetime | None) -> str:
@@ -88,6 +93,11 @@ def country(code: str | None) -> str:
     return labels.COUNTRIES.label(code.strip().upper(), current_lang())
 
 
+def certificate(text: str | None) -> str:
+    """A certificate with its test date in the UI's format: "JLPT N4 (02/07/2023)"."""
+    return languages.shown_certificate(text or "", current_lang())
+
+
 def cite(source: str | None) -> str:
     """A legal source ("L69 Art 7(12)") as a person reads it: "Luật 69/2020/QH14, Điều 7(12)"."""
     return reference.cite(source or "")[1 if current_lang() == "en" else 0]
@@ -104,5 +114,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(t=t, bi=bi, label=label, country=country, cite=cite, mask=mask,
                                   current_lang=current_lang)
     app.jinja_env.filters.update(
-        date=fmt_date, datetime=fmt_datetime, number=fmt_number, money=fmt_money, percent=fmt_percent, mask=mask
+        date=fmt_date, month=fmt_month, datetime=fmt_datetime, number=fmt_number, money=fmt_money, percent=fmt_percent, mask=mask,
+        certificate=certificate,
     )

@@ -21,7 +21,8 @@ from web.views.params import page_of
 from web.views.dashboard import period_from_request
 from web.views.db import get_session, today
 from web.services.errors import NotFound, Unprocessable
-from web.views.i18n import country, label, t
+from models import formatting
+from web.views.i18n import country, current_lang, label, t
 
 bp = Blueprint("intel", __name__, url_prefix="/intel")
 STAFF = ("counsellor", "admin")
@@ -164,7 +165,7 @@ def forecast():
     )
     s = get_session()
     ending = stats.contracts_ending(s, day)
-    ending_chart = bar_chart([(m.strftime("%m/%Y"), n) for m, n in ending],
+    ending_chart = bar_chart([(formatting.format_month(m, current_lang()), n) for m, n in ending],
                              t("Hợp đồng kết thúc theo tháng (12 tháng tới)", "Contracts ending by month (next 12 months)"))
     return render_template("intel/forecast.html", f=f, chart=chart, lo_pct=lo_pct, hi_pct=hi_pct,
                            ending=ending, ending_chart=ending_chart, abroad=stats.abroad_count(s))

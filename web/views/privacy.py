@@ -25,6 +25,7 @@ from models import ConsentEvent, Worker
 from web.services.privacy import erase_worker, record_consent, worker_record
 from web.views.auth import current_user, role_required
 from web.views.db import get_session, today
+from web.views.i18n import t
 from web.services.errors import BadRequest, NotFound
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
@@ -70,7 +71,8 @@ def consent(wid: str):
         raise BadRequest("Hãy ghi phạm vi đồng ý.", "A consent needs its scope.")
     record_consent(s, w, action, current_user().username, scope, day)
     s.commit()
-    flash("Đã ghi nhận sự đồng ý." if action == "grant" else "Đã ghi nhận việc rút lại sự đồng ý.")
+    flash(t("Đã ghi nhận sự đồng ý.", "Consent recorded.") if action == "grant"
+          else t("Đã ghi nhận việc rút lại sự đồng ý.", "Withdrawal of consent recorded."))
     return redirect(url_for("privacy.worker", wid=wid))
 
 
@@ -94,8 +96,8 @@ def erase(wid: str):
     s = get_session()
     _worker(wid)
     if request.form.get("confirm") != wid:
-        raise BadRequest("Hãy gõ lại mã người lao động để xác nhận xoá.", "Type the worker id to confirm the erasure.")
+        raise BadRequest("Hãy gõ lại mã người lao động để xác nhận xóa.", "Type the worker id to confirm the erasure.")
     erase_worker(s, wid, current_user().username, current_app.instance_path)
     s.commit()
-    flash("Đã xoá toàn bộ dữ liệu của người lao động.")
+    flash(t("Đã xóa toàn bộ dữ liệu của người lao động.", "All of the worker's data was erased."))
     return redirect(url_for("counsellor.workers"))

@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import (Application, Enrolment, JobOrder, LanguageCertificate, StageEvent, TrainingCourse, Worker,
                     WorkerDocument, WorkerNote)
-from models.languages import CertificateError, expiry_date, parse_certificate
+from models import formatting
+from models.languages import CertificateError, expiry_date, parse_certificate, shown_certificate
 from web.views.auth import current_user, role_required
 from web.views.db import get_session, today
 from web.views.engine import get_engine
@@ -40,6 +41,14 @@ DEADLINE_AHEAD = 14  # days
 # Longest normal stay in each open stage (days) before an application counts as stuck.
 STUCK_DAYS = {"suggested": 14, "shortlisted": 14, "sent": 21, "interviewed": 30, "selected": 150}
 LIMIT = 200  # items per section
+
+
+def _vi(day: dt.date) -> str:
+    return formatting.format_date(day)
+
+
+def _en(day: dt.date) -> str:
+    return formatting.format_date(day, "en")
 
 
 @dataclass(frozen=True)
@@ -75,8 +84,8 @@ def expiries(s: Session, day: dt.date) -> list[Item]:
         except CertificateError:
             continue
         if ends is not None and day <= ends <= day + dt.timedelta(days=EXPIRY_AHEAD):
-            out.append(Item("expiry", ends, f"Chứng chỉ {c.raw} của {name} hết hiệu lực ngày {ends.strftime('%d/%m/%Y')}",
-                            f"{name}'s {c.raw} expires on {ends.isoformat()}", "counsellor.worker", {"wid": c.worker_id}))
+            out.append(Item("expiry", ends, f"Chứng chỉ {shown_certificate(c.raw)} của {name} hết hiệu lực ngày {_vi(ends)}",
+                            f"{name}'s {shown_certificate(c.raw, 'en')} expires on {_en(ends)}", "counsellor.worker", {"wid": c.worker_id}))
     docs = s.execute(
         select(WorkerDocument, Worker.full_name).join(Worker, Worker.worker_id == WorkerDocument.worker_id)
         .where(WorkerDocument.expires_on >= day, WorkerDocument.expires_on <= day + dt.timedelta(days=EXPIRY_AHEAD),
@@ -84,8 +93,8 @@ def expiries(s: Session, day: dt.date) -> list[Item]:
     for d, name in docs:
         vi_kind, en_kind = LABELS.get(d.kind, (d.kind, d.kind))
         out.append(Item("expiry", d.expires_on, f"{vi_kind} {d.number or ''} của {name} hết hạn ngày "
-                        f"{d.expires_on.strftime('%d/%m/%Y')}".replace("  ", " "),
-                        f"{name}'s {en_kind.lower()} {d.number or ''} expires on {d.expires_on.isoformat()}".replace("  ", " "),
+                        f"{_vi(d.expires_on)}".replace("  ", " "),
+                        f"{name}'s {en_kind.lower()} {d.number or ''} expires on {_en(d.expires_on)}".replace("  ", " "),
                         "counsellor.worker", {"wid": d.worker_id}))
     return sorted(out, key=lambda i: i.due)[:LIMIT]
 
@@ -106,8 +115,8 @@ def stuck(s: Session, day: dt.date) -> list[Item]:
             due = since + dt.timedelta(days=limit)
             vi_stage, en_stage = LABELS.get(app.stage, (app.stage, app.stage))
             out.append(Item("stuck", due, f"{app.worker.full_name} ở giai đoạn «{vi_stage}» của {app.order_id} từ "
-                            f"{since.strftime('%d/%m/%Y')} ({(day - since).days} ngày, quá {limit} ngày)",
-                            f"{app.worker.full_name} has been '{en_stage}' on {app.order_id} since {since.isoformat()} "
+                            f"{_vi(since)} ({(day - since).days} ngày, quá {limit} ngày)",
+                            f"{app.worker.full_name} has been '{en_stage}' on {app.order_id} since {_en(since)} "
                             f"({(day - since).days} days, over {limit})", "board.order_board", {"oid": app.order_id}))
     return sorted(out, key=lambda i: i.due)[:LIMIT]
 
@@ -118,8 +127,8 @@ def closing_orders(s: Session, day: dt.date) -> list[Item]:
         JobOrder.deadline <= day + dt.timedelta(days=DEADLINE_AHEAD))).all()
     states = get_engine().order_states(s, list(orders))
     out = [Item("deadline", o.deadline, f"Đơn hàng {o.order_id} ({o.title}) hết hạn nhận hồ sơ ngày "
-                f"{o.deadline.strftime('%d/%m/%Y')}, còn {o.places_left} chỗ",
-                f"Order {o.order_id} ({o.title}) closes on {o.deadline.isoformat()} with {o.places_left} places left",
+                f"{_vi(o.deadline)}, còn {o.places_left} chỗ",
+                f"Order {o.order_id} ({o.title}) closes on {_en(o.deadline)} with {o.places_left} places left",
                 "counsellor.order", {"oid": o.order_id})
            for o in orders if o.places_left > 0 and states.get(o.order_id, ("", []))[0] == "open"]
     return sorted(out, key=lambda i: i.due)[:LIMIT]
@@ -130,8 +139,8 @@ def classes_to_close(s: Session, day: dt.date) -> list[Item]:
         select(TrainingCourse, func.count(Enrolment.id)).join(Enrolment, Enrolment.course_id == TrainingCourse.id)
         .where(TrainingCourse.end_date < day, Enrolment.status == "enrolled").group_by(TrainingCourse.id)
         .order_by(TrainingCourse.end_date).limit(LIMIT)).all()
-    return [Item("class_results", c.end_date, f"Lớp «{c.name}» đã kết thúc ngày {c.end_date.strftime('%d/%m/%Y')}: "
-                 f"{n} học viên chưa có kết quả", f"Course '{c.name}' ended on {c.end_date.isoformat()}: {n} results "
+    return [Item("class_results", c.end_date, f"Lớp «{c.name}» đã kết thúc ngày {_vi(c.end_date)}: "
+                 f"{n} học viên chưa có kết quả", f"Course '{c.name}' ended on {_en(c.end_date)}: {n} results "
                  "not recorded", "training.course", {"cid": c.id}) for c, n in rows]
 
 
