@@ -45,6 +45,12 @@ def strip_marks(s: str) -> str:
     if _LATIN_ONLY.fullmatch(decomposed) and not unicodedata.combining(decomposed[0]):
         # Latin letters and their marks only (Vietnamese), none leading: drop every mark at once
         return unicodedata.normalize("NFC", _LATIN_MARKS.sub("", decomposed))
+    return _strip_marks_each(decomposed)
+
+
+def _strip_marks_each(decomposed: str) -> str:
+    """:func:`strip_marks`' definition, mark by mark, on NFD text with đ already mapped (the
+    general path, and the reference its fast path is tested against)."""
     out: list[str] = []
     base_is_latin = False
     for ch in decomposed:

@@ -160,20 +160,12 @@ def test_contains_words_is_whole_word_and_folded():
 
 
 def _strip_marks_one_by_one(s: str) -> str:
-    """strip_marks' definition, mark by mark (the reference for its fast path)."""
+    """strip_marks' general, mark-by-mark path on any text (the reference for its fast path)."""
     import unicodedata
 
-    from models.text import _D_MAP, _is_latin
+    from models.text import _D_MAP, _strip_marks_each
 
-    out, base_is_latin = [], False
-    for ch in unicodedata.normalize("NFD", s.translate(_D_MAP)):
-        if unicodedata.combining(ch):
-            if not base_is_latin:
-                out.append(ch)
-            continue
-        base_is_latin = _is_latin(ch)
-        out.append(ch)
-    return unicodedata.normalize("NFC", "".join(out))
+    return _strip_marks_each(unicodedata.normalize("NFD", s.translate(_D_MAP)))
 
 
 _LATIN_AND_MARKS = [chr(c) for c in [*range(0x20, 0x370), *range(0x1E00, 0x1F00), 0x3099, 0x304B, 0x1DC0, 0x20D0]]
