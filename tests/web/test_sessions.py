@@ -225,3 +225,19 @@ def test_a_restore_does_not_bring_back_a_session_ended_after_the_snapshot(app, a
     assert not _signed_in(client)
     assert {r.revoked_reason for r in _rows(app, "counsellor")} == {"restore"}
     assert AuthActions(client).login("counsellor").status_code == 302
+
+
+def test_a_page_answered_after_a_language_switch_does_not_bring_the_old_language_back(app, auth, client):
+    """The cookie is written only when the session changes: a page asked for before a language
+    switch (with the old cookie) and answered after it sets no cookie, so the browser keeps the
+    language just chosen. Before, every answer re-sent the session it had read."""
+    auth.login("counsellor")
+    client.get(PAGE)  # the first page stores the CSRF token in the session
+    assert "Set-Cookie" not in client.get(PAGE).headers  # nothing changed: nothing written
+    old = client.get_cookie(COOKIE).value
+    assert client.get(PAGE + "?lang=en").headers.get("Set-Cookie", "").startswith(COOKIE)
+    late = app.test_client()  # the request sent before the switch, with the cookie of then
+    late.set_cookie(COOKIE, old)
+    answer = late.get(PAGE)
+    assert answer.status_code == 200 and "Set-Cookie" not in answer.headers
+    assert 'lang="en"' in client.get(PAGE).get_data(as_text=True)  # the browser's language stays English

@@ -48,6 +48,11 @@ def init_app(app: Flask, settings: dict) -> None:
             f"Setting session_idle_minutes={settings['session_idle_minutes']!r} must be 0 (no idle limit) or more."
         )
     app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=settings["session_lifetime_hours"])
+    # The cookie is written only when the session changes (sign-in, a language switch, a flash
+    # message), never re-sent on every answer: a page requested before a language switch and
+    # answered after it would otherwise put the old language back in the browser. The cookie then
+    # expires the absolute lifetime after the sign-in, as the server-side session does.
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
 
 
 def _digest(raw: str) -> str:
