@@ -109,6 +109,8 @@ def test_a_bad_period_is_refused_before_any_job(app, staff):
     csrf = csrf_of(staff.get("/intel/report").get_data(as_text=True))
     refused = staff.post("/jobs/start", data={"csrf_token": csrf, "kind": "period_report", "from": "2026-03-02", "to": "2026-01-01"})
     assert refused.status_code == 422 and "Kỳ báo cáo không hợp lệ" in refused.get_data(as_text=True)
+    far = staff.post("/jobs/start", data={"csrf_token": csrf, "kind": "period_report", "from": "01/01/2026", "to": "31/12/9999"})
+    assert far.status_code == 422  # a date outside 1900-2100, as everywhere a person types one
     assert staff.post("/jobs/start", data={"kind": "period_report", **PERIOD}).status_code == 400  # no CSRF token
     with get_store(app).session() as s:
         assert s.scalar(select(Job.id)) is None

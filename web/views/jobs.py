@@ -13,7 +13,7 @@ import datetime as dt
 
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request, url_for
 
-from models.formatting import parse_date
+from models.formatting import parse_day
 from web.services import jobs as job_service
 from web.services.errors import BadRequest, NotFound
 from web.views.audit import record
@@ -58,7 +58,7 @@ def _visible(job_id: int):
 def _date_field(name: str, errors: dict) -> dt.date | None:
     raw = (request.form.get(name) or "").strip()
     try:
-        day = parse_date(raw)
+        day = parse_day(raw)  # dd/mm/yyyy or ISO, within 1900-2100 like every other date a person types
     except ValueError:
         day = None
     if day is None:
