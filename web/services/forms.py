@@ -364,7 +364,7 @@ class OrderForm(Form):
         return {
             "min_age": age,
             "max_age": age,
-            "positions": {"type": "integer", "minimum": 1, "maximum": _col(ORDERS, "positions").maximum or 2**31 - 1},
+            "positions": {**json_schema(_col(ORDERS, "positions")), "minimum": 1},  # the column's, from 1
             "language_requirement": {
                 "anyOf": [{"type": "string", "pattern": REQUIREMENT_PATTERN}, {"type": "null"}, {"const": ""}],
                 "description": "e.g. 'JLPT N4', 'EPS-TOPIK 80', 'Goethe B2', 'CEFR B1 de' (looser spellings are also read)",
