@@ -106,10 +106,9 @@ class OrderBook:
         self.forget()
 
     def set_outcomes(self, outcomes: Outcomes) -> None:
-        changed = outcomes.returns != self.outcomes_.returns
+        # an enterprise's record of early returns warns on its orders (order_reasons adds it to
+        # the gates at each question; it never blocks, so no list of open orders moves)
         self.outcomes_ = outcomes
-        if changed:
-            self.forget()  # an enterprise's record of early returns warns on its orders
 
     def forget(self) -> None:
         """Forget every gate result (the next question re-reads them)."""
@@ -180,15 +179,14 @@ class OrderBook:
 
     def order_reasons(self, order_id: str, day: dt.date) -> list:
         """Every gate reason of an order on ``day`` (empty: legal and open)."""
+        order = self.orders_[order_id]
         by_day = self._gates.setdefault(order_id, {})
         if day not in by_day:
-            order = self.orders_[order_id]
             recruiter = self.recruiters_.get(order.recruiter_id) or order.recruiter
-            reasons = rules.order_gates(order, recruiter, day, self.rates_, duplicates=self._duplicates,
-                                        signs=self._signs)
-            reasons += self.outcomes_.recruiter_signs(order.recruiter_id)
-            by_day[day] = reasons
-        return by_day[day]
+            by_day[day] = rules.order_gates(order, recruiter, day, self.rates_, duplicates=self._duplicates,
+                                            signs=self._signs)
+        # the outcomes' warnings are added as they stand (never blocking: new outcomes re-read no gate)
+        return [*by_day[day], *self.outcomes_.recruiter_signs(order.recruiter_id)]
 
     def recruiter_signs(self, recruiter_id: str) -> list:
         """The warnings about one enterprise, as its orders show them: look-alike signs and its
@@ -196,7 +194,9 @@ class OrderBook:
         return [*self._signs.get(recruiter_id, ()), *self.outcomes_.recruiter_signs(recruiter_id)]
 
     def is_rankable(self, order_id: str, day: dt.date) -> bool:
-        return not any(r.severity == "block" for r in self.order_reasons(order_id, day))
+        if day not in self._gates.get(order_id, {}):
+            self.order_reasons(order_id, day)
+        return not any(r.severity == "block" for r in self._gates[order_id][day])
 
     def rankable(self, day: dt.date) -> list[str]:
         """Ids of the legal, open orders on ``day``, in id order (cached until the next change)."""

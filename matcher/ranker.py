@@ -188,6 +188,11 @@ class Engine:
         self._journal: list[tuple[str, str]] = []
         self._rebuild()
         self.saved_indexes = None  # later changes update the built indexes
+        # every order's legal gates on the fit's day and the open orders' trade groups, once per
+        # build rather than during the first questions (changes re-read only the orders they touch)
+        self.book_.blocked(self.today_)
+        for oid in self.book_.rankable(self.today_):  # and the trade groups of those that rank
+            self._order_trades(self.orders_[oid])
         return self
 
     # the order book's state, under the names the engine has always had
@@ -245,12 +250,13 @@ class Engine:
         corpus = [fold(t) for t in all_texts] or ["-"]
         # the vocabulary is the fit's: later texts are read with it (a change costs one row)
         self._tfidf = CharTfidf((2, 4))
-        self._tfidf.fit(corpus)
+        lex = self._tfidf.fit_transform(corpus)  # the orders' rows first, then the workers'
         self._lex_cache: dict[str, object] = {}
         self._order_index = self._build_index(self._order_ids, self._order_texts, saved="orders")
         self._worker_index = self._build_index(self._worker_ids, self._worker_texts, saved="workers")
-        self._order_lex = LexicalRows(self._lex([self._order_texts[i] for i in self._order_ids]), self._order_ids)
-        self._worker_lex = LexicalRows(self._lex([self._worker_texts[i] for i in self._worker_ids]), self._worker_ids)
+        n_o, n_w = len(self._order_ids), len(self._worker_ids)
+        self._order_lex = LexicalRows(lex[:n_o], self._order_ids)
+        self._worker_lex = LexicalRows(lex[n_o:n_o + n_w], self._worker_ids)
         self._background()
 
     def _build_index(self, ids: list[str], texts: dict[str, str], saved: str | None = None) -> VectorIndex | None:

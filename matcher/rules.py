@@ -15,6 +15,7 @@ no files and open no database. Exchange rates are a mapping of currency -> VND p
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -199,10 +200,12 @@ def _money_en(x: float, cur: str) -> str:
     return _vnd_en(x) if cur == "VND" else f"{round(x):,} {cur}"
 
 
+@functools.lru_cache(maxsize=4096)
 def _date_vi(d: dt.date) -> str:
     return formatting.format_date(d)
 
 
+@functools.lru_cache(maxsize=4096)
 def _date_en(d: dt.date) -> str:
     return formatting.format_date(d, "en")
 
@@ -219,23 +222,66 @@ def _has_phrase(folded: str, phrase: str) -> bool:
     return f" {phrase} " in f" {folded} "
 
 
+@functools.cache
+def _phrase_index(phrases: tuple[str, ...]) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
+    """The positions of ``phrases`` by their first word, and those to test on every text (no
+    first word, or Japanese, Korean or Chinese phrases found anywhere)."""
+    by_first: dict[str, list[int]] = defaultdict(list)
+    always: list[int] = []
+    for i, p in enumerate(phrases):
+        first = p.split(" ", 1)[0]
+        if p.isascii() and first:
+            by_first[first].append(i)
+        else:
+            always.append(i)
+    return {w: tuple(ix) for w, ix in by_first.items()}, tuple(always)
+
+
+def _all_phrases(folded: str, phrases: tuple[str, ...], words: frozenset[str] | None = None) -> list[str]:
+    """Those of ``phrases`` in a folded text as :func:`_has_phrase` finds them, in their order;
+    only the phrases whose first word is a word of the text are tested (``words``: the text's
+    words, when the caller has them)."""
+    by_first, always = _phrase_index(phrases)
+    if words is None:
+        words = frozenset(folded.split(" "))
+    maybe = [i for w in words if w in by_first for i in by_first[w]]
+    maybe += always
+    if not maybe:
+        return []
+    return [phrases[i] for i in sorted(maybe) if _has_phrase(folded, phrases[i])]
+
+
+def _first_phrase(folded: str, phrases: tuple[str, ...], words: frozenset[str] | None = None) -> str | None:
+    """The first of ``phrases`` (in their order) in a folded text, or ``None``."""
+    hits = _all_phrases(folded, phrases, words)
+    return hits[0] if hits else None
+
+
 def _order_text(order: JobOrder) -> str:
     skills = order.required_skills or []
     if isinstance(skills, str):
         skills = [skills]
-    return fold(" ; ".join([order.title or "", order.description or "", *map(str, skills)]))
+    return _folded_text(order.title or "", order.description or "", tuple(map(str, skills)))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _folded_text(title: str, description: str, skills: tuple[str, ...]) -> str:
+    return fold(" ; ".join([title, description, *skills]))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _text_classes(text: str) -> tuple[tuple[str, str], ...]:
+    """(class, phrase that named it) for each occupation class a folded order text names."""
+    words = frozenset(text.split(" "))
+    found = ((cls, _first_phrase(text, tuple(kws), words)) for cls, kws in OCCUPATION_CLASS_KEYWORDS.items())
+    return tuple((cls, hit) for cls, hit in found if hit is not None)
 
 
 def occupation_class_triggers(order: JobOrder) -> dict[str, str]:
     """Each occupation class (keys of ``OCCUPATION_CLASS_KEYWORDS``) named in the order's title,
     description or skills, matched as whole phrases after folding, with the phrase that named it;
     a declared ``route`` (FORMAT.md) names its class with an empty phrase, whatever the text says."""
-    text = _order_text(order)
-    found: dict[str, str] = {}
-    for cls, kws in OCCUPATION_CLASS_KEYWORDS.items():
-        hit = next((k for k in kws if _has_phrase(text, k)), None)
-        if hit is not None:
-            found[cls] = hit
+    found = dict(_text_classes(_order_text(order)))
     declared = (getattr(order, "route", None) or "").strip().lower()
     if declared in ROUTE_CLASSES:
         found[ROUTE_CLASSES[declared]] = ""
@@ -255,7 +301,7 @@ def is_seasonal_order(order: JobOrder) -> bool:
     if (order.country or "").strip().upper() != "KR":
         return False
     text = fold(f"{order.title or ''} ; {order.description or ''}")
-    return any(_has_phrase(text, k) for k in SEASONAL_KEYWORDS)
+    return bool(_all_phrases(text, tuple(SEASONAL_KEYWORDS)))
 
 
 def is_eps_order(order: JobOrder) -> bool:
@@ -265,7 +311,7 @@ def is_eps_order(order: JobOrder) -> bool:
     if (order.country or "").strip().upper() != "KR":
         return False
     text = fold(f"{order.title or ''} ; {order.description or ''}")
-    return any(_has_phrase(text, k) for k in EPS_KEYWORDS)
+    return bool(_all_phrases(text, tuple(EPS_KEYWORDS)))
 
 
 def is_public_sender(recruiter: Recruiter) -> bool:
@@ -275,7 +321,7 @@ def is_public_sender(recruiter: Recruiter) -> bool:
     if kind:
         return kind in ("local_government", "public_agency")
     name = fold(recruiter.name)
-    return any(_has_phrase(name, k) for k in PUBLIC_SENDER_NAME_KEYWORDS)
+    return bool(_all_phrases(name, tuple(PUBLIC_SENDER_NAME_KEYWORDS)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -553,12 +599,13 @@ def _wage_reasons(order: JobOrder, rates: Mapping[str, float], classes: frozense
 def _content_reasons(order: JobOrder, recruiter: Recruiter | None) -> list[Reason]:
     out: list[Reason] = []
     text = _order_text(order)
+    words = frozenset(text.split(" "))
     # Prohibited jobs and areas [L69 Art 7(12), 7(13)]
     for table, code, vi_what, en_what in (
         (PROHIBITED_JOB_KEYWORDS, "prohibited_job", "công việc bị cấm đưa người lao động đi làm", "a job workers may not be sent to"),
         (PROHIBITED_AREA_KEYWORDS, "prohibited_area", "khu vực bị cấm đưa người lao động đến", "an area workers may not be sent to"),
     ):
-        hits = [(k, src) for k, src in table.items() if _has_phrase(text, k)]
+        hits = [(k, table[k]) for k in _all_phrases(text, tuple(table), words)]
         if hits:
             kw, src = max(hits, key=lambda h: len(h[0]))
             out.append(_reason(code, f"Đơn hàng có dấu hiệu {vi_what} (“{kw}”)",
@@ -578,7 +625,7 @@ def _content_reasons(order: JobOrder, recruiter: Recruiter | None) -> list[Reaso
                            f"Korea's EPS (E-9) is sent only by the public Centre of Overseas Labour; {recruiter.name} "
                            "offering EPS places or charging for \"EPS registration\" is a fraud sign"))
     # "Light work, high pay, no language needed" (DOMAIN.md, fraud sign 5)
-    lure = [k for k in LURE_KEYWORDS if _has_phrase(text, k)]
+    lure = _all_phrases(text, tuple(LURE_KEYWORDS), words)
     if lure:
         out.append(_reason("lure_wording",
                            f"Lời mời có dấu hiệu lừa đảo (“{lure[0]}”): cần kiểm tra trước khi tư vấn",

@@ -23,6 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 
 _WHITESPACE = re.compile(r"\s\s+")
+#: at most this many words' columns are remembered (then the memory starts again)
+_WORD_CACHE = 500_000
 
 
 class EmptyVocabularyError(ValueError):
@@ -41,12 +43,16 @@ class CharTfidf:
         self.lowercase = lowercase
         self.dtype = dtype
 
-    def grams(self, text: str) -> list[str]:
-        """The n-grams of one text, in order, repeated as often as they occur."""
+    def words(self, text: str) -> list[str]:
+        """The words of one text, as the n-grams are taken from them."""
         if self.lowercase:
             text = text.lower()
+        return _WHITESPACE.sub(" ", text).split()
+
+    def grams(self, text: str) -> list[str]:
+        """The n-grams of one text, in order, repeated as often as they occur."""
         out: list[str] = []
-        for word in _WHITESPACE.sub(" ", text).split():
+        for word in self.words(text):
             out.extend(_word_grams(word, *self.ngram_range))
         return out
 
@@ -55,29 +61,46 @@ class CharTfidf:
         return self
 
     def _fit(self, corpus: Sequence[str]) -> sp.csr_matrix:
-        grams = [self.grams(t) for t in corpus]
-        terms = sorted({g for doc in grams for g in doc})
+        docs = [self.words(t) for t in corpus]
+        terms = sorted({g for w in {w for doc in docs for w in doc} for g in _word_grams(w, *self.ngram_range)})
         if not terms:
             raise EmptyVocabularyError("empty vocabulary; the texts hold no character n-grams")
         self.vocabulary_ = {t: i for i, t in enumerate(terms)}
-        counts = self._counts(grams)
+        self._word_cols: dict[str, np.ndarray] = {}
+        counts = self._counts(docs)
         df = np.bincount(counts.indices, minlength=len(terms)).astype(np.float64)
         self.idf_ = np.log((1.0 + len(corpus)) / (1.0 + df)) + 1.0
         return counts
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        return self._weigh(self._counts([self.grams(t) for t in texts]))
+        return self._weigh(self._counts([self.words(t) for t in texts]))
 
     def fit_transform(self, corpus: Sequence[str]) -> sp.csr_matrix:
         return self._weigh(self._fit(corpus))
 
-    def _counts(self, grams: list[list[str]]) -> sp.csr_matrix:
-        """Documents x vocabulary counts (n-grams outside the vocabulary dropped), sorted indices."""
-        vocab = self.vocabulary_
-        cols = np.fromiter((vocab.get(g, -1) for doc in grams for g in doc), dtype=np.int64)
-        rows = np.repeat(np.arange(len(grams)), [len(doc) for doc in grams])
-        keep = cols >= 0
-        m = sp.csr_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])), shape=(len(grams), len(vocab)))
+    def _cols(self, word: str) -> np.ndarray:
+        """The columns of one word's n-grams, repeated as they occur (unseen n-grams dropped);
+        remembered per word while the vocabulary stands (words repeat across texts)."""
+        cols = self._word_cols.get(word)
+        if cols is None:
+            vocab = self.vocabulary_
+            cols = np.array([vocab[g] for g in _word_grams(word, *self.ngram_range) if g in vocab], dtype=np.int64)
+            if len(self._word_cols) >= _WORD_CACHE:
+                self._word_cols.clear()
+            self._word_cols[word] = cols
+        return cols
+
+    def _counts(self, docs: list[list[str]]) -> sp.csr_matrix:
+        """Documents (as words) x vocabulary counts, sorted indices."""
+        if not hasattr(self, "_word_cols"):  # a model fitted before the cache existed (unpickled)
+            self._word_cols = {}
+        parts = [self._cols(w) for doc in docs for w in doc]
+        sizes = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
+        doc_of_word = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
+        per_doc = np.bincount(doc_of_word, weights=sizes, minlength=len(docs)).astype(np.int64)
+        cols = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        rows = np.repeat(np.arange(len(docs)), per_doc)
+        m = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(docs), len(self.vocabulary_)))
         m.sum_duplicates()  # one entry per (document, n-gram): its count
         return m
 

@@ -461,12 +461,19 @@ DEFAULT_RATES: Mapping[str, float] = MappingProxyType({
 })
 
 
+class MergedRates(dict):
+    """Rates that :func:`merged_rates` already checked and completed (merging them again returns
+    them as they are: the legal gates of 100,000 orders merge once, not once per order)."""
+
+
 def merged_rates(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
     """The default rates updated by ``overrides`` (currency code -> VND per unit; upper-cased).
 
     Raises ValueError for a rate that is not a positive number.
     """
-    out = dict(DEFAULT_RATES)
+    if isinstance(overrides, MergedRates):
+        return overrides
+    out = MergedRates(DEFAULT_RATES)
     for cur, rate in (overrides or {}).items():
         try:
             r = float(rate)
