@@ -255,8 +255,8 @@ class Engine:
         self._order_index = self._build_index(self._order_ids, self._order_texts, saved="orders")
         self._worker_index = self._build_index(self._worker_ids, self._worker_texts, saved="workers")
         n_o, n_w = len(self._order_ids), len(self._worker_ids)
-        self._order_lex = LexicalRows(lex[:n_o], self._order_ids)
-        self._worker_lex = LexicalRows(lex[n_o:n_o + n_w], self._worker_ids)
+        self._order_lex = LexicalRows(lex[:n_o], self._order_ids).warm()
+        self._worker_lex = LexicalRows(lex[n_o:n_o + n_w], self._worker_ids).warm()
         self._background()
 
     def _build_index(self, ids: list[str], texts: dict[str, str], saved: str | None = None) -> VectorIndex | None:

@@ -368,7 +368,7 @@ class LexicalRows:
 
     def __init__(self, matrix, ids: Sequence[str]):
         self._base = sparse.csr_matrix(matrix)
-        self._inverted = None  # self._base.T as CSR, built on first use
+        self._inverted = None  # self._base.T as CSR, built by warm() or on first use
         self._tail = None  # rows added since, stacked
         self._pending: list = []
         self._pos = {id_: n for n, id_ in enumerate(ids)}
@@ -393,14 +393,19 @@ class LexicalRows:
         self._pos.pop(id_, None)
         self._version += 1
 
+    def warm(self) -> "LexicalRows":
+        """Build the inverted index now (the fit), not at the first query."""
+        self._settle()
+        if self._inverted is None:
+            self._inverted = self._base.T.tocsr()
+        return self
+
     def scores(self, ids: Sequence[str], query) -> np.ndarray:
         """Dot products of ``query`` (a 1 x n sparse row) with the rows of ``ids``, in that order,
         equal to ``rows(ids) @ query.T`` (the same products summed in the same order) without
         copying the rows out (at 100,000 orders the copy was the largest cost of a ranking)."""
-        self._settle()
         q = sparse.csr_matrix(query)
-        if self._inverted is None:
-            self._inverted = self._base.T.tocsr()
+        self.warm()
         every = np.asarray((q @ self._inverted).toarray()).ravel()
         if self._tail is not None:
             every = np.concatenate([every, np.asarray((self._tail @ q.T).toarray()).ravel()])
