@@ -13,7 +13,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping
 
 from matcher import rules
 from matcher.outcomes import NO_OUTCOMES, Outcomes
@@ -234,6 +235,14 @@ class OrderBook:
                     out.append(Blocked(oid, reasons))
             self._day[key] = out
         return list(self._day[key])
+
+    def blocked_snapshots(self, day: dt.date) -> Mapping[str, Any]:
+        """The illegal orders of :meth:`blocked` by id (read-only, cached until the next change):
+        every ranking lists them, and a page shows them without reading them again."""
+        key = ("blocked_snapshots", day)
+        if key not in self._day:
+            self._day[key] = MappingProxyType({b.item_id: self.orders_[b.item_id] for b in self.blocked(day)})
+        return self._day[key]
 
     def check(self, order, recruiter, day: dt.date) -> list:
         """Gate reasons of ``order`` as it would be saved (it may be unsaved, or change an

@@ -19,8 +19,9 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import logging
+from collections import ChainMap
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -83,8 +84,8 @@ class Ranking:
     blocked: list[Blocked] = field(default_factory=list)
     ineligible: list[Blocked] = field(default_factory=list)
     #: the orders (w2j) or workers (j2w) of every id listed, as the engine ranked them: a page
-    #: shows them without reading them again (not part of the JSON)
-    items: dict = field(default_factory=dict, repr=False, compare=False)
+    #: shows them without reading them again (not part of the JSON; read-only)
+    items: Mapping = field(default_factory=dict, repr=False, compare=False)
 
     def ids(self) -> list[str]:
         """Every id listed: the matches, then the blocked, then the ineligible."""
@@ -685,7 +686,10 @@ class Engine:
             matches.append(m)
         matches.sort(key=lambda m: (-m.score, m.item_id))
         ranking = Ranking(worker.worker_id, "w2j", self._explain(matches[:top_k]), blocked, ineligible)
-        ranking.items = {i: self.orders_[i] for i in ranking.ids() if i in self.orders_}
+        # the blocked orders' snapshots are one shared read-only map per data version (thousands
+        # at 100,000 orders), the others are copied
+        listed = {i: self.orders_[i] for i in [m.item_id for m in ranking.matches] + [b.item_id for b in ineligible]}
+        ranking.items = ChainMap(listed, self.book_.blocked_snapshots(day))
         return ranking
 
     def _candidates_orders(self, wtext: str, rankable: list[str], pool: int | None) -> list[str]:
