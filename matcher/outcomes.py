@@ -83,7 +83,17 @@ class Outcomes:
 
     def recruiter_signs(self, recruiter_id: str) -> list[rules.Reason]:
         """A warning on every order of an enterprise whose workers came back early too often
-        (:data:`EARLY_RETURN_FLAG`): shown, never blocking on its own."""
+        (:data:`EARLY_RETURN_FLAG`): shown, never blocking on its own. Read once per enterprise
+        (every question about one of its orders asks)."""
+        memo = self.__dict__.get("_signs")
+        if memo is None:
+            memo = {}
+            object.__setattr__(self, "_signs", memo)  # frozen: a cache, not a field
+        if recruiter_id not in memo:
+            memo[recruiter_id] = tuple(self._recruiter_signs(recruiter_id))
+        return list(memo[recruiter_id])
+
+    def _recruiter_signs(self, recruiter_id: str) -> list[rules.Reason]:
         sent, early = self.returns.get(recruiter_id, (0, {}))
         total = sum(early.values())
         abuse = sum(early.get(r, 0) for r in ABUSE_REASONS)
