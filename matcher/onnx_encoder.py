@@ -413,6 +413,8 @@ class OnnxEncoder:
         self.prefix = prefix
         self.name = name or f"onnx:{self.folder.name}:{path.name}"
         self.lexical_weight: float | None = None
+        #: weights per query language (``fusion.json``), see matcher.similarity.lexical_weight_for
+        self.lexical_weight_by_language: dict[str, float] = {}
         self.max_seq_length = _max_seq_length(self.folder)
         self.tokenizer = PieceTokenizer(Path(tokenizer_dir) if tokenizer_dir else _onnx_dir(self.folder),
                                         self.max_seq_length)

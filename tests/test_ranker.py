@@ -163,13 +163,32 @@ def test_candidate_retrieval_agrees_with_full_scan(world):
 def test_fusion_follows_the_encoder_own_weight(world):
     dense, lex = np.array([0.9, 0.5]), np.array([0.2, 0.7])
     dm, ds, lm, ls = world._bg  # noqa: SLF001 - the background the engine fitted
-    mixed = world._z(dense, lex)  # noqa: SLF001
+    mixed = world._z(dense, lex, ["thợ hàn"])  # noqa: SLF001
     np.testing.assert_allclose(mixed, 0.9 * (dense - dm) / ds + 0.1 * (lex - lm) / ls, rtol=1e-6)
     world.encoder.lexical_weight = 0.0  # what a tuned adapter's fusion.json may choose
     try:
-        np.testing.assert_allclose(world._z(dense, lex), (dense - dm) / ds, rtol=1e-6)  # noqa: SLF001
+        np.testing.assert_allclose(world._z(dense, lex, ["thợ hàn"]), (dense - dm) / ds, rtol=1e-6)  # noqa: SLF001
     finally:
         world.encoder.lexical_weight = None
+
+
+def test_fusion_weight_follows_the_language_of_each_row_text(world):
+    """With weights per query language (fusion.json), each row is fused with the weight of its
+    own text's language; a language without one keeps the general weight."""
+    dense = np.array([[0.9, 0.5], [0.9, 0.5], [0.9, 0.5]])
+    lex = np.array([[0.2, 0.7], [0.2, 0.7], [0.2, 0.7]])
+    dm, ds, lm, ls = world._bg  # noqa: SLF001
+    world.encoder.lexical_weight_by_language = {"de": 1.0}
+    try:
+        z = world._z(dense, lex, ["Schweißerin", "welder", "thợ hàn"])  # noqa: SLF001
+        one = world._z(dense[0], lex[0], ["Schweißer und Schlosser"])  # noqa: SLF001
+    finally:
+        world.encoder.lexical_weight_by_language = {}
+    np.testing.assert_allclose(z[0], (lex[0] - lm) / ls, rtol=1e-6)
+    general = 0.9 * (dense[1] - dm) / ds + 0.1 * (lex[1] - lm) / ls
+    np.testing.assert_allclose(z[1], general, rtol=1e-6)
+    np.testing.assert_allclose(z[2], general, rtol=1e-6)
+    np.testing.assert_allclose(one, (lex[0] - lm) / ls, rtol=1e-6)
 
 
 def _experience_sentence(engine, wid, oid):

@@ -196,3 +196,76 @@ def test_adapter_fusion_file_is_read_and_checked(tmp_path):
         (tmp_path / "fusion.json").write_text(bad, encoding="utf-8")
         with pytest.raises(ValueError, match="fusion.json"):
             adapter_lexical_weight(tmp_path)
+
+
+def test_adapter_fusion_file_may_carry_weights_per_query_language(tmp_path):
+    from matcher.encoder import adapter_fusion, adapter_lexical_weight
+
+    assert adapter_fusion(tmp_path) == (None, {})
+    (tmp_path / "fusion.json").write_text('{"lexical_weight": 0.075}', encoding="utf-8")
+    assert adapter_fusion(tmp_path) == (0.075, {})  # the file of before: no weights per language
+    (tmp_path / "fusion.json").write_text(
+        '{"lexical_weight": 0.075, "lexical_weight_by_language": {"de": 0.025, "vi": 0.1}}', encoding="utf-8")
+    assert adapter_fusion(tmp_path) == (0.075, {"de": 0.025, "vi": 0.1})
+    assert adapter_lexical_weight(tmp_path) == 0.075
+    for bad, says in (('{"lexical_weight": 0.1, "lexical_weight_by_language": [0.1]}', "must be an object"),
+                      ('{"lexical_weight": 0.1, "lexical_weight_by_language": {"xx": 0.1}}', "Got 'xx'"),
+                      ('{"lexical_weight": 0.1, "lexical_weight_by_language": {"de": 1.5}}', "'de' must be"),
+                      ('{"lexical_weight": 0.1, "lexical_weight_by_language": {"de": "x"}}', "'de' must be")):
+        (tmp_path / "fusion.json").write_text(bad, encoding="utf-8")
+        with pytest.raises(ValueError, match=f"fusion.json: .*{says}"):
+            adapter_fusion(tmp_path)
+
+
+def test_weight_is_picked_by_the_query_language(encoder):
+    import copy
+
+    from matcher.similarity import lexical_weight_for, lexical_weights_for
+
+    own = copy.copy(encoder)
+    own.lexical_weight = 0.2
+    assert lexical_weights_for(own, ["Köchin", "welder"]) == 0.2  # no map: one number, as before
+    own.lexical_weight_by_language = {"de": 0.0, "vi": 1.0}
+    assert lexical_weight_for(own, "Schweißer") == 0.0
+    assert lexical_weight_for(own, "cong nhan may") == 1.0
+    assert lexical_weight_for(own, "welder") == 0.2  # no English entry: the general weight
+    assert lexical_weight_for(own, "溶接工") == 0.2  # language not known: the general weight
+    assert lexical_weight_for(own) == 0.2
+    np.testing.assert_array_equal(lexical_weights_for(own, ["Köchin", "thợ may", "nurse"]),
+                                  np.array([0.0, 1.0, 0.2], dtype=np.float32))
+    own.lexical_weight_by_language = {"de": 3.0}
+    with pytest.raises(ValueError, match="lexical_weight"):
+        lexical_weight_for(own, "Köchin")
+
+
+def test_fuse_takes_one_weight_per_query():
+    rng = np.random.default_rng(1)
+    d, lx = rng.random((3, 6)), rng.random((3, 6))
+    per_row = fuse(d, lx, np.array([0.0, 0.5, 1.0]))
+    for i, w in enumerate((0.0, 0.5, 1.0)):
+        np.testing.assert_allclose(per_row[i], fuse(d[i], lx[i], w), rtol=1e-6)
+    np.testing.assert_allclose(fuse(d, lx, np.array([0.3] * 3)), fuse(d, lx, 0.3), rtol=1e-6)
+    with pytest.raises(ValueError, match="one weight or one per query \\(3\\). Got 2"):
+        fuse(d, lx, np.array([0.1, 0.2]))
+    with pytest.raises(ValueError, match="'lexical_weight' parameter must be a float in \\[0, 1\\]"):
+        fuse(d, lx, np.array([0.1, 2.0, 0.2]))
+
+
+def test_hybrid_fuses_each_query_with_the_weight_of_its_language(encoder):
+    """A German query is fused with the German weight, the others with the general one; the same
+    scores as fusing each query alone with its weight (what the web engine does, the one rule)."""
+    import copy
+
+    own = copy.copy(encoder)
+    own.lexical_weight = 0.0
+    own.lexical_weight_by_language = {"de": 1.0}
+    queries = ["Schweißer und Schlosser", "welder", "tho han"]
+    hm = HybridMatcher(own).fit(CORPUS)
+    assert hm.lexical_weight_by_language_ == {"de": 1.0}
+    scores = hm.score(queries)
+    dense_only = HybridMatcher(own, lexical_weight=0.0).fit(CORPUS).score(queries)
+    lexical_only = HybridMatcher(own, lexical_weight=1.0).fit(CORPUS).score(queries)
+    np.testing.assert_allclose(scores[0], lexical_only[0], rtol=1e-6)
+    np.testing.assert_allclose(scores[1:], dense_only[1:], rtol=1e-6)
+    # a weight given to the matcher wins over the per-language ones
+    assert HybridMatcher(own, lexical_weight=0.0).fit(CORPUS).query_weights(queries) == 0.0

@@ -266,6 +266,25 @@ def test_vietnamese_pairs_cover_labels_without_diacritics_and_abbreviations_but_
     assert not any(fold(p.a) == "tho han" or fold(p.b) == "tho han" for p in kept)
 
 
+def test_vocabulary_names_are_abbreviated_as_counsellors_type_them():
+    from evaluation.training_data import vietnamese_pairs, vocabulary_abbreviated
+    from matcher.text import ABBREVIATIONS, prepare
+    from matcher.vocabulary import lookup
+
+    pairs = vocabulary_abbreviated()
+    assert ("cn xay dung", "construction worker") in pairs and ("cong nhan xd", "construction worker") in pairs
+    assert ("lx container", "container truck driver") in pairs
+    for short, en in pairs:
+        # each short form reads back as its concept once the engine expands the abbreviations
+        assert any(c.en == en for c in lookup(prepare(short))), (short, en)
+        assert any(tok in ABBREVIATIONS for tok in short.split())
+    # whole phrases only: "cơ khí" inside "cơ khí chế tạo" is replaced, no phrase inside a word
+    assert ("ck che tao", "metal fabrication") in pairs
+    assert not any("ckhi" in s or "xdung" in s for s, _ in pairs)
+    everything, _ = vietnamese_pairs()
+    assert sum(p.source == "vocabulary-abbreviated" for p in everything) == len(pairs)
+
+
 @needs_data
 def test_train_pairs_only_reports_the_new_sources_and_writes_no_adapter(tmp_path, capsys):
     from evaluation.cli import main
@@ -279,6 +298,7 @@ def test_train_pairs_only_reports_the_new_sources_and_writes_no_adapter(tmp_path
     assert rc == 0 and not (tmp_path / "a").exists()
     assert '"esco-de-en": 1' in out and '"esco-occupation-labels-de": 1' in out
     assert "Vietnamese pairs:" in out and '"synthetic-job-labels"' in out
+    assert '"vocabulary-abbreviated":' in out and '"vocabulary-no-diacritics":' in out
 
 
 # ---------------------------------------------------------------- hard negatives

@@ -19,18 +19,21 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from evaluation import metrics as M
-from matcher.similarity import DenseMatcher, HybridMatcher, LexicalMatcher
+from matcher.similarity import DenseMatcher, HybridMatcher, LexicalMatcher, lexical_weight_for
 
 log = logging.getLogger(__name__)
 
-SYSTEMS = ("engine", "lexical", "raw-model")
-DEFAULT_SYSTEMS = SYSTEMS
+# ``engine-one-weight``: the engine with its general lexical weight for every query (no weight
+# per query language), the engine as it was before fusion.json carried weights per language;
+# asked for by name only (--systems), to measure the per-language weights in the same run.
+SYSTEMS = ("engine", "lexical", "raw-model", "engine-one-weight")
+DEFAULT_SYSTEMS = SYSTEMS[:3]
 
 
 class EncodeCache:
     """Wrap an encoder so that each distinct text is encoded once per run.
 
-    Same interface as the encoder (``name``, ``dim``, ``lexical_weight``, ``encode``). Progress bars are shown for
+    Same interface as the encoder (``name``, ``dim``, ``lexical_weight``, ``lexical_weight_by_language``, ``encode``). Progress bars are shown for
     batches of more than ``progress_over`` new texts (never when it is None).
     """
 
@@ -40,6 +43,7 @@ class EncodeCache:
         self.dim = getattr(encoder, "dim", None)
         # the fusion weight chosen for this encoder (matcher.similarity.lexical_weight_for)
         self.lexical_weight = getattr(encoder, "lexical_weight", None)
+        self.lexical_weight_by_language = dict(getattr(encoder, "lexical_weight_by_language", None) or {})
         self.progress_over = progress_over
         self._cache: dict[str, np.ndarray] = {}
         self.encoded = 0
@@ -67,6 +71,8 @@ def make_system(name: str, encoder, **engine_kwargs):
     """A fresh, unfitted matcher for system ``name`` (one of :data:`SYSTEMS`)."""
     if name == "engine":
         return HybridMatcher(encoder, **engine_kwargs)
+    if name == "engine-one-weight":
+        return HybridMatcher(encoder, **{"lexical_weight": lexical_weight_for(encoder), **engine_kwargs})
     if name == "lexical":
         return LexicalMatcher(ngram_range=(2, 4), prepare_text=False)
     if name == "raw-model":

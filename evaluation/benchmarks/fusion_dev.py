@@ -1,15 +1,31 @@
 """Choose the engine's fusion on development data that no reported test query comes from.
 
-Two English development tasks:
+English development tasks (query language ``en``):
 
 * ``onet-dev``: O*NET alternate titles of the *dev* half of the occupation split (outside the
   3,000-title reported sample) -> the 1,110 occupation titles (see ``onet.Onet.dev_queries``);
 * ``esco-alt-dev``: ESCO v1.1.1 alternative labels -> occupation preferred labels.
 
+German development tasks (query language ``de``), when ``melo-deu`` is under the data root:
+
+* ``de-alt-dev``: German ESCO alternative labels of the held-out dev-split concepts
+  (:func:`evaluation.training_data.esco_dev_concept`, 10 % of concepts by a hash of the URI)
+  -> the German preferred labels of every concept;
+* ``de-en-dev``: the same German queries -> the English preferred labels of every concept.
+
+  Both are built from the ESCO labels that MELO ships as its *corpus* (``corpus_elements.tsv``
+  and ``concept_mapping.tsv``, the ``_000`` element of a concept being its preferred label),
+  never from MELO's queries or annotations: a label equal to any MELO query after folding is
+  left out. The MELO test ranks all labels of every concept for the national titles; these
+  tasks rank preferred labels for other ESCO labels.
+
 Dense and lexical signals are computed once per task; every fusion setting of the grid is
 scored from them. Rows: ``system = "engine[<fusion>,<normalisation>,w=<lexical weight>]"``,
-subsets per task and ``mean``. The setting with the best mean MRR is printed; it is what
-``matcher.similarity`` uses as its default (recorded there and in evaluation/RESULTS.md).
+subsets per task, ``mean`` (the English tasks, as before the German ones existed) and
+``mean-<lang>`` per query language. The setting with the best mean MRR is printed (it is what
+``matcher.similarity`` uses as its default), then the best weight per query language for the
+default normalisation, saved as rows ``system="best-lexical-weight"``, ``subset=<lang>``:
+those are the ``lexical_weight_by_language`` of an adapter's ``fusion.json``.
 """
 
 from __future__ import annotations
@@ -20,10 +36,10 @@ from pathlib import Path
 import numpy as np
 
 from evaluation import metrics as M
-from evaluation.benchmarks.common import compute_metric
+from evaluation.benchmarks.common import compute_metric, read_tsv, sample
 from evaluation.benchmarks.esco import Esco
 from evaluation.benchmarks.onet import Onet
-from matcher.similarity import HybridMatcher, fuse
+from matcher.similarity import DEFAULT_FUSION, DEFAULT_NORMALISATION, HybridMatcher, fuse
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +56,74 @@ def grid() -> list[tuple[str, str, float]]:
 
 def reference_rows() -> list[dict]:
     return []
+
+
+def _melo_labels(folder: Path) -> dict[str, list[tuple[str, str]]]:
+    """concept URI -> [(corpus element id, label)] of a MELO subset's corpus, ids in order."""
+    concept_of = {r[0]: r[1] for r in read_tsv(folder / "concept_mapping.tsv", header=False) if len(r) >= 2}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for r in read_tsv(folder / "corpus_elements.tsv", header=False):
+        if len(r) >= 2 and r[0] in concept_of and r[1].strip():
+            out.setdefault(concept_of[r[0]], []).append((r[0], r[1].strip()))
+    for labels in out.values():
+        labels.sort()
+    return out
+
+
+def german_dev_tasks(data: Path, n: int = 2000, seed: int = 3) -> dict[str, tuple[list[str], list[str], list[dict]]]:
+    """The ``de-alt-dev`` and ``de-en-dev`` tasks (module docstring) as ``{task: (corpus,
+    queries, gains)}``; ``{}`` when no ``melo-deu`` folder is under ``data``."""
+    from evaluation.training_data import _key, esco_dev_concept
+
+    root = Path(data)
+    root = root if (root / "deu_q_de_c_de").is_dir() else root / "melo-deu"
+    if not (root / "deu_q_de_c_de").is_dir() or not (root / "deu_q_de_c_en").is_dir():
+        return {}
+    held = set()
+    for sub in ("deu_q_de_c_de", "deu_q_de_c_en"):
+        held |= {_key(r[1]) for r in read_tsv(root / sub / "queries.tsv", header=False) if len(r) >= 2}
+    german = _melo_labels(root / "deu_q_de_c_de")
+    english = _melo_labels(root / "deu_q_de_c_en")
+    uris = sorted(set(german) & set(english))
+    queries: list[tuple[str, str]] = []
+    for uri in uris:
+        if not esco_dev_concept(uri):
+            continue
+        pref = _key(german[uri][0][1])
+        seen = {pref}
+        for _, label in german[uri][1:]:
+            k = _key(label)
+            if k not in seen and k not in held:
+                seen.add(k)
+                queries.append((label, uri))
+    queries = sample(queries, n, seed)
+    tasks = {}
+    for task, labels in (("de-alt-dev", german), ("de-en-dev", english)):
+        corpus = [labels[u][0][1] for u in uris]
+        pos = {u: i for i, u in enumerate(uris)}
+        tasks[task] = (corpus, [q for q, _ in queries], [{pos[u]: 1.0} for _, u in queries])
+    return tasks
+
+
+#: query language of each development task
+TASK_LANGUAGE = {"onet-dev": "en", "esco-alt-dev": "en", "de-alt-dev": "de", "de-en-dev": "de"}
+
+
+def best_weights(rows: list[dict], normalisation: str = DEFAULT_NORMALISATION) -> dict[str, tuple[float, float]]:
+    """Per query language: (the weight of the best mean MRR over its tasks, that MRR), among the
+    weighted fusions with ``normalisation``; ties go to the smaller weight."""
+    per: dict[str, dict[float, list[float]]] = {}
+    prefix = f"engine[{DEFAULT_FUSION},{normalisation},w="
+    for r in rows:
+        lang = TASK_LANGUAGE.get(r["subset"])
+        if lang and r["system"].startswith(prefix):
+            w = float(r["system"][len(prefix):-1])
+            per.setdefault(lang, {}).setdefault(w, []).append(r["mrr"])
+    out = {}
+    for lang, by_w in per.items():
+        w = min(by_w, key=lambda x: (-round(float(np.mean(by_w[x])), 4), x))
+        out[lang] = (w, round(float(np.mean(by_w[w])), 4))
+    return out
 
 
 def _signals(encoder, corpus, queries):
@@ -59,8 +143,10 @@ def run(data: Path, encoder, systems=None, limit: int | None = None, progress: b
     esco = Esco(data)
     eq, eg = esco.alt_label_dev(n)
     tasks["esco-alt-dev"] = (esco.occ_labels, eq, eg)
+    tasks.update(german_dev_tasks(data, n))
     rows = []
     per_setting: dict[str, list[float]] = {}
+    per_language: dict[tuple[str, str], list[float]] = {}
     for task, (corpus, queries, gains) in tasks.items():
         d, lx = _signals(encoder, corpus, queries)
         for fusion, norm, w in grid():
@@ -73,10 +159,18 @@ def run(data: Path, encoder, systems=None, limit: int | None = None, progress: b
                     vals[m].append(compute_metric(m, ranked, gains[i]))
             row = {"system": name, "subset": task, "n": len(queries), **{m: round(M.mean(v), 4) for m, v in vals.items()}}
             rows.append(row)
-            per_setting.setdefault(name, []).append(row["mrr"])
+            if TASK_LANGUAGE[task] == "en":
+                per_setting.setdefault(name, []).append(row["mrr"])
+            per_language.setdefault((name, TASK_LANGUAGE[task]), []).append(row["mrr"])
     for name, mrrs in per_setting.items():
         rows.append({"system": name, "subset": "mean", "mrr": round(float(np.mean(mrrs)), 4)})
+    for (name, lang), mrrs in per_language.items():
+        rows.append({"system": name, "subset": f"mean-{lang}", "mrr": round(float(np.mean(mrrs)), 4)})
     best = max(per_setting, key=lambda k: np.mean(per_setting[k]))
     log.info("best fusion on dev: %s (mean MRR %.4f)", best, np.mean(per_setting[best]))
-    print(f"best fusion on the development tasks: {best} (mean MRR {np.mean(per_setting[best]):.4f})")
+    print(f"best fusion on the English development tasks: {best} (mean MRR {np.mean(per_setting[best]):.4f})")
+    for lang, (w, mrr) in sorted(best_weights(rows).items()):
+        tasks_of = ", ".join(t for t in tasks if TASK_LANGUAGE[t] == lang)
+        print(f"best lexical weight for {lang} queries ({DEFAULT_NORMALISATION}; {tasks_of}): {w:g} (mean MRR {mrr:.4f})")
+        rows.append({"system": "best-lexical-weight", "subset": lang, "lexical_weight": w, "mrr": mrr})
     return rows
