@@ -48,7 +48,8 @@ def index_dir(instance_path: str | os.PathLike) -> Path:
 
 
 def save_vectors(folder: Path, encoder_name: str, vectors: dict[str, np.ndarray], blobs: dict[str, bytes] | None = None) -> Path:
-    """Write the text -> vector cache (and optional faiss blobs) atomically; returns the file."""
+    """Write the text -> vector cache (and optional blobs: the faiss indexes, the lexical model)
+    atomically; returns the file."""
     texts = sorted(vectors)
     dim = int(next(iter(vectors.values())).shape[0]) if vectors else 0
     matrix = np.stack([vectors[t] for t in texts]).astype(np.float32) if texts else np.zeros((0, dim), np.float32)
@@ -65,7 +66,7 @@ def save_vectors(folder: Path, encoder_name: str, vectors: dict[str, np.ndarray]
     folder = Path(folder)
     _atomic_write(folder / "vectors.npz", body)
     for name, blob in (blobs or {}).items():
-        _atomic_write(folder / f"{name}.faiss", blob)
+        _atomic_write(folder / BLOB_FILES[name], blob)
     _atomic_write(folder / "vectors.json", json.dumps(header, indent=1).encode())
     return folder / "vectors.npz"
 
@@ -97,18 +98,21 @@ def load_vectors(folder: Path, encoder_name: str) -> dict[str, np.ndarray]:
     return {str(t): matrix[i] for i, t in enumerate(texts)}
 
 
-#: The faiss indexes the engine saves beside the vectors (``Engine.index_blobs``).
-INDEX_NAMES = ("orders", "workers")
+#: The parts the engine saves beside the vectors (``Engine.index_blobs``) and their files: the
+#: two faiss indexes and the lexical model with its rows.
+BLOB_FILES = {"orders": "orders.faiss", "workers": "workers.faiss", "lexical": "lexical.npz"}
+INDEX_NAMES = tuple(BLOB_FILES)
 
 
 def load_index_blobs(folder: Path) -> dict[str, bytes]:
-    """The saved faiss index blobs by name (those present and readable). Each blob carries its own
+    """The saved blobs by name (those present and readable). Each faiss blob carries its own
     checksum and encoder name, and the engine uses one only for exactly the ids and vectors it
-    holds (``matcher.index.VectorIndex.holds``), so nothing here needs to be trusted."""
+    holds (``matcher.index.VectorIndex.holds``); the lexical one only for exactly the texts it was
+    fitted on (``matcher.tfidf.load``), so nothing here needs to be trusted."""
     out: dict[str, bytes] = {}
     for name in INDEX_NAMES:
         try:
-            out[name] = (Path(folder) / f"{name}.faiss").read_bytes()
+            out[name] = (Path(folder) / BLOB_FILES[name]).read_bytes()
         except OSError:
             continue
     return out

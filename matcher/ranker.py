@@ -32,7 +32,7 @@ from matcher.explain import Explanation, explanations
 from matcher.orderbook import Blocked, OrderBook, reason_dict  # noqa: F401 - part of this module's API
 from matcher.outcomes import Outcomes
 from matcher.similarity import LexicalRows, lexical_weights_for
-from matcher.tfidf import CharTfidf
+from matcher.tfidf import CharTfidf, DumpError, corpus_key, dump as dump_lexical, load as load_lexical
 from matcher.text import fold, prepare
 from matcher.vocabulary import expand
 from matcher.vocabulary import order_trade_groups, related_groups, trade_groups
@@ -100,6 +100,10 @@ class Ranking:
             "blocked": [b.to_dict() for b in self.blocked],
             "ineligible": [b.to_dict() for b in self.ineligible],
         }
+
+
+#: the lexical signal's character n-gram lengths
+LEXICAL_NGRAMS = (2, 4)
 
 
 def _sector_text(worker: WorkerSnapshot) -> str:
@@ -250,15 +254,22 @@ class Engine:
         )
         self._encode(all_texts)
         corpus = [fold(t) for t in all_texts] or ["-"]
-        # the vocabulary is the fit's: later texts are read with it (a change costs one row)
-        self._tfidf = CharTfidf((2, 4))
-        lex = self._tfidf.fit_transform(corpus)  # the orders' rows first, then the workers'
+        n_o, n_w = len(self._order_ids), len(self._worker_ids)
+        # the vocabulary is the fit's: later texts are read with it (a change costs one row); a
+        # model saved by an earlier fit on exactly these texts is used as it is
+        self._lex_key = corpus_key(corpus, n_o, n_w)
+        saved = self._saved_lexical(n_o, n_w)
+        if saved is None:
+            self._tfidf = CharTfidf(LEXICAL_NGRAMS)
+            lex = self._tfidf.fit_transform(corpus)  # the orders' rows first, then the workers'
+            order_lex, worker_lex = lex[:n_o], lex[n_o:n_o + n_w]
+        else:
+            self._tfidf, (order_lex, worker_lex) = saved
         self._lex_cache: dict[str, object] = {}
         self._order_index = self._build_index(self._order_ids, self._order_texts, saved="orders")
         self._worker_index = self._build_index(self._worker_ids, self._worker_texts, saved="workers")
-        n_o, n_w = len(self._order_ids), len(self._worker_ids)
-        self._order_lex = LexicalRows(lex[:n_o], self._order_ids).warm()
-        self._worker_lex = LexicalRows(lex[n_o:n_o + n_w], self._worker_ids).warm()
+        self._order_lex = LexicalRows(order_lex, self._order_ids).warm()
+        self._worker_lex = LexicalRows(worker_lex, self._worker_ids).warm()
         self._background()
 
     def _build_index(self, ids: list[str], texts: dict[str, str], saved: str | None = None) -> VectorIndex | None:
@@ -292,6 +303,23 @@ class Engine:
             return None
         self.reused_indexes_.add(name)
         return index
+
+    def _saved_lexical(self, n_orders: int, n_workers: int):
+        """The saved lexical model and the orders' and workers' rows, when an earlier fit saved
+        them for exactly this fit's texts (``index_blobs()["lexical"]``), else ``None``."""
+        blob = (self.saved_indexes or {}).get("lexical")
+        if blob is None:
+            return None
+        try:
+            model, matrices = load_lexical(blob, self._lex_key, LEXICAL_NGRAMS)
+        except DumpError as exc:
+            log.info("saved lexical model not used: %s", exc)
+            return None
+        if len(matrices) != 2 or matrices[0].shape[0] != n_orders or matrices[1].shape[0] != n_workers:
+            log.info("saved lexical model not used: its rows do not match the orders and workers")
+            return None
+        self.reused_indexes_.add("lexical")
+        return model, matrices
 
     def _lex(self, texts: Sequence[str]):
         return self._tfidf.transform([fold(t) for t in texts])
@@ -423,18 +451,25 @@ class Engine:
 
     @property
     def index_names_(self) -> set[str]:
-        """The names of the faiss indexes :meth:`index_blobs` returns (those not empty)."""
+        """The names of the saved parts :meth:`index_blobs` returns right after a fit: the faiss
+        indexes not empty, and ``"lexical"``."""
         self._check_fitted()
-        return {name for name, idx in (("orders", self._order_index), ("workers", self._worker_index)) if idx is not None}
+        named = {name for name, idx in (("orders", self._order_index), ("workers", self._worker_index)) if idx is not None}
+        return named | {"lexical"}
 
     def index_blobs(self) -> dict[str, bytes]:
-        """The two faiss indexes as bytes (the caller stores them; the database stays the truth)."""
+        """The two faiss indexes and, while no row changed since the fit, the lexical model with
+        its rows (``"lexical"``), as bytes: the caller stores them, the database stays the truth."""
         self._check_fitted()
-        return {
+        out = {
             name: idx.to_bytes()
             for name, idx in (("orders", self._order_index), ("workers", self._worker_index))
             if idx is not None
         }
+        order_m, worker_m = self._order_lex.fitted_matrix(), self._worker_lex.fitted_matrix()
+        if order_m is not None and worker_m is not None:
+            out["lexical"] = dump_lexical(self._tfidf, self._lex_key, [order_m, worker_m])
+        return out
 
     # ---- gates (the order book's) ----------------------------------------------------------
 

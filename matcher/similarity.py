@@ -443,6 +443,13 @@ class LexicalRows:
         self._pos.pop(id_, None)
         self._version += 1
 
+    def fitted_matrix(self):
+        """The matrix the rows were made with, while no row changed (else ``None``): what is
+        saved for the next start."""
+        if self._version or self._pending or self._tail is not None:
+            return None
+        return self._base
+
     def warm(self) -> "LexicalRows":
         """Build the inverted index now (the fit), not at the first query."""
         self._settle()

@@ -16,6 +16,8 @@ are unchanged (``tests/test_tfidf.py`` compares both on real texts):
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
 import re
 from typing import Sequence
 
@@ -112,6 +114,78 @@ class CharTfidf:
         out = sp.csr_matrix(sp.diags(scale) @ m, dtype=self.dtype)
         out.sort_indices()
         return out
+
+
+#: the layout of :func:`dump`'s bytes; another layout is refused by :func:`load`
+DUMP_FORMAT = 1
+
+
+class DumpError(ValueError):
+    """Saved lexical state that cannot be used (other layout, other corpus, damaged)."""
+
+
+def corpus_key(corpus: Sequence[str], *parts: object) -> str:
+    """A digest of the texts a model is fitted on (and of ``parts``, such as row counts)."""
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(f"{p}\x1e".encode())
+    for t in corpus:
+        h.update(t.encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def dump(model: CharTfidf, key: str, matrices: Sequence[sp.csr_matrix]) -> bytes:
+    """A fitted model and matrices of its rows as bytes (NumPy arrays only, no pickle)."""
+    arrays: dict[str, np.ndarray] = {
+        "meta": np.array([DUMP_FORMAT, *model.ngram_range, int(model.lowercase), len(matrices)], dtype=np.int64),
+        "key": np.array(key),
+        "dtype": np.array(np.dtype(model.dtype).str),
+        "terms": np.array(sorted(model.vocabulary_, key=model.vocabulary_.__getitem__), dtype=str),
+        "idf": model.idf_,
+    }
+    for n, m in enumerate(matrices):
+        m = sp.csr_matrix(m)
+        arrays.update({f"m{n}_data": m.data, f"m{n}_indices": m.indices, f"m{n}_indptr": m.indptr,
+                       f"m{n}_shape": np.array(m.shape, dtype=np.int64)})
+    out = io.BytesIO()
+    np.savez(out, **arrays)
+    return out.getvalue()
+
+
+def load(blob: bytes, key: str, ngram_range: tuple[int, int], lowercase: bool = True
+         ) -> tuple[CharTfidf, list[sp.csr_matrix]]:
+    """The model and matrices :func:`dump` wrote, when they were fitted on the corpus ``key``
+    names with these parameters; raises :class:`DumpError` otherwise (the caller fits again)."""
+    try:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+            meta = [int(x) for x in z["meta"]]
+            if meta[0] != DUMP_FORMAT:
+                raise DumpError(f"saved lexical model has format {meta[0]}, this code reads {DUMP_FORMAT}")
+            if tuple(meta[1:3]) != tuple(ngram_range) or bool(meta[3]) != lowercase:
+                raise DumpError("saved lexical model has other parameters")
+            if str(z["key"]) != key:
+                raise DumpError("saved lexical model was fitted on other texts")
+            model = CharTfidf(tuple(ngram_range), lowercase=lowercase, dtype=np.dtype(str(z["dtype"])).type)
+            terms = z["terms"]
+            model.vocabulary_ = {str(t): i for i, t in enumerate(terms.tolist())}
+            model.idf_ = np.asarray(z["idf"], dtype=np.float64)
+            model._word_cols = {}
+            if len(model.idf_) != len(terms):
+                raise DumpError("saved lexical model is inconsistent (idf and vocabulary differ)")
+            matrices = []
+            for n in range(meta[4]):
+                shape = tuple(int(x) for x in z[f"m{n}_shape"])
+                m = sp.csr_matrix((z[f"m{n}_data"], z[f"m{n}_indices"], z[f"m{n}_indptr"]), shape=shape)
+                if shape[1] != len(terms):
+                    raise DumpError("saved lexical matrix does not fit the vocabulary")
+                m.check_format(full_check=True)
+                matrices.append(m)
+    except DumpError:
+        raise
+    except Exception as exc:  # a damaged file of any kind: fit again
+        raise DumpError(f"saved lexical model unreadable ({exc})") from None
+    return model, matrices
 
 
 @functools.lru_cache(maxsize=200_000)
