@@ -161,6 +161,7 @@ def split_list(s: str | Iterable[str] | None) -> list[str]:
 
 _DASHES = re.compile(r"[\u2010-\u2015\u2212_\uFE58\uFE63\uFF0D]")
 _SLASHES = re.compile(r"[\\\u2044\u2215\uFF0F]")
+_SEPARATOR_RUN = re.compile(r"([/\-.])[/\-.]+")
 _NUMBER_LABEL = re.compile(r"^\s*(?:so|no|number|gp so)\s*[.:]?\s*(?=\d)", re.IGNORECASE)
 
 
@@ -174,12 +175,18 @@ def normalise_id_code(s: str | None) -> str:
     """
     if not s:
         return ""
+    return _normalised_id_code(s)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _normalised_id_code(s: str) -> str:
     t = _strip_marks(nfc(s))
     t = _DASHES.sub("-", t)
     t = _SLASHES.sub("/", t)
     t = _NUMBER_LABEL.sub("", t)
-    t = re.sub(r"\s+", "", t).upper()
-    t = re.sub(r"([/\-.])[/\-.]*", r"\1", t)  # "//" -> "/", "-/-" -> "-"
+    t = "".join(t.split()).upper()
+    if _SEPARATOR_RUN.search(t):
+        t = _SEPARATOR_RUN.sub(r"\1", t)  # "//" -> "/", "-/-" -> "-"
     return t.strip("/-.")
 
 

@@ -81,6 +81,8 @@ def test_e2e_section_with_profile():
     assert ("demo", "rank_orders") in calls and ("120 orders", "rank_orders") in calls
     assert all(_positive(r["p50_ms"]) for r in sec["rows"])
     assert len(sec["profile"]["top"]) == 15
+    for r in sec["rows"]:  # the restart reuses everything the first fit saved
+        assert r["restart_reused"] == "lexical+orders+workers" and _positive(r["restart_fit_s"])
 
 
 def test_allocation_section_exact_beats_or_ties_greedy():
