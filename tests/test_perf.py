@@ -176,3 +176,18 @@ def test_incremental_section_times_every_step_beside_the_rebuild():
     assert all(r["benchmark"] == "incremental" and _positive(r["seconds"]) for r in sec["rows"])
     served = [r for r in sec["rows"] if not r["step"].startswith("upsert")]
     assert served and all(_positive(r["worker_rss_mb"]) for r in served)  # the gunicorn worker was found
+
+
+@pytest.mark.slow
+def test_start_section_serves_from_the_saved_state_and_without_it():
+    from evaluation.perf import start
+
+    sec = start.run(quick=True, progress=False)
+    _check_section(sec)
+    assert "error" not in sec
+    by = {r["system"]: r for r in sec["rows"]}
+    assert set(by) == {"engine", "no-saved-state"}
+    for r in by.values():  # a real server answered, then built its engine and ranked
+        assert 0 < r["serve_first_answer_s"] < r["serve_first_matches_s"] and r["matches"] > 0
+        assert _positive(r["match_cli_s"])
+    assert {"vectors.npz", "orders.faiss", "lexical.npz"} <= set(by["engine"]["saved_files"])

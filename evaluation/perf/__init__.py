@@ -47,7 +47,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-SECTIONS = ("encode", "search", "e2e", "allocate", "import", "web", "incremental")
+SECTIONS = ("encode", "search", "e2e", "allocate", "import", "web", "incremental", "start")
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -218,6 +218,8 @@ def _runner(name: str) -> Callable[..., dict]:
         from evaluation.perf.webload import run
     elif name == "incremental":
         from evaluation.perf.incremental import run
+    elif name == "start":
+        from evaluation.perf.start import run
     else:  # pragma: no cover - argparse restricts the names
         raise ValueError(f"The section name must be one of {', '.join(SECTIONS)}. Got {name!r} instead.")
     return run
