@@ -459,7 +459,7 @@ VI_BY_TYPE = {
     "enum": "Hãy chọn một giá trị trong danh sách.",
     "bool": "Chỉ được là có hoặc không (có/không, true/false, 1/0).",
     "experience": "Viết dạng «nghề: số năm», cách nhau bằng dấu chấm phẩy, ví dụ «thợ hàn: 3; xây dựng: 1.5».",
-    "certificates": "Không đọc được chứng chỉ; ví dụ «JLPT N4 (2024-07)», «EPS-TOPIK 152 (2025)», «TOPIK 2».",
+    "certificates": "Không đọc được chứng chỉ; ví dụ «JLPT N4 (07/2024)», «EPS-TOPIK 152 (2025)», «TOPIK 2».",
     "list": "Danh sách cách nhau bằng dấu chấm phẩy (;).",
     "str": "Giá trị không hợp lệ.",
 }

@@ -82,7 +82,8 @@ NOTATION_HELP = (
     "(score 10-250), 'EPS-TOPIK 152' (score 0-200), 'TOPIK 1'..'TOPIK 6' (also 'TOPIK II level 3', "
     "'TOPIK 3급'), 'CEFR B1' (English unless a language follows: 'CEFR B1 de'), 'Goethe B2', "
     "'HSK 1'..'HSK 6', 'TOCFL 1'..'TOCFL 6'; optionally followed by the test date in parentheses: "
-    "'(2025)', '(2024-07)' or '(2024-07-15)'"
+    "'(2025)', '(2024-07)' or '(2024-07-15)', or day first as Vietnamese dates are written: '(07/2024)', "
+    "'(15/07/2024)'"
 )
 
 
@@ -162,15 +163,21 @@ def _normalise(text: str) -> str:
 
 
 _DATE_TAIL = re.compile(r"\(\s*(\d{4})(?:\s*[-/.]\s*(\d{1,2})(?:\s*[-/.]\s*(\d{1,2}))?)?\s*\)\s*$")
+# the same date as Vietnamese pages show it and people type it: (07/2024), (15/07/2024)
+_DATE_TAIL_DAY_FIRST = re.compile(r"\(\s*(?:(\d{1,2})\s*[-/.]\s*)?(\d{1,2})\s*[-/.]\s*(\d{4})\s*\)\s*$")
 
 
 def _split_date(text: str) -> tuple[str, dt.date | None, Precision | None]:
     m = _DATE_TAIL.search(text)
-    if not m:
+    if m:
+        year, month, day = int(m.group(1)), m.group(2), m.group(3)
+    elif m := _DATE_TAIL_DAY_FIRST.search(text):
+        day, month, year = m.group(1), m.group(2), int(m.group(3))
+    else:
         if "(" in text or ")" in text:
-            raise CertificateError(text, "the part in parentheses is not a date like (2025), (2024-07) or (2024-07-15)")
+            raise CertificateError(text, "the part in parentheses is not a date like (2025), (2024-07), "
+                                         "(07/2024), (2024-07-15) or (15/07/2024)")
         return text, None, None
-    year, month, day = int(m.group(1)), m.group(2), m.group(3)
     try:
         if day is not None:
             d, prec = dt.date(year, int(month), int(day)), "day"

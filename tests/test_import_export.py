@@ -348,7 +348,7 @@ BAD_CASES = [
         "workers",
         "workers.csv",
         WORKERS_CSV.replace("JLPT N4 (2024-07); ", "JLPT N9; ").encode("utf-8-sig"),
-        ["workers.csv row 2, languages: Không đọc được chứng chỉ; ví dụ «JLPT N4 (2024-07)», «EPS-TOPIK 152 "
+        ["workers.csv row 2, languages: Không đọc được chứng chỉ; ví dụ «JLPT N4 (07/2024)», «EPS-TOPIK 152 "
          "(2025)», «TOPIK 2». / certificate 'JLPT N9' not understood: JLPT levels are N1 to N5 "
          "(write e.g. 'JLPT N4 (2024-07)', 'EPS-TOPIK 152 (2025)', 'TOPIK 2', 'CEFR B1')"],
     ),

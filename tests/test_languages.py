@@ -84,6 +84,11 @@ def test_parse_every_notation(text, expected):
         ("JLPT N4 (2024-07)", dt.date(2024, 7, 1), "month"),
         ("JLPT N4 (2024-07-15)", dt.date(2024, 7, 15), "day"),
         ("HSK 3 ( 2023-7-5 )", dt.date(2023, 7, 5), "day"),
+        # day first, as Vietnamese pages show dates and counsellors type them
+        ("JLPT N4 (15/07/2024)", dt.date(2024, 7, 15), "day"),
+        ("JLPT N4 (5.7.2024)", dt.date(2024, 7, 5), "day"),
+        ("TOPIK 3 (07/2024)", dt.date(2024, 7, 1), "month"),
+        ("EPS-TOPIK 152 (1-3-2025)", dt.date(2025, 3, 1), "day"),
     ],
 )
 def test_parse_dates(text, date, precision):
@@ -108,6 +113,9 @@ def test_parse_dates(text, date, precision):
         ("CEFR B1 klingon", "unknown language"),
         ("IELTS 6.5", "unknown notation"),
         ("JLPT N4 (2024-13)", "not a real date"),
+        ("JLPT N4 (31/02/2024)", "not a real date"),
+        ("JLPT N4 (13/2024)", "not a real date"),
+        ("JLPT N4 (15/07/24)", "not a date like"),
         ("JLPT N4 (July)", "not a date"),
     ],
 )
@@ -291,3 +299,15 @@ def test_assess_eps_expired_reports_the_day():
     a = assess(certs("EPS-TOPIK 152 (2023-06-01)"), parse_requirement("EPS-TOPIK"), DAY, "eps")
     assert a.expired_on == dt.date(2025, 6, 1)
     assert a.have_score == 152 and a.need_score == 80
+
+
+def test_a_certificate_as_a_vietnamese_page_shows_it_reads_back_the_same():
+    """What a Vietnamese page shows (dates day first) can be typed back into a form or a file."""
+    from models.languages import shown_certificate
+
+    for text in ("JLPT N4 (2024-07-15)", "TOPIK 3 (2024-07)", "EPS-TOPIK 152 (2025)", "CEFR B1 de (2023-01-09)"):
+        shown = shown_certificate(text, "vi")
+        a, b = parse_certificate(text), parse_certificate(shown)
+        assert (a.exam, a.language, a.label, a.score, a.level, a.test_date, a.test_date_precision) == \
+               (b.exam, b.language, b.label, b.score, b.level, b.test_date, b.test_date_precision), shown
+    assert shown_certificate("JLPT N4 (2024-07-15)", "vi") == "JLPT N4 (15/07/2024)"

@@ -229,7 +229,7 @@ class WorkerForm(Form):
         Field(_col(W, "education"), "Trình độ học vấn", "Education", "select"),
         Field(_col(W, "skills"), "Kỹ năng", "Skills", "textarea", "Cách nhau bằng dấu chấm phẩy (;)", "Separated by ;"),
         Field(_col(W, "experience"), "Kinh nghiệm", "Experience", "textarea", "Ví dụ: thợ hàn: 3; xây dựng: 1.5", "e.g. welder: 3; construction: 1.5"),
-        Field(_col(W, "languages"), "Chứng chỉ ngoại ngữ", "Language certificates", "text", "Ví dụ: JLPT N4 (2024-07); EPS-TOPIK 152 (2025)", "e.g. JLPT N4 (2024-07); EPS-TOPIK 152 (2025)"),
+        Field(_col(W, "languages"), "Chứng chỉ ngoại ngữ", "Language certificates", "text", "Ví dụ: JLPT N4 (07/2024); EPS-TOPIK 152 (2025)", "e.g. JLPT N4 (2024-07); EPS-TOPIK 152 (2025)"),
         Field(_col(W, "language_training"), "Đào tạo ngoại ngữ", "Language training", "select"),
         Field(_col(W, "preferred_countries"), "Nước mong muốn (theo thứ tự)", "Preferred countries (in order)", "text", "Tên hoặc mã nước, cách nhau bằng dấu chấm phẩy, ví dụ: Nhật Bản; Hàn Quốc; Đài Loan", "Country names or codes separated by semicolons, e.g. Japan; Korea; TW"),
         Field(_col(W, "preferred_sectors"), "Ngành mong muốn", "Preferred sectors"),

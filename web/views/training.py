@@ -222,7 +222,7 @@ def _parse_result(form, e: Enrolment) -> tuple[dict, tuple[str, str] | None]:
         try:
             parse_certificate(cert)
         except CertificateError:
-            return {}, ("Không đọc được chứng chỉ; ví dụ «JLPT N4 (2026-11)», «TOPIK 2», «Goethe A2».",
+            return {}, ("Không đọc được chứng chỉ; ví dụ «JLPT N4 (11/2026)», «TOPIK 2», «Goethe A2».",
                         "The certificate cannot be read; for example 'JLPT N4 (2026-11)', 'TOPIK 2', 'Goethe A2'.")
     if status in ("completed", "failed") and day is None:
         day = today()
