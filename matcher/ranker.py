@@ -568,9 +568,10 @@ class Engine:
         sector_of = [self._sector_texts.get(w) for w in worker_ids]
         needed = {t for texts in exp_of for t in texts} | {t for t in sector_of if t}
         row_of, a_dense, a_lex = self._aux_rows(needed) if needed else ({}, None, None)
-        aux_z = self._z(a_dense @ o_dense[0], a_lex @ o_lex_col) if needed else np.zeros(0)
+        # plain floats, the values of the arrays (``_features`` reads them one by one)
+        aux_z = self._z(a_dense @ o_dense[0], a_lex @ o_lex_col).tolist() if needed else []
         return {
-            w: {"occ": float(z), "exp": aux_z[[row_of[t] for t in exp]],
+            w: {"occ": z, "exp": [aux_z[row_of[t]] for t in exp],
                 "sector": aux_z[row_of[sector]] if sector else None}
             for w, z, exp, sector in zip(worker_ids, occ.tolist(), exp_of, sector_of)
         }
