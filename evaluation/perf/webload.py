@@ -159,9 +159,21 @@ def wrk_load(port: int, token: str, ids: list[str], concurrency: int, seconds: f
             "mean_ms": r["mean_us"] / 1000, "requests": r["requests"]}
 
 
+# Each gunicorn worker builds its engine before it takes a request (``web.warm_engine``): a warm-up
+# by requests alone may leave one worker cold (a busy sync worker accepts nothing, so the other
+# takes them all) and let it build during the measurement, which a slow encoder then dominates.
+_GUNICORN_CONF = """
+def post_worker_init(worker):
+    from web import warm_engine
+    warm_engine(worker.wsgi)
+"""
+
+
 def _start_server(env: dict, port: int, workers: int, log_path: Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"{HOST}:{port}", "--timeout", "120",
-           "web:create_app()"]
+    conf = log_path.with_name("gunicorn_conf.py")
+    conf.write_text(_GUNICORN_CONF, encoding="utf-8")
+    cmd = [sys.executable, "-m", "gunicorn", "-c", str(conf), "-w", str(workers), "-b", f"{HOST}:{port}",
+           "--timeout", "600", "web:create_app()"]
     with open(log_path, "w", encoding="utf-8") as fh:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -209,10 +221,10 @@ def _serve_and_load(folder: Path, encoder: str, seconds: float, concurrency: tup
     proc = _start_server(env, port, gunicorn_workers, folder / "gunicorn.log")
     rows: list[dict] = []
     try:
-        deadline = time.time() + 300
+        deadline = time.time() + 900  # both workers build their engines before they answer
         while True:
             try:
-                status, body = _get(port, "/api/workers?limit=500", token)
+                status, body = _get(port, "/api/workers?limit=500", token, timeout=900)
                 if status == 200:
                     break
                 raise RuntimeError(f"GET /api/workers answered {status}: {body[:300]!r}")
