@@ -21,6 +21,7 @@ import datetime as dt
 import logging
 from collections import ChainMap
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -130,6 +131,15 @@ def worker_text(worker: WorkerSnapshot) -> str:
     parts = [expand(s) for s in worker.skills or []]
     parts += [expand(e.get("occupation", "")) for e in worker.experience or [] if e.get("occupation")]
     return prepare("; ".join(p for p in parts if p)) or "-"
+
+
+_ORDER_FIELDS = tuple(f.name for f in dataclass_fields(OrderSnapshot) if f.name != "recruiter")
+
+
+def _same_fields(a: OrderSnapshot, b: OrderSnapshot) -> bool:
+    """Whether two snapshots of an order hold the same values (its enterprise aside: the worker
+    gates do not read it)."""
+    return a is b or all(getattr(a, f) == getattr(b, f) for f in _ORDER_FIELDS)
 
 
 def _months_between(a: dt.date, b: dt.date) -> float:
@@ -266,6 +276,12 @@ class Engine:
         else:
             self._tfidf, (order_lex, worker_lex) = saved
         self._lex_cache: dict[str, object] = {}
+        #: every experience and sector text's row number, dense and lexical rows (``_aux_rows``)
+        self._aux: tuple[dict[str, int], np.ndarray, object, list[str]] | None = None
+        #: per worker id: (snapshot, its experience texts), the snapshot telling a stale entry
+        self._exp_of: dict[str, tuple[WorkerSnapshot, list[str]]] = {}
+        #: per order id: the worker gates of rank_workers (see _gates_for)
+        self._gate_cache: dict[str, tuple[OrderSnapshot, dt.date, int, dict]] = {}
         self._order_index = self._build_index(self._order_ids, self._order_texts, saved="orders")
         self._worker_index = self._build_index(self._worker_ids, self._worker_texts, saved="workers")
         self._order_lex = LexicalRows(order_lex, self._order_ids).warm()
@@ -529,11 +545,12 @@ class Engine:
     # ---- similarity --------------------------------------------------------------------------
 
     def _z(self, dense: np.ndarray, lex: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        """Fused z-scores; ``texts`` are the texts of the rows (one text for a 1-d row)."""
+        """Fused z-scores; ``texts`` are the texts of the rows (one text for a 1-d row of one
+        query against many items, or one per item when each item is a query)."""
         dm, ds, lm, ls = self._bg
         w = lexical_weights_for(self.encoder, texts)
-        if np.ndim(w):
-            w = w[:, None] if np.ndim(dense) == 2 else w[0]
+        if np.ndim(w):  # one weight per text: per row of a matrix, per item of a 1-d row of texts
+            w = w[:, None] if np.ndim(dense) == 2 else (w[0] if len(w) == 1 else w)
         return (1 - w) * (dense - dm) / ds + w * (lex - lm) / ls
 
     def _lex_rows(self, texts: Sequence[str]):
@@ -565,6 +582,24 @@ class Engine:
         z = self._z_matrix(texts, *self._order_rows(order_ids))
         return {"occ": z[0], "exp": z[1 : 1 + len(exp)], "sector": z[-1] if sector else None}
 
+    def _worker_exp_texts(self, worker: WorkerSnapshot) -> list[str]:
+        """``_experience_texts(worker)``, kept per worker until its snapshot is replaced."""
+        held = self._exp_of.get(worker.worker_id)
+        if held is None or held[0] is not worker:
+            held = (worker, _experience_texts(worker))
+            self._exp_of[worker.worker_id] = held
+        return held[1]
+
+    def _aux_rows(self, needed: set[str]):
+        """Row numbers, dense and lexical rows of every experience and sector text the engine
+        knows (``needed`` among them), and the texts in row order: built once, and again only
+        when a text is new."""
+        if self._aux is None or not needed <= self._aux[0].keys():
+            texts = sorted(needed | {t for w in self.workers_.values() for t in self._worker_exp_texts(w)}
+                           | set(self._sector_texts.values()))
+            self._aux = ({t: n for n, t in enumerate(texts)}, self._encode(texts), self._lex_rows(texts), texts)
+        return self._aux
+
     def _order_side(self, order: OrderSnapshot, worker_ids: Sequence[str]) -> dict[str, dict]:
         """For one order: each worker's profile, experience and sector similarities to it."""
         if not worker_ids:
@@ -572,26 +607,31 @@ class Engine:
         otext = self._order_texts[order.order_id]
         o_dense = self._encode([otext])
         o_lex = self._lex_rows([otext])
+        o_lex_col = o_lex.toarray().ravel()  # CSR times a dense vector: the same sums, in the same order
         w_dense = self._encode([self._worker_texts[w] for w in worker_ids])
         w_lex = self._worker_lex.rows(worker_ids)
-        occ = self._z(w_dense @ o_dense[0], (w_lex @ o_lex.T).toarray().ravel(), [otext])
-        aux = sorted({
-            t for w in worker_ids for t in _experience_texts(self.workers_[w])
-        } | {self._sector_texts[w] for w in worker_ids if w in self._sector_texts})
-        aux_z = dict(zip(aux, self._z_matrix(aux, o_dense, o_lex)[:, 0])) if aux else {}
-        out = {}
-        for n, w in enumerate(worker_ids):
-            worker = self.workers_[w]
-            exp = [aux_z[t] for t in _experience_texts(worker)]
-            sector = self._sector_texts.get(w)
-            out[w] = {"occ": float(occ[n]), "exp": np.array(exp), "sector": aux_z[sector] if sector else None}
-        return out
+        occ = self._z(w_dense @ o_dense[0], w_lex @ o_lex_col, [otext])
+        workers = [self.workers_[w] for w in worker_ids]
+        exp_of = [self._worker_exp_texts(w) for w in workers]
+        sector_of = [self._sector_texts.get(w) for w in worker_ids]
+        needed = {t for texts in exp_of for t in texts} | {t for t in sector_of if t}
+        row_of, a_dense, a_lex, aux_texts = self._aux_rows(needed) if needed else ({}, None, None, [])
+        # plain floats, the values of the arrays (``_features`` reads them one by one)
+        aux_z = self._z(a_dense @ o_dense[0], a_lex @ o_lex_col, aux_texts).tolist() if needed else []
+        return {
+            w: {"occ": z, "exp": [aux_z[row_of[t]] for t in exp],
+                "sector": aux_z[row_of[sector]] if sector else None}
+            for w, z, exp, sector in zip(worker_ids, occ.tolist(), exp_of, sector_of)
+        }
 
     # ---- features for one pair ---------------------------------------------------------------
 
-    def _features(self, worker: WorkerSnapshot, order: OrderSnapshot, sims: dict, day: dt.date):
-        """Features, gap/warn/fail reasons and explanations for one worker x order pair."""
-        reasons = rules.worker_gates(worker, order, day, self.certificates(worker))
+    def _features(self, worker: WorkerSnapshot, order: OrderSnapshot, sims: dict, day: dt.date,
+                  reasons: list | None = None):
+        """Features, gap/warn/fail reasons and explanations for one worker x order pair
+        (``reasons``: the pair's ``rules.worker_gates``, when the caller has them already)."""
+        if reasons is None:
+            reasons = rules.worker_gates(worker, order, day, self.certificates(worker))
         fails = [r for r in reasons if r.severity in ("fail", "block")]
         gaps = [r for r in reasons if r.severity == "gap"]
         warns = [r for r in reasons if r.severity == "warn"] + [
@@ -638,10 +678,14 @@ class Engine:
         ctx = {"best_occ": best_occ, "relevant": relevant, "la": la, "wage_vnd": wage_vnd, "cost": cost, "late": late}
         return f, fails, gaps, warns, ctx
 
-    def _score_pair(self, worker: WorkerSnapshot, order: OrderSnapshot, sims: dict, day: dt.date):
-        f, fails, gaps, warns, ctx = self._features(worker, order, sims, day)
-        if fails:
+    def _score_pair(self, worker: WorkerSnapshot, order: OrderSnapshot, sims: dict, day: dt.date,
+                    reasons: list | None = None):
+        if reasons is None:
+            reasons = rules.worker_gates(worker, order, day, self.certificates(worker))
+        fails = [r for r in reasons if r.severity in ("fail", "block")]
+        if fails:  # a refused pair needs its reasons only, not its features
             return None, fails
+        f, fails, gaps, warns, ctx = self._features(worker, order, sims, day, reasons)
         s = scoring.combine(f, self.weights_)
         m = Match("", s.score, s.features, s.contributions, gaps, warns, [])
         m._ctx = (worker, order, ctx)  # explanations are written only for the results shown
@@ -779,10 +823,20 @@ class Engine:
             dense = [i for i, _ in self._worker_index.search(self._encode([otext]), k, allowed=allowed)[0]]
             lex = self._worker_lex.scores(pool_ids, self._lex_rows([otext]))
             pool_ids = sorted(set(dense) | {pool_ids[i] for i in np.argsort(-lex)[:k]})
-        sims_of = self._order_side(order, pool_ids)
-        matches = []
+        gates = self._gates_for(order, day)
+        passing = []
         for wid in pool_ids:
-            m, fails = self._score_pair(self.workers_[wid], order, sims_of[wid], day)
+            fails = [r for r in gates(self.workers_[wid]) if r.severity in ("fail", "block")]
+            if fails:
+                ineligible.append(Blocked(wid, fails))
+            else:
+                passing.append(wid)
+        # similarities only for the workers the gates let through (a refused pair has no score)
+        sims_of = self._order_side(order, passing)
+        matches = []
+        for wid in passing:
+            worker = self.workers_[wid]
+            m, fails = self._score_pair(worker, order, sims_of[wid], day, list(gates(worker)))
             if m is None:
                 ineligible.append(Blocked(wid, fails))
                 continue
@@ -792,6 +846,37 @@ class Engine:
         ranking = Ranking(order.order_id, "j2w", self._explain(matches[:top_k]), [], ineligible)
         ranking.items = {i: self.workers_[i] for i in ranking.ids() if i in self.workers_}
         return ranking
+
+    #: how many orders' worker gates ``rank_workers`` keeps (a few hundred kB each at 2,000
+    #: workers: a refused worker's reasons, and one shared empty tuple for the others)
+    GATE_CACHE_ORDERS = 32
+
+    def _gates_for(self, order: OrderSnapshot, day: dt.date):
+        """``worker -> rules.worker_gates(worker, order, day, ...)`` for ``rank_workers``, each pair
+        evaluated once per order per data version: the results are kept per order (the last
+        ``GATE_CACHE_ORDERS`` orders asked about) while the order's fields and the day are the
+        same; the workers changed since (``changes_since``: a changed profile is a new snapshot,
+        its certificates read again) are evaluated again."""
+        held = self._gate_cache.pop(order.order_id, None)
+        if held is None or held[1] != day or not _same_fields(held[0], order):
+            by_worker: dict[str, tuple] = {}
+        else:
+            by_worker = held[3]
+            if held[2] != self.version_:
+                for wid in self.changes_since(held[2])[0]:
+                    by_worker.pop(wid, None)
+        self._gate_cache[order.order_id] = (order, day, self.version_, by_worker)  # the most recent last
+        while len(self._gate_cache) > self.GATE_CACHE_ORDERS:
+            self._gate_cache.pop(next(iter(self._gate_cache)))
+
+        def gates(worker: WorkerSnapshot) -> tuple:
+            kept = by_worker.get(worker.worker_id)
+            if kept is None:
+                kept = tuple(rules.worker_gates(worker, order, day, self.certificates(worker))) or ()
+                by_worker[worker.worker_id] = kept
+            return kept
+
+        return gates
 
     def _in_worker_pool(self, worker_id: str, consent_only: bool) -> bool:
         """Whether ``rank_workers`` considers the worker at all: an active profile, not departed,

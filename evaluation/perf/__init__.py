@@ -226,7 +226,8 @@ def _runner(name: str) -> Callable[..., dict]:
 
 
 def run_perf(sections: Sequence[str] = SECTIONS, quick: bool = False, progress: bool = True,
-             json_path: Path | None = None, command: str | None = None) -> dict:
+             json_path: Path | None = None, command: str | None = None,
+             web_encoders: Sequence[str] | None = None) -> dict:
     """Run the named sections in order, print their tables, and return (and write) the JSON.
 
     A section that fails is recorded with its error (``{"error": ...}``) and the run goes on;
@@ -247,7 +248,8 @@ def run_perf(sections: Sequence[str] = SECTIONS, quick: bool = False, progress: 
     for name in sections:
         t0 = time.perf_counter()
         try:
-            sec = _runner(name)(quick=quick, progress=progress)
+            extra = {"encoders": tuple(web_encoders)} if name == "web" and web_encoders else {}
+            sec = _runner(name)(quick=quick, progress=progress, **extra)
         except Exception as exc:  # keep the other sections' figures
             log.exception("section %s failed", name)
             sec = section([], notes=[f"FAILED: {type(exc).__name__}: {exc}"], error=f"{type(exc).__name__}: {exc}")
@@ -298,9 +300,10 @@ def _sections(value: str) -> list[str]:
 def cmd_perf(args: argparse.Namespace) -> int:
     command = "python -m evaluation perf" + (" --quick" if args.quick else "") + \
         (f" --only {','.join(args.only)}" if args.only != list(SECTIONS) else "") + \
+        (f" --web-encoders {','.join(args.web_encoders)}" if args.web_encoders else "") + \
         (f" --json {args.json}" if args.json else "")
     result = run_perf(args.only, quick=args.quick, progress=not args.no_progress, json_path=args.json,
-                      command=command)
+                      command=command, web_encoders=args.web_encoders)
     if args.plot:
         from evaluation.perf.search import plot_latency
 
@@ -321,4 +324,7 @@ def register_perf(subparsers) -> None:
                    help=f"comma-separated sections to run (default all: {','.join(SECTIONS)})")
     p.add_argument("--plot", type=Path, help="write a PNG of search latency against collection size")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--web-encoders", type=lambda v: [e.strip() for e in v.split(",") if e.strip()],
+                   help="the web section's encoders, comma-separated: hashing, default (the serving "
+                        "default, ONNX); default: hashing with --quick, else both")
     p.set_defaults(func=cmd_perf)

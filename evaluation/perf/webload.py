@@ -1,12 +1,15 @@
-"""Load test of the matches API (``GET /api/workers/<id>/matches?top=10``) on loopback.
+"""Load test of the matches API (``GET /api/workers/<id>/matches?top=10``) and of the staff order
+matches (``GET /api/orders/<id>/matches?top=10`` as the counsellor) on loopback.
 
 Everything runs as subprocesses (evaluation never imports web): ``matcher demo --no-serve``
 fills a fresh SQLite demo database in a temporary instance folder, ``matcher user token
 counsellor`` issues an API token, and ``gunicorn -w 2 "web:create_app()"`` serves it on
-127.0.0.1 with the hashing encoder (fast start; the query path does not encode, every text is
-encoded when the engine is built). After a warm-up (each gunicorn worker builds its engine on
-its first request) the load comes from ``wrk`` (Debian package; a Lua script rotates over the
-worker ids, adds the bearer token and reports p95 and errors) when it is installed, and from a
+127.0.0.1, once per encoder (``--web-encoders``: the hashing test double, fast to start, and
+the serving default on ONNX Runtime; the query path does not encode, every text is encoded when
+the engine is built), the rows side by side. After a warm-up (each gunicorn worker builds its
+engine on its first request) the load comes from ``wrk`` (Debian package; a Lua script rotates
+over the worker or order ids, adds the bearer token and reports p95 and errors) when it is
+installed, and from a
 small Python client (threads with keep-alive ``http.client`` connections) always, as a
 cross-check and as the fallback. Load is bounded: a fixed number of connections for a fixed
 time, only to 127.0.0.1. Any error (connection, timeout, non-2xx status) fails the section.
@@ -45,7 +48,7 @@ local counter = 0
 request = function()
   counter = counter + 1
   local id = ids[(counter %% #ids) + 1]
-  return wrk.format("GET", "/api/workers/" .. id .. "/matches?top=10",
+  return wrk.format("GET", "%(prefix)s" .. id .. "%(suffix)s",
                     {["Authorization"] = "Bearer " .. token, ["Accept"] = "application/json"})
 end
 done = function(summary, latency, requests)
@@ -83,7 +86,7 @@ def _get(port: int, path: str, token: str, timeout: float = 30.0) -> tuple[int, 
 
 
 def python_load(port: int, token: str, ids: list[str], concurrency: int, seconds: float,
-                timeout: float = 30.0) -> dict:
+                timeout: float = 30.0, path: str = "/api/workers/{}/matches?top=10") -> dict:
     """``concurrency`` threads, each with one keep-alive connection (reopened if the server closes
     it), sending requests for ``seconds``. Returns counts, latency percentiles and errors."""
     stop = time.perf_counter() + seconds
@@ -102,7 +105,7 @@ def python_load(port: int, token: str, ids: list[str], concurrency: int, seconds
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-                conn.request("GET", f"/api/workers/{wid}/matches?top=10",
+                conn.request("GET", path.format(wid),
                               headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
                 resp = conn.getresponse()
                 resp.read()
@@ -136,9 +139,12 @@ def python_load(port: int, token: str, ids: list[str], concurrency: int, seconds
             **percentiles_ms(latencies)}
 
 
-def wrk_load(port: int, token: str, ids: list[str], concurrency: int, seconds: float, folder: Path) -> dict:
+def wrk_load(port: int, token: str, ids: list[str], concurrency: int, seconds: float, folder: Path,
+             path: str = "/api/workers/{}/matches?top=10") -> dict:
     script = folder / "matches.lua"
-    script.write_text(_WRK_LUA % {"ids": ", ".join(json.dumps(i) for i in ids), "token": token}, encoding="utf-8")
+    prefix, suffix = path.split("{}")
+    script.write_text(_WRK_LUA % {"ids": ", ".join(json.dumps(i) for i in ids), "token": token,
+                                  "prefix": prefix, "suffix": suffix}, encoding="utf-8")
     cmd = ["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", f"-d{max(1, int(round(seconds)))}s",
            "--timeout", "30s", "-s", str(script), f"http://{HOST}:{port}"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, check=False)
@@ -153,9 +159,21 @@ def wrk_load(port: int, token: str, ids: list[str], concurrency: int, seconds: f
             "mean_ms": r["mean_us"] / 1000, "requests": r["requests"]}
 
 
+# Each gunicorn worker builds its engine before it takes a request (``web.warm_engine``): a warm-up
+# by requests alone may leave one worker cold (a busy sync worker accepts nothing, so the other
+# takes them all) and let it build during the measurement, which a slow encoder then dominates.
+_GUNICORN_CONF = """
+def post_worker_init(worker):
+    from web import warm_engine
+    warm_engine(worker.wsgi)
+"""
+
+
 def _start_server(env: dict, port: int, workers: int, log_path: Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"{HOST}:{port}", "--timeout", "120",
-           "web:create_app()"]
+    conf = log_path.with_name("gunicorn_conf.py")
+    conf.write_text(_GUNICORN_CONF, encoding="utf-8")
+    cmd = [sys.executable, "-m", "gunicorn", "-c", str(conf), "-w", str(workers), "-b", f"{HOST}:{port}",
+           "--timeout", "600", "web:create_app()"]
     with open(log_path, "w", encoding="utf-8") as fh:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -171,74 +189,119 @@ def _stop_server(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
+#: what is loaded: (name in the rows, path with {} for the id, which ids)
+ENDPOINTS = (
+    ("worker matches", "/api/workers/{}/matches?top=10", "workers"),
+    ("staff order matches", "/api/orders/{}/matches?top=10", "orders"),
+)
+#: the encoders ``--web-encoders`` may name: the test double, and the serving default (the
+#: ``encoder`` setting's default, on ONNX Runtime once ``matcher model convert`` built its file)
+ENCODERS = ("hashing", "default")
+
+
+def _serve_and_load(folder: Path, encoder: str, seconds: float, concurrency: tuple[int, ...],
+                    gunicorn_workers: int, use_wrk: bool) -> tuple[list[dict], dict]:
+    """Fill a demo database with ``encoder``, serve it with gunicorn and load every endpoint."""
+    db = folder / "demo.sqlite"
+    env = {**os.environ, "MATCHER_INSTANCE_PATH": str(folder), "MATCHER_DATABASE_URL": f"sqlite:///{db}",
+           "MATCHER_TODAY": TODAY, "MATCHER_SECRET_KEY": secrets.token_hex(32),
+           "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.pop("MATCHER_ENCODER", None)
+    demo = [*_matcher_cmd(), "--instance", str(folder), "demo", "--no-serve", "--database-url", f"sqlite:///{db}"]
+    if encoder != "default":
+        env["MATCHER_ENCODER"] = encoder
+        demo += ["--encoder", encoder]
+    t0 = time.perf_counter()
+    subprocess.run(demo, cwd=REPO, env=env, check=True, capture_output=True, text=True, timeout=900)
+    out = subprocess.run([*_matcher_cmd(), "--instance", str(folder), "user", "token", "counsellor"], cwd=REPO,
+                         env=env, check=True, capture_output=True, text=True, timeout=120).stdout
+    token = next(w for w in reversed(out.split()) if len(w) >= 32)
+    setup_s = time.perf_counter() - t0
+    port = _free_port()
+    proc = _start_server(env, port, gunicorn_workers, folder / "gunicorn.log")
+    rows: list[dict] = []
+    try:
+        deadline = time.time() + 900  # both workers build their engines before they answer
+        while True:
+            try:
+                status, body = _get(port, "/api/workers?limit=500", token, timeout=900)
+                if status == 200:
+                    break
+                raise RuntimeError(f"GET /api/workers answered {status}: {body[:300]!r}")
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("gunicorn did not start: "
+                                       + (folder / "gunicorn.log").read_text(errors="replace")[-2000:]) from None
+                time.sleep(0.5)
+        ids = {"workers": [w["worker_id"] for w in json.loads(body)["items"]]}
+        status, body = _get(port, "/api/orders?status=open", token, timeout=300)
+        if status != 200:
+            raise RuntimeError(f"GET /api/orders answered {status}: {body[:300]!r}")
+        # the legal open orders: a blocked one answers at once with its reasons and no ranking
+        ids["orders"] = [o["order_id"] for o in json.loads(body)["items"] if not o["blocked"]]
+        # Warm-up: each gunicorn worker builds its engine on its first matches request (slow on a
+        # busy machine): a few rounds of one request per worker, with a long timeout.
+        t0 = time.perf_counter()
+        for _ in range(3):
+            warm = python_load(port, token, ids["workers"], gunicorn_workers, 0.5, timeout=600)
+            if warm["errors"]:
+                raise RuntimeError(f"warm-up errors: {warm['error_kinds']}")
+        warm_s = time.perf_counter() - t0
+        for endpoint, path, kind in ENDPOINTS:
+            for c in concurrency:
+                results = []
+                load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+                if use_wrk:
+                    results.append(("wrk", wrk_load(port, token, ids[kind], c, seconds, folder, path=path)))
+                results.append(("python-client", python_load(port, token, ids[kind], c, seconds, path=path)))
+                # one response's size, as the client receives it
+                status, body = _get(port, path.format(ids[kind][0]), token)
+                for tool, r in results:
+                    total = r["ok"] + r["errors"]
+                    rows.append({"system": "engine-gunicorn", "endpoint": endpoint, "encoder": encoder,
+                                 "tool": tool, "concurrency": c, "seconds": r["seconds"], "requests": total,
+                                 "requests_per_s": total / r["seconds"] if r["seconds"] else float("nan"),
+                                 "p50_ms": r["p50_ms"], "p95_ms": r["p95_ms"], "p99_ms": r["p99_ms"],
+                                 "errors": r["errors"], "error_kinds": r.get("error_kinds", {}),
+                                 "response_kb": len(body) / 1024, "load_1min": load_before})
+    finally:
+        _stop_server(proc)
+    info = {"setup_s": round(setup_s, 1), "warmup_s": round(warm_s, 1),
+            "worker_ids": len(ids["workers"]), "order_ids": len(ids["orders"])}
+    return rows, info
+
+
 def run(quick: bool = False, progress: bool = True, *, seconds: float | None = None,
-        concurrency: tuple[int, ...] | None = None, gunicorn_workers: int = 2, use_wrk: bool | None = None) -> dict:
+        concurrency: tuple[int, ...] | None = None, gunicorn_workers: int = 2, use_wrk: bool | None = None,
+        encoders: tuple[str, ...] | None = None) -> dict:
+    """Load both endpoints (:data:`ENDPOINTS`) with each of ``encoders`` (:data:`ENCODERS`;
+    default: hashing in ``--quick``, else hashing and the serving default), rows side by side."""
     seconds = seconds or (3.0 if quick else 20.0)
     concurrency = concurrency or ((4,) if quick else (1, 4, 8))
+    encoders = tuple(encoders or (("hashing",) if quick else ENCODERS))
+    unknown = [e for e in encoders if e not in ENCODERS]
+    if unknown:
+        raise ValueError(f"The web section's encoders must be among {', '.join(ENCODERS)}. Got {unknown!r} instead.")
     use_wrk = shutil.which("wrk") is not None if use_wrk is None else use_wrk
     notes = ["Server: gunicorn (sync workers) -w %d \"web:create_app()\" on 127.0.0.1, SQLite demo database "
-             "(2,000 workers, 300 orders), encoder 'hashing' (fast start; queries do not encode). Each request "
-             "also writes an audit row (the API records views)." % gunicorn_workers]
+             "(2,000 workers, 300 orders). Encoders: %s ('default': the encoder setting's default, on ONNX "
+             "Runtime when its file is built; queries do not encode, every text is encoded when the engine "
+             "is built). Endpoints: %s, ids rotated (the staff order matches over the legal open orders, "
+             "as the counsellor). Each request also writes an audit row (the API records views). "
+             "load_1min: the machine's 1-minute load average as each run started."
+             % (gunicorn_workers, ", ".join(encoders), "; ".join(f"{n} {p}" for n, p, _ in ENDPOINTS))]
     if not use_wrk:
         notes.append("wrk not installed (apt-get install wrk): load from the Python client only.")
     rows: list[dict] = []
-    with tempfile.TemporaryDirectory(prefix="perf-web-") as tmp:
-        folder = Path(tmp)
-        db = folder / "demo.sqlite"
-        env = {**os.environ, "MATCHER_INSTANCE_PATH": str(folder), "MATCHER_DATABASE_URL": f"sqlite:///{db}",
-               "MATCHER_ENCODER": "hashing", "MATCHER_TODAY": TODAY, "MATCHER_SECRET_KEY": secrets.token_hex(32),
-               "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        t0 = time.perf_counter()
-        subprocess.run([*_matcher_cmd(), "--instance", str(folder), "demo", "--no-serve", "--database-url",
-                        f"sqlite:///{db}", "--encoder", "hashing"], cwd=REPO, env=env, check=True,
-                       capture_output=True, text=True, timeout=600)
-        out = subprocess.run([*_matcher_cmd(), "--instance", str(folder), "user", "token", "counsellor"], cwd=REPO,
-                             env=env, check=True, capture_output=True, text=True, timeout=120).stdout
-        token = next(w for w in reversed(out.split()) if len(w) >= 32)
-        setup_s = time.perf_counter() - t0
-        port = _free_port()
-        proc = _start_server(env, port, gunicorn_workers, folder / "gunicorn.log")
-        try:
-            deadline = time.time() + 180
-            while True:
-                try:
-                    status, body = _get(port, "/api/workers?limit=500", token)
-                    if status == 200:
-                        break
-                    raise RuntimeError(f"GET /api/workers answered {status}: {body[:300]!r}")
-                except OSError:
-                    if proc.poll() is not None or time.time() > deadline:
-                        raise RuntimeError("gunicorn did not start: "
-                                           + (folder / "gunicorn.log").read_text(errors="replace")[-2000:]) from None
-                    time.sleep(0.5)
-            ids = [w["worker_id"] for w in json.loads(body)["items"]]
-            # Warm-up: each gunicorn worker builds its engine on its first matches request (slow on a
-            # busy machine): a few rounds of one request per worker, with a long timeout.
-            t0 = time.perf_counter()
-            for _ in range(3):
-                warm = python_load(port, token, ids, gunicorn_workers, 0.5, timeout=600)
-                if warm["errors"]:
-                    raise RuntimeError(f"warm-up errors: {warm['error_kinds']}")
-            warm_s = time.perf_counter() - t0
-            for c in concurrency:
-                results = []
-                if use_wrk:
-                    results.append(("wrk", wrk_load(port, token, ids, c, seconds, folder)))
-                results.append(("python-client", python_load(port, token, ids, c, seconds)))
-                for tool, r in results:
-                    total = r["ok"] + r["errors"]
-                    rows.append({"system": "engine-gunicorn", "tool": tool, "concurrency": c,
-                                 "seconds": r["seconds"], "requests": total,
-                                 "requests_per_s": total / r["seconds"] if r["seconds"] else float("nan"),
-                                 "p50_ms": r["p50_ms"], "p95_ms": r["p95_ms"], "p99_ms": r["p99_ms"],
-                                 "errors": r["errors"], "error_kinds": r.get("error_kinds", {})})
-        finally:
-            _stop_server(proc)
+    params: dict = {"seconds_per_run": seconds, "concurrency": list(concurrency),
+                    "gunicorn_workers": gunicorn_workers, "encoders": list(encoders)}
+    for encoder in encoders:
+        with tempfile.TemporaryDirectory(prefix="perf-web-") as tmp:
+            enc_rows, info = _serve_and_load(Path(tmp), encoder, seconds, concurrency, gunicorn_workers, use_wrk)
+        rows += enc_rows
+        params[encoder] = info
     errors = sum(r["errors"] for r in rows)
     notes.append(f"errors over all runs: {errors} (asserted to be 0)")
-    params = {"seconds_per_run": seconds, "concurrency": list(concurrency), "gunicorn_workers": gunicorn_workers,
-              "setup_s": round(setup_s, 1), "warmup_s": round(warm_s, 1), "endpoint": "/api/workers/<id>/matches?top=10",
-              "worker_ids": len(ids)}
     sec = section(rows, params, notes)
     if errors:
         sec["error"] = f"{errors} failed requests under load"

@@ -11,6 +11,7 @@ All calls go through one lock: the engine is shared by the server's threads.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import threading
 from typing import Any
@@ -93,6 +94,7 @@ class EngineHolder:
             raise EngineUnavailable(context={"missing": str(exc)}) from None
         store = get_store(self.app)
         with self.lock:
+            gc.unfreeze()  # the engine about to be replaced may be collected once it is dropped
             s = store.new_session()
             try:
                 fp = fingerprint(s)
@@ -105,6 +107,11 @@ class EngineHolder:
                 s.close()
             self.engine, self.fp, self.weights_name = engine, fp, weights_name
             self.builds += 1
+            # The engine's hundreds of thousands of objects live until the next build: out of the
+            # collector's sight, a full collection no longer walks them all (150-200 ms at the demo
+            # size, the slowest requests' share; PERF.md "Web"). Garbage left now is freed after
+            # the next build's unfreeze.
+            gc.freeze()
             log.info(
                 "engine built (%d recruiters, %d orders, %d workers)",
                 len(engine.recruiters_), len(engine.orders_), len(engine.workers_),
