@@ -236,11 +236,9 @@ def server_rows(quick: bool, progress: bool, encoder: str | None, sizes: tuple[i
         base = Path(tmp) / "base"
         base.mkdir()
         db = base / "demo.sqlite"
-        env = {**os.environ, "MATCHER_INSTANCE_PATH": str(base), "MATCHER_DATABASE_URL": f"sqlite:///{db}",
-               "MATCHER_TODAY": TODAY, "MATCHER_SECRET_KEY": secrets.token_hex(32),
-               "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        if encoder:
-            env["MATCHER_ENCODER"] = encoder
+        from evaluation.perf.webload import instance_env
+
+        env = instance_env(base, db, encoder)
         if sizes is None and quick:
             sizes = (300, 60, 12)
         demo_sizes = [] if sizes is None else ["--workers", str(sizes[0]), "--orders", str(sizes[1]),

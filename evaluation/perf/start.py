@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import secrets
 import shutil
 import subprocess
 import tempfile
@@ -29,7 +27,7 @@ import time
 from pathlib import Path
 
 from evaluation.perf import section
-from evaluation.perf.webload import HOST, REPO, TODAY, _free_port, _get, _matcher_cmd, _stop_server
+from evaluation.perf.webload import HOST, REPO, _free_port, _get, _matcher_cmd, _stop_server, instance_env
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +81,7 @@ def run(quick: bool = False, progress: bool = True, *, encoder: str | None = Non
     with tempfile.TemporaryDirectory(prefix="perf-start-") as tmp:
         folder = Path(tmp)
         db = folder / "demo.sqlite"
-        env = {**os.environ, "MATCHER_INSTANCE_PATH": str(folder), "MATCHER_DATABASE_URL": f"sqlite:///{db}",
-               "MATCHER_TODAY": TODAY, "MATCHER_SECRET_KEY": secrets.token_hex(32),
-               "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        if encoder:
-            env["MATCHER_ENCODER"] = encoder
+        env = instance_env(folder, db, encoder)
         t0 = time.perf_counter()
         subprocess.run([*_matcher_cmd(), "--instance", str(folder), "demo", "--no-serve", "--database-url",
                         f"sqlite:///{db}"], cwd=REPO, env=env, check=True, capture_output=True, text=True,

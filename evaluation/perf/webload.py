@@ -62,6 +62,19 @@ end
 """
 
 
+def instance_env(folder: Path, db: Path, encoder: str | None = None) -> dict[str, str]:
+    """The environment of a subprocess of the command line or the server on a throw-away
+    instance: its folder, a SQLite database, the fixed day, a fresh secret key, this checkout
+    first on the path, and ``encoder`` (else the settings' default, whatever the caller's is)."""
+    env = {**os.environ, "MATCHER_INSTANCE_PATH": str(folder), "MATCHER_DATABASE_URL": f"sqlite:///{db}",
+           "MATCHER_TODAY": TODAY, "MATCHER_SECRET_KEY": secrets.token_hex(32),
+           "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.pop("MATCHER_ENCODER", None)
+    if encoder:
+        env["MATCHER_ENCODER"] = encoder
+    return env
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -203,10 +216,7 @@ def _serve_and_load(folder: Path, encoder: str, seconds: float, concurrency: tup
                     gunicorn_workers: int, use_wrk: bool) -> tuple[list[dict], dict]:
     """Fill a demo database with ``encoder``, serve it with gunicorn and load every endpoint."""
     db = folder / "demo.sqlite"
-    env = {**os.environ, "MATCHER_INSTANCE_PATH": str(folder), "MATCHER_DATABASE_URL": f"sqlite:///{db}",
-           "MATCHER_TODAY": TODAY, "MATCHER_SECRET_KEY": secrets.token_hex(32),
-           "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    env.pop("MATCHER_ENCODER", None)
+    env = instance_env(folder, db)
     demo = [*_matcher_cmd(), "--instance", str(folder), "demo", "--no-serve", "--database-url", f"sqlite:///{db}"]
     if encoder != "default":
         env["MATCHER_ENCODER"] = encoder
