@@ -52,14 +52,18 @@ def strip_marks(s: str) -> str:
     return _strip_marks_each(decomposed)
 
 
+#: the code points that may be combining characters: planes 0 and 1 and plane 14's tags and
+#: variation selectors (the other planes hold ideographs and private use; a test checks that
+#: this Python's Unicode database has no combining character outside these)
+_COMBINING_PLANES = (range(0x20000), range(0xE0000, 0xE1000))
+
+
 @functools.cache
 def _marks_after_latin() -> re.Pattern:
-    """A Latin letter followed by its run of combining characters (any block: the whole of
-    Unicode is scanned once, at the first text that needs it)."""
-    import sys
-
+    """A Latin letter followed by its run of combining characters (any block: the planes that
+    hold combining characters are scanned once, at the first text that needs it)."""
     ranges: list[list[int]] = []
-    for c in range(sys.maxunicode + 1):
+    for c in (c for plane in _COMBINING_PLANES for c in plane):
         if unicodedata.combining(chr(c)):
             if ranges and ranges[-1][1] == c - 1:
                 ranges[-1][1] = c

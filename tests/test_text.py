@@ -199,3 +199,17 @@ def test_strip_marks_fast_path_equals_the_definition():
     for s in ("Nguyễn Văn Đức", "Thợ hàn", "が", "\u0301a", "Schweißer", "İstanbul", "溶接工", "Ô\u034f\u033c",
               "Thợ hàn 溶接工 ; công ty ギフ", "a\u0951b\u3099"):
         assert strip_marks(s) == _strip_marks_one_by_one(s), s
+
+
+def test_every_combining_character_lies_in_the_planes_the_general_path_scans():
+    """strip_marks' general path knows the combining characters of the planes it scans; this
+    Python's Unicode database must have none elsewhere (a newer one that adds some fails here)."""
+    import sys
+    import unicodedata
+
+    from models.text import _COMBINING_PLANES
+
+    scanned = set().union(*map(set, _COMBINING_PLANES))
+    outside = [hex(c) for c in range(sys.maxunicode + 1) if c not in scanned and unicodedata.combining(chr(c))]
+    assert outside == []
+    assert unicodedata.combining("\U0001d165") and 0x1D165 in scanned  # a plane-1 mark is scanned
