@@ -273,7 +273,7 @@ def _folded_text(title: str, description: str, skills: tuple[str, ...]) -> str:
 def _text_classes(text: str) -> tuple[tuple[str, str], ...]:
     """(class, phrase that named it) for each occupation class a folded order text names."""
     words = frozenset(text.split(" "))
-    found = ((cls, _first_phrase(text, tuple(kws), words)) for cls, kws in OCCUPATION_CLASS_KEYWORDS.items())
+    found = ((cls, _first_phrase(text, kws, words)) for cls, kws in OCCUPATION_CLASS_KEYWORDS.items())
     return tuple((cls, hit) for cls, hit in found if hit is not None)
 
 
@@ -301,7 +301,7 @@ def is_seasonal_order(order: JobOrder) -> bool:
     if (order.country or "").strip().upper() != "KR":
         return False
     text = fold(f"{order.title or ''} ; {order.description or ''}")
-    return bool(_all_phrases(text, tuple(SEASONAL_KEYWORDS)))
+    return bool(_all_phrases(text, SEASONAL_KEYWORDS))
 
 
 def is_eps_order(order: JobOrder) -> bool:
@@ -311,7 +311,7 @@ def is_eps_order(order: JobOrder) -> bool:
     if (order.country or "").strip().upper() != "KR":
         return False
     text = fold(f"{order.title or ''} ; {order.description or ''}")
-    return bool(_all_phrases(text, tuple(EPS_KEYWORDS)))
+    return bool(_all_phrases(text, EPS_KEYWORDS))
 
 
 def is_public_sender(recruiter: Recruiter) -> bool:
@@ -321,7 +321,7 @@ def is_public_sender(recruiter: Recruiter) -> bool:
     if kind:
         return kind in ("local_government", "public_agency")
     name = fold(recruiter.name)
-    return bool(_all_phrases(name, tuple(PUBLIC_SENDER_NAME_KEYWORDS)))
+    return bool(_all_phrases(name, PUBLIC_SENDER_NAME_KEYWORDS))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -596,6 +596,10 @@ def _wage_reasons(order: JobOrder, rates: Mapping[str, float], classes: frozense
     return out
 
 
+#: the phrases of the prohibited-job and prohibited-area tables, in their order
+_PHRASES_OF = {"prohibited_job": tuple(PROHIBITED_JOB_KEYWORDS), "prohibited_area": tuple(PROHIBITED_AREA_KEYWORDS)}
+
+
 def _content_reasons(order: JobOrder, recruiter: Recruiter | None) -> list[Reason]:
     out: list[Reason] = []
     text = _order_text(order)
@@ -605,7 +609,7 @@ def _content_reasons(order: JobOrder, recruiter: Recruiter | None) -> list[Reaso
         (PROHIBITED_JOB_KEYWORDS, "prohibited_job", "công việc bị cấm đưa người lao động đi làm", "a job workers may not be sent to"),
         (PROHIBITED_AREA_KEYWORDS, "prohibited_area", "khu vực bị cấm đưa người lao động đến", "an area workers may not be sent to"),
     ):
-        hits = [(k, table[k]) for k in _all_phrases(text, tuple(table), words)]
+        hits = [(k, table[k]) for k in _all_phrases(text, _PHRASES_OF[code], words)]
         if hits:
             kw, src = max(hits, key=lambda h: len(h[0]))
             out.append(_reason(code, f"Đơn hàng có dấu hiệu {vi_what} (“{kw}”)",
@@ -625,7 +629,7 @@ def _content_reasons(order: JobOrder, recruiter: Recruiter | None) -> list[Reaso
                            f"Korea's EPS (E-9) is sent only by the public Centre of Overseas Labour; {recruiter.name} "
                            "offering EPS places or charging for \"EPS registration\" is a fraud sign"))
     # "Light work, high pay, no language needed" (DOMAIN.md, fraud sign 5)
-    lure = _all_phrases(text, tuple(LURE_KEYWORDS), words)
+    lure = _all_phrases(text, LURE_KEYWORDS, words)
     if lure:
         out.append(_reason("lure_wording",
                            f"Lời mời có dấu hiệu lừa đảo (“{lure[0]}”): cần kiểm tra trước khi tư vấn",

@@ -44,19 +44,13 @@ class CharTfidf:
         self.ngram_range = (lo, hi)
         self.lowercase = lowercase
         self.dtype = dtype
+        self._word_cols: dict[str, np.ndarray] = {}  # word -> its n-grams' columns (see _cols)
 
     def words(self, text: str) -> list[str]:
         """The words of one text, as the n-grams are taken from them."""
         if self.lowercase:
             text = text.lower()
         return _WHITESPACE.sub(" ", text).split()
-
-    def grams(self, text: str) -> list[str]:
-        """The n-grams of one text, in order, repeated as often as they occur."""
-        out: list[str] = []
-        for word in self.words(text):
-            out.extend(_word_grams(word, *self.ngram_range))
-        return out
 
     def fit(self, corpus: Sequence[str]) -> "CharTfidf":
         self._fit(corpus)
@@ -68,7 +62,7 @@ class CharTfidf:
         if not terms:
             raise EmptyVocabularyError("empty vocabulary; the texts hold no character n-grams")
         self.vocabulary_ = {t: i for i, t in enumerate(terms)}
-        self._word_cols: dict[str, np.ndarray] = {}
+        self._word_cols = {}
         counts = self._counts(docs)
         df = np.bincount(counts.indices, minlength=len(terms)).astype(np.float64)
         self.idf_ = np.log((1.0 + len(corpus)) / (1.0 + df)) + 1.0
@@ -94,8 +88,6 @@ class CharTfidf:
 
     def _counts(self, docs: list[list[str]]) -> sp.csr_matrix:
         """Documents (as words) x vocabulary counts, sorted indices."""
-        if not hasattr(self, "_word_cols"):  # a model fitted before the cache existed (unpickled)
-            self._word_cols = {}
         parts = [self._cols(w) for doc in docs for w in doc]
         sizes = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
         doc_of_word = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
@@ -170,7 +162,6 @@ def load(blob: bytes, key: str, ngram_range: tuple[int, int], lowercase: bool = 
             terms = z["terms"]
             model.vocabulary_ = {str(t): i for i, t in enumerate(terms.tolist())}
             model.idf_ = np.asarray(z["idf"], dtype=np.float64)
-            model._word_cols = {}
             if len(model.idf_) != len(terms):
                 raise DumpError("saved lexical model is inconsistent (idf and vocabulary differ)")
             matrices = []
