@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from matcher.index import FORMAT_VERSION, IndexVersionError, NotFittedError, VectorIndex
+from matcher.index import _TRAILER, FORMAT_VERSION, IndexVersionError, NotFittedError, VectorIndex
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -222,7 +222,9 @@ def test_bytes_round_trip(small, kind):
 
 
 def _patched_version(blob: bytes, version: int) -> bytes:
-    return blob[:8] + struct.pack("<I", version) + blob[12:]
+    """The trailer's format version replaced (format 2: the trailer ends the blob)."""
+    at = len(blob) - _TRAILER.size + 8
+    return blob[:at] + struct.pack("<I", version) + blob[at + 4:]
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +241,7 @@ def blob(small):
         (lambda b: b[:20], "truncated"),
         (lambda b: b[:-1], "truncated or corrupt"),
         (lambda b: b[:100] + bytes([b[100] ^ 0xFF]) + b[101:], "corrupt"),
-        (lambda b: b"PK\x03\x04" + b[4:], "Not a VectorIndex"),
+        (lambda b: b[: -_TRAILER.size] + b"PK\x03\x04" + b[4 - _TRAILER.size:], "Not a VectorIndex"),
         (lambda b: b"", "truncated"),
     ],
     ids=["version", "half", "header-only", "one-byte-short", "bit-flip", "wrong-magic", "empty"],
