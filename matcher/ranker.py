@@ -34,7 +34,7 @@ from matcher.explain import Explanation, explanations
 from matcher.orderbook import Blocked, OrderBook, reason_dict  # noqa: F401 - part of this module's API
 from matcher.outcomes import Outcomes
 from matcher.similarity import LexicalRows, lexical_weights_for
-from matcher.tfidf import CharTfidf, DumpError, corpus_key, dump as dump_lexical, load as load_lexical, load_file as load_lexical_file
+from matcher.tfidf import CharTfidf, DumpError, corpus_key, dump as dump_lexical, load as load_lexical, load_file as load_lexical_file, mapped_file
 from matcher.text import fold, prepare
 from matcher.vocabulary import expand
 from matcher.vocabulary import order_trade_groups, related_groups, trade_groups
@@ -357,7 +357,7 @@ class Engine:
             log.info("saved lexical model not used: its rows do not match the orders and workers")
             return None
         self.reused_indexes_.add("lexical")
-        if isinstance(matrices[0].data, np.memmap):
+        if all(mapped_file(a) for m in matrices for a in (m.data, m.indices, m.indptr)):
             self.mapped_indexes_.add("lexical")
         return model, matrices
 

@@ -227,6 +227,16 @@ def load_file(path, key: str, ngram_range: tuple[int, int], lowercase: bool = Tr
     return load(blob, key, ngram_range, lowercase)
 
 
+def mapped_file(array: np.ndarray) -> str | None:
+    """The file ``array``'s memory is mapped from (a view of :func:`load_file`'s map), else
+    ``None`` (a private array)."""
+    while array is not None:
+        if isinstance(array, np.memmap):
+            return str(array.filename)
+        array = getattr(array, "base", None)
+    return None
+
+
 def _csr(data, indices, indptr, shape: tuple[int, int], n_terms: int) -> sp.csr_matrix:
     """A CSR matrix over the arrays as they are (scipy keeps them when their dtypes fit: the
     index dtype is the one scipy chose at the fit), checked in full."""
