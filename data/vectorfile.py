@@ -3,7 +3,8 @@
 The database is the source of truth; the embeddings of the texts (and the faiss indexes built
 from them) are derived state that is expensive to recompute with the real model. They are saved
 as ``index/vectors.npz`` with a header (format version, encoder name, dimension, checksum) and
-the faiss blobs next to it. Anything lost, truncated, corrupt, of another format version or of
+the faiss indexes and the lexical model next to it (``BLOB_FILES``), laid out to be memory-mapped
+by every serving process (``index_files``). Anything lost, truncated, corrupt, of another format version or of
 another encoder is detected on load, reported, and ignored: the caller then re-encodes from the
 database without a manual step.
 """
