@@ -3,7 +3,8 @@
 The database is the source of truth; the embeddings of the texts (and the faiss indexes built
 from them) are derived state that is expensive to recompute with the real model. They are saved
 as ``index/vectors.npz`` with a header (format version, encoder name, dimension, checksum) and
-the faiss blobs next to it. Anything lost, truncated, corrupt, of another format version or of
+the faiss indexes and the lexical model next to it (``BLOB_FILES``), laid out to be memory-mapped
+by every serving process (``index_files``). Anything lost, truncated, corrupt, of another format version or of
 another encoder is detected on load, reported, and ignored: the caller then re-encodes from the
 database without a manual step.
 """
@@ -66,7 +67,11 @@ def save_vectors(folder: Path, encoder_name: str, vectors: dict[str, np.ndarray]
     folder = Path(folder)
     _atomic_write(folder / "vectors.npz", body)
     for name, blob in (blobs or {}).items():
+        # a new file replaces the old one's name only: a process that maps the old file keeps
+        # reading it (its inode) until it opens the new one
         _atomic_write(folder / BLOB_FILES[name], blob)
+        if name in LEGACY_FILES:
+            (folder / LEGACY_FILES[name]).unlink(missing_ok=True)
     _atomic_write(folder / "vectors.json", json.dumps(header, indent=1).encode())
     return folder / "vectors.npz"
 
@@ -99,8 +104,13 @@ def load_vectors(folder: Path, encoder_name: str) -> dict[str, np.ndarray]:
 
 
 #: The parts the engine saves beside the vectors (``Engine.index_blobs``) and their files: the
-#: two faiss indexes and the lexical model with its rows.
-BLOB_FILES = {"orders": "orders.faiss", "workers": "workers.faiss", "lexical": "lexical.npz"}
+#: two faiss indexes (each a faiss index followed by the ids and a checksum) and the lexical
+#: model with its rows and their inverted indexes (uncompressed, aligned arrays). Both are laid
+#: out to be memory-mapped (``index_files``): workers started from them share one copy.
+BLOB_FILES = {"orders": "orders.faiss", "workers": "workers.faiss", "lexical": "lexical.bin"}
+#: the lexical model's file of older versions (an ``np.savez`` archive): still read, and
+#: removed once the new file is written
+LEGACY_FILES = {"lexical": "lexical.npz"}
 INDEX_NAMES = tuple(BLOB_FILES)
 
 
@@ -110,11 +120,24 @@ def load_index_blobs(folder: Path) -> dict[str, bytes]:
     holds (``matcher.index.VectorIndex.holds``); the lexical one only for exactly the texts it was
     fitted on (``matcher.tfidf.load``), so nothing here needs to be trusted."""
     out: dict[str, bytes] = {}
-    for name in INDEX_NAMES:
+    for name, path in index_files(folder).items():
         try:
-            out[name] = (Path(folder) / BLOB_FILES[name]).read_bytes()
+            out[name] = path.read_bytes()
         except OSError:
             continue
+    return out
+
+
+def index_files(folder: Path) -> dict[str, Path]:
+    """The saved parts' files by name (those present; an older version's file where the current
+    one is missing), for the engine to map (``Engine(saved_indexes=...)``): the same checks as
+    :func:`load_index_blobs` apply, and a process never writes to a mapped file."""
+    out: dict[str, Path] = {}
+    for name in INDEX_NAMES:
+        for file in (BLOB_FILES[name], LEGACY_FILES.get(name)):
+            if file and (Path(folder) / file).is_file():
+                out[name] = Path(folder) / file
+                break
     return out
 
 

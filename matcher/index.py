@@ -12,9 +12,14 @@ approximate IVF-flat (or, on request, HNSW) index. faiss rows carry stable int64
 labels; the string ids live in Python next to them, never inside faiss.
 
 Persistence goes to and from ``bytes`` (:meth:`VectorIndex.to_bytes`,
-:meth:`VectorIndex.from_bytes`); the caller decides where the bytes are stored. A blob
-from another format version, a damaged blob, or one built for another encoder raises
-:class:`IndexVersionError` so the caller can rebuild.
+:meth:`VectorIndex.from_bytes`); the caller decides where the bytes are stored. The bytes are a
+plain faiss index followed by a trailer (the ids, the labels, the parameters and a checksum of
+everything), so a saved file can be memory-mapped (:meth:`VectorIndex.open`): the vectors are
+then read from the OS page cache, one copy shared by every process that maps the file. A mapped
+index takes a private copy of its faiss index before its first change (copy on write; a mapped
+file is never written through). A blob from another format version, a damaged blob, or one
+built for another encoder raises :class:`IndexVersionError` so the caller can rebuild; blobs of
+format 1 (header first, faiss index last) are still read.
 
 Every public method of a fitted index holds an internal lock, so searches and upserts
 from different threads (e.g. web request threads) are serialised rather than racing
@@ -26,6 +31,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import struct
 import threading
 from typing import Any, Iterable, Sequence
@@ -40,12 +46,22 @@ log = logging.getLogger(__name__)
 __all__ = ["VectorIndex", "IndexVersionError", "NotFittedError", "FORMAT_VERSION"]
 
 #: Version of the byte layout written by :meth:`VectorIndex.to_bytes`. Bump it whenever
-#: the layout or the meaning of a field changes; old blobs are then rejected.
-FORMAT_VERSION = 1
+#: the layout or the meaning of a field changes; other versions are then rejected (except
+#: format 1, still read).
+FORMAT_VERSION = 2
 _MAGIC = b"CBVECIDX"
 _DIGEST_SIZE = 32
-# magic (8) | format version u32 | header length u32 | blake2b digest of the rest (32)
+# format 1: magic (8) | format version u32 | header length u32 | blake2b digest of the rest (32),
+# then the header, the vectors, the labels and the faiss index
 _PREFIX = struct.Struct(f"<8sII{_DIGEST_SIZE}s")
+# format 2: the faiss index (faiss.serialize_index, readable by faiss.read_index as it is), the
+# header, the labels, then this trailer: magic (8) | format version u32 | header length u32 |
+# faiss length u64 | blake2b digest of everything before the trailer (32)
+_MAGIC2 = b"CBVIDX2\x00"
+_TRAILER = struct.Struct(f"<8sIIQ{_DIGEST_SIZE}s")
+#: faiss reads the codes of flat storage and of IVF lists in place from a mapped file (the HNSW
+#: graph and the id maps are read into memory); nothing may be written through the mapping
+_MMAP_FLAGS = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
 
 _KINDS = ("auto", "flat", "ivf", "hnsw")
 
@@ -212,6 +228,7 @@ class VectorIndex:
         self._label_row: dict[int, int] = {}
         self._dead: set[int] = set()  # HNSW cannot delete: tombstoned labels
         self._next_label = 0
+        self._mapped = False
         self._append(id_list, x)
         log.info("built %s index: %d vectors of dim %d", kind, n, dim)
         return self
@@ -235,9 +252,34 @@ class VectorIndex:
             return faiss.IndexIDMap2(inner)
         raise AssertionError(kind)
 
+    @property
+    def mapped_(self) -> bool:
+        """True while the faiss index reads its vectors from a memory-mapped file (:meth:`open`)."""
+        self._check_fitted("mapped_")
+        return self._mapped
+
+    def _own(self) -> None:
+        """Before a change: replace a mapped faiss index by a private copy (copy on write), so the
+        file, and every other process mapping it, stays as it is. faiss aborts the process on a
+        change of a mapped vector, so every mutation goes through here first."""
+        if self._mapped:
+            index = faiss.deserialize_index(faiss.serialize_index(self._index))
+            self._index = self._tuned(index)
+            self._mapped = False
+            log.info("mapped %s index copied before a change", self._kind)
+
+    def _tuned(self, index: Any) -> Any:
+        """``index`` with this index's search parameters set (they live in Python)."""
+        if self._kind == "ivf":
+            faiss.extract_index_ivf(index).nprobe = self.nprobe
+        elif self._kind == "hnsw":
+            faiss.downcast_index(index.index).hnsw.efSearch = self.ef_search
+        return index
+
     def _append(self, ids: list[str], x: np.ndarray) -> None:
         if not ids:
             return
+        self._own()
         labels = np.arange(self._next_label, self._next_label + len(ids), dtype=np.int64)
         self._next_label += len(ids)
         self._index.add_with_ids(x, labels)
@@ -274,6 +316,7 @@ class VectorIndex:
             if not rows:
                 return 0
             labels = self._labels[rows]
+            self._own()
             if self._kind == "hnsw":
                 self._dead.update(labels.tolist())
             else:
@@ -335,6 +378,7 @@ class VectorIndex:
         index = self._new_faiss_index("hnsw", self._dim, None, vectors)
         index.add_with_ids(vectors, self._labels)
         self._index = index
+        self._mapped = False
         self._dead = set()
 
     # ---------------------------------------------------------------- querying
@@ -464,7 +508,8 @@ class VectorIndex:
 
     # ------------------------------------------------------------- persistence
     def to_bytes(self) -> bytes:
-        """Serialise the fitted index (header, ids, vectors, faiss index) to bytes."""
+        """Serialise the fitted index as format 2: the faiss index, then the header (ids,
+        parameters), the labels and the trailer with the checksum."""
         self._check_fitted("to_bytes")
         with self._lock:
             faiss_blob = faiss.serialize_index(self._index).tobytes()
@@ -482,17 +527,19 @@ class VectorIndex:
                 "faiss_bytes": len(faiss_blob),
             }
             header_bytes = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            body = b"".join(
-                [header_bytes, self._vectors_at().astype("<f4").tobytes(), self._labels.astype("<i8").tobytes(), faiss_blob]
-            )
-            digest = hashlib.blake2b(body, digest_size=_DIGEST_SIZE).digest()
-            return _PREFIX.pack(_MAGIC, FORMAT_VERSION, len(header_bytes), digest) + body
+            h = hashlib.blake2b(digest_size=_DIGEST_SIZE)
+            parts = [faiss_blob, header_bytes, self._labels.astype("<i8").tobytes()]
+            for part in parts:
+                h.update(part)
+            trailer = _TRAILER.pack(_MAGIC2, FORMAT_VERSION, len(header_bytes), len(faiss_blob), h.digest())
+            return b"".join([*parts, trailer])
 
     @classmethod
     def from_bytes(
         cls, blob: bytes, *, dim: int | None = None, encoder_name: str | None = None
     ) -> "VectorIndex":
-        """Rebuild an index from :meth:`to_bytes` output.
+        """Rebuild an index from :meth:`to_bytes` output (format 2, or format 1 of older
+        versions), as a private copy in memory.
 
         Args:
             blob: the bytes.
@@ -503,7 +550,64 @@ class VectorIndex:
             IndexVersionError: another format version, a truncated or corrupt blob, or a
                 ``dim``/``encoder_name`` different from the stored one. Rebuild then.
         """
-        header, labels, index = _read_blob(blob)
+        view = memoryview(blob)
+        if _is_format2(view):
+            header, labels, faiss_len = _read_trailer(view)
+            try:
+                index = faiss.deserialize_index(np.frombuffer(view, dtype=np.uint8, count=faiss_len))
+            except Exception as exc:  # a good digest over bytes faiss cannot read
+                raise IndexVersionError(f"Index blob is malformed ({exc}). Rebuild the index.") from exc
+        else:
+            header, labels, index = _read_blob(view)
+        return cls._from_parts(header, labels, index, dim=dim, encoder_name=encoder_name, mapped=False)
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike, *, dim: int | None = None, encoder_name: str | None = None, mmap: bool = True
+    ) -> "VectorIndex":
+        """The index saved in the file ``path`` (the bytes of :meth:`to_bytes`).
+
+        With ``mmap`` (and a format-2 file) faiss maps the file read-only: the vectors stay in
+        the OS page cache, shared by all the processes that open the same file, and the index
+        copies them privately only before its first change. The checksum is verified over the
+        very file that is mapped (the file is opened once; a file replaced meanwhile does not
+        mix in). Other files are read as :meth:`from_bytes` reads them.
+
+        Raises:
+            IndexVersionError: as :meth:`from_bytes`; also for a file that cannot be read.
+        """
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError as exc:
+            raise IndexVersionError(f"Index file {path} cannot be read ({exc}). Rebuild the index.") from exc
+        try:
+            size = os.fstat(fd).st_size
+            if not mmap or size < _TRAILER.size:
+                with os.fdopen(os.dup(fd), "rb") as f:
+                    return cls.from_bytes(f.read(), dim=dim, encoder_name=encoder_name)
+            mapped = np.memmap(_proc_fd(fd) or path, dtype=np.uint8, mode="r")
+            view = memoryview(mapped)
+            if not _is_format2(view):
+                return cls.from_bytes(bytes(view), dim=dim, encoder_name=encoder_name)
+            header, labels, _ = _read_trailer(view)
+            labels = np.array(labels)  # small; the mapping of the checksum pass goes with `mapped`
+            del view, mapped
+            try:
+                index = faiss.read_index(_proc_fd(fd) or os.fspath(path), _MMAP_FLAGS)
+            except Exception as exc:
+                raise IndexVersionError(f"Index file {path} is malformed ({exc}). Rebuild the index.") from exc
+            return cls._from_parts(header, labels, index, dim=dim, encoder_name=encoder_name, mapped=True)
+        finally:
+            os.close(fd)
+
+    @classmethod
+    def _from_parts(cls, header: dict, labels: np.ndarray, index: Any, *, dim: int | None,
+                    encoder_name: str | None, mapped: bool) -> "VectorIndex":
+        if index.d != int(header["dim"]) or index.ntotal != int(header["ntotal"]):
+            raise IndexVersionError(
+                f"Index blob is inconsistent: faiss index has dim {index.d} and {index.ntotal} vectors, "
+                f"header says dim {header['dim']} and {header['ntotal']}."
+            )
         stored_dim = int(header["dim"])
         if dim is not None and dim != stored_dim:
             raise IndexVersionError(
@@ -527,28 +631,64 @@ class VectorIndex:
         self._labels = labels.astype(np.int64)
         self._dead = set(int(x) for x in header["dead"])
         self._next_label = int(header["next_label"])
-        if self._kind == "ivf":
-            ivf = faiss.extract_index_ivf(index)
-            ivf.nprobe = self.nprobe
-            if ivf.direct_map.type != faiss.DirectMap.Hashtable:  # written by an older version
-                ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
-        elif self._kind == "hnsw":
-            faiss.downcast_index(index.index).hnsw.efSearch = self.ef_search
+        self._mapped = mapped
         self._index = index
+        self._tuned(index)
+        if self._kind == "ivf" and faiss.extract_index_ivf(index).direct_map.type != faiss.DirectMap.Hashtable:
+            self._own()  # written by an older version: the direct map changes
+            faiss.extract_index_ivf(self._index).set_direct_map_type(faiss.DirectMap.Hashtable)
         self._rebuild_maps()
         return self
 
 
+def _proc_fd(fd: int) -> str | None:
+    """A path naming the open file ``fd`` itself (Linux), so a reader by path reads that file."""
+    path = f"/proc/self/fd/{fd}"
+    return path if os.path.exists(path) else None
+
+
+def _is_format2(view: memoryview) -> bool:
+    return len(view) >= _TRAILER.size and bytes(view[len(view) - _TRAILER.size:][:8]) == _MAGIC2
+
+
+def _read_trailer(view: memoryview) -> tuple[dict, np.ndarray, int]:
+    """The header, the labels and the faiss length of a format-2 blob, with its version,
+    checksum and section lengths checked (``IndexVersionError`` otherwise)."""
+    end = len(view) - _TRAILER.size
+    magic, version, header_len, faiss_len, digest = _TRAILER.unpack_from(view, end)
+    if version != FORMAT_VERSION:
+        raise IndexVersionError(
+            f"Index blob has format version {version}; this code reads version {FORMAT_VERSION}. Rebuild the index."
+        )
+    if hashlib.blake2b(view[:end], digest_size=_DIGEST_SIZE).digest() != digest:
+        raise IndexVersionError("Index blob is truncated or corrupt (checksum mismatch). Rebuild the index.")
+    try:
+        header = json.loads(bytes(view[faiss_len:faiss_len + header_len]).decode("utf-8"))
+        n = int(header["n"])
+        ids = header["ids"]
+        offset = faiss_len + header_len
+        if len(ids) != n or offset + 8 * n != end or int(header["faiss_bytes"]) != faiss_len:
+            raise ValueError("section lengths do not add up")
+        labels = np.frombuffer(view, dtype="<i8", count=n, offset=offset)
+    except Exception as exc:  # malformed header or sections despite a good digest
+        raise IndexVersionError(f"Index blob is malformed ({exc}). Rebuild the index.") from exc
+    return header, labels, faiss_len
+
+
 def _read_blob(blob: bytes) -> tuple[dict, np.ndarray, Any]:
-    """The header, the labels and the faiss index of a :meth:`VectorIndex.to_bytes` blob, with
-    its format, checksum and section lengths checked (``IndexVersionError`` otherwise)."""
+    """The header, the labels and the faiss index of a format-1 blob (written by older
+    versions), with its format, checksum and section lengths checked (``IndexVersionError``
+    otherwise)."""
     view = memoryview(blob)
     if len(view) < _PREFIX.size:
         raise IndexVersionError(f"Index blob is truncated: {len(view)} bytes, the header alone needs {_PREFIX.size}.")
     magic, version, header_len, digest = _PREFIX.unpack_from(view, 0)
     if magic != _MAGIC:
-        raise IndexVersionError(f"Not a VectorIndex blob: magic {magic!r}, expected {_MAGIC!r}.")
-    if version != FORMAT_VERSION:
+        raise IndexVersionError(
+            f"Not a VectorIndex blob, or a truncated or corrupt one: no {_MAGIC2!r} at its end nor {_MAGIC!r} (format 1) "
+            f"at its start (found {magic!r}). Rebuild the index."
+        )
+    if version != 1:
         raise IndexVersionError(
             f"Index blob has format version {version}; this code reads version {FORMAT_VERSION}. Rebuild the index."
         )
@@ -561,8 +701,7 @@ def _read_blob(blob: bytes) -> tuple[dict, np.ndarray, Any]:
         ids = [str(i) for i in header["ids"]]
         offset = header_len
         vec_bytes, lab_bytes = n * stored_dim * 4, n * 8
-        # the stored vector section (kept in the format for readers of the file) is skipped:
-        # the faiss index below holds the vectors
+        # the stored vector section is skipped: the faiss index below holds the vectors
         offset += vec_bytes
         labels = np.frombuffer(body, dtype="<i8", count=n, offset=offset)
         offset += lab_bytes
@@ -574,11 +713,6 @@ def _read_blob(blob: bytes) -> tuple[dict, np.ndarray, Any]:
         raise
     except Exception as exc:  # malformed header or sections despite a good digest
         raise IndexVersionError(f"Index blob is malformed ({exc}). Rebuild the index.") from exc
-    if index.d != stored_dim or index.ntotal != int(header["ntotal"]):
-        raise IndexVersionError(
-            f"Index blob is inconsistent: faiss index has dim {index.d} and {index.ntotal} vectors, "
-            f"header says dim {stored_dim} and {header['ntotal']}."
-        )
     return header, labels, index
 
 

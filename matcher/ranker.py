@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import logging
+import os
 from collections import ChainMap
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
@@ -33,7 +34,7 @@ from matcher.explain import Explanation, explanations
 from matcher.orderbook import Blocked, OrderBook, reason_dict  # noqa: F401 - part of this module's API
 from matcher.outcomes import Outcomes
 from matcher.similarity import LexicalRows, lexical_weights_for
-from matcher.tfidf import CharTfidf, DumpError, corpus_key, dump as dump_lexical, load as load_lexical
+from matcher.tfidf import CharTfidf, DumpError, corpus_key, dump as dump_lexical, load as load_lexical, load_file as load_lexical_file, mapped_file
 from matcher.text import fold, prepare
 from matcher.vocabulary import expand
 from matcher.vocabulary import order_trade_groups, related_groups, trade_groups
@@ -166,11 +167,14 @@ class Engine:
         full_scan_below: int = 3000,
         candidates: int = 300,
         vector_cache: dict[str, np.ndarray] | None = None,
-        saved_indexes: dict[str, bytes] | None = None,
+        saved_indexes: dict[str, bytes | os.PathLike] | None = None,
     ):
         self.encoder = encoder
-        #: faiss indexes saved by an earlier fit (``index_blobs``), used by the next fit for the
-        #: ids and vectors they hold exactly (a restart then trains and fills nothing)
+        #: faiss indexes and lexical model saved by an earlier fit (``index_blobs``), as bytes or
+        #: as the files they were saved to, used by the next fit for the ids, vectors and texts
+        #: they hold exactly (a restart then trains and fills nothing). Files are memory-mapped:
+        #: processes started from the same files share one copy in the OS page cache, and each
+        #: takes a private copy of a part only before it changes it (copy on write)
         self.saved_indexes = saved_indexes
         self.weights = weights
         self.exact_threshold = exact_threshold
@@ -199,6 +203,8 @@ class Engine:
         self._trades: dict[str, tuple[OrderSnapshot, frozenset[str]]] = {}
         #: names of the saved indexes this fit used instead of building them
         self.reused_indexes_: set[str] = set()
+        #: those of them read in place from a memory-mapped file (the others were read as bytes)
+        self.mapped_indexes_: set[str] = set()
         #: the number of changes applied since the fit, and which worker/order each one was
         self.version_ = 0
         self._journal: list[tuple[str, str]] = []
@@ -269,12 +275,14 @@ class Engine:
         # model saved by an earlier fit on exactly these texts is used as it is
         self._lex_key = corpus_key(corpus, n_o, n_w)
         saved = self._saved_lexical(n_o, n_w)
+        inverted: list = [None, None]
         if saved is None:
             self._tfidf = CharTfidf(LEXICAL_NGRAMS)
             lex = self._tfidf.fit_transform(corpus)  # the orders' rows first, then the workers'
             order_lex, worker_lex = lex[:n_o], lex[n_o:n_o + n_w]
         else:
-            self._tfidf, (order_lex, worker_lex) = saved
+            self._tfidf, (order_lex, worker_lex, *rest) = saved
+            inverted = (rest + [None, None])[:2]
         self._lex_cache: dict[str, object] = {}
         #: every experience and sector text's row number, dense and lexical rows (``_aux_rows``)
         self._aux: tuple[dict[str, int], np.ndarray, object, list[str]] | None = None
@@ -284,8 +292,8 @@ class Engine:
         self._gate_cache: dict[str, tuple[OrderSnapshot, dt.date, int, dict]] = {}
         self._order_index = self._build_index(self._order_ids, self._order_texts, saved="orders")
         self._worker_index = self._build_index(self._worker_ids, self._worker_texts, saved="workers")
-        self._order_lex = LexicalRows(order_lex, self._order_ids).warm()
-        self._worker_lex = LexicalRows(worker_lex, self._worker_ids).warm()
+        self._order_lex = LexicalRows(order_lex, self._order_ids, inverted=inverted[0]).warm()
+        self._worker_lex = LexicalRows(worker_lex, self._worker_ids, inverted=inverted[1]).warm()
         self._background()
 
     def _build_index(self, ids: list[str], texts: dict[str, str], saved: str | None = None) -> VectorIndex | None:
@@ -308,7 +316,11 @@ class Engine:
         if blob is None:
             return None
         try:
-            index = VectorIndex.from_bytes(blob, dim=self.encoder.dim, encoder_name=getattr(self.encoder, "name", ""))
+            kw = {"dim": self.encoder.dim, "encoder_name": getattr(self.encoder, "name", "")}
+            if isinstance(blob, (str, os.PathLike)):
+                index = VectorIndex.open(blob, **kw)
+            else:
+                index = VectorIndex.from_bytes(blob, **kw)
         except IndexVersionError as exc:
             log.info("saved %s index not used: %s", name, exc)
             return None
@@ -318,23 +330,35 @@ class Engine:
         if not index.holds(ids, vecs):
             return None
         self.reused_indexes_.add(name)
+        if index.mapped_:
+            self.mapped_indexes_.add(name)
         return index
 
     def _saved_lexical(self, n_orders: int, n_workers: int):
         """The saved lexical model and the orders' and workers' rows, when an earlier fit saved
-        them for exactly this fit's texts (``index_blobs()["lexical"]``), else ``None``."""
+        them for exactly this fit's texts (``index_blobs()["lexical"]``), else ``None``. The
+        matrices are the orders' and the workers' rows, then (when saved: files of format 2) their
+        transposes, the inverted indexes ``LexicalRows`` reads."""
         blob = (self.saved_indexes or {}).get("lexical")
         if blob is None:
             return None
         try:
-            model, matrices = load_lexical(blob, self._lex_key, LEXICAL_NGRAMS)
+            if isinstance(blob, (str, os.PathLike)):
+                model, matrices = load_lexical_file(blob, self._lex_key, LEXICAL_NGRAMS)
+            else:
+                model, matrices = load_lexical(blob, self._lex_key, LEXICAL_NGRAMS)
         except DumpError as exc:
             log.info("saved lexical model not used: %s", exc)
             return None
-        if len(matrices) != 2 or matrices[0].shape[0] != n_orders or matrices[1].shape[0] != n_workers:
+        shapes = [m.shape for m in matrices]
+        rows = [(n_orders, len(model.idf_)), (n_workers, len(model.idf_))]
+        if shapes not in (rows, rows + [r[::-1] for r in rows]) or (
+                len(matrices) == 4 and (matrices[2].nnz, matrices[3].nnz) != (matrices[0].nnz, matrices[1].nnz)):
             log.info("saved lexical model not used: its rows do not match the orders and workers")
             return None
         self.reused_indexes_.add("lexical")
+        if all(mapped_file(a) for m in matrices for a in (m.data, m.indices, m.indptr)):
+            self.mapped_indexes_.add("lexical")
         return model, matrices
 
     def _lex(self, texts: Sequence[str]):
@@ -484,7 +508,9 @@ class Engine:
         }
         order_m, worker_m = self._order_lex.fitted_matrix(), self._worker_lex.fitted_matrix()
         if order_m is not None and worker_m is not None:
-            out["lexical"] = dump_lexical(self._tfidf, self._lex_key, [order_m, worker_m])
+            # with the inverted indexes, so that a process started from the file maps them too
+            inverted = [self._order_lex.warm().inverted(), self._worker_lex.warm().inverted()]
+            out["lexical"] = dump_lexical(self._tfidf, self._lex_key, [order_m, worker_m, *inverted])
         return out
 
     # ---- gates (the order book's) ----------------------------------------------------------

@@ -414,11 +414,16 @@ class LexicalRows:
 
     :meth:`scores` reads the main matrix through its transpose (an inverted index: the work is
     the postings of the query's n-grams, not every row), built once per main matrix, so a query
-    after a change does not rebuild it."""
+    after a change does not rebuild it.
 
-    def __init__(self, matrix, ids: Sequence[str]):
+    The matrices are never changed in place (a change stacks new ones), so ``matrix`` and
+    ``inverted`` may be read-only views of a memory-mapped file shared with other processes:
+    what changes is this object's own copy (copy on write)."""
+
+    def __init__(self, matrix, ids: Sequence[str], inverted=None):
         self._base = sparse.csr_matrix(matrix)
-        self._inverted = None  # self._base.T as CSR, built by warm() or on first use
+        # self._base.T as CSR, built by warm() or on first use, or given (saved with the matrix)
+        self._inverted = None if inverted is None else sparse.csr_matrix(inverted)
         self._tail = None  # rows added since, stacked
         self._pending: list = []
         self._pos = {id_: n for n, id_ in enumerate(ids)}
@@ -449,6 +454,10 @@ class LexicalRows:
         if self._version or self._pending or self._tail is not None:
             return None
         return self._base
+
+    def inverted(self):
+        """The inverted index of the main matrix (its transpose as CSR) once built, else ``None``."""
+        return self._inverted
 
     def warm(self) -> "LexicalRows":
         """Build the inverted index now (the fit), not at the first query."""

@@ -18,7 +18,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import json
 import re
+import struct
 from typing import Sequence
 
 import numpy as np
@@ -108,8 +110,15 @@ class CharTfidf:
         return out
 
 
-#: the layout of :func:`dump`'s bytes; another layout is refused by :func:`load`
-DUMP_FORMAT = 1
+#: the layout of :func:`dump`'s bytes; format 1 (an ``np.savez`` archive) is still read, any
+#: other is refused by :func:`load`
+DUMP_FORMAT = 2
+_MAGIC = b"CBLEXIC2"
+_ALIGN = 64
+# magic (8) | format u32 | header length u32 | blake2b digest of the rest of the file (32);
+# then the JSON header (each array's dtype, shape and offset), then the arrays, each starting at
+# a multiple of 64 bytes, uncompressed: a mapped file serves them as they are
+_PREFIX = struct.Struct("<8sII32s")
 
 
 class DumpError(ValueError):
@@ -128,31 +137,123 @@ def corpus_key(corpus: Sequence[str], *parts: object) -> str:
 
 
 def dump(model: CharTfidf, key: str, matrices: Sequence[sp.csr_matrix]) -> bytes:
-    """A fitted model and matrices of its rows as bytes (NumPy arrays only, no pickle)."""
+    """A fitted model and matrices of its rows as bytes (NumPy arrays only, no pickle), laid out
+    so that :func:`load_file` can map them (format 2)."""
     arrays: dict[str, np.ndarray] = {
-        "meta": np.array([DUMP_FORMAT, *model.ngram_range, int(model.lowercase), len(matrices)], dtype=np.int64),
-        "key": np.array(key),
-        "dtype": np.array(np.dtype(model.dtype).str),
         "terms": np.array(sorted(model.vocabulary_, key=model.vocabulary_.__getitem__), dtype=str),
-        "idf": model.idf_,
+        "idf": np.asarray(model.idf_, dtype=np.float64),
     }
+    shapes = []
     for n, m in enumerate(matrices):
         m = sp.csr_matrix(m)
-        arrays.update({f"m{n}_data": m.data, f"m{n}_indices": m.indices, f"m{n}_indptr": m.indptr,
-                       f"m{n}_shape": np.array(m.shape, dtype=np.int64)})
-    out = io.BytesIO()
-    np.savez(out, **arrays)
-    return out.getvalue()
+        arrays.update({f"m{n}_data": m.data, f"m{n}_indices": m.indices, f"m{n}_indptr": m.indptr})
+        shapes.append([int(x) for x in m.shape])
+    layout, offset = {}, 0
+    for name, a in arrays.items():
+        a = np.ascontiguousarray(a)
+        arrays[name] = a
+        layout[name] = {"dtype": a.dtype.str, "shape": list(a.shape), "offset": offset}
+        offset += -(-a.nbytes // _ALIGN) * _ALIGN
+    header = {"ngram_range": list(model.ngram_range), "lowercase": bool(model.lowercase), "key": key,
+              "dtype": np.dtype(model.dtype).str, "shapes": shapes, "arrays": layout}
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * (-(_PREFIX.size + len(head)) % _ALIGN)  # the arrays start aligned in the file
+    body = bytearray(head)
+    base = len(body)
+    body.extend(bytes(offset))
+    for name, a in arrays.items():
+        start = base + layout[name]["offset"]
+        body[start:start + a.nbytes] = a.view(np.uint8).reshape(-1).data
+    digest = hashlib.blake2b(body, digest_size=32).digest()
+    return _PREFIX.pack(_MAGIC, DUMP_FORMAT, len(head), digest) + bytes(body)
 
 
-def load(blob: bytes, key: str, ngram_range: tuple[int, int], lowercase: bool = True
+def load(blob, key: str, ngram_range: tuple[int, int], lowercase: bool = True
          ) -> tuple[CharTfidf, list[sp.csr_matrix]]:
-    """The model and matrices :func:`dump` wrote, when they were fitted on the corpus ``key``
+    """The model and matrices :func:`dump` wrote (any buffer: ``bytes``, a mapped file; the
+    matrices' arrays are views of it, not copies), when they were fitted on the corpus ``key``
     names with these parameters; raises :class:`DumpError` otherwise (the caller fits again)."""
+    view = memoryview(blob)
+    if bytes(view[:8]) != _MAGIC:
+        return _load_format1(bytes(view), key, ngram_range, lowercase)
+    try:
+        if len(view) < _PREFIX.size:
+            raise DumpError("saved lexical model is truncated")
+        _, fmt, head_len, digest = _PREFIX.unpack_from(view, 0)
+        if fmt != DUMP_FORMAT:
+            raise DumpError(f"saved lexical model has format {fmt}, this code reads {DUMP_FORMAT}")
+        body = view[_PREFIX.size:]
+        if hashlib.blake2b(body, digest_size=32).digest() != digest:
+            raise DumpError("saved lexical model is truncated or corrupt (checksum mismatch)")
+        header = json.loads(bytes(body[:head_len]).decode())
+        if tuple(header["ngram_range"]) != tuple(ngram_range) or bool(header["lowercase"]) != lowercase:
+            raise DumpError("saved lexical model has other parameters")
+        if header["key"] != key:
+            raise DumpError("saved lexical model was fitted on other texts")
+        data = np.frombuffer(blob, dtype=np.uint8) if not isinstance(blob, np.ndarray) else blob.reshape(-1)
+        start = _PREFIX.size + head_len
+
+        def array(name: str) -> np.ndarray:
+            spec = header["arrays"][name]
+            dtype, shape = np.dtype(spec["dtype"]), tuple(spec["shape"])
+            begin = start + int(spec["offset"])
+            count = int(np.prod(shape, dtype=np.int64))
+            return data[begin:begin + count * dtype.itemsize].view(dtype).reshape(shape)
+
+        model = CharTfidf(tuple(ngram_range), lowercase=lowercase, dtype=np.dtype(header["dtype"]).type)
+        terms = array("terms")
+        model.vocabulary_ = {str(t): i for i, t in enumerate(terms.tolist())}
+        model.idf_ = np.array(array("idf"), dtype=np.float64)
+        if len(model.idf_) != len(terms):
+            raise DumpError("saved lexical model is inconsistent (idf and vocabulary differ)")
+        matrices = [_csr(array(f"m{n}_data"), array(f"m{n}_indices"), array(f"m{n}_indptr"), tuple(shape), len(terms))
+                    for n, shape in enumerate(header["shapes"])]
+    except DumpError:
+        raise
+    except Exception as exc:  # a damaged file of any kind: fit again
+        raise DumpError(f"saved lexical model unreadable ({exc})") from None
+    return model, matrices
+
+
+def load_file(path, key: str, ngram_range: tuple[int, int], lowercase: bool = True, mmap: bool = True
+              ) -> tuple[CharTfidf, list[sp.csr_matrix]]:
+    """:func:`load` of the file ``path``; with ``mmap`` its arrays stay in the mapped file (the OS
+    page cache: one copy for every process that maps it; the file is mapped read-only, so a
+    change of a row is never written through). Raises :class:`DumpError` as :func:`load`."""
+    try:
+        blob = np.memmap(path, dtype=np.uint8, mode="r") if mmap else np.fromfile(path, dtype=np.uint8)
+    except (OSError, ValueError) as exc:  # missing, unreadable or empty
+        raise DumpError(f"saved lexical model unreadable ({exc})") from None
+    return load(blob, key, ngram_range, lowercase)
+
+
+def mapped_file(array: np.ndarray) -> str | None:
+    """The file ``array``'s memory is mapped from (a view of :func:`load_file`'s map), else
+    ``None`` (a private array)."""
+    while array is not None:
+        if isinstance(array, np.memmap):
+            return str(array.filename)
+        array = getattr(array, "base", None)
+    return None
+
+
+def _csr(data, indices, indptr, shape: tuple[int, int], n_terms: int) -> sp.csr_matrix:
+    """A CSR matrix over the arrays as they are (scipy keeps them when their dtypes fit: the
+    index dtype is the one scipy chose at the fit), checked in full."""
+    if len(shape) != 2 or n_terms not in shape:  # rows of texts, or their transpose
+        raise DumpError("saved lexical matrix does not fit the vocabulary")
+    m = sp.csr_matrix((data, indices, indptr), shape=shape, copy=False)
+    m.check_format(full_check=True)
+    return m
+
+
+def _load_format1(blob: bytes, key: str, ngram_range: tuple[int, int], lowercase: bool
+                  ) -> tuple[CharTfidf, list[sp.csr_matrix]]:
+    """The ``np.savez`` archive older versions wrote (format 1), read into memory."""
     try:
         with np.load(io.BytesIO(blob), allow_pickle=False) as z:
             meta = [int(x) for x in z["meta"]]
-            if meta[0] != DUMP_FORMAT:
+            if meta[0] != 1:
                 raise DumpError(f"saved lexical model has format {meta[0]}, this code reads {DUMP_FORMAT}")
             if tuple(meta[1:3]) != tuple(ngram_range) or bool(meta[3]) != lowercase:
                 raise DumpError("saved lexical model has other parameters")
@@ -164,14 +265,8 @@ def load(blob: bytes, key: str, ngram_range: tuple[int, int], lowercase: bool = 
             model.idf_ = np.asarray(z["idf"], dtype=np.float64)
             if len(model.idf_) != len(terms):
                 raise DumpError("saved lexical model is inconsistent (idf and vocabulary differ)")
-            matrices = []
-            for n in range(meta[4]):
-                shape = tuple(int(x) for x in z[f"m{n}_shape"])
-                m = sp.csr_matrix((z[f"m{n}_data"], z[f"m{n}_indices"], z[f"m{n}_indptr"]), shape=shape)
-                if shape[1] != len(terms):
-                    raise DumpError("saved lexical matrix does not fit the vocabulary")
-                m.check_format(full_check=True)
-                matrices.append(m)
+            matrices = [_csr(z[f"m{n}_data"], z[f"m{n}_indices"], z[f"m{n}_indptr"],
+                             tuple(int(x) for x in z[f"m{n}_shape"]), len(terms)) for n in range(meta[4])]
     except DumpError:
         raise
     except Exception as exc:  # a damaged file of any kind: fit again

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from matcher.index import FORMAT_VERSION, IndexVersionError, NotFittedError, VectorIndex
+from matcher.index import _TRAILER, FORMAT_VERSION, IndexVersionError, NotFittedError, VectorIndex
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -222,7 +222,9 @@ def test_bytes_round_trip(small, kind):
 
 
 def _patched_version(blob: bytes, version: int) -> bytes:
-    return blob[:8] + struct.pack("<I", version) + blob[12:]
+    """The trailer's format version replaced (format 2: the trailer ends the blob)."""
+    at = len(blob) - _TRAILER.size + 8
+    return blob[:at] + struct.pack("<I", version) + blob[at + 4:]
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +241,7 @@ def blob(small):
         (lambda b: b[:20], "truncated"),
         (lambda b: b[:-1], "truncated or corrupt"),
         (lambda b: b[:100] + bytes([b[100] ^ 0xFF]) + b[101:], "corrupt"),
-        (lambda b: b"PK\x03\x04" + b[4:], "Not a VectorIndex"),
+        (lambda b: b[: -_TRAILER.size] + b"PK\x03\x04" + b[4 - _TRAILER.size:], "Not a VectorIndex"),
         (lambda b: b"", "truncated"),
     ],
     ids=["version", "half", "header-only", "one-byte-short", "bit-flip", "wrong-magic", "empty"],
@@ -301,3 +303,45 @@ def test_invalid_inputs_are_named(small):
         index.search(queries, k=0)
     with pytest.raises(TypeError, match="sequence of str"):
         index.add("abc", vectors[:1])
+
+
+# ------------------------------------------------------------ mapped files
+@pytest.mark.parametrize("kind", ["flat", "ivf", "hnsw"])
+def test_open_maps_the_file_and_copies_it_before_a_change(small, tmp_path, kind):
+    import hashlib
+
+    ids, vectors, queries = small
+    built = VectorIndex(kind=kind, nlist=8, encoder_name="enc-a").fit(ids, vectors)
+    path = tmp_path / "x.faiss"
+    path.write_bytes(built.to_bytes())
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    a, b = VectorIndex.open(path, dim=64, encoder_name="enc-a"), VectorIndex.open(path)
+    assert a.mapped_ and b.mapped_ and not built.mapped_
+    with open("/proc/self/maps") as f:
+        assert any(line.rstrip().endswith(str(path)) for line in f)  # faiss reads the file in place
+    assert a.search(queries, k=10) == built.search(queries, k=10) == b.search(queries, k=10)
+    before = b.search(queries, k=10)
+    for index in (a, built):
+        index.upsert(ids[:3], vectors[10:13])
+        index.remove(ids[20:25])
+        index.add(["new-1"], queries[:1])
+    assert not a.mapped_ and b.mapped_  # a took a private copy; b still reads the file
+    assert a.search(queries, k=10) == built.search(queries, k=10) != before
+    assert b.search(queries, k=10) == before
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest  # nothing written through
+    assert VectorIndex.open(path, mmap=False).search(queries, k=10) == before
+
+
+def test_open_refuses_missing_damaged_or_foreign_files(blob, tmp_path):
+    path = tmp_path / "x.faiss"
+    with pytest.raises(IndexVersionError, match="cannot be read"):
+        VectorIndex.open(path)
+    path.write_bytes(blob[:100] + bytes([blob[100] ^ 0xFF]) + blob[101:])
+    with pytest.raises(IndexVersionError, match="corrupt"):
+        VectorIndex.open(path)
+    path.write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(IndexVersionError, match="truncated"):
+        VectorIndex.open(path)
+    path.write_bytes(blob)
+    with pytest.raises(IndexVersionError, match="'enc-a'.*'enc-b'"):
+        VectorIndex.open(path, encoder_name="enc-b")

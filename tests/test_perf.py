@@ -137,6 +137,25 @@ def test_cli_registers_perf():
         build_parser().parse_args(["perf", "--only", "nope"])
     args = build_parser().parse_args(["perf", "--only", "web", "--web-encoders", "hashing, default"])
     assert args.web_encoders == ["hashing", "default"]
+    assert build_parser().parse_args(["perf", "--only", "shared"]).only == ["shared"]
+    assert "shared" not in build_parser().parse_args(["perf", "--quick"]).only  # opt-in: not in CI's run
+
+
+def test_shared_section_maps_one_saved_index_in_two_processes():
+    from evaluation.perf import shared
+
+    sec = shared.run(quick=True, progress=False, orders=120, workers=60)
+    _check_section(sec)
+    rows = [r for r in sec["rows"] if r["process"] != "sum"]
+    assert [(r["system"], r["process"]) for r in rows] == [
+        ("private-copies", 1), ("private-copies", 2), ("mapped", 1), ("mapped", 2)]
+    for r in rows:  # both ways reuse every saved part; only the second maps them
+        assert r["reused"] == "lexical,orders,workers"
+        assert r["mapped"] == ("lexical,orders,workers" if r["system"] == "mapped" else "-")
+        assert 0 < r["pss_mb"] <= r["rss_mb"] and r["shared_mb"] > 0
+    sums = {r["system"]: r for r in sec["rows"] if r["process"] == "sum"}
+    assert set(sums) == {"private-copies", "mapped"} and all(_positive(r["pss_mb"]) for r in sums.values())
+    assert {"orders.faiss", "workers.faiss", "lexical.bin", "vectors.npz"} <= set(sec["params"]["saved_files_mb"])
 
 
 @pytest.mark.slow
@@ -196,4 +215,4 @@ def test_start_section_serves_from_the_saved_state_and_without_it():
     for r in by.values():  # a real server answered, then built its engine and ranked
         assert 0 < r["serve_first_answer_s"] < r["serve_first_matches_s"] and r["matches"] > 0
         assert _positive(r["match_cli_s"])
-    assert {"vectors.npz", "orders.faiss", "lexical.npz"} <= set(by["engine"]["saved_files"])
+    assert {"vectors.npz", "orders.faiss", "lexical.bin"} <= set(by["engine"]["saved_files"])

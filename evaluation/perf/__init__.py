@@ -14,7 +14,9 @@ Measures, in one run on this machine, the engine against the obvious alternative
 * ``import``: rows/s of CSV and .xlsx worker imports (:mod:`evaluation.perf.importing`);
 * ``web``: requests/s and p95 of the matches API under gunicorn (:mod:`evaluation.perf.webload`);
 * ``incremental``: the next page after one change, with incremental updates against a full
-  rebuild, on a real server, and one upsert at 100,000 orders (:mod:`evaluation.perf.incremental`).
+  rebuild, on a real server, and one upsert at 100,000 orders (:mod:`evaluation.perf.incremental`);
+* ``shared`` (opt-in: only with ``--only shared``): RSS and PSS of two processes started from
+  one saved index, read as private copies and memory-mapped (:mod:`evaluation.perf.shared`).
 
 The JSON has the issue's flat shape plus the per-section details::
 
@@ -48,6 +50,8 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 SECTIONS = ("encode", "search", "e2e", "allocate", "import", "web", "incremental", "start")
+#: sections run only when named in ``--only`` (not part of the default run, nor of CI's ``--quick``)
+OPT_IN = ("shared",)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -220,6 +224,8 @@ def _runner(name: str) -> Callable[..., dict]:
         from evaluation.perf.incremental import run
     elif name == "start":
         from evaluation.perf.start import run
+    elif name == "shared":
+        from evaluation.perf.shared import run
     else:  # pragma: no cover - argparse restricts the names
         raise ValueError(f"The section name must be one of {', '.join(SECTIONS)}. Got {name!r} instead.")
     return run
@@ -290,10 +296,10 @@ def write_json(result: dict, path: Path) -> None:
 
 def _sections(value: str) -> list[str]:
     names = [s.strip() for s in value.split(",") if s.strip()]
-    bad = [s for s in names if s not in SECTIONS]
+    bad = [s for s in names if s not in SECTIONS + OPT_IN]
     if bad or not names:
         raise argparse.ArgumentTypeError(
-            f"--only takes a comma-separated subset of {','.join(SECTIONS)}; got {value!r}")
+            f"--only takes a comma-separated subset of {','.join(SECTIONS + OPT_IN)}; got {value!r}")
     return names
 
 
@@ -321,7 +327,8 @@ def register_perf(subparsers) -> None:
     p.add_argument("--quick", action="store_true", help="small sizes (a smoke test for CI, a few minutes)")
     p.add_argument("--json", type=Path, help="write the results as JSON here")
     p.add_argument("--only", type=_sections, default=list(SECTIONS),
-                   help=f"comma-separated sections to run (default all: {','.join(SECTIONS)})")
+                   help=f"comma-separated sections to run (default all: {','.join(SECTIONS)}; "
+                        f"opt-in: {','.join(OPT_IN)})")
     p.add_argument("--plot", type=Path, help="write a PNG of search latency against collection size")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--web-encoders", type=lambda v: [e.strip() for e in v.split(",") if e.strip()],

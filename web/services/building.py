@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from data.repo import enterprise_returns, exchange_rates, pair_outcomes, snapshot
-from data.vectorfile import index_dir, load_index_blobs, load_vectors_or_empty, save_vectors
+from data.vectorfile import index_dir, index_files, load_vectors_or_empty, save_vectors
 from matcher.encoder import load_encoder
 from matcher.outcomes import Outcomes
 from matcher.ranker import Engine
@@ -48,11 +48,12 @@ def build_engine(s: Session, settings: dict[str, Any], day: dt.date, save_cache:
         encoder,
         exact_threshold=int(settings.get("exact_index_threshold") or 20000),
         vector_cache=cache,
-        saved_indexes=load_index_blobs(folder) if cache else None,
+        saved_indexes=index_files(folder) if cache else None,  # mapped: workers share them
         weights=weights_in_use(settings),
     ).fit(recruiters, orders, workers, today=day, rates=exchange_rates(s))
     engine.set_outcomes(load_outcomes(s))
-    rebuilt = engine.index_names_ - engine.reused_indexes_
+    # rebuilt, or read from an older version's file that cannot be mapped: saved (again)
+    rebuilt = (engine.index_names_ - engine.reused_indexes_) | (engine.reused_indexes_ - engine.mapped_indexes_)
     if save_cache and (len(engine.vectors_) != len(cache) or rebuilt):
         try:
             save_vectors(folder, encoder.name, engine.vectors_, engine.index_blobs())
