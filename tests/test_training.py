@@ -372,7 +372,7 @@ def _write_melo(root: Path, german: dict, english: dict, queries: list[str]) -> 
         (d / "corpus_elements.tsv").write_text("\n".join(elements) + "\n", encoding="utf-8")
         (d / "concept_mapping.tsv").write_text("\n".join(mapping) + "\n", encoding="utf-8")
         (d / "queries.tsv").write_text("".join(f"q{i}\t{q}\n" for i, q in enumerate(queries)), encoding="utf-8")
-        (d / "annotations.tsv").write_text("this file must never be read\n", encoding="utf-8")
+        (d / "annotations.tsv").mkdir()  # never read: opening it would raise IsADirectoryError
     return root
 
 
