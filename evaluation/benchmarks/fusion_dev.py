@@ -58,22 +58,10 @@ def reference_rows() -> list[dict]:
     return []
 
 
-def _melo_labels(folder: Path) -> dict[str, list[tuple[str, str]]]:
-    """concept URI -> [(corpus element id, label)] of a MELO subset's corpus, ids in order."""
-    concept_of = {r[0]: r[1] for r in read_tsv(folder / "concept_mapping.tsv", header=False) if len(r) >= 2}
-    out: dict[str, list[tuple[str, str]]] = {}
-    for r in read_tsv(folder / "corpus_elements.tsv", header=False):
-        if len(r) >= 2 and r[0] in concept_of and r[1].strip():
-            out.setdefault(concept_of[r[0]], []).append((r[0], r[1].strip()))
-    for labels in out.values():
-        labels.sort()
-    return out
-
-
 def german_dev_tasks(data: Path, n: int = 2000, seed: int = 3) -> dict[str, tuple[list[str], list[str], list[dict]]]:
     """The ``de-alt-dev`` and ``de-en-dev`` tasks (module docstring) as ``{task: (corpus,
     queries, gains)}``; ``{}`` when no ``melo-deu`` folder is under ``data``."""
-    from evaluation.training_data import _key, esco_dev_concept
+    from evaluation.training_data import _key, _melo_corpus_labels, esco_dev_concept
 
     root = Path(data)
     root = root if (root / "deu_q_de_c_de").is_dir() else root / "melo-deu"
@@ -82,16 +70,16 @@ def german_dev_tasks(data: Path, n: int = 2000, seed: int = 3) -> dict[str, tupl
     held = set()
     for sub in ("deu_q_de_c_de", "deu_q_de_c_en"):
         held |= {_key(r[1]) for r in read_tsv(root / sub / "queries.tsv", header=False) if len(r) >= 2}
-    german = _melo_labels(root / "deu_q_de_c_de")
-    english = _melo_labels(root / "deu_q_de_c_en")
+    german = _melo_corpus_labels(root / "deu_q_de_c_de")
+    english = _melo_corpus_labels(root / "deu_q_de_c_en")
     uris = sorted(set(german) & set(english))
     queries: list[tuple[str, str]] = []
     for uri in uris:
         if not esco_dev_concept(uri):
             continue
-        pref = _key(german[uri][0][1])
+        pref = _key(german[uri][0])
         seen = {pref}
-        for _, label in german[uri][1:]:
+        for label in german[uri][1:]:
             k = _key(label)
             if k not in seen and k not in held:
                 seen.add(k)
@@ -99,7 +87,7 @@ def german_dev_tasks(data: Path, n: int = 2000, seed: int = 3) -> dict[str, tupl
     queries = sample(queries, n, seed)
     tasks = {}
     for task, labels in (("de-alt-dev", german), ("de-en-dev", english)):
-        corpus = [labels[u][0][1] for u in uris]
+        corpus = [labels[u][0] for u in uris]
         pos = {u: i for i, u in enumerate(uris)}
         tasks[task] = (corpus, [q for q, _ in queries], [{pos[u]: 1.0} for _, u in queries])
     return tasks
